@@ -1,0 +1,187 @@
+/**
+ * Token masking: turns the variable parts of one whitespace-separated token into `<*>` before
+ * the tree search, so that numbers, addresses, ids and paths never split a template.
+ *
+ * The masks work inside a token: `rhost=10.0.0.1` becomes `rhost=<*>` and `/10.1.2.3:50010`
+ * becomes `<*>:<*>`, following the template conventions of the Loghub-2.0 benchmark
+ * (Jiang et al., ISSTA 2024: rules DG, PS, WV, DV and CV of its template correction), so that a
+ * masked template reads as a person would write it.
+ */
+
+/** The variable marker written in templates. */
+export const WILDCARD = '<*>';
+
+const enum Ch {
+  Zero = 48,
+  Nine = 57,
+  UpperA = 65,
+  UpperZ = 90,
+  LowerA = 97,
+  LowerF = 102,
+  LowerZ = 122,
+  Slash = 47,
+  Dot = 46,
+}
+
+// Characters that separate the parts of a token (Loghub-2.0's token delimiters, plus `/` and `\`,
+// so that `MININT-X/10.1.2.3` splits at the slash).
+const DELIMITERS = new Uint8Array(128);
+for (const c of ` \t,!;:=|"'[](){}.-+@#$%&/\\<>*?~^\``) DELIMITERS[c.charCodeAt(0)] = 1;
+
+// Path delimiters: the reduced set Loghub-2.0 uses to find path-like parts (rule PS).
+const PATH_DELIMITERS = /([\s,!;:=|"'[\](){}])/;
+const PATH = /^(\/[^/]+)+\/?$/;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const EMAIL = /^[\w.+-]+@[\w-]+(\.[\w-]+)+$/;
+const URL_SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
+// Values that are data, not words (Loghub-2.0 rule BL): a flag or an absent value.
+const VALUE_WORDS = new Set(['true', 'false', 'null', 'none', 'nil', 'undefined']);
+
+/** Longest token kept as is; anything longer (a blob, a base64 payload) is one variable. */
+export const MAX_TOKEN_LENGTH = 256;
+
+function isDigit(c: number): boolean {
+  return c >= Ch.Zero && c <= Ch.Nine;
+}
+
+/**
+ * Whether one delimiter-free part of a token is a value: it starts with a digit (`12ms`, `0x1f`),
+ * has at least as many digits as letters (`J12`, `1445144423722_0020`), or is a long hex run.
+ * Words that merely contain a digit (`ssh2`, `jk2_init`, `IPv4`) stay words.
+ */
+function isVariablePart(s: string, start: number, end: number): boolean {
+  const first = s.charCodeAt(start);
+  if (isDigit(first)) return true;
+  let digits = 0;
+  let letters = 0;
+  let hex = true;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (isDigit(c)) digits++;
+    else if ((c >= Ch.LowerA && c <= Ch.LowerZ) || (c >= Ch.UpperA && c <= Ch.UpperZ)) {
+      letters++;
+      if (!((c >= Ch.LowerA && c <= Ch.LowerF) || (c >= 65 && c <= 70))) hex = false;
+    } else hex = false;
+  }
+  if (digits === 0) return false;
+  if (digits >= letters) return true;
+  return hex && end - start >= 8;
+}
+
+/** Collapses `<*>.<*>` and `<*><*>` (rules DV and CV) until nothing changes. */
+function collapse(s: string): string {
+  let prev = '';
+  while (prev !== s) {
+    prev = s;
+    s = s.replaceAll('<*>.<*>', WILDCARD).replaceAll('<*><*>', WILDCARD);
+  }
+  return s;
+}
+
+function maskParts(token: string): string {
+  let out = '';
+  let start = 0;
+  const n = token.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? token.charCodeAt(i) : 32;
+    if (c < 128 && DELIMITERS[c] === 1) {
+      if (i > start) out += isVariablePart(token, start, i) ? WILDCARD : token.slice(start, i);
+      if (i < n) out += token[i];
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+function maskPaths(token: string): string {
+  if (token.indexOf('/') < 0) return token;
+  if (URL_SCHEME.test(token)) return WILDCARD;
+  if (PATH.test(token)) return WILDCARD;
+  const parts = token.split(PATH_DELIMITERS);
+  let changed = false;
+  for (let i = 0; i < parts.length; i += 2) {
+    const p = parts[i];
+    if (p !== undefined && p.length > 1 && PATH.test(p)) {
+      parts[i] = WILDCARD;
+      changed = true;
+    }
+  }
+  return changed ? parts.join('') : token;
+}
+
+/**
+ * Masks the variable parts of one token (no whitespace inside).
+ * Tokens without a digit, a slash or an `@` return unchanged, which is the fast path for most words.
+ */
+export function maskToken(token: string): string {
+  const n = token.length;
+  if (n > MAX_TOKEN_LENGTH) return WILDCARD;
+  let digit = false;
+  let special = false;
+  for (let i = 0; i < n; i++) {
+    const c = token.charCodeAt(i);
+    if (c <= Ch.Nine) {
+      if (c >= Ch.Zero) {
+        digit = true;
+        break;
+      }
+      if (c === Ch.Slash) special = true;
+    } else if (c === 64 || c === 92) special = true;
+  }
+  if (!digit) {
+    if (n <= 9 && VALUE_WORDS.has(token.toLowerCase())) return WILDCARD;
+    if (!special) return token;
+    if (token.indexOf('@') > 0 && EMAIL.test(token)) return WILDCARD;
+    const p = maskPaths(token);
+    return p === token ? token : collapse(p);
+  }
+  if (n === 36 && UUID.test(token)) return WILDCARD;
+  if (token.indexOf('@') > 0 && EMAIL.test(token)) return WILDCARD;
+  const p = maskPaths(token);
+  if (p === WILDCARD) return p;
+  return collapse(maskParts(p));
+}
+
+const DELIM_OR_WILDCARD_END = (s: string, i: number): boolean => {
+  const c = s.charCodeAt(i);
+  return c < 128 && DELIMITERS[c] === 1;
+};
+
+/**
+ * Generalises two different tokens into one: the common prefix that ends at a delimiter and the
+ * common suffix that starts at one are kept, the middle becomes `<*>`
+ * (`rhost=a.example` and `rhost=b.example` give `rhost=<*>`); tokens with nothing in common give `<*>`.
+ */
+export function mergeTokens(a: string, b: string): string {
+  if (a === b) return a;
+  if (a === WILDCARD || b === WILDCARD) return WILDCARD;
+  const max = Math.min(a.length, b.length);
+  let p = 0;
+  while (p < max && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  // Cut the prefix back to just after its last delimiter, so no half word is kept.
+  while (p > 0 && !DELIM_OR_WILDCARD_END(a, p - 1)) p--;
+  let s = 0;
+  while (s < max - p && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
+  while (s > 0 && !DELIM_OR_WILDCARD_END(a, a.length - s)) s--;
+  if (p === 0 && s === 0) return WILDCARD;
+  const merged = collapse(a.slice(0, p) + WILDCARD + a.slice(a.length - s));
+  // A template token made only of delimiters and wildcards says nothing a plain `<*>` does not.
+  return merged;
+}
+
+/**
+ * Whether `token` is an instance of the template token `pattern` (which holds at least one `<*>`).
+ * Only a single-wildcard pattern is checked by prefix and suffix; others match any token.
+ */
+export function matchesPattern(pattern: string, token: string): boolean {
+  if (pattern === WILDCARD) return true;
+  const i = pattern.indexOf(WILDCARD);
+  if (i < 0) return pattern === token;
+  if (pattern.indexOf(WILDCARD, i + 3) >= 0) return true;
+  const tail = pattern.length - i - 3;
+  return (
+    token.length >= pattern.length - 3 &&
+    token.startsWith(pattern.slice(0, i)) &&
+    token.endsWith(pattern.slice(pattern.length - tail))
+  );
+}

@@ -1,0 +1,431 @@
+import { templateId } from './hash.js';
+import { WILDCARD, maskToken, matchesPattern, mergeTokens } from './mask.js';
+
+/** Options of a {@link TemplateMiner}; every field has a default (see README.md for where each comes from). */
+export interface MinerOptions {
+  /** Depth of the prefix tree, counting the root and the token-count layer (Drain paper: 4). */
+  depth?: number;
+  /** Least similarity, from 0 to 1, for a line to join a template. */
+  similarity?: number;
+  /** Most children of one tree node before new tokens share the `<*>` branch (Drain: 100). */
+  maxChildren?: number;
+  /** Most templates kept; beyond it the least recently seen tenth is evicted. */
+  maxTemplates?: number;
+  /** Most tokens mined from one line; the rest of a longer line becomes one final `<*>`. */
+  maxTokens?: number;
+  /** Most characters read from one line; the rest is cut. */
+  maxLineLength?: number;
+  /** Width of a count bucket in milliseconds. */
+  bucketMs?: number;
+  /** Most buckets kept per template; the oldest are dropped first. */
+  maxBuckets?: number;
+  /** Whether to mask numbers, addresses, ids and paths before the tree search. */
+  mask?: boolean;
+}
+
+/** What happened to the template a line joined. */
+export type MatchChange = 'created' | 'updated' | 'none';
+
+/** The template one line belongs to, returned by {@link TemplateMiner.add}. */
+export interface MatchResult {
+  /** Stable id: a hash of `template`, identical across runs and machines. */
+  id: string;
+  /** The template, tokens joined by one space, variables written `<*>`. */
+  template: string;
+  /** Lines this template has absorbed so far, this one included. */
+  count: number;
+  /** `created` for a new template, `updated` when this line generalised it, else `none`. */
+  change: MatchChange;
+  /** The id before this line changed the template (set when `change` is `updated`). */
+  previousId?: string;
+}
+
+/** A template with its counts, as listed by {@link TemplateMiner.templates}. */
+export interface TemplateInfo {
+  id: string;
+  template: string;
+  count: number;
+  /** Counts per time bucket: `[bucketStartMs, count]`, oldest first. Empty if no times were given. */
+  buckets: Array<[number, number]>;
+}
+
+/** Counters of what the miner did with its input. */
+export interface MinerStats {
+  lines: number;
+  templates: number;
+  evicted: number;
+  /** Lines cut by `maxLineLength` or `maxTokens`. */
+  truncated: number;
+}
+
+/** The saved state of a miner: plain JSON. */
+export interface MinerState {
+  version: 1;
+  options: Required<MinerOptions>;
+  stats: MinerStats;
+  clusters: Array<{ tokens: string[]; count: number; last: number; buckets: Array<[number, number]> }>;
+}
+
+/** A result as a value: the miner never throws on bad input. */
+export type LoadResult = { ok: true; miner: TemplateMiner } | { ok: false; error: string };
+
+/**
+ * Defaults: depth 4 and 100 children are the Drain paper's (He et al., ICWS 2017); the similarity
+ * 0.5 was chosen on Loghub-2k with one setting for all eight systems (bench/drain-accuracy.mjs).
+ */
+export const DEFAULT_OPTIONS: Readonly<Required<MinerOptions>> = Object.freeze({
+  depth: 4,
+  similarity: 0.5,
+  maxChildren: 100,
+  maxTemplates: 20_000,
+  maxTokens: 200,
+  maxLineLength: 20_000,
+  bucketMs: 60_000,
+  maxBuckets: 10_080,
+  mask: true,
+});
+
+interface Cluster {
+  tokens: string[];
+  template: string;
+  id: string;
+  count: number;
+  last: number;
+  buckets: Map<number, number>;
+  leaf: Cluster[];
+  alive: boolean;
+}
+
+interface Node {
+  children: Map<string, Node>;
+  clusters: Cluster[];
+}
+
+const newNode = (): Node => ({ children: new Map(), clusters: [] });
+
+function isWhitespace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/**
+ * A streaming Drain-style log template miner: one line at a time in, its template out.
+ * Memory grows with the number of templates (capped by `maxTemplates`), never with lines.
+ */
+export class TemplateMiner {
+  readonly options: Readonly<Required<MinerOptions>>;
+  private readonly root = new Map<number, Node>();
+  private readonly byText = new Map<string, Cluster>();
+  private readonly all = new Set<Cluster>();
+  private lines = 0;
+  private evicted = 0;
+  private truncated = 0;
+  private readonly prefixDepth: number;
+
+  constructor(options: MinerOptions = {}) {
+    this.options = Object.freeze({ ...DEFAULT_OPTIONS, ...options });
+    this.prefixDepth = Math.max(0, this.options.depth - 2);
+  }
+
+  /** Splits and masks a line as the miner sees it. */
+  tokenize(content: string): string[] {
+    const o = this.options;
+    let line = content;
+    let cut = false;
+    if (line.length > o.maxLineLength) {
+      line = line.slice(0, o.maxLineLength);
+      cut = true;
+    }
+    const tokens: string[] = [];
+    const n = line.length;
+    let i = 0;
+    while (i < n) {
+      while (i < n && isWhitespace(line.charCodeAt(i))) i++;
+      if (i >= n) break;
+      const start = i;
+      while (i < n && !isWhitespace(line.charCodeAt(i))) i++;
+      if (tokens.length === o.maxTokens - 1) {
+        tokens.push(WILDCARD);
+        cut = true;
+        break;
+      }
+      const t = line.slice(start, i);
+      tokens.push(o.mask ? maskToken(t) : t);
+    }
+    if (cut) this.truncated++;
+    return tokens;
+  }
+
+  /**
+   * Mines one line (the message body, without its header) and returns its template.
+   * `timeMs`, when given, counts the line in the bucket of that time.
+   */
+  add(content: string, timeMs?: number): MatchResult {
+    this.lines++;
+    const tokens = this.tokenize(content);
+    let cluster = this.search(tokens);
+    let change: MatchChange = 'none';
+    let previousId: string | undefined;
+    if (cluster === undefined) {
+      cluster = this.create(tokens);
+      change = 'created';
+    } else {
+      const before = cluster.id;
+      cluster = this.generalise(cluster, tokens);
+      if (cluster.id !== before) {
+        change = 'updated';
+        previousId = before;
+      }
+    }
+    cluster.count++;
+    cluster.last = this.lines;
+    if (timeMs !== undefined && Number.isFinite(timeMs)) this.countAt(cluster, timeMs);
+    if (change === 'created' && this.all.size > this.options.maxTemplates) this.evict(cluster);
+    const result: MatchResult = { id: cluster.id, template: cluster.template, count: cluster.count, change };
+    if (previousId !== undefined) result.previousId = previousId;
+    return result;
+  }
+
+  /** The template a line would join, without learning from it; undefined when none is similar enough. */
+  match(content: string): { id: string; template: string } | undefined {
+    const c = this.search(this.tokenize(content));
+    return c === undefined ? undefined : { id: c.id, template: c.template };
+  }
+
+  /** All templates, most frequent first (ties by template text, so the order is total). */
+  templates(): TemplateInfo[] {
+    const out: TemplateInfo[] = [];
+    for (const c of this.all) {
+      out.push({
+        id: c.id,
+        template: c.template,
+        count: c.count,
+        buckets: [...c.buckets].sort((a, b) => a[0] - b[0]),
+      });
+    }
+    return out.sort(
+      (a, b) => b.count - a.count || (a.template < b.template ? -1 : a.template > b.template ? 1 : 0),
+    );
+  }
+
+  /** The template with this id, if the miner holds it. */
+  get(id: string): TemplateInfo | undefined {
+    for (const c of this.all) {
+      if (c.id === id) {
+        return {
+          id: c.id,
+          template: c.template,
+          count: c.count,
+          buckets: [...c.buckets].sort((a, b) => a[0] - b[0]),
+        };
+      }
+    }
+    return undefined;
+  }
+
+  stats(): MinerStats {
+    return { lines: this.lines, templates: this.all.size, evicted: this.evicted, truncated: this.truncated };
+  }
+
+  /** The whole state as plain JSON, for {@link TemplateMiner.load}. */
+  save(): MinerState {
+    const clusters = [...this.all].map((c) => ({
+      tokens: [...c.tokens],
+      count: c.count,
+      last: c.last,
+      buckets: [...c.buckets].sort((a, b) => a[0] - b[0]),
+    }));
+    return { version: 1, options: { ...this.options }, stats: this.stats(), clusters };
+  }
+
+  /** Rebuilds a miner from {@link TemplateMiner.save}; a malformed state is an error value, not a throw. */
+  static load(state: unknown): LoadResult {
+    const s = state as Partial<MinerState> | null;
+    if (s === null || typeof s !== 'object' || s.version !== 1 || !Array.isArray(s.clusters)) {
+      return { ok: false, error: 'not a drain miner state (expected an object with version 1 and clusters)' };
+    }
+    const miner = new TemplateMiner(typeof s.options === 'object' && s.options !== null ? s.options : {});
+    for (const [i, c] of s.clusters.entries()) {
+      if (
+        c === null ||
+        typeof c !== 'object' ||
+        !Array.isArray(c.tokens) ||
+        !c.tokens.every((t) => typeof t === 'string') ||
+        typeof c.count !== 'number'
+      ) {
+        return {
+          ok: false,
+          error: `cluster ${i} is malformed (expected tokens: string[] and count: number)`,
+        };
+      }
+      const cluster = miner.create([...c.tokens]);
+      cluster.count += c.count;
+      cluster.last = typeof c.last === 'number' ? c.last : 0;
+      if (Array.isArray(c.buckets)) {
+        for (const b of c.buckets) {
+          if (Array.isArray(b) && typeof b[0] === 'number' && typeof b[1] === 'number') {
+            cluster.buckets.set(b[0], (cluster.buckets.get(b[0]) ?? 0) + b[1]);
+          }
+        }
+      }
+    }
+    if (s.stats !== undefined && typeof s.stats === 'object') {
+      miner.lines = Number(s.stats.lines) || 0;
+      miner.evicted = Number(s.stats.evicted) || 0;
+      miner.truncated = Number(s.stats.truncated) || 0;
+    }
+    return { ok: true, miner };
+  }
+
+  private countAt(cluster: Cluster, timeMs: number): void {
+    const width = this.options.bucketMs;
+    const start = Math.floor(timeMs / width) * width;
+    const b = cluster.buckets;
+    b.set(start, (b.get(start) ?? 0) + 1);
+    if (b.size > this.options.maxBuckets) {
+      let oldest = start;
+      for (const k of b.keys()) if (k < oldest) oldest = k;
+      b.delete(oldest);
+    }
+  }
+
+  private keyOf(token: string): string {
+    return token.includes(WILDCARD) ? WILDCARD : token;
+  }
+
+  /** Candidate leaves for a line: its exact prefix path first, then paths through `<*>` branches. */
+  private leaves(tokens: string[]): Cluster[][] {
+    const first = this.root.get(tokens.length);
+    if (first === undefined) return [];
+    const depth = Math.min(this.prefixDepth, tokens.length);
+    let frontier: Node[] = [first];
+    for (let d = 0; d < depth; d++) {
+      const key = this.keyOf(tokens[d] as string);
+      const next: Node[] = [];
+      for (const node of frontier) {
+        const exact = node.children.get(key);
+        if (exact !== undefined) next.push(exact);
+        if (key !== WILDCARD) {
+          const wild = node.children.get(WILDCARD);
+          if (wild !== undefined) next.push(wild);
+        }
+      }
+      if (next.length === 0) return [];
+      frontier = next;
+    }
+    return frontier.map((n) => n.clusters);
+  }
+
+  private search(tokens: string[]): Cluster | undefined {
+    let best: Cluster | undefined;
+    let bestSim = -1;
+    let bestParams = -1;
+    const n = tokens.length;
+    for (const leaf of this.leaves(tokens)) {
+      for (const c of leaf) {
+        let sim = 0;
+        let params = 0;
+        const t = c.tokens;
+        for (let i = 0; i < n; i++) {
+          const a = t[i] as string;
+          const b = tokens[i] as string;
+          if (a === b) sim++;
+          else if (a === WILDCARD) params++;
+          else if (a.includes(WILDCARD) && matchesPattern(a, b)) sim++;
+        }
+        const score = n === 0 ? 1 : sim / n;
+        if (score > bestSim || (score === bestSim && params > bestParams)) {
+          bestSim = score;
+          bestParams = params;
+          best = c;
+        }
+      }
+    }
+    return best !== undefined && bestSim >= this.options.similarity ? best : undefined;
+  }
+
+  private create(tokens: string[]): Cluster {
+    const template = tokens.join(' ');
+    const existing = this.byText.get(template);
+    if (existing !== undefined) return existing;
+    let node = this.root.get(tokens.length);
+    if (node === undefined) {
+      node = newNode();
+      this.root.set(tokens.length, node);
+    }
+    const depth = Math.min(this.prefixDepth, tokens.length);
+    for (let d = 0; d < depth; d++) {
+      let key = this.keyOf(tokens[d] as string);
+      if (!node.children.has(key) && key !== WILDCARD && node.children.size >= this.options.maxChildren - 1) {
+        key = WILDCARD;
+      }
+      let child: Node | undefined = node.children.get(key);
+      if (child === undefined) {
+        child = newNode();
+        node.children.set(key, child);
+      }
+      node = child;
+    }
+    const cluster: Cluster = {
+      tokens,
+      template,
+      id: templateId(template),
+      count: 0,
+      last: this.lines,
+      buckets: new Map(),
+      leaf: node.clusters,
+      alive: true,
+    };
+    node.clusters.push(cluster);
+    this.byText.set(template, cluster);
+    this.all.add(cluster);
+    return cluster;
+  }
+
+  /** Generalises a template with a line; two templates that converge to one text are merged. */
+  private generalise(cluster: Cluster, tokens: string[]): Cluster {
+    const t = cluster.tokens;
+    let changed = false;
+    for (let i = 0; i < t.length; i++) {
+      const a = t[i] as string;
+      const b = tokens[i] as string;
+      if (a !== b && !(a === WILDCARD) && !(a.includes(WILDCARD) && matchesPattern(a, b))) {
+        t[i] = mergeTokens(a, b);
+        changed = true;
+      }
+    }
+    if (!changed) return cluster;
+    const template = t.join(' ');
+    if (template === cluster.template) return cluster;
+    this.byText.delete(cluster.template);
+    const twin = this.byText.get(template);
+    if (twin !== undefined) {
+      // Converged: the older template absorbs this one, its counts and buckets.
+      twin.count += cluster.count;
+      for (const [k, v] of cluster.buckets) twin.buckets.set(k, (twin.buckets.get(k) ?? 0) + v);
+      this.remove(cluster);
+      return twin;
+    }
+    cluster.template = template;
+    cluster.id = templateId(template);
+    this.byText.set(template, cluster);
+    return cluster;
+  }
+
+  private remove(cluster: Cluster): void {
+    cluster.alive = false;
+    const i = cluster.leaf.indexOf(cluster);
+    if (i >= 0) cluster.leaf.splice(i, 1);
+    if (this.byText.get(cluster.template) === cluster) this.byText.delete(cluster.template);
+    this.all.delete(cluster);
+  }
+
+  /** Drops the least recently seen tenth of the templates, sparing the one just created. */
+  private evict(keep: Cluster): void {
+    const victims = [...this.all]
+      .filter((c) => c !== keep)
+      .sort((a, b) => a.last - b.last)
+      .slice(0, Math.max(1, Math.floor(this.options.maxTemplates / 10)));
+    for (const c of victims) this.remove(c);
+    this.evicted += victims.length;
+  }
+}
