@@ -31,7 +31,7 @@ for (const c of ` \t,!;:=|"'[](){}.-+@#$%&/\\<>*?~^\``) DELIMITERS[c.charCodeAt(
 // Path delimiters: the reduced set Loghub-2.0 uses to find path-like parts (rule PS).
 const PATH_DELIMITERS = /([\s,!;:=|"'[\](){}])/;
 const PATH = /^(\/[^/]+)+\/?$/;
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const UUID = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
 const EMAIL = /^[\w.+-]+@[\w-]+(\.[\w-]+)+$/;
 const URL_SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
 // Values that are data, not words (Loghub-2.0 rule BL): a flag or an absent value.
@@ -55,10 +55,17 @@ function isVariablePart(s: string, start: number, end: number): boolean {
   let digits = 0;
   let letters = 0;
   let hex = true;
+  let run = 0;
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
-    if (isDigit(c)) digits++;
-    else if ((c >= Ch.LowerA && c <= Ch.LowerZ) || (c >= Ch.UpperA && c <= Ch.UpperZ)) {
+    if (isDigit(c)) {
+      digits++;
+      // A run of four digits or more is a number even inside a word (`DFSClient_1537864556_1`).
+      if (++run >= 4) return true;
+      continue;
+    }
+    run = 0;
+    if ((c >= Ch.LowerA && c <= Ch.LowerZ) || (c >= Ch.UpperA && c <= Ch.UpperZ)) {
       letters++;
       if (!((c >= Ch.LowerA && c <= Ch.LowerF) || (c >= 65 && c <= 70))) hex = false;
     } else hex = false;
@@ -68,14 +75,27 @@ function isVariablePart(s: string, start: number, end: number): boolean {
   return hex && end - start >= 8;
 }
 
-/** Collapses `<*>.<*>` and `<*><*>` (rules DV and CV) until nothing changes. */
+// A run of word characters, dots and dashes: one name, such as a host, a block id or a class.
+const NAME_RUN = /(?:[A-Za-z0-9_.-]|<\*>)*<\*>(?:[A-Za-z0-9_.-]|<\*>)*/g;
+
+/**
+ * Collapses `<*>.<*>` and `<*><*>` (Loghub-2.0 rules DV and CV) until nothing changes, then turns a
+ * dash-joined or dot-led name holding a variable into one variable: `msra-sa-<*>`, `blk_-<*>` and
+ * `<*>.corp.example.com` are a host, a block and a host; a dot-joined name that only ends in a
+ * variable (`org.apache.hadoop.<*>`) keeps its constant prefix.
+ */
 function collapse(s: string): string {
   let prev = '';
   while (prev !== s) {
     prev = s;
     s = s.replaceAll('<*>.<*>', WILDCARD).replaceAll('<*><*>', WILDCARD);
   }
-  return s;
+  if (s.length <= 3) return s;
+  return s.replace(NAME_RUN, (run) => {
+    if (run === WILDCARD) return run;
+    if (run.startsWith('<*>.') || run.includes('-<*>') || run.includes('<*>-')) return WILDCARD;
+    return run;
+  });
 }
 
 function maskParts(token: string): string {
@@ -85,7 +105,12 @@ function maskParts(token: string): string {
   for (let i = 0; i <= n; i++) {
     const c = i < n ? token.charCodeAt(i) : 32;
     if (c < 128 && DELIMITERS[c] === 1) {
-      if (i > start) out += isVariablePart(token, start, i) ? WILDCARD : token.slice(start, i);
+      if (i > start) {
+        const part = token.slice(start, i);
+        const value =
+          isVariablePart(token, start, i) || (i - start <= 9 && VALUE_WORDS.has(part.toLowerCase()));
+        out += value ? WILDCARD : part;
+      }
       if (i < n) out += token[i];
       start = i + 1;
     }
@@ -96,7 +121,6 @@ function maskParts(token: string): string {
 function maskPaths(token: string): string {
   if (token.indexOf('/') < 0) return token;
   if (URL_SCHEME.test(token)) return WILDCARD;
-  if (PATH.test(token)) return WILDCARD;
   const parts = token.split(PATH_DELIMITERS);
   let changed = false;
   for (let i = 0; i < parts.length; i += 2) {
@@ -130,13 +154,15 @@ export function maskToken(token: string): string {
   }
   if (!digit) {
     if (n <= 9 && VALUE_WORDS.has(token.toLowerCase())) return WILDCARD;
-    if (!special) return token;
     if (token.indexOf('@') > 0 && EMAIL.test(token)) return WILDCARD;
-    const p = maskPaths(token);
-    return p === token ? token : collapse(p);
+    const p = special ? maskPaths(token) : token;
+    // `key=true` or `obj=null`: a value word after a separator.
+    const q = token.indexOf('=') >= 0 || token.indexOf(':') >= 0 ? maskParts(p) : p;
+    return q === token ? token : collapse(q);
   }
-  if (n === 36 && UUID.test(token)) return WILDCARD;
   if (token.indexOf('@') > 0 && EMAIL.test(token)) return WILDCARD;
+  // A UUID is one value even where its dash-separated parts look like words (`fe1a`, `b8cc`).
+  if (n >= 36) token = token.replace(UUID, WILDCARD);
   const p = maskPaths(token);
   if (p === WILDCARD) return p;
   return collapse(maskParts(p));
@@ -171,17 +197,14 @@ export function mergeTokens(a: string, b: string): string {
 
 /**
  * Whether `token` is an instance of the template token `pattern` (which holds at least one `<*>`).
- * Only a single-wildcard pattern is checked by prefix and suffix; others match any token.
+ * Checked by the text before the first and after the last `<*>`.
  */
 export function matchesPattern(pattern: string, token: string): boolean {
   if (pattern === WILDCARD) return true;
   const i = pattern.indexOf(WILDCARD);
   if (i < 0) return pattern === token;
-  if (pattern.indexOf(WILDCARD, i + 3) >= 0) return true;
-  const tail = pattern.length - i - 3;
-  return (
-    token.length >= pattern.length - 3 &&
-    token.startsWith(pattern.slice(0, i)) &&
-    token.endsWith(pattern.slice(pattern.length - tail))
-  );
+  const last = pattern.lastIndexOf(WILDCARD);
+  const head = pattern.slice(0, i);
+  const tail = pattern.slice(last + 3);
+  return token.length >= head.length + tail.length && token.startsWith(head) && token.endsWith(tail);
 }

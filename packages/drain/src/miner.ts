@@ -71,11 +71,11 @@ export type LoadResult = { ok: true; miner: TemplateMiner } | { ok: false; error
 
 /**
  * Defaults: depth 4 and 100 children are the Drain paper's (He et al., ICWS 2017); the similarity
- * 0.5 was chosen on Loghub-2k with one setting for all eight systems (bench/drain-accuracy.mjs).
+ * 0.7 was chosen on Loghub-2k with one setting for all eight systems (bench/drain-accuracy.mjs).
  */
 export const DEFAULT_OPTIONS: Readonly<Required<MinerOptions>> = Object.freeze({
   depth: 4,
-  similarity: 0.5,
+  similarity: 0.7,
   maxChildren: 100,
   maxTemplates: 20_000,
   maxTokens: 200,
@@ -324,15 +324,19 @@ export class TemplateMiner {
       for (const c of leaf) {
         let sim = 0;
         let params = 0;
+        let counted = n;
         const t = c.tokens;
         for (let i = 0; i < n; i++) {
           const a = t[i] as string;
           const b = tokens[i] as string;
-          if (a === b) sim++;
-          else if (a === WILDCARD) params++;
+          if (a === b) {
+            // Two masked values agree by construction: they say nothing about the template.
+            if (b === WILDCARD) counted--;
+            else sim++;
+          } else if (a === WILDCARD) params++;
           else if (a.includes(WILDCARD) && matchesPattern(a, b)) sim++;
         }
-        const score = n === 0 ? 1 : sim / n;
+        const score = counted === 0 ? 1 : sim / counted;
         if (score > bestSim || (score === bestSim && params > bestParams)) {
           bestSim = score;
           bestParams = params;
