@@ -33,4 +33,5 @@ bash scripts/install-helm.sh
 
 echo "setup: building"
 npx tsc -b
+chmod +x packages/cli/dist/bin.js
 npm run --silent build:web --if-present

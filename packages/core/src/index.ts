@@ -1,1 +1,32 @@
-export const packageName = '@hindsight/core';
+export { errorCatalogue, HindsightError, errorMessage } from './errors.js';
+export type { ErrorCode, Warning } from './errors.js';
+export { REDACTED, isSecretKey, redactText, redactValue, redactAtPath } from './redact.js';
+export {
+  BUNDLE_FORMAT_VERSION,
+  manifestSchema,
+  seriesSchema,
+  changeSchema,
+  diffEntrySchema,
+  eventSchema,
+  podSchema,
+  topologySchema,
+} from './bundle/schema.js';
+export type {
+  Manifest,
+  Series,
+  DiffEntry,
+  Change,
+  BundleEvent,
+  Pod,
+  Topology,
+  SourceStatus,
+} from './bundle/schema.js';
+export { parseRfc3339, formatLogTimestamp } from './bundle/time.js';
+export { bundleLayout, logFilePath, parseLogFilePath } from './bundle/layout.js';
+export type { LogFileRef } from './bundle/layout.js';
+export { BundleWriter } from './bundle/writer.js';
+export type { BundleWriterOptions, LogSink } from './bundle/writer.js';
+export { Bundle, openBundle, validateBundle } from './bundle/reader.js';
+export type { BundleProblem, LogLine, OpenBundleOptions } from './bundle/reader.js';
+export { packBundle, unpackBundle, isArchivePath } from './bundle/archive.js';
+export { diffValues, flattenValues } from './diff.js';

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import type { Io } from './io.js';
+
+/** Exit codes, documented in docs/cli.md. */
+export const exitCodes = {
+  ok: 0,
+  /** The command ran and found what it was asked to look for (an invalid bundle, a failing check). */
+  problems: 1,
+  /** The command line was wrong. */
+  usage: 2,
+  /** The command could not do its job (an unreadable bundle, every source down). */
+  failed: 3,
+  /** Interrupted by Ctrl-C. */
+  interrupted: 130,
+} as const;
+
+/** What an action gets besides its arguments. */
+export interface CommandContext {
+  io: Io;
+  /** Set by an action to choose the exit code (0 when left alone). */
+  setExitCode(code: number): void;
+  /** Aborted on SIGINT/SIGTERM so long work can stop cleanly. */
+  signal: AbortSignal;
+}
+
+/**
+ * One `hindsight` subcommand. Commands are registered in one list (commands/index.ts); the CLI's
+ * help is derived from them.
+ */
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  /** Shown under "Examples:" in the command's --help. */
+  examples: string[];
+  /** Declares arguments and options on `cmd` and its action. */
+  define(cmd: Command, ctx: CommandContext): void;
+}

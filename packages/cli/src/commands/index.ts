@@ -1,0 +1,5 @@
+import type { CommandSpec } from '../command.js';
+import { validateCommand } from './validate.js';
+
+/** Every `hindsight` subcommand, in the order `--help` lists them. Add a command here and nowhere else. */
+export const commands: readonly CommandSpec[] = [validateCommand];

@@ -1,0 +1,389 @@
+import { createReadStream } from 'node:fs';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { ZodType } from 'zod';
+import { HindsightError, errorMessage, type ErrorCode, type Warning } from '../errors.js';
+import { isArchivePath, unpackBundle } from './archive.js';
+import { bundleLayout, parseLogFilePath, type LogFileRef } from './layout.js';
+import {
+  BUNDLE_FORMAT_VERSION,
+  changeSchema,
+  eventSchema,
+  manifestSchema,
+  podSchema,
+  seriesSchema,
+  topologySchema,
+  type BundleEvent,
+  type Change,
+  type Manifest,
+  type Pod,
+  type Series,
+  type Topology,
+} from './schema.js';
+import { parseRfc3339 } from './time.js';
+
+/** A problem found while reading: where it is, and how bad. */
+export interface BundleProblem {
+  file: string;
+  line?: number;
+  code: ErrorCode;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+/** One line of a container log. */
+export interface LogLine {
+  /** unix milliseconds */
+  time: number;
+  text: string;
+  /** 1-based line number in the file */
+  lineNo: number;
+}
+
+/** Options for {@link openBundle}. */
+export interface OpenBundleOptions {
+  /** Called for every problem; by default problems become warnings (at most 20 kept per file). */
+  onProblem?: (problem: BundleProblem) => void;
+  /** Check that records fall inside the manifest's window (validate does; analysis tolerates). */
+  checkWindow?: boolean;
+}
+
+const MAX_WARNINGS_PER_FILE = 20;
+// Records a little outside the window are normal (clock skew, a sample taken as collection ended).
+const WINDOW_SLACK_MS = 60_000;
+
+/**
+ * A bundle opened for reading. Logs and series are streamed record by record, so a bundle of any
+ * size is read in constant memory; bad records are skipped and reported, never thrown.
+ */
+export class Bundle {
+  readonly warnings: Warning[] = [];
+  private readonly perFile = new Map<string, number>();
+  readonly windowMs: { from: number; to: number };
+
+  constructor(
+    readonly root: string,
+    readonly manifest: Manifest,
+    readonly source: string,
+    private readonly cleanup: string | undefined,
+    private readonly options: OpenBundleOptions,
+  ) {
+    this.windowMs = { from: Date.parse(manifest.window.from), to: Date.parse(manifest.window.to) };
+  }
+
+  problem(p: BundleProblem): void {
+    if (this.options.onProblem) {
+      this.options.onProblem(p);
+      return;
+    }
+    const n = (this.perFile.get(p.file) ?? 0) + 1;
+    this.perFile.set(p.file, n);
+    if (n <= MAX_WARNINGS_PER_FILE) {
+      this.warnings.push({
+        stage: 'read',
+        name: p.file,
+        code: p.code,
+        message: p.message,
+        where: p.line === undefined ? p.file : `${p.file}:${p.line}`,
+      });
+    } else if (n === MAX_WARNINGS_PER_FILE + 1) {
+      this.warnings.push({
+        stage: 'read',
+        name: p.file,
+        code: p.code,
+        message: `more problems in this file were not listed`,
+        where: p.file,
+      });
+    }
+  }
+
+  private outside(ms: number): boolean {
+    return ms < this.windowMs.from - WINDOW_SLACK_MS || ms > this.windowMs.to + WINDOW_SLACK_MS;
+  }
+
+  /** The container logs in the bundle, sorted by path. */
+  async logs(): Promise<LogFileRef[]> {
+    const base = path.join(this.root, bundleLayout.logsDir);
+    const entries = await readdir(base, { recursive: true }).catch(() => [] as string[]);
+    const refs: LogFileRef[] = [];
+    for (const e of entries.sort()) {
+      const rel = `${bundleLayout.logsDir}/${e.split(path.sep).join('/')}`;
+      if (!rel.endsWith('.log')) continue;
+      const ref = parseLogFilePath(rel);
+      if (ref) refs.push(ref);
+      else
+        this.problem({
+          file: rel,
+          code: 'HINDSIGHT_BUNDLE_SCHEMA',
+          severity: 'warning',
+          message: 'log file outside logs/<namespace>/<pod>/<container>.log',
+        });
+    }
+    return refs;
+  }
+
+  /** Streams the lines of one log; a line without a valid timestamp is skipped with a warning. */
+  async *readLog(ref: LogFileRef): AsyncGenerator<LogLine> {
+    let lineNo = 0;
+    for await (const raw of lines(path.join(this.root, ref.file))) {
+      lineNo += 1;
+      if (raw.length === 0) continue;
+      const sp = raw.indexOf(' ');
+      const time = sp > 0 ? parseRfc3339(raw.slice(0, sp)) : Number.NaN;
+      if (Number.isNaN(time)) {
+        this.problem({
+          file: ref.file,
+          line: lineNo,
+          code: 'HINDSIGHT_BUNDLE_SCHEMA',
+          severity: 'warning',
+          message: `line does not start with an RFC 3339 timestamp: ${JSON.stringify(raw.slice(0, 60))}`,
+        });
+        continue;
+      }
+      if (this.options.checkWindow && this.outside(time)) {
+        this.problem({
+          file: ref.file,
+          line: lineNo,
+          code: 'HINDSIGHT_BUNDLE_WINDOW',
+          severity: 'warning',
+          message: `time ${raw.slice(0, sp)} is outside the bundle window`,
+        });
+      }
+      yield { time, text: raw.slice(sp + 1), lineNo };
+    }
+  }
+
+  private async *records<T>(rel: string, schema: ZodType<T>, timeOf: (r: T) => number[]): AsyncGenerator<T> {
+    const file = path.join(this.root, rel);
+    let lineNo = 0;
+    for await (const raw of lines(file)) {
+      lineNo += 1;
+      if (raw.trim().length === 0) continue;
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch (err) {
+        this.problem({
+          file: rel,
+          line: lineNo,
+          code: 'HINDSIGHT_BUNDLE_SCHEMA',
+          severity: 'warning',
+          message: `bad JSON: ${errorMessage(err)}`,
+        });
+        continue;
+      }
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+        this.problem({
+          file: rel,
+          line: lineNo,
+          code: 'HINDSIGHT_BUNDLE_SCHEMA',
+          severity: 'warning',
+          message: `${where}${issue?.message ?? 'invalid record'}`,
+        });
+        continue;
+      }
+      if (this.options.checkWindow) {
+        const bad = timeOf(parsed.data).find((t) => this.outside(t));
+        if (bad !== undefined) {
+          this.problem({
+            file: rel,
+            line: lineNo,
+            code: 'HINDSIGHT_BUNDLE_WINDOW',
+            severity: 'warning',
+            message: `time ${new Date(bad).toISOString()} is outside the bundle window`,
+          });
+        }
+      }
+      yield parsed.data;
+    }
+  }
+
+  /** The series files in the bundle (series/*.jsonl). */
+  async seriesFiles(): Promise<string[]> {
+    const dir = path.join(this.root, bundleLayout.seriesDir);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    return names
+      .filter((n) => n.endsWith('.jsonl'))
+      .sort()
+      .map((n) => `${bundleLayout.seriesDir}/${n}`);
+  }
+
+  /** Streams every metric series. */
+  async *series(): AsyncGenerator<Series> {
+    for (const rel of await this.seriesFiles()) {
+      yield* this.records(rel, seriesSchema, (s) => {
+        const first = s.points[0];
+        const last = s.points[s.points.length - 1];
+        return first && last ? [first[0], last[0]] : [];
+      });
+    }
+  }
+
+  async changes(): Promise<Change[]> {
+    return collect(this.records(bundleLayout.changes, changeSchema, (c) => [Date.parse(c.time)]));
+  }
+
+  async events(): Promise<BundleEvent[]> {
+    return collect(this.records(bundleLayout.events, eventSchema, (e) => [Date.parse(e.time)]));
+  }
+
+  async pods(): Promise<Pod[]> {
+    return collect(this.records(bundleLayout.pods, podSchema, () => []));
+  }
+
+  async topology(): Promise<Topology | undefined> {
+    const file = path.join(this.root, bundleLayout.topology);
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    try {
+      return topologySchema.parse(JSON.parse(text));
+    } catch (err) {
+      this.problem({
+        file: bundleLayout.topology,
+        code: 'HINDSIGHT_BUNDLE_SCHEMA',
+        severity: 'warning',
+        message: `ignored: ${errorMessage(err)}`,
+      });
+      return undefined;
+    }
+  }
+
+  /** Removes the temporary folder of an unpacked archive. */
+  async close(): Promise<void> {
+    if (this.cleanup) await rm(this.cleanup, { recursive: true, force: true });
+  }
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+async function* lines(file: string): AsyncGenerator<string> {
+  const exists = await stat(file).catch(() => undefined);
+  if (!exists) return;
+  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  yield* rl;
+}
+
+/**
+ * Opens a bundle (a folder or a .tar.gz). Throws a {@link HindsightError} when it cannot be read at
+ * all (missing, no or bad manifest, unknown version, damaged archive); anything less is a warning.
+ */
+export async function openBundle(location: string, options: OpenBundleOptions = {}): Promise<Bundle> {
+  const info = await stat(location).catch(() => undefined);
+  if (!info) throw new HindsightError('HINDSIGHT_BUNDLE_MISSING', 'bundle not found', location);
+  let root = location;
+  let cleanup: string | undefined;
+  if (info.isFile()) {
+    if (!isArchivePath(location)) {
+      throw new HindsightError(
+        'HINDSIGHT_BUNDLE_MISSING',
+        'a bundle is a folder or a .tar.gz archive',
+        location,
+      );
+    }
+    root = await unpackBundle(location);
+    cleanup = root;
+    // An archive made of a folder may hold that folder: accept both layouts.
+    const inner = await readdir(root);
+    if (inner.length === 1 && !inner.includes(bundleLayout.manifest))
+      root = path.join(root, inner[0] as string);
+  }
+  try {
+    const manifest = await readManifest(root, location);
+    return new Bundle(root, manifest, location, cleanup, options);
+  } catch (err) {
+    if (cleanup) await rm(cleanup, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function readManifest(root: string, shownAs: string): Promise<Manifest> {
+  const where = path.join(shownAs, bundleLayout.manifest);
+  const text = await readFile(path.join(root, bundleLayout.manifest), 'utf8').catch(() => undefined);
+  if (text === undefined) {
+    throw new HindsightError(
+      'HINDSIGHT_BUNDLE_MANIFEST',
+      'bundle has no manifest.json; is this a hindsight bundle?',
+      where,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new HindsightError(
+      'HINDSIGHT_BUNDLE_MANIFEST',
+      `manifest.json is not valid JSON: ${errorMessage(err)}`,
+      where,
+    );
+  }
+  const version = (json as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version !== BUNDLE_FORMAT_VERSION) {
+    throw new HindsightError(
+      'HINDSIGHT_BUNDLE_VERSION',
+      `bundle format version ${version} is not supported (this hindsight reads version ${BUNDLE_FORMAT_VERSION})`,
+      where,
+    );
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new HindsightError(
+      'HINDSIGHT_BUNDLE_MANIFEST',
+      `manifest.json is invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+      where,
+    );
+  }
+  if (Date.parse(parsed.data.window.from) > Date.parse(parsed.data.window.to)) {
+    throw new HindsightError('HINDSIGHT_BUNDLE_MANIFEST', 'manifest window.from is after window.to', where);
+  }
+  return parsed.data;
+}
+
+/**
+ * Reads a whole bundle strictly and returns every problem with its file and line: the manifest,
+ * every log line's timestamp, every JSON record, and records outside the window.
+ */
+export async function validateBundle(location: string): Promise<BundleProblem[]> {
+  const problems: BundleProblem[] = [];
+  let bundle: Bundle;
+  try {
+    bundle = await openBundle(location, { onProblem: (p) => problems.push(p), checkWindow: true });
+  } catch (err) {
+    if (err instanceof HindsightError) {
+      return [
+        {
+          file: err.where ?? location,
+          code: err.code,
+          severity: 'error',
+          message: err.message.replace(` (${err.where})`, ''),
+        },
+      ];
+    }
+    throw err;
+  }
+  try {
+    for (const ref of await bundle.logs()) {
+      for await (const _ of bundle.readLog(ref)) {
+        // reading is the check
+      }
+    }
+    for await (const _ of bundle.series()) {
+      // reading is the check
+    }
+    await bundle.changes();
+    await bundle.events();
+    await bundle.pods();
+    await bundle.topology();
+  } finally {
+    await bundle.close();
+  }
+  return problems;
+}

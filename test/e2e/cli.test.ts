@@ -1,0 +1,81 @@
+import { cp, mkdtemp, rm, appendFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BundleWriter } from '@hindsight/core';
+import { hindsight } from './helpers.js';
+
+let tmp: string;
+let good: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'hs-cli-'));
+  good = path.join(tmp, 'good');
+  const from = Date.parse('2026-01-01T10:00:00Z');
+  const w = await BundleWriter.create(good, {
+    window: { from: new Date(from), to: new Date(from + 3_600_000) },
+  });
+  const log = await w.openLog({ namespace: 'default', pod: 'shop-1', container: 'shop', previous: false });
+  for (let i = 0; i < 10; i++) await log.write(from + i * 1000, `GET /cart 200 ${i}ms`);
+  w.recordSource({ name: 'files', status: 'ok' });
+  await w.finish();
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('hindsight CLI', () => {
+  it('prints help that lists the commands, and its version', async () => {
+    const help = await hindsight(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/validate/);
+    expect(help.stdout).toMatch(/Exit codes/);
+    const version = await hindsight(['--version']);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('shows an example in every command help', async () => {
+    const help = await hindsight(['validate', '--help']);
+    expect(help.stdout).toMatch(/Examples:\n {2}\$ hindsight validate/);
+  });
+
+  it('answers a misspelt command with the right one and exit code 2', async () => {
+    const r = await hindsight(['valdate', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Did you mean validate\?/);
+  });
+
+  it('validates a good bundle with exit code 0', async () => {
+    const r = await hindsight(['validate', good]);
+    expect(r.stdout).toMatch(/^valid/);
+    expect(r.code).toBe(0);
+  });
+
+  it('lists each problem of a broken copy with file and line, exit code 1, and JSON on request', async () => {
+    const broken = path.join(tmp, 'broken');
+    await cp(good, broken, { recursive: true });
+    await appendFile(path.join(broken, 'logs/default/shop-1/shop.log'), 'garbage line\n');
+    await writeFile(path.join(broken, 'events.jsonl'), '{"time": 1}\n');
+    const r = await hindsight(['validate', broken]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/logs\/default\/shop-1\/shop\.log:11 {2}warning/);
+    expect(r.stdout).toMatch(/events\.jsonl:1 {2}warning/);
+    const j = await hindsight(['validate', broken, '--json']);
+    const parsed = JSON.parse(j.stdout) as {
+      valid: boolean;
+      problems: Array<{ file: string; line: number }>;
+    };
+    expect(parsed.valid).toBe(false);
+    expect(parsed.problems).toHaveLength(2);
+  });
+
+  it('says plainly when the bundle does not exist', async () => {
+    const r = await hindsight(['validate', path.join(tmp, 'missing')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/bundle not found/);
+  });
+
+  it('uses no colour when NO_COLOR is set', async () => {
+    const r = await hindsight(['valdate'], { NO_COLOR: '1' });
+    expect(r.stderr).not.toContain(String.fromCharCode(27));
+  });
+});
