@@ -44,6 +44,12 @@ function isDigit(c: number): boolean {
   return c >= Ch.Zero && c <= Ch.Nine;
 }
 
+/** Whether a token is a plain decimal number: the commonest variable, masked without parsing. */
+function isNumber(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (!isDigit(s.charCodeAt(i))) return false;
+  return true;
+}
+
 /**
  * Whether one delimiter-free part of a token is a value: it starts with a digit (`12ms`, `0x1f`),
  * has at least as many digits as letters (`J12`, `1445144423722_0020`), or is a long hex run.
@@ -85,12 +91,13 @@ const NAME_RUN = /(?:[A-Za-z0-9_.-]|<\*>)*<\*>(?:[A-Za-z0-9_.-]|<\*>)*/g;
  * variable (`org.apache.hadoop.<*>`) keeps its constant prefix.
  */
 function collapse(s: string): string {
+  if (s === WILDCARD) return s;
   let prev = '';
-  while (prev !== s) {
+  while (prev !== s && (s.includes('<*>.<*>') || s.includes('<*><*>'))) {
     prev = s;
     s = s.replaceAll('<*>.<*>', WILDCARD).replaceAll('<*><*>', WILDCARD);
   }
-  if (s.length <= 3) return s;
+  if (s.length <= 3 || !(s.includes('-') || s.includes('<*>.'))) return s;
   return s.replace(NAME_RUN, (run) => {
     if (run === WILDCARD) return run;
     if (run.startsWith('<*>.') || run.includes('-<*>') || run.includes('<*>-')) return WILDCARD;
@@ -153,6 +160,7 @@ export function maskToken(token: string): string {
     } else if (c === 64 || c === 92) special = true;
   }
   if (!digit) {
+    if (n === 0) return token;
     if (n <= 9 && VALUE_WORDS.has(token.toLowerCase())) return WILDCARD;
     if (token.indexOf('@') > 0 && EMAIL.test(token)) return WILDCARD;
     const p = special ? maskPaths(token) : token;
@@ -160,6 +168,7 @@ export function maskToken(token: string): string {
     const q = token.indexOf('=') >= 0 || token.indexOf(':') >= 0 ? maskParts(p) : p;
     return q === token ? token : collapse(q);
   }
+  if (!special && isNumber(token)) return WILDCARD;
   if (token.indexOf('@') > 0 && EMAIL.test(token)) return WILDCARD;
   // A UUID is one value even where its dash-separated parts look like words (`fe1a`, `b8cc`).
   if (n >= 36) token = token.replace(UUID, WILDCARD);
