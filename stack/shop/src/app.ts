@@ -1,0 +1,118 @@
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+} from 'fastify';
+import pino, { type DestinationStream } from 'pino';
+import { sweepStuckOrders } from './checkout.js';
+import type { ShopConfig } from './config.js';
+import { ShopError } from './errors.js';
+import { configPlugin } from './plugins/config.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { postgresPlugin } from './plugins/postgres.js';
+import { redisPlugin } from './plugins/redis.js';
+import { healthPlugin, routesPlugin } from './plugins/routes.js';
+import { sessionPlugin } from './plugins/session.js';
+
+/** Options of {@link buildApp} beyond the configuration. */
+export interface BuildAppOptions {
+  /** Where JSON log lines go (default: stdout). Tests pass a stream to read them. */
+  logStream?: DestinationStream;
+}
+
+// PostgreSQL error classes and client errors that mean "the database is not reachable right now".
+const PG_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+  '08000',
+  '53300',
+]);
+
+/**
+ * Builds the shop (plugins registered, nothing listening). Call `await app.ready()` or
+ * `app.listen()`; `app.close()` disconnects Redis and PostgreSQL.
+ */
+export async function buildApp(config: ShopConfig, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const logger = pino(
+    {
+      level: config.logLevel,
+      base: { pod: config.podName },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: ['req.headers.cookie', 'password'], remove: true },
+    },
+    options.logStream ?? pino.destination({ dest: 1, sync: false }),
+  );
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+  });
+
+  app.setErrorHandler((err: FastifyError | ShopError, request, reply) => {
+    if (err instanceof ShopError) {
+      if (err.statusCode >= 500)
+        request.log.error({ event: 'request_failed', code: err.code, err: err.message }, 'request failed');
+      return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
+    }
+    const code = (err as { code?: string }).code;
+    if (
+      (code !== undefined && PG_UNAVAILABLE.has(code)) ||
+      /timeout exceeded when trying to connect|Connection terminated/.test(err.message)
+    ) {
+      request.log.error(
+        { event: 'request_failed', code: 'SHOP_DATABASE_UNAVAILABLE', store: 'postgresql', err: err.message },
+        'database unavailable',
+      );
+      return reply.code(503).send({ error: { code: 'SHOP_DATABASE_UNAVAILABLE', message: err.message } });
+    }
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: { code: 'SHOP_BAD_REQUEST', message: err.message } });
+    }
+    request.log.error({ event: 'request_failed', err }, 'unexpected error');
+    return reply.code(500).send({ error: { code: 'SHOP_INTERNAL', message: 'internal error' } });
+  });
+
+  await app.register(configPlugin, { config });
+  await app.register(metricsPlugin);
+  await app.register(redisPlugin);
+  await app.register(postgresPlugin);
+  await app.register(sessionPlugin);
+  await app.register(healthPlugin);
+  await app.register(routesPlugin);
+  return app;
+}
+
+/** One sweep: releases stuck orders past CHECKOUT_STUCK_AFTER_SECONDS and updates the gauge. */
+export async function sweepOnce(app: FastifyInstance): Promise<{ stuck: number; released: number[] }> {
+  const result = await sweepStuckOrders(
+    app.pg,
+    app.redis.master,
+    app.config.checkout.stuckAfterSeconds,
+    app.log,
+  );
+  app.metrics.stuckOrders.set(result.stuck);
+  return result;
+}
+
+/** Runs {@link sweepOnce} every SWEEP_INTERVAL_SECONDS; a failed sweep is logged and the next one runs. */
+export function startSweeper(app: FastifyInstance): { stop(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = sweepOnce(app).catch((err: Error) =>
+      app.log.error({ event: 'sweep_failed', err: err.message }, 'sweep failed'),
+    );
+  }, app.config.checkout.sweepIntervalSeconds * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
