@@ -32,6 +32,9 @@ for (const c of ` \t,!;:=|"'[](){}.-+@#$%&/\\<>*?~^\``) DELIMITERS[c.charCodeAt(
 const PATH_DELIMITERS = /([\s,!;:=|"'[\](){}])/;
 const PATH = /^(\/[^/]+)+\/?$/;
 const UUID = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
+// IPv6, full or `::`-compressed, with an optional zone (`%eth0`).
+const IPV6 =
+  /(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|(?:[0-9a-fA-F]{1,4}:){0,6}(?:[0-9a-fA-F]{1,4})?::(?:[0-9a-fA-F]{1,4}:){0,6}[0-9a-fA-F]{0,4}(?:%[\w.]+)?/g;
 const EMAIL = /^[\w.+-]+@[\w-]+(\.[\w-]+)+$/;
 const URL_SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
 // Values that are data, not words (Loghub-2.0 rule BL): a flag or an absent value.
@@ -172,6 +175,7 @@ export function maskToken(token: string): string {
   if (token.indexOf('@') > 0 && EMAIL.test(token)) return WILDCARD;
   // A UUID is one value even where its dash-separated parts look like words (`fe1a`, `b8cc`).
   if (n >= 36) token = token.replace(UUID, WILDCARD);
+  if (token.includes('::') || token.split(':').length > 7) token = token.replace(IPV6, WILDCARD);
   const p = maskPaths(token);
   if (p === WILDCARD) return p;
   return collapse(maskParts(p));

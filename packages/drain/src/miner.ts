@@ -284,7 +284,12 @@ export class TemplateMiner {
     }
   }
 
+  /** The tree key of a leading token: as in Drain, a token holding a digit or a variable shares the `<*>` branch. */
   private keyOf(token: string): string {
+    for (let i = 0; i < token.length; i++) {
+      const c = token.charCodeAt(i);
+      if (c >= 48 && c <= 57) return WILDCARD;
+    }
     return token.includes(WILDCARD) ? WILDCARD : token;
   }
 

@@ -1,5 +1,6 @@
 import type { CommandSpec } from '../command.js';
 import { validateCommand } from './validate.js';
+import { templatesCommand } from './templates.js';
 
 /** Every `hindsight` subcommand, in the order `--help` lists them. Add a command here and nowhere else. */
-export const commands: readonly CommandSpec[] = [validateCommand];
+export const commands: readonly CommandSpec[] = [validateCommand, templatesCommand];

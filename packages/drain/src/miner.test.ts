@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { TemplateMiner, maskToken, mergeTokens, templateId, DEFAULT_OPTIONS } from './index.js';
+
+describe('masks', () => {
+  it.each([
+    ['10.0.0.1', '<*>'],
+    ['/10.10.34.11:45307', '<*>:<*>'],
+    ['[fe80::1%eth0]:8080', '[<*>]:<*>'],
+    ['b9000564-fe1a-409b-b8cc-1e88b294cd1d]', '<*>]'],
+    ['12ms', '<*>'],
+    ['1.5s', '<*>'],
+    ['512MB', '<*>'],
+    ['0x1f3a', '<*>'],
+    ['2005-06-03-15.42.50.675872', '<*>'],
+    ['/var/log/app.log', '<*>'],
+    ['file=/etc/hosts,', 'file=<*>,'],
+    ['https://example.com/a?b=1', '<*>'],
+    ['ops@example.com', '<*>'],
+    ['rhost=192.168.0.5', 'rhost=<*>'],
+    ['blk_-6952295868487656571', '<*>'],
+    ['obj=true', 'obj=<*>'],
+    ['ssh2', 'ssh2'],
+    ['jk2_init()', 'jk2_init()'],
+    ['org.apache.hadoop.Foo', 'org.apache.hadoop.Foo'],
+  ])('masks %s as %s', (token, masked) => {
+    expect(maskToken(token)).toBe(masked);
+  });
+
+  it('keeps the constant prefix and suffix when two tokens differ', () => {
+    expect(mergeTokens('user=alice', 'user=bob')).toBe('user=<*>');
+    expect(mergeTokens('(alice)', '(bob)')).toBe('(<*>)');
+    expect(mergeTokens('alice', 'bob')).toBe('<*>');
+  });
+});
+
+describe('TemplateMiner', () => {
+  it('groups lines that differ in their variables and generalises the template', () => {
+    const m = new TemplateMiner();
+    const a = m.add('Invalid user admin1 from 10.0.0.1 port 22');
+    expect(a.change).toBe('created');
+    const b = m.add('Invalid user webmaster from 10.0.0.2 port 2222');
+    expect(b.change).toBe('updated');
+    expect(b.previousId).toBe(a.id);
+    expect(b.template).toBe('Invalid user <*> from <*> port <*>');
+    const c = m.add('Invalid user guest from 10.9.9.9 port 80');
+    expect(c).toMatchObject({ id: b.id, change: 'none', count: 3 });
+    expect(m.add('Connection closed by 10.0.0.1 [preauth]').id).not.toBe(b.id);
+  });
+
+  it('gives a template the same id in every run: a hash of its text', () => {
+    const lines = [
+      'Deleting block blk_1 file /a/b',
+      'Deleting block blk_2 file /c/d',
+      'PacketResponder 1 terminating',
+    ];
+    const run = () => lines.map((l) => new TemplateMiner().add(l).id);
+    const first = new TemplateMiner();
+    const ids = lines.map((l) => first.add(l).id);
+    expect(ids[1]).toBe(templateId('Deleting block <*> file <*>'));
+    expect(run()).toEqual(run());
+    // Pinned so a change of hash function (and of every stored id) cannot pass unnoticed.
+    expect(ids[1]).toBe('de807d5843fde05e');
+    expect(templateId('')).toBe('cbf29ce484222325');
+  });
+
+  it('counts lines per template per time bucket', () => {
+    const m = new TemplateMiner({ bucketMs: 60_000 });
+    const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+    m.add('GET /a 200 12ms', t0);
+    m.add('GET /b 200 15ms', t0 + 30_000);
+    m.add('GET /c 500 9ms', t0 + 61_000);
+    const [t] = m.templates();
+    expect(t?.template).toBe('GET <*> <*> <*>');
+    expect(t?.buckets).toEqual([
+      [t0, 2],
+      [t0 + 60_000, 1],
+    ]);
+  });
+
+  it('saves and loads its state, and goes on with the same templates and counts', () => {
+    const m = new TemplateMiner();
+    for (let i = 0; i < 5; i++) m.add(`worker ${i} started in ${i * 3}ms`, i * 1000);
+    m.add('shutting down now');
+    const state = JSON.parse(JSON.stringify(m.save())) as unknown;
+    const loaded = TemplateMiner.load(state);
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.miner.templates()).toEqual(m.templates());
+    const r = loaded.miner.add('worker 9 started in 1ms');
+    expect(r).toMatchObject({ template: 'worker <*> started in <*>', count: 6, change: 'none' });
+    expect(loaded.miner.stats().lines).toBe(7);
+  });
+
+  it('returns an error value for a malformed state instead of throwing', () => {
+    expect(TemplateMiner.load(null).ok).toBe(false);
+    expect(TemplateMiner.load({ version: 1, clusters: [{ tokens: 'x' }] })).toMatchObject({ ok: false });
+  });
+
+  it('keeps at most maxTemplates templates, evicting the least recently seen', () => {
+    const m = new TemplateMiner({ maxTemplates: 50 });
+    const words = (i: number) =>
+      `alpha${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`;
+    for (let i = 0; i < 500; i++) m.add(`${words(i)} ${words(i + 7)} ${words(i + 13)}`);
+    const s = m.stats();
+    expect(s.templates).toBeLessThanOrEqual(50);
+    expect(s.evicted).toBeGreaterThan(0);
+  });
+
+  it('cuts a huge or binary line instead of failing', () => {
+    const m = new TemplateMiner();
+    const huge = Array.from({ length: 100_000 }, (_, i) => `w${i % 7}x`).join(' ');
+    const r = m.add(huge);
+    expect(r.template.split(' ').length).toBeLessThanOrEqual(DEFAULT_OPTIONS.maxTokens);
+    const binary = String.fromCharCode(...Array.from({ length: 5000 }, (_, i) => i % 256));
+    expect(() => m.add(binary)).not.toThrow();
+    expect(m.stats().truncated).toBeGreaterThanOrEqual(1);
+    expect(m.add('').template).toBe('');
+  });
+
+  it('matches without learning', () => {
+    const m = new TemplateMiner();
+    m.add('disk sda1 is 91% full');
+    m.add('disk sdb2 is 95% full');
+    expect(m.match('disk sdc3 is 99% full')?.template).toBe('disk <*> is <*>% full');
+    expect(m.match('completely different words here')).toBeUndefined();
+    expect(m.stats().lines).toBe(2);
+  });
+});
