@@ -65,8 +65,19 @@ interface Rendered {
   get(kind: string, name: string): K8sObject;
 }
 
-async function render(sets: Record<string, string | number | boolean> = {}): Promise<Rendered> {
-  const result = await runHelm(['template', release, chartDir, '--namespace', 'lab', ...setArgs(sets)]);
+async function render(
+  sets: Record<string, string | number | boolean> = {},
+  extraArgs: string[] = [],
+): Promise<Rendered> {
+  const result = await runHelm([
+    'template',
+    release,
+    chartDir,
+    '--namespace',
+    'lab',
+    ...extraArgs,
+    ...setArgs(sets),
+  ]);
   if (result.code !== 0) throw new Error(`helm template failed: ${result.stderr}`);
   const objects = parseAllDocuments(result.stdout)
     .map((doc) => {
@@ -382,6 +393,25 @@ describe('helm template with overrides', () => {
       PG_IDLE_IN_TX_TIMEOUT_MS: '0',
       REDIS_COMMAND_TIMEOUT_MS: '250',
     });
+  });
+
+  it('writes large numbers from a values file as integers, not in exponent form', async () => {
+    // Helm reads values files as JSON, so 1000000 arrives as a float that would print as 1e+06.
+    const dir = await mkdtemp(join(tmpdir(), 'chart-values-'));
+    try {
+      const file = join(dir, 'values.yaml');
+      await writeFile(
+        file,
+        'shop:\n  postgres:\n    statementTimeoutMs: 1000000\n  session:\n    ttlSeconds: 86400000\n',
+      );
+      const r = await render({}, ['--values', file]);
+      expect(plainEnv(container(r.get('Deployment', 'shop-shop'), 'shop'))).toMatchObject({
+        PG_STATEMENT_TIMEOUT_MS: '1000000',
+        SESSION_TTL_SECONDS: '86400000',
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('leaves REDIS_REPLICA_URLS empty when there are no replicas', async () => {
