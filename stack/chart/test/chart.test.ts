@@ -543,6 +543,15 @@ describe('values.schema.json', () => {
     );
   });
 
+  it('rejects a session secret the shop would refuse at start (under 16 characters)', async () => {
+    expect(await templateError({ 'shop.sessionSecret': 'short' })).toContain('/shop/sessionSecret');
+  });
+
+  it('refuses reads from replicas when there are no replicas, naming both keys', async () => {
+    const err = await templateError({ 'shop.session.readFrom': 'replicas', 'redis.replica.replicaCount': 0 });
+    expect(err).toContain('shop.session.readFrom=replicas needs redis.replica.replicaCount >= 1');
+  });
+
   it('rejects a malformed output-buffer limit and nginx timeout', async () => {
     expect(await templateError({ 'redis.replication.replicaOutputBufferLimit': '256mb' })).toContain(
       'replicaOutputBufferLimit',
