@@ -36,6 +36,8 @@ const UUID = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 const IPV6 =
   /(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|(?:[0-9a-fA-F]{1,4}:){0,6}(?:[0-9a-fA-F]{1,4})?::(?:[0-9a-fA-F]{1,4}:){0,6}[0-9a-fA-F]{0,4}(?:%[\w.]+)?/g;
 const EMAIL = /^[\w.+-]+@[\w-]+(\.[\w-]+)+$/;
+const WINDOWS_PATH = /^[A-Za-z]:\\/;
+const MAC = /(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}/g;
 const URL_SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
 // Values that are data, not words (Loghub-2.0 rule BL): a flag or an absent value.
 const VALUE_WORDS = new Set(['true', 'false', 'null', 'none', 'nil', 'undefined']);
@@ -85,7 +87,8 @@ function isVariablePart(s: string, start: number, end: number): boolean {
 }
 
 // A run of word characters, dots and dashes: one name, such as a host, a block id or a class.
-const NAME_RUN = /(?:[A-Za-z0-9_.-]|<\*>)*<\*>(?:[A-Za-z0-9_.-]|<\*>)*/g;
+// It ends on a word character or a variable, so a sentence's full stop stays outside.
+const NAME_RUN = /(?:[A-Za-z0-9_.-]|<\*>)*<\*>(?:(?:[A-Za-z0-9_.-]|<\*>)*(?:[A-Za-z0-9_]|<\*>))?/g;
 
 /**
  * Collapses `<*>.<*>` and `<*><*>` (Loghub-2.0 rules DV and CV) until nothing changes, then turns a
@@ -100,7 +103,8 @@ function collapse(s: string): string {
     prev = s;
     s = s.replaceAll('<*>.<*>', WILDCARD).replaceAll('<*><*>', WILDCARD);
   }
-  if (s.length <= 3 || !(s.includes('-') || s.includes('<*>.'))) return s;
+  if (s.length <= 3) return s;
+  if (!(s.includes('-') || s.includes('<*>.'))) return s;
   return s.replace(NAME_RUN, (run) => {
     if (run === WILDCARD) return run;
     if (run.startsWith('<*>.') || run.includes('-<*>') || run.includes('<*>-')) return WILDCARD;
@@ -166,6 +170,7 @@ export function maskToken(token: string): string {
     if (n === 0) return token;
     if (n <= 9 && VALUE_WORDS.has(token.toLowerCase())) return WILDCARD;
     if (token.indexOf('@') > 0 && EMAIL.test(token)) return WILDCARD;
+    if (WINDOWS_PATH.test(token)) return WILDCARD;
     const p = special ? maskPaths(token) : token;
     // `key=true` or `obj=null`: a value word after a separator.
     const q = token.indexOf('=') >= 0 || token.indexOf(':') >= 0 ? maskParts(p) : p;
@@ -175,6 +180,8 @@ export function maskToken(token: string): string {
   if (token.indexOf('@') > 0 && EMAIL.test(token)) return WILDCARD;
   // A UUID is one value even where its dash-separated parts look like words (`fe1a`, `b8cc`).
   if (n >= 36) token = token.replace(UUID, WILDCARD);
+  if (n >= 17) token = token.replace(MAC, WILDCARD);
+  if (WINDOWS_PATH.test(token)) return WILDCARD;
   if (token.includes('::') || token.split(':').length > 7) token = token.replace(IPV6, WILDCARD);
   const p = maskPaths(token);
   if (p === WILDCARD) return p;
