@@ -101,6 +101,49 @@ describe('shop', () => {
     }
   });
 
+  it('writes the session only when it changed, unless SESSION_ROLLING=true', async () => {
+    const sets = async (rolling: string): Promise<number> => {
+      const { app } = await stack.app({ SESSION_ROLLING: rolling });
+      try {
+        const c = new InjectClient(app);
+        await c.login('bob');
+        for (let i = 0; i < 5; i++) expect((await c.request('GET', '/cart')).status).toBe(200);
+        const text = (await app.inject('/metrics')).body;
+        return Number(
+          /session_store_operations_total\{op="set",[^}]*outcome="ok"\} (\d+)/.exec(text)?.[1] ?? 0,
+        );
+      } finally {
+        await app.close();
+      }
+    };
+    expect(await sets('false')).toBe(1); // the login
+    expect(await sets('true')).toBe(6); // the login and every read
+  });
+
+  it('tells a lost session (missing) from one whose TTL ran out (expired)', async () => {
+    const { app, logs } = await stack.app({ SESSION_TTL_SECONDS: '60' });
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const cookieFor = (writtenAt: number) =>
+        `shop_sid=${app.signCookie(`${'x'.repeat(32)}.3.${writtenAt}`)}`;
+      const lost = await app.inject({ url: '/cart', headers: { cookie: cookieFor(now - 10) } });
+      expect(lost.json().error.code).toBe('SHOP_SESSION_MISSING');
+      const old = await app.inject({ url: '/cart', headers: { cookie: cookieFor(now - 120) } });
+      expect(old.json().error.code).toBe('SHOP_NOT_LOGGED_IN');
+      expect(
+        logs.lines.filter((l) => l['event'] === 'missing' || l['event'] === 'expired').map((l) => l['event']),
+      ).toEqual(['missing', 'expired']);
+      const forged = await app.inject({
+        url: '/cart',
+        headers: { cookie: `shop_sid=${'x'.repeat(32)}.3.${now}.bad-signature` },
+      });
+      expect(forged.json().error.code).toBe('SHOP_NOT_LOGGED_IN');
+      expect((await app.inject('/metrics')).body).toContain('session_missing_total 1');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('answers /healthz and /readyz from the Redis master and PostgreSQL', async () => {
     const { app } = await stack.app();
     try {

@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { buildApp, startSweeper } from './app.js';
 import { loadConfig } from './config.js';
 import { migrate, seed } from './db.js';
@@ -43,7 +45,8 @@ export async function main(env: Record<string, string | undefined> = process.env
 }
 
 // Entry point when run as `node stack/shop/dist/main.js`.
-if (import.meta.url === `file://${process.argv[1]}`) {
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
   main().then(
     (code) => {
       process.exitCode = code;
