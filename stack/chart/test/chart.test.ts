@@ -10,7 +10,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { isMap, parseAllDocuments, parseDocument, type Node as YamlNode } from 'yaml';
 
 const execFileP = promisify(execFile);
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -140,6 +140,28 @@ async function exitsZero(cmd: string, args: string[]): Promise<boolean> {
     return false;
   }
 }
+
+describe('values.yaml', () => {
+  it('documents every key with a comment above it', async () => {
+    const doc = parseDocument(await readFile(join(chartDir, 'values.yaml'), 'utf8'));
+    // Kubernetes structures (resources, labels, env) are documented as a whole by their parent's comment.
+    const opaque = new Set(['resources', 'podLabels', 'podAnnotations', 'extraEnv']);
+    const undocumented: string[] = [];
+    const walk = (node: unknown, path: string): void => {
+      if (!isMap(node)) return;
+      node.items.forEach((pair, i) => {
+        const key = pair.key as YamlNode & { value?: unknown };
+        const name = `${path}${String(key.value)}`;
+        // yaml attaches the comment above a map's first key to the map itself.
+        const comment = key.commentBefore ?? (i === 0 ? (node as YamlNode).commentBefore : undefined);
+        if (!comment?.trim()) undocumented.push(name);
+        if (!opaque.has(String(key.value))) walk(pair.value, `${name}.`);
+      });
+    };
+    walk(doc.contents, '');
+    expect(undocumented).toEqual([]);
+  });
+});
 
 describe('helm lint', () => {
   it('passes with the default values', async () => {
