@@ -148,10 +148,32 @@ function maskPaths(token: string): string {
 }
 
 /**
+ * Whether a token can need masking at all: false for plain words, the commonest tokens, which
+ * are then used as they are without the cost of a cache lookup or a regular expression.
+ */
+export function mayNeedMask(token: string): boolean {
+  const n = token.length;
+  if (n > MAX_TOKEN_LENGTH) return true;
+  for (let i = 0; i < n; i++) {
+    const c = token.charCodeAt(i);
+    // Digits and `:`, `/`, `=`, `@`, `\`: where numbers, paths, key=value pairs and addresses live.
+    if (c <= 64) {
+      if ((c >= Ch.Zero && c <= 58) || c === Ch.Slash || c === 61 || c === 64) return true;
+    } else if (c === 92) return true;
+  }
+  if (n >= 3 && n <= 9) {
+    const f = token.charCodeAt(0) | 32;
+    if (f === 102 || f === 110 || f === 116 || f === 117) return VALUE_WORDS.has(token.toLowerCase());
+  }
+  return false;
+}
+
+/**
  * Masks the variable parts of one token (no whitespace inside).
  * Tokens without a digit, a slash or an `@` return unchanged, which is the fast path for most words.
  */
 export function maskToken(token: string): string {
+  if (!mayNeedMask(token)) return token;
   const n = token.length;
   if (n > MAX_TOKEN_LENGTH) return WILDCARD;
   let digit = false;
