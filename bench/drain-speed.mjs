@@ -15,7 +15,7 @@ import {
   closeSync,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TemplateMiner, parseLogFormat } from '@hindsight/drain';
@@ -64,6 +64,7 @@ const mode = argOf('--mode');
 if (mode !== undefined) {
   // Child: one measurement on one file.
   const file = argOf('--file');
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let tokens = 0;
   let templates = 0;
@@ -78,8 +79,10 @@ if (mode !== undefined) {
     templates = miner.stats().templates;
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(c0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const rssMb = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({ mode, lines, seconds, rssMb, tokens, templates }));
+  process.stdout.write(JSON.stringify({ mode, lines, seconds, cpuSeconds, rssMb, tokens, templates }));
   process.exit(0);
 }
 
@@ -98,30 +101,51 @@ for (const ds of Object.values(settings.datasets)) {
 
 const target = Number(argOf('--lines') ?? 2_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'drain-speed-'));
+
+// "repeated": the bodies as they are, repeated. "varied": every repetition shifts each number
+// (12 -> 12+rep), so numeric tokens are new on every pass and no cache sees them twice.
+function corpus(n, varied) {
+  const reps = n / bodies.length;
+  const chunks = [];
+  for (let r = 0; r < reps; r++) {
+    chunks.push(
+      varied && r > 0
+        ? bodies.map((b) => b.replace(/(?<![A-Za-z])\d+/g, (d) => String(Number(d) + r))).join('\n')
+        : bodies.join('\n'),
+    );
+  }
+  return chunks.join('\n') + '\n';
+}
+
 try {
   const sizes = [target / 4, target / 2, target].map((n) => Math.ceil(n / bodies.length) * bodies.length);
   const results = [];
-  for (const n of sizes) {
-    const file = join(dir, `bodies-${n}.log`);
-    const reps = n / bodies.length;
-    writeFileSync(file, Array.from({ length: reps }, () => bodies.join('\n')).join('\n') + '\n');
-    for (const m of ['floor', 'mine']) {
-      const out = execFileSync(process.execPath, [self, '--mode', m, '--file', file], { encoding: 'utf8' });
-      results.push(JSON.parse(out));
+  for (const varied of [false, true]) {
+    for (const n of sizes) {
+      const file = join(dir, `bodies-${n}.log`);
+      writeFileSync(file, corpus(n, varied));
+      for (const m of ['floor', 'mine']) {
+        const out = execFileSync(process.execPath, [self, '--mode', m, '--file', file], { encoding: 'utf8' });
+        results.push({ corpus: varied ? 'varied' : 'repeated', ...JSON.parse(out) });
+      }
+      rmSync(file);
     }
-    rmSync(file);
   }
-  console.log(`node ${process.version}, one thread; ${bodies.length} distinct bodies repeated`);
   console.log(
-    '| Lines | Read+split floor (lines/s) | Mine (lines/s) | Mine / floor time | Peak RSS floor | Peak RSS mine | Templates |',
+    `node ${process.version}, one thread; ${bodies.length} distinct bodies; load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
   );
-  console.log('|---|---|---|---|---|---|---|');
+  console.log(
+    '| Corpus | Lines | Floor (lines/s) | Mine (lines/s) | Mine, per CPU second | Mine / floor time | Peak RSS floor | Peak RSS mine | Templates |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (let i = 0; i < results.length; i += 2) {
     const f = results[i];
     const m = results[i + 1];
-    const rate = (r) => Math.round(r.lines / r.seconds).toLocaleString('en-US');
+    const rate = (lines, s) => Math.round(lines / s).toLocaleString('en-US');
     console.log(
-      `| ${m.lines.toLocaleString('en-US')} | ${rate(f)} | ${rate(m)} | ${(m.seconds / f.seconds).toFixed(2)}x | ${f.rssMb.toFixed(0)} MB | ${m.rssMb.toFixed(0)} MB | ${m.templates} |`,
+      `| ${m.corpus} | ${m.lines.toLocaleString('en-US')} | ${rate(f.lines, f.seconds)} | ${rate(m.lines, m.seconds)} | ${rate(m.lines, m.cpuSeconds)} | ${(m.seconds / f.seconds).toFixed(2)}x | ${f.rssMb.toFixed(0)} MB | ${m.rssMb.toFixed(0)} MB | ${m.templates} |`,
     );
   }
 } finally {

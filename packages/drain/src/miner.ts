@@ -329,60 +329,64 @@ export class TemplateMiner {
     return token.includes(WILDCARD) ? WILDCARD : token;
   }
 
-  /** Candidate leaves for a line: its exact prefix path first, then paths through `<*>` branches. */
-  private leaves(tokens: string[]): Cluster[][] {
+  // The best candidate of the search in progress (fields, so the search allocates nothing).
+  private best: Cluster | undefined;
+  private bestSim = -1;
+  private bestParams = -1;
+
+  /** The most similar template among the leaves the line's prefix leads to: exact branch first, then `<*>`. */
+  private search(tokens: string[]): Cluster | undefined {
     const first = this.root.get(tokens.length);
-    if (first === undefined) return [];
-    const depth = Math.min(this.prefixDepth, tokens.length);
-    let frontier: Node[] = [first];
-    for (let d = 0; d < depth; d++) {
-      const key = this.keyOf(tokens[d] as string);
-      const next: Node[] = [];
-      for (const node of frontier) {
-        const exact = node.children.get(key);
-        if (exact !== undefined) next.push(exact);
-        if (key !== WILDCARD) {
-          const wild = node.children.get(WILDCARD);
-          if (wild !== undefined) next.push(wild);
-        }
-      }
-      if (next.length === 0) return [];
-      frontier = next;
-    }
-    return frontier.map((n) => n.clusters);
+    if (first === undefined) return undefined;
+    this.best = undefined;
+    this.bestSim = -1;
+    this.bestParams = -1;
+    this.walk(first, tokens, 0, Math.min(this.prefixDepth, tokens.length));
+    const best = this.best as Cluster | undefined;
+    this.best = undefined;
+    return best !== undefined && this.bestSim >= this.options.similarity ? best : undefined;
   }
 
-  private search(tokens: string[]): Cluster | undefined {
-    let best: Cluster | undefined;
-    let bestSim = -1;
-    let bestParams = -1;
+  private walk(node: Node, tokens: string[], d: number, depth: number): void {
+    if (d === depth) {
+      this.score(node.clusters, tokens);
+      return;
+    }
+    const key = this.keyOf(tokens[d] as string);
+    const exact = node.children.get(key);
+    if (exact !== undefined) this.walk(exact, tokens, d + 1, depth);
+    if (key !== WILDCARD) {
+      const wild = node.children.get(WILDCARD);
+      if (wild !== undefined) this.walk(wild, tokens, d + 1, depth);
+    }
+  }
+
+  private score(leaf: Cluster[], tokens: string[]): void {
     const n = tokens.length;
-    for (const leaf of this.leaves(tokens)) {
-      for (const c of leaf) {
-        let sim = 0;
-        let params = 0;
-        let counted = n;
-        const t = c.tokens;
-        const kinds = c.kinds;
-        for (let i = 0; i < n; i++) {
-          const a = t[i] as string;
-          const b = tokens[i] as string;
-          if (a === b) {
-            // Two masked values agree by construction: they say nothing about the template.
-            if (b === WILDCARD) counted--;
-            else sim++;
-          } else if (kinds[i] === VARIABLE) params++;
-          else if (kinds[i] === PATTERN && matchesPattern(a, b)) sim++;
-        }
-        const score = counted === 0 ? 1 : sim / counted;
-        if (score > bestSim || (score === bestSim && params > bestParams)) {
-          bestSim = score;
-          bestParams = params;
-          best = c;
-        }
+    for (let k = 0; k < leaf.length; k++) {
+      const c = leaf[k] as Cluster;
+      let sim = 0;
+      let params = 0;
+      let counted = n;
+      const t = c.tokens;
+      const kinds = c.kinds;
+      for (let i = 0; i < n; i++) {
+        const a = t[i] as string;
+        const b = tokens[i] as string;
+        if (a === b) {
+          // Two masked values agree by construction: they say nothing about the template.
+          if (b === WILDCARD) counted--;
+          else sim++;
+        } else if (kinds[i] === VARIABLE) params++;
+        else if (kinds[i] === PATTERN && matchesPattern(a, b)) sim++;
+      }
+      const s = counted === 0 ? 1 : sim / counted;
+      if (s > this.bestSim || (s === this.bestSim && params > this.bestParams)) {
+        this.bestSim = s;
+        this.bestParams = params;
+        this.best = c;
       }
     }
-    return best !== undefined && bestSim >= this.options.similarity ? best : undefined;
   }
 
   private create(tokens: string[]): Cluster {
