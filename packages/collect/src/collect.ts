@@ -1,0 +1,120 @@
+import {
+  BundleWriter,
+  HindsightError,
+  errorMessage,
+  redactText,
+  type Manifest,
+  type Warning,
+} from '@hindsight/core';
+import { mapLimit } from './limit.js';
+import type { CollectOptions, ProgressEvent, Source, SourceContext, SourceResult } from './source.js';
+import { sources as registry } from './sources/index.js';
+
+/** What a collection produced. */
+export interface CollectResult {
+  bundlePath: string;
+  manifest: Manifest;
+  /** Problems that did not stop the collection, redacted. */
+  warnings: Warning[];
+  /** True when the run was aborted before every source finished. */
+  interrupted: boolean;
+}
+
+function isSet(value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return false;
+  return !Array.isArray(value) || value.length > 0;
+}
+
+/** The sources of `list` whose needs `options` meet. */
+export function selectSources(options: CollectOptions, list: readonly Source[]): Source[] {
+  return list.filter((s) =>
+    s.needs.every((n) => (typeof n === 'string' ? isSet(options[n]) : n.some((m) => isSet(options[m])))),
+  );
+}
+
+/**
+ * Collects every source whose options are given into one bundle. Sources run with bounded
+ * concurrency; one that fails is recorded in the manifest as failed, with why, and the others go
+ * on. An aborted run finishes the bundle with what it had, so it still validates.
+ */
+export async function collect(options: CollectOptions): Promise<CollectResult> {
+  const signal = options.signal ?? new AbortController().signal;
+  const chosen = selectSources(options, options.sources ?? registry);
+  if (chosen.length === 0) {
+    throw new HindsightError(
+      'HINDSIGHT_USAGE',
+      'nothing to collect: give --kubeconfig, --redis, --postgres, --nginx-log, --prometheus, --loki or --git',
+    );
+  }
+  const writer = await BundleWriter.create(options.output, {
+    window: options.window,
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(options.toolVersion ? { toolVersion: options.toolVersion } : {}),
+    ...(options.overwrite ? { overwrite: true } : {}),
+  });
+  const warnings: Warning[] = [];
+  const emit = (e: ProgressEvent): void => {
+    options.onProgress?.({ ...e, ...(e.detail ? { detail: redactText(e.detail) } : {}) });
+  };
+  const window = { from: options.window.from.getTime(), to: options.window.to.getTime() };
+
+  const ran = new Set<string>();
+  const runOne = async (source: Source): Promise<void> => {
+    ran.add(source.name);
+    let items = 0;
+    const ctx: SourceContext = {
+      options,
+      window,
+      signal,
+      progress(n, detail) {
+        items = n;
+        emit({ source: source.name, state: 'progress', items: n, ...(detail ? { detail } : {}) });
+      },
+      warn(w) {
+        warnings.push({
+          stage: 'collect',
+          name: w.name ?? source.name,
+          code: w.code,
+          message: redactText(w.message),
+          ...(w.where ? { where: redactText(w.where) } : {}),
+        });
+      },
+    };
+    emit({ source: source.name, state: 'start', items: 0 });
+    let result: SourceResult;
+    try {
+      result = await source.collect(writer, ctx);
+    } catch (err) {
+      const why = redactText(errorMessage(err));
+      writer.recordSource({ name: source.name, status: 'failed', error: why, items });
+      warnings.push({ stage: 'collect', name: source.name, code: 'HINDSIGHT_SOURCE_FAILED', message: why });
+      emit({ source: source.name, state: 'failed', items, detail: why });
+      await writer.checkpoint();
+      return;
+    }
+    const status = signal.aborted ? 'partial' : result.status;
+    const detail = result.detail ?? (signal.aborted ? 'interrupted' : undefined);
+    writer.recordSource({
+      name: source.name,
+      status,
+      items: result.items,
+      ...(status === 'partial' && detail ? { error: detail } : {}),
+    });
+    emit({ source: source.name, state: status, items: result.items, ...(detail ? { detail } : {}) });
+    await writer.checkpoint();
+  };
+
+  // Sources that cannot start before the abort are still listed, so the manifest says what is missing.
+  await mapLimit(chosen, options.concurrency ?? 4, runOne, signal);
+  for (const s of chosen) {
+    if (!ran.has(s.name)) {
+      writer.recordSource({ name: s.name, status: 'failed', error: 'interrupted before it started' });
+      emit({ source: s.name, state: 'skipped', items: 0, detail: 'interrupted' });
+    }
+  }
+  if (signal.aborted)
+    writer.addNote('collection interrupted: the bundle holds what was collected until then');
+  const manifest = await writer.finish();
+  return { bundlePath: writer.root, manifest, warnings, interrupted: signal.aborted };
+}

@@ -1,0 +1,196 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { HindsightError, type BundleWriter } from '@hindsight/core';
+import { loadKube, streamPodLog, apiError } from '../kube.js';
+import { CHART_LOG_FORMAT, compileLogFormat, lineTime, type NginxLogFormat } from '../nginx-log-format.js';
+import { SeriesSet } from '../series-set.js';
+import type { Source, SourceContext, SourceResult } from '../source.js';
+
+interface Second {
+  requests: number;
+  classes: [number, number, number, number];
+  s499: number;
+  s502: number;
+  s504: number;
+  requestTimes: number[];
+  upstreamTimes: number[];
+}
+
+function percentile(sorted: number[], p: number): number {
+  // Nearest rank: a value that was observed, never an interpolation between two.
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number;
+}
+
+/** Turns access-log lines into per-second request, status and latency series. */
+export class AccessLogAggregator {
+  private readonly seconds = new Map<number, Second>();
+  lines = 0;
+  parsed = 0;
+  unmatched = 0;
+  firstUnmatched = 0;
+  outside = 0;
+
+  constructor(
+    private readonly format: NginxLogFormat,
+    private readonly window: { from: number; to: number },
+  ) {}
+
+  /** Adds one line; `fallbackTime` (a pod log's timestamp) is used when the format has no time. */
+  add(line: string, fallbackTime = Number.NaN): void {
+    this.lines += 1;
+    const v = this.format.parse(line);
+    if (!v) {
+      this.unmatched += 1;
+      if (this.firstUnmatched === 0) this.firstUnmatched = this.lines;
+      return;
+    }
+    let t = lineTime(v);
+    if (Number.isNaN(t)) t = fallbackTime;
+    if (Number.isNaN(t) || t < this.window.from || t > this.window.to) {
+      this.outside += 1;
+      return;
+    }
+    this.parsed += 1;
+    const sec = Math.floor(t / 1000) * 1000;
+    let s = this.seconds.get(sec);
+    if (!s) {
+      s = {
+        requests: 0,
+        classes: [0, 0, 0, 0],
+        s499: 0,
+        s502: 0,
+        s504: 0,
+        requestTimes: [],
+        upstreamTimes: [],
+      };
+      this.seconds.set(sec, s);
+    }
+    s.requests += 1;
+    const status = Number(v['status']);
+    const cls = Math.floor(status / 100);
+    if (cls >= 2 && cls <= 5) s.classes[cls - 2] += 1;
+    if (status === 499) s.s499 += 1;
+    if (status === 502) s.s502 += 1;
+    if (status === 504) s.s504 += 1;
+    const rt = Number(v['request_time']);
+    if (v['request_time'] !== undefined && Number.isFinite(rt)) s.requestTimes.push(rt);
+    // "0.010, 0.004" after a retry to the next upstream: the request waited for both.
+    const ut = (v['upstream_response_time'] ?? '')
+      .split(/[,:]/)
+      .map((x) => x.trim())
+      .filter((x) => /^\d+(\.\d+)?$/.test(x))
+      .map(Number);
+    if (ut.length > 0) s.upstreamTimes.push(ut.reduce((a, b) => a + b, 0));
+  }
+
+  /** The series: one point per second from the first to the last second seen (zeros in between). */
+  series(labels: Record<string, string>): SeriesSet {
+    const set = new SeriesSet();
+    const secs = [...this.seconds.keys()].sort((a, b) => a - b);
+    if (secs.length === 0) return set;
+    const first = secs[0] as number;
+    const last = secs[secs.length - 1] as number;
+    const unit = 'requests/s';
+    for (let t = first; t <= last; t += 1000) {
+      const s = this.seconds.get(t);
+      set.add('nginx_requests', labels, 'gauge', t, s?.requests ?? 0, unit);
+      ['2xx', '3xx', '4xx', '5xx'].forEach((c, i) =>
+        set.add(`nginx_status_${c}`, labels, 'gauge', t, s?.classes[i] ?? 0, unit),
+      );
+      set.add('nginx_status_499', labels, 'gauge', t, s?.s499 ?? 0, unit);
+      set.add('nginx_status_502', labels, 'gauge', t, s?.s502 ?? 0, unit);
+      set.add('nginx_status_504', labels, 'gauge', t, s?.s504 ?? 0, unit);
+      if (s && s.requestTimes.length > 0) {
+        const rt = s.requestTimes.sort((a, b) => a - b);
+        set.add('nginx_request_time_p50', labels, 'gauge', t, percentile(rt, 0.5), 's');
+        set.add('nginx_request_time_p99', labels, 'gauge', t, percentile(rt, 0.99), 's');
+      }
+      if (s && s.upstreamTimes.length > 0) {
+        const ut = s.upstreamTimes.sort((a, b) => a - b);
+        set.add('nginx_upstream_time_p99', labels, 'gauge', t, percentile(ut, 0.99), 's');
+      }
+    }
+    return set;
+  }
+}
+
+/**
+ * Parses an nginx access log (a file, or a pod's log) with a log_format (the chart's by default)
+ * into per-second series: nginx_requests, nginx_status_{2xx,3xx,4xx,5xx,499,502,504},
+ * nginx_request_time_p50/p99 and nginx_upstream_time_p99.
+ */
+export const nginxSource: Source = {
+  name: 'nginx',
+  needs: [['nginxLog', 'nginxPod']],
+  async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
+    const { nginxLog, nginxPod } = ctx.options;
+    if (!nginxLog && !nginxPod)
+      throw new HindsightError('HINDSIGHT_USAGE', 'give --nginx-log or --nginx-pod');
+    const format = compileLogFormat(ctx.options.nginxLogFormat ?? CHART_LOG_FORMAT);
+    const agg = new AccessLogAggregator(format, ctx.window);
+    const labels: Record<string, string> = { source: 'nginx', component: 'nginx' };
+    if (nginxLog) {
+      ctx.progress(0, nginxLog);
+      const input = createReadStream(nginxLog);
+      const opened = new Promise<void>((resolve, reject) => {
+        input.once('open', () => resolve());
+        input.once('error', reject);
+      });
+      await opened.catch((err: Error) => {
+        throw new Error(`cannot read the nginx log ${nginxLog}: ${err.message}`);
+      });
+      for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+        if (ctx.signal.aborted) break;
+        agg.add(line);
+        if (agg.lines % 10_000 === 0) ctx.progress(agg.parsed, `${agg.lines} lines`);
+      }
+      input.destroy();
+    } else {
+      if (!ctx.options.kubeconfig)
+        throw new HindsightError('HINDSIGHT_USAGE', '--nginx-pod needs --kubeconfig');
+      const kube = loadKube(ctx.options);
+      labels['pod'] = nginxPod as string;
+      ctx.progress(0, `log of pod ${nginxPod}`);
+      const pod = await kube.core
+        .readNamespacedPod({ name: nginxPod as string, namespace: kube.namespace })
+        .catch((err: unknown) => {
+          throw new Error(`cannot read pod ${kube.namespace}/${nginxPod}: ${apiError(err)}`);
+        });
+      const container =
+        pod.spec?.containers.find((c) => c.name === 'nginx')?.name ??
+        pod.spec?.containers[0]?.name ??
+        'nginx';
+      await streamPodLog(
+        kube,
+        { namespace: kube.namespace, pod: nginxPod as string, container, previous: false },
+        ctx.window,
+        async (_ts, time, text) => agg.add(text, time),
+        ctx.signal,
+      ).catch((err: unknown) => {
+        throw new Error(`cannot read the log of pod ${kube.namespace}/${nginxPod}: ${apiError(err)}`);
+      });
+    }
+    if (agg.unmatched > 0) {
+      ctx.warn({
+        code: 'HINDSIGHT_LOG_FORMAT',
+        message: `${agg.unmatched} of ${agg.lines} nginx log lines did not match the log format (first: line ${agg.firstUnmatched})`,
+        where: nginxLog ?? `pod/${nginxPod}`,
+      });
+    }
+    const items = await agg.series(labels).writeTo(writer);
+    if (agg.lines > 0 && agg.parsed === 0 && agg.unmatched === agg.lines) {
+      throw new HindsightError(
+        'HINDSIGHT_LOG_FORMAT',
+        `no nginx log line matched the log format`,
+        nginxLog ?? `pod/${nginxPod}`,
+      );
+    }
+    return agg.unmatched > 0
+      ? {
+          status: 'partial',
+          items,
+          detail: `${agg.unmatched} of ${agg.lines} lines did not match the log format`,
+        }
+      : { status: 'ok', items };
+  },
+};

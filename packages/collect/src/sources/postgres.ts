@@ -1,0 +1,120 @@
+import pg from 'pg';
+import { errorMessage, redactText, type BundleWriter } from '@hindsight/core';
+import { sampleOverTime } from '../sampler.js';
+import { SeriesSet } from '../series-set.js';
+import type { Source, SourceContext, SourceResult } from '../source.js';
+
+/** pg_stat_database columns that are cumulative counters; numbackends is the one gauge read. */
+const DATABASE_COUNTERS = [
+  'xact_commit',
+  'xact_rollback',
+  'blks_read',
+  'blks_hit',
+  'tup_returned',
+  'tup_fetched',
+  'tup_inserted',
+  'tup_updated',
+  'tup_deleted',
+  'conflicts',
+  'temp_files',
+  'temp_bytes',
+  'deadlocks',
+] as const;
+
+const ACTIVITY_SQL = `
+SELECT coalesce(datname, '') AS datname, coalesce(state, 'unknown') AS state, count(*)::int AS n,
+       coalesce(max(extract(epoch FROM now() - state_change)), 0)::float8 AS max_age,
+       count(*) FILTER (WHERE wait_event_type = 'Lock')::int AS lock_waiting
+FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+GROUP BY 1, 2`;
+
+const LOCKS_SQL = `SELECT count(*) FILTER (WHERE NOT granted)::int AS waiting, count(*)::int AS held FROM pg_locks`;
+
+/**
+ * Samples pg_stat_database, pg_stat_activity by state (with idle-in-transaction counts and the
+ * oldest one's age) and waiting locks, once or every --interval during --watch. Series are named
+ * `pg_*` with labels {source: postgres, component: postgresql, node: host:port}.
+ */
+export const postgresSource: Source = {
+  name: 'postgres',
+  needs: ['postgres'],
+  async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
+    const url = ctx.options.postgres as string;
+    let node = 'postgres';
+    try {
+      const u = new URL(url);
+      node = `${u.hostname}:${u.port || 5432}`;
+    } catch {
+      // A libpq key=value string: the node label stays generic.
+    }
+    const base = { source: 'postgres', component: 'postgresql', node };
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: 3000,
+      statement_timeout: 5000,
+    });
+    client.on('error', () => undefined); // a dropped connection fails the next query, which is reported
+    const set = new SeriesSet();
+    try {
+      await client.connect();
+    } catch (err) {
+      throw new Error(`cannot connect to PostgreSQL at ${node}: ${redactText(errorMessage(err))}`);
+    }
+    try {
+      const result = await sampleOverTime(ctx, async (time) => {
+        const db = await client.query<Record<string, string | number | null>>(
+          `SELECT datname, numbackends, ${DATABASE_COUNTERS.join(', ')} FROM pg_stat_database WHERE datname IS NOT NULL`,
+        );
+        for (const row of db.rows) {
+          const labels = { ...base, db: String(row['datname']) };
+          set.add('pg_database_numbackends', labels, 'gauge', time, Number(row['numbackends']));
+          for (const c of DATABASE_COUNTERS)
+            set.add(`pg_database_${c}`, labels, 'counter', time, Number(row[c]));
+        }
+        const act = await client.query<{
+          datname: string;
+          state: string;
+          n: number;
+          max_age: number;
+          lock_waiting: number;
+        }>(ACTIVITY_SQL);
+        const states = ['active', 'idle', 'idle in transaction', 'idle in transaction (aborted)'];
+        let idleInTx = 0;
+        let idleInTxAge = 0;
+        let lockWaiting = 0;
+        const byState = new Map<string, number>(states.map((s) => [s, 0]));
+        for (const r of act.rows) {
+          byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
+          lockWaiting += r.lock_waiting;
+          if (r.state.startsWith('idle in transaction')) {
+            idleInTx += r.n;
+            idleInTxAge = Math.max(idleInTxAge, r.max_age);
+          }
+        }
+        for (const [state, n] of byState) set.add('pg_activity_count', { ...base, state }, 'gauge', time, n);
+        set.add('pg_idle_in_transaction_count', base, 'gauge', time, idleInTx);
+        set.add('pg_idle_in_transaction_max_age_seconds', base, 'gauge', time, idleInTxAge, 's');
+        set.add('pg_activity_waiting_on_lock', base, 'gauge', time, lockWaiting);
+        const locks = await client.query<{ waiting: number; held: number }>(LOCKS_SQL);
+        set.add('pg_locks_waiting', base, 'gauge', time, locks.rows[0]?.waiting ?? 0);
+        set.add('pg_locks_held', base, 'gauge', time, locks.rows[0]?.held ?? 0);
+        ctx.progress(set.size);
+      });
+      if (result.ok === 0)
+        throw new Error(`PostgreSQL at ${node}: ${redactText(errorMessage(result.lastError))}`);
+      if (result.failed > 0) {
+        ctx.warn({
+          code: 'HINDSIGHT_SOURCE_FAILED',
+          message: `${result.failed} PostgreSQL samples failed: ${redactText(errorMessage(result.lastError))}`,
+          where: node,
+        });
+      }
+      const items = await set.writeTo(writer);
+      return result.failed > 0
+        ? { status: 'partial', items, detail: `${result.failed} samples failed` }
+        : { status: 'ok', items };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  },
+};

@@ -1,0 +1,264 @@
+import { Redis } from 'ioredis';
+import { errorMessage, redactText, type BundleWriter } from '@hindsight/core';
+import { mapLimit } from '../limit.js';
+import { sampleOverTime } from '../sampler.js';
+import { SeriesSet } from '../series-set.js';
+import type { Source, SourceContext, SourceResult } from '../source.js';
+
+/** INFO fields that only grow (counters); every other numeric field is a gauge. */
+const COUNTER_FIELDS = new Set([
+  'total_connections_received',
+  'total_commands_processed',
+  'total_net_input_bytes',
+  'total_net_output_bytes',
+  'total_net_repl_input_bytes',
+  'total_net_repl_output_bytes',
+  'rejected_connections',
+  'sync_full',
+  'sync_partial_ok',
+  'sync_partial_err',
+  'expired_keys',
+  'expired_stale_perc',
+  'evicted_keys',
+  'evicted_clients',
+  'keyspace_hits',
+  'keyspace_misses',
+  'total_error_replies',
+  'total_reads_processed',
+  'total_writes_processed',
+  'io_threaded_reads_processed',
+  'io_threaded_writes_processed',
+  'total_forks',
+  'total_eviction_exceeded_time',
+  'master_repl_offset',
+  'slave_repl_offset',
+  'second_repl_offset',
+  'rdb_changes_since_last_save',
+  'aof_rewrites',
+  'rdb_saves',
+  'dump_payload_sanitizations',
+  'unexpected_error_replies',
+  'client_query_buffer_limit_disconnections',
+  'client_output_buffer_limit_disconnections',
+  'reply_buffer_shrinks',
+  'reply_buffer_expands',
+  'total_blocking_keys',
+  'acl_access_denied_auth',
+  'acl_access_denied_cmd',
+  'acl_access_denied_key',
+  'acl_access_denied_channel',
+  'uptime_in_seconds',
+]);
+
+/** One INFO reply, by section, as key -> raw value. */
+export type RedisInfo = Map<string, Map<string, string>>;
+
+/** Parses an INFO reply (`# Section` headers, `key:value` lines). */
+export function parseInfo(text: string): RedisInfo {
+  const out: RedisInfo = new Map();
+  let section = new Map<string, string>();
+  out.set('', section);
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line.startsWith('#')) {
+      section = new Map();
+      out.set(line.slice(1).trim().toLowerCase(), section);
+    } else if (line.length > 0) {
+      const i = line.indexOf(':');
+      if (i > 0) section.set(line.slice(0, i), line.slice(i + 1));
+    }
+  }
+  return out;
+}
+
+/** Parses `a=1,b=x` (INFO's nested values: slaveN, dbN, cmdstat_*). */
+function parsePairs(v: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of v.split(',')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i)] = part.slice(i + 1);
+  }
+  return out;
+}
+
+interface NodeRef {
+  host: string;
+  port: number;
+  /** The URL with credentials, used to connect; never written. */
+  url: string;
+}
+
+function nodeFromUrl(url: string): NodeRef {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || 6379), url };
+}
+
+function sibling(of: NodeRef, host: string, port: number): NodeRef {
+  const u = new URL(of.url);
+  u.hostname = host;
+  u.port = String(port);
+  return { host, port, url: u.toString() };
+}
+
+/** Adds the series of one node's INFO, ROLE and LATENCY LATEST at `time`. */
+function record(
+  set: SeriesSet,
+  info: RedisInfo,
+  role: string,
+  latency: unknown[],
+  base: Record<string, string>,
+  time: number,
+): void {
+  const labels = { ...base, role };
+  for (const [section, fields] of info) {
+    for (const [key, value] of fields) {
+      if (section === 'commandstats' && key.startsWith('cmdstat_')) {
+        const p = parsePairs(value);
+        const command = key.slice('cmdstat_'.length);
+        set.add('redis_cmdstat_calls', { ...labels, command }, 'counter', time, Number(p['calls']));
+        set.add('redis_cmdstat_usec', { ...labels, command }, 'counter', time, Number(p['usec']), 'us');
+        if (p['failed_calls'] !== undefined)
+          set.add(
+            'redis_cmdstat_failed_calls',
+            { ...labels, command },
+            'counter',
+            time,
+            Number(p['failed_calls']),
+          );
+        continue;
+      }
+      if (section === 'keyspace' && /^db\d+$/.test(key)) {
+        const p = parsePairs(value);
+        set.add('redis_db_keys', { ...labels, db: key }, 'gauge', time, Number(p['keys']));
+        set.add('redis_db_expires', { ...labels, db: key }, 'gauge', time, Number(p['expires']));
+        continue;
+      }
+      if (section === 'replication' && /^slave\d+$/.test(key)) {
+        const p = parsePairs(value);
+        const replica = `${p['ip']}:${p['port']}`;
+        set.add('redis_replica_lag_seconds', { ...labels, replica }, 'gauge', time, Number(p['lag']), 's');
+        set.add('redis_replica_offset', { ...labels, replica }, 'counter', time, Number(p['offset']));
+        set.add(
+          'redis_replica_online',
+          { ...labels, replica },
+          'gauge',
+          time,
+          p['state'] === 'online' ? 1 : 0,
+        );
+        continue;
+      }
+      if (key === 'master_link_status') {
+        set.add('redis_master_link_up', labels, 'gauge', time, value === 'up' ? 1 : 0);
+        continue;
+      }
+      if (value === '' || !/^-?\d+(\.\d+)?$/.test(value)) continue;
+      set.add(`redis_${key}`, labels, COUNTER_FIELDS.has(key) ? 'counter' : 'gauge', time, Number(value));
+    }
+  }
+  // LATENCY LATEST: [event, time of latest spike, latest ms, all-time max ms] per event.
+  for (const row of latency) {
+    if (!Array.isArray(row) || row.length < 4) continue;
+    const event = String(row[0]);
+    set.add('redis_latency_latest_ms', { ...labels, event }, 'gauge', time, Number(row[2]), 'ms');
+    set.add('redis_latency_max_ms', { ...labels, event }, 'gauge', time, Number(row[3]), 'ms');
+  }
+}
+
+/**
+ * Samples INFO (every section), ROLE and LATENCY LATEST from each Redis URL given and from the
+ * replicas a master lists, once or every --interval during --watch. Series are `redis_<field>`
+ * with labels {source, component, node: host:port, role}.
+ */
+export const redisSource: Source = {
+  name: 'redis',
+  needs: ['redis'],
+  async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
+    const nodes = new Map<string, NodeRef>();
+    for (const url of ctx.options.redis ?? []) {
+      const n = nodeFromUrl(url);
+      nodes.set(`${n.host}:${n.port}`, n);
+    }
+    const clients = new Map<string, Redis>();
+    const client = (n: NodeRef): Redis => {
+      const key = `${n.host}:${n.port}`;
+      let c = clients.get(key);
+      if (!c) {
+        c = new Redis(n.url, {
+          lazyConnect: true,
+          connectTimeout: 2000,
+          commandTimeout: 3000,
+          maxRetriesPerRequest: 0,
+          enableOfflineQueue: true,
+          retryStrategy: () => null,
+        });
+        c.on('error', () => undefined); // errors surface through the commands that failed
+        clients.set(key, c);
+      }
+      return c;
+    };
+    const set = new SeriesSet();
+    const failures = new Map<string, string>();
+    const reached = new Set<string>();
+    const sampleNode = async (n: NodeRef, time: number): Promise<void> => {
+      const key = `${n.host}:${n.port}`;
+      const c = client(n);
+      try {
+        if (c.status === 'wait' || c.status === 'end') await c.connect();
+        const [infoText, role, latency] = await Promise.all([
+          c.info('all') as Promise<string>,
+          c.call('ROLE') as Promise<unknown[]>,
+          (c.call('LATENCY', 'LATEST') as Promise<unknown[]>).catch(() => [] as unknown[]),
+        ]);
+        const info = parseInfo(infoText);
+        const roleName = String(role[0] ?? info.get('replication')?.get('role') ?? 'unknown');
+        const r = roleName === 'slave' ? 'replica' : roleName;
+        record(set, info, r, latency, { source: 'redis', component: 'redis', node: key }, time);
+        reached.add(key);
+        failures.delete(key);
+        // A master lists its connected replicas: read them too, with the same credentials.
+        for (const [k, v] of info.get('replication') ?? []) {
+          if (!/^slave\d+$/.test(k)) continue;
+          const p = parsePairs(v);
+          if (!p['ip'] || !p['port']) continue;
+          const id = `${p['ip']}:${p['port']}`;
+          if (!nodes.has(id)) nodes.set(id, sibling(n, p['ip'], Number(p['port'])));
+        }
+      } catch (err) {
+        failures.set(key, redactText(errorMessage(err)));
+        c.disconnect();
+      }
+    };
+    try {
+      const result = await sampleOverTime(ctx, async (time) => {
+        // Nodes found in this round are sampled in the same round, so one-shot runs see replicas.
+        const seen = new Set<string>();
+        for (;;) {
+          const todo = [...nodes.entries()].filter(([k]) => !seen.has(k));
+          if (todo.length === 0) break;
+          for (const [k] of todo) seen.add(k);
+          await mapLimit(todo, ctx.options.fetchConcurrency ?? 4, ([, n]) => sampleNode(n, time));
+        }
+        ctx.progress(set.size, `${reached.size} nodes`);
+        if (reached.size === 0) throw new Error([...failures.values()][0] ?? 'no node reached');
+      });
+      if (result.ok === 0) {
+        throw new Error(
+          `no Redis node answered: ${[...failures.entries()].map(([k, v]) => `${k}: ${v}`).join('; ')}`,
+        );
+      }
+      for (const [k, v] of failures) {
+        ctx.warn({
+          code: 'HINDSIGHT_SOURCE_FAILED',
+          message: `Redis node ${k} did not answer: ${v}`,
+          where: `redis://${k}`,
+        });
+      }
+      const items = await set.writeTo(writer);
+      return failures.size > 0
+        ? { status: 'partial', items, detail: `unreachable: ${[...failures.keys()].join(', ')}` }
+        : { status: 'ok', items };
+    } finally {
+      for (const c of clients.values()) c.disconnect();
+    }
+  },
+};

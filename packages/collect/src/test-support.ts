@@ -1,0 +1,91 @@
+// Helpers for this package's tests only (not exported from index.ts).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A temp folder removed by `cleanup`. */
+export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Every file of a folder, with its text, for greps over what reached disk. */
+export async function readTree(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const full = path.join(e.parentPath, e.name);
+    out.set(path.relative(dir, full), await readFile(full, 'utf8'));
+  }
+  return out;
+}
+
+/** Files of `dir` whose text contains `needle`. */
+export async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  return [...(await readTree(dir)).entries()].filter(([, text]) => text.includes(needle)).map(([f]) => f);
+}
+
+/** A loopback HTTP server answering with `handler`; `requests` keeps every URL asked for. */
+export interface TestHttpServer {
+  url: string;
+  requests: URL[];
+  close(): Promise<void>;
+}
+
+export async function httpServer(
+  handler: (url: URL, req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
+): Promise<TestHttpServer> {
+  const requests: URL[] = [];
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    requests.push(url);
+    Promise.resolve(handler(url, req, res)).catch((err: unknown) => {
+      res.statusCode = 500;
+      res.end(String(err));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** The shop's real-server test harness (stack/shop/src/testing/servers.ts), loaded from its build. */
+export interface ShopServers {
+  freePort(): Promise<number>;
+  startRedisReplicaSet(options?: { replicas?: number }): Promise<{
+    masterUrl: string;
+    replicaUrls: string[];
+    master: { port: number; command(...args: string[]): Promise<string> };
+    replicas: Array<{ port: number }>;
+    stop(): Promise<void>;
+  }>;
+  startPostgres(options?: { user?: string; database?: string }): Promise<{
+    host: string;
+    port: number;
+    user: string;
+    database: string;
+    psql(sql: string): Promise<string>;
+    stop(): Promise<void>;
+  }>;
+}
+
+/** Loads the harness; a path outside this package, so it is imported at run time from the shop's dist. */
+export async function shopServers(): Promise<ShopServers> {
+  const url = new URL('../../../stack/shop/dist/testing/servers.js', import.meta.url);
+  return (await import(url.href)) as ShopServers;
+}
