@@ -23,8 +23,8 @@ if (!present) console.warn(`skipping Loghub golden tests: no data at ${dataDir}`
 const GA_FLOOR: Record<string, number> = {
   Apache: 0.99,
   BGL: 0.96,
-  HDFS: 0.98,
-  Hadoop: 0.96,
+  HDFS: 0.99,
+  Hadoop: 0.98,
   HealthApp: 0.98,
   OpenSSH: 0.98,
   OpenStack: 0.87,
