@@ -1,1 +1,7 @@
-export const packageName = '@hindsight/import';
+export { importRcaDataset } from './rca-dataset.js';
+export type { RcaDatasetOptions, ImportResult } from './rca-dataset.js';
+export { parseTimeCell, findLineTime } from './time.js';
+export type { LineTime } from './time.js';
+export { serviceOfPod } from './names.js';
+export { importSupportBundle } from './support-bundle.js';
+export type { SupportBundleOptions } from './support-bundle.js';

@@ -1,0 +1,168 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openBundle, validateBundle } from '@hindsight/core';
+import { importRcaDataset } from './index.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const nezha = path.resolve(repo, '../shared/data/nezha-tt-dev');
+const rcaeval = path.resolve(repo, '../shared/data/rcaeval-sample');
+if (!existsSync(nezha)) console.warn(`skipping Nezha imports: ${nezha} is absent`);
+if (!existsSync(rcaeval)) console.warn(`skipping RCAEval imports: ${rcaeval} is absent`);
+
+const temps: string[] = [];
+async function temp(): Promise<string> {
+  const d = await mkdtemp(path.join(os.tmpdir(), 'hs-import-rca-'));
+  temps.push(d);
+  return d;
+}
+afterAll(async () => {
+  await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function* lines(file: string): AsyncGenerator<string> {
+  yield* createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+}
+
+async function bundleCounts(out: string) {
+  const bundle = await openBundle(out);
+  try {
+    const logLines = new Map<string, number>();
+    for (const ref of await bundle.logs()) {
+      let n = 0;
+      for await (const _ of bundle.readLog(ref)) n += 1;
+      logLines.set(ref.pod, n);
+    }
+    const points = new Map<string, number>();
+    for await (const s of bundle.series()) {
+      const key = `${s.labels['pod'] ?? s.labels['component']}|${s.name}`;
+      points.set(key, (points.get(key) ?? 0) + s.points.length);
+    }
+    return { logLines, points, warnings: bundle.warnings };
+  } finally {
+    await bundle.close();
+  }
+}
+
+describe.skipIf(!existsSync(rcaeval))('importRcaDataset on the RCAEval sample (one wide metric CSV)', () => {
+  it('keeps all 72 columns as series with every numeric cell, split into service and metric', async () => {
+    const out = path.join(await temp(), 'bundle');
+    const result = await importRcaDataset(rcaeval, out);
+    expect(await validateBundle(out)).toEqual([]);
+    // Independent count: cells of each column that hold a number (the README lists 4 empty cells).
+    const text = await readFile(path.join(rcaeval, 'simple_metrics.csv'), 'utf8');
+    const [head, ...rows] = text.trim().split('\n');
+    const header = (head as string).split(',');
+    const want = new Map<string, number>();
+    for (const row of rows) {
+      row.split(',').forEach((cell, i) => {
+        if (i === 0 || cell.trim() === '' || Number.isNaN(Number(cell))) return;
+        const col = header[i] as string;
+        const cut = col.lastIndexOf('_');
+        const key = `${col.slice(0, cut)}|${col.slice(cut + 1)}`;
+        want.set(key, (want.get(key) ?? 0) + 1);
+      });
+    }
+    expect(want.size).toBe(72);
+    const got = await bundleCounts(out);
+    expect(got.points).toEqual(want);
+    expect(got.points.get('frontend|latency-90')).toBe(1441);
+    expect(result.counts['missingCells']).toBe(4);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('reports a malformed row with its file and line, skips it and imports the rest', async () => {
+    const dir = await temp();
+    const src = (await readFile(path.join(rcaeval, 'simple_metrics.csv'), 'utf8')).split('\n').slice(0, 11);
+    // Line 4: a field short; line 7: a time that is not one; line 11 (the last): an unclosed quote.
+    src[3] = (src[3] as string).split(',').slice(0, -1).join(',');
+    src[6] = `yesterday,${(src[6] as string).split(',').slice(1).join(',')}`;
+    src[10] = `${(src[10] as string).split(',')[0]},"0.5,${(src[10] as string).split(',').slice(2).join(',')}`;
+    await writeFile(path.join(dir, 'bad_metrics.csv'), `${src.join('\n')}\n`);
+    const out = path.join(dir, 'bundle');
+    const result = await importRcaDataset(dir, out);
+    const where = result.warnings.map((w) => w.where);
+    expect(where).toContain('bad_metrics.csv:4');
+    expect(where).toContain('bad_metrics.csv:7');
+    expect(where).toContain('bad_metrics.csv:11');
+    expect(result.warnings.every((w) => w.code === 'HINDSIGHT_IMPORT')).toBe(true);
+    expect(await validateBundle(out)).toEqual([]);
+    const got = await bundleCounts(out);
+    // 10 data rows, 3 of them malformed: every column keeps the other 7.
+    expect(new Set(got.points.values())).toEqual(new Set([7]));
+    expect(got.points.size).toBe(72);
+    expect(result.counts['skippedRows']).toBe(3);
+  });
+});
+
+describe.skipIf(!existsSync(nezha))(
+  'importRcaDataset on Nezha Train Ticket (per-pod metric and log CSVs)',
+  () => {
+    const from = Date.parse('2023-01-29T10:03:00Z');
+    const to = Date.parse('2023-01-29T10:07:00Z');
+
+    it('imports a window with every log line and metric point of the source files', async () => {
+      const out = path.join(await temp(), 'bundle');
+      const result = await importRcaDataset(nezha, out, {
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+      });
+      expect(await validateBundle(out)).toEqual([]);
+      const got = await bundleCounts(out);
+
+      // Logs, counted line by line: the fields before the last (quoted) one hold no comma, so the
+      // timestamp and pod are the 1st and 4th. Rows the importer reported as malformed are left out.
+      const skipped = new Set(result.warnings.filter((w) => /:\d+$/.test(w.where ?? '')).map((w) => w.where));
+      const wantLogs = new Map<string, number>();
+      const logDir = path.join(nezha, 'rca_data/2023-01-29/log');
+      for (const name of (await readdir(logDir)).sort()) {
+        let n = 0;
+        for await (const line of lines(path.join(logDir, name))) {
+          n += 1;
+          if (n === 1) continue;
+          const f = line.split(',', 4);
+          const t = Date.parse((f[0] as string).endsWith('Z') ? (f[0] as string) : `${f[0]}Z`);
+          if (!(t >= from && t <= to)) continue;
+          if (skipped.has(`rca_data/2023-01-29/log/${name}:${n}`)) continue;
+          wantLogs.set(f[3] as string, (wantLogs.get(f[3] as string) ?? 0) + 1);
+        }
+      }
+      expect(got.logLines).toEqual(wantLogs);
+      expect([...wantLogs.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(3000);
+      // The real 10_06 file holds a broken row (two records run together at line 631): reported, skipped.
+      expect(skipped).toContain('rca_data/2023-01-29/log/10_06_log.csv:631');
+
+      // Metrics: every column but Time, TimeStamp and PodName, numeric cells in the window.
+      const metricDir = path.join(nezha, 'rca_data/2023-01-29/metric');
+      const wantPoints = new Map<string, number>();
+      for (const name of await readdir(metricDir)) {
+        const [head, ...rows] = (await readFile(path.join(metricDir, name), 'utf8')).trim().split('\n');
+        const header = (head as string).split(',');
+        const idCol = header.findIndex((h) => h === 'PodName' || h === 'ServiceName');
+        for (const row of rows) {
+          const f = row.split(',');
+          const t = Number(f[1]) * 1000;
+          if (!(t >= from && t <= to)) continue;
+          f.forEach((cell, i) => {
+            if (i < 2 || i === idCol || cell === '' || Number.isNaN(Number(cell))) return;
+            const key = `${f[idCol]}|${header[i]}`;
+            wantPoints.set(key, (wantPoints.get(key) ?? 0) + 1);
+          });
+        }
+      }
+      expect(got.points).toEqual(wantPoints);
+      // The service is the pod's Deployment: the pod name without its last two parts.
+      const bundle = await openBundle(out);
+      const pods = await bundle.pods();
+      await bundle.close();
+      expect(pods).toHaveLength(46);
+      expect(pods.find((p) => p.name === 'ts-travel-service-64469b5b48-25zj6')?.component).toBe(
+        'ts-travel-service',
+      );
+    });
+  },
+);

@@ -1,0 +1,476 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  BundleWriter,
+  HindsightError,
+  type LogSink,
+  type Manifest,
+  type Pod,
+  type Warning,
+} from '@hindsight/core';
+import { csvRows, importWarning, readCsvHeader, type ImportProblem } from './csv.js';
+import { looksLikePod, normalizeColumn, serviceOfPod } from './names.js';
+import { parseTimeCell } from './time.js';
+
+/** Options for {@link importRcaDataset}. */
+export interface RcaDatasetOptions {
+  /** Keep only records at or after this time (RFC 3339 or unix ms). */
+  from?: string | number | Date;
+  /** Keep only records at or before this time. */
+  to?: string | number | Date;
+  /** The namespace given to pods, which the datasets do not record (default `default`). */
+  namespace?: string;
+  /** Write into a folder that already holds files. */
+  overwrite?: boolean;
+  /** Stop early when aborted (Ctrl-C in the CLI). */
+  signal?: AbortSignal;
+}
+
+/** What an import wrote, and every problem it skipped past. */
+export interface ImportResult {
+  bundle: string;
+  manifest: Manifest;
+  warnings: Warning[];
+  counts: Record<string, number>;
+}
+
+const TIME_COLUMNS = new Set(['timestamp', 'time', 'timeunixnano', 'ts', 'datetime', 'date', 'timeunix']);
+const ID_COLUMNS = {
+  pod: ['podname', 'pod', 'podid'],
+  service: ['servicename', 'service', 'svc'],
+  container: ['container', 'containername'],
+  node: ['node', 'nodename', 'host', 'hostname'],
+  namespace: ['namespace', 'ns'],
+  log: ['log', 'message', 'msg', 'line', 'content'],
+  trace: ['traceid'],
+  span: ['spanid'],
+  parent: ['parentid', 'parentspanid'],
+  start: ['starttimeunixnano', 'starttime', 'start'],
+  end: ['endtimeunixnano', 'endtime', 'end'],
+  duration: ['duration', 'durationus', 'durationms'],
+} as const;
+type IdColumn = keyof typeof ID_COLUMNS;
+type Columns = Partial<Record<IdColumn, number>> & { times: number[] };
+
+const MISSING = /^(|nan|null|none|na|n\/a)$/i;
+// Spans become per-minute series: the step of the metric files these datasets ship (Nezha's pod
+// metrics have one row a minute).
+const SPAN_BUCKET_MS = 60_000;
+// Log rows of a file are sorted before they are written (Nezha's are grouped by trace, not time);
+// at most this many are held at once, so a file of any size is read in bounded memory.
+const LOG_SORT_BUFFER = 100_000;
+
+function columnsOf(header: string[]): Columns {
+  const norm = header.map(normalizeColumn);
+  const cols: Columns = { times: [] };
+  norm.forEach((n, i) => {
+    if (TIME_COLUMNS.has(n)) cols.times.push(i);
+  });
+  for (const key of Object.keys(ID_COLUMNS) as IdColumn[]) {
+    for (const candidate of ID_COLUMNS[key]) {
+      const i = norm.indexOf(candidate);
+      if (i >= 0 && !cols.times.includes(i)) {
+        cols[key] = i;
+        break;
+      }
+    }
+  }
+  return cols;
+}
+
+type FileKind = 'logs' | 'spans' | 'metrics';
+
+function kindOf(cols: Columns): FileKind | undefined {
+  if (cols.log !== undefined && cols.times.length > 0) return 'logs';
+  if (cols.trace !== undefined && cols.span !== undefined && cols.start !== undefined) return 'spans';
+  if (cols.times.length > 0) return 'metrics';
+  return undefined;
+}
+
+function toMs(t: string | number | Date | undefined): number | undefined {
+  if (t === undefined) return undefined;
+  if (t instanceof Date) return t.getTime();
+  if (typeof t === 'number') return t;
+  const ms = parseTimeCell(t);
+  if (Number.isNaN(ms)) throw new HindsightError('HINDSIGHT_USAGE', `not a time: ${t} (use RFC 3339)`);
+  return ms;
+}
+
+function rowTime(fields: string[], times: number[]): number {
+  for (const i of times) {
+    const t = parseTimeCell(fields[i] ?? '');
+    if (!Number.isNaN(t)) return t;
+  }
+  return Number.NaN;
+}
+
+// Docker's json-file driver stores each line as {"log": "...\n", "stream", "time"}; datasets that
+// export container logs often keep that record (Nezha's `Log` column). The line is its `log`.
+function unwrapDockerLine(text: string): string {
+  if (!text.startsWith('{"log"')) return text;
+  try {
+    const rec = JSON.parse(text) as { log?: unknown };
+    if (typeof rec.log === 'string') return rec.log.replace(/\r?\n$/, '');
+  } catch {
+    // not a json-file record after all: keep the text as it is
+  }
+  return text;
+}
+
+async function listCsv(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && e.name.toLowerCase().endsWith('.csv'))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+interface Plan {
+  file: string;
+  rel: string;
+  header: string[];
+  cols: Columns;
+  kind: FileKind;
+}
+
+/** Where series points go: the identity of a series and its points, per metric file. */
+interface SeriesAcc {
+  name: string;
+  labels: Record<string, string>;
+  points: Array<[number, number]>;
+}
+
+/**
+ * Imports a microservice RCA dataset folder into a hindsight bundle. Every CSV under `dir` is
+ * classified by its header: a log file (a time column and a log/message column, plus pod,
+ * container, node, trace and span ids when present), a span file (trace id, span id, start time)
+ * that becomes per-pod span count and mean duration series per minute, or a metric file (a time
+ * column and one column per metric, per pod or per service, or RCAEval's wide `<service>_<metric>`
+ * columns). Every metric column is kept as a series, known or not. Labels: `component` (the
+ * service) and `pod`. A malformed row is reported with its file and line and skipped.
+ */
+export async function importRcaDataset(
+  dir: string,
+  out: string,
+  options: RcaDatasetOptions = {},
+): Promise<ImportResult> {
+  const files = await listCsv(dir).catch((err: unknown) => {
+    throw new HindsightError('HINDSIGHT_USAGE', `cannot read the dataset folder: ${String(err)}`, dir);
+  });
+  const warnings: Warning[] = [];
+  const perFile = new Map<string, number>();
+  const problem: ImportProblem = (file, line, message) => {
+    const rel = path.relative(dir, file) || file;
+    const n = (perFile.get(rel) ?? 0) + 1;
+    perFile.set(rel, n);
+    // A broken file would otherwise fill the report with one warning per row.
+    if (n <= 20) warnings.push(importWarning(rel, line, message));
+    else if (n === 21)
+      warnings.push(importWarning(rel, undefined, 'more problems in this file were not listed'));
+  };
+
+  const plans: Plan[] = [];
+  const notes: string[] = [];
+  for (const file of files) {
+    const rel = path.relative(dir, file);
+    const header = await readCsvHeader(file);
+    const cols = header ? columnsOf(header) : undefined;
+    const kind = cols ? kindOf(cols) : undefined;
+    if (!header || !cols || !kind) {
+      notes.push(rel);
+      continue;
+    }
+    plans.push({ file, rel, header, cols, kind });
+  }
+  if (plans.length === 0) {
+    throw new HindsightError('HINDSIGHT_USAGE', 'no CSV file with a time column was found', dir);
+  }
+
+  let from = toMs(options.from);
+  let to = toMs(options.to);
+  if (from === undefined || to === undefined) {
+    // No window given: it is the data's own extent, found by a first streaming pass.
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const p of plans) {
+      const times = p.kind === 'spans' ? [p.cols.start as number] : p.cols.times;
+      for await (const row of csvRows(p.file, () => undefined)) {
+        const t = rowTime(row.fields, times);
+        if (Number.isNaN(t)) continue;
+        if (t < lo) lo = t;
+        if (t > hi) hi = t;
+      }
+    }
+    if (!Number.isFinite(lo)) throw new HindsightError('HINDSIGHT_IMPORT', 'no row has a readable time', dir);
+    from ??= lo;
+    to ??= hi;
+  }
+  if (from > to) throw new HindsightError('HINDSIGHT_USAGE', '--from is after --to');
+  const inWindow = (t: number): boolean => t >= (from as number) && t <= (to as number);
+
+  const writer = await BundleWriter.create(out, {
+    window: { from: new Date(from), to: new Date(to) },
+    overwrite: options.overwrite ?? false,
+  });
+  const namespace = options.namespace ?? 'default';
+  const pods = new Map<string, { component: string; node?: string; containers: Set<string> }>();
+  const notePod = (pod: string, container?: string, node?: string): void => {
+    let p = pods.get(pod);
+    if (!p) {
+      p = { component: serviceOfPod(pod), containers: new Set() };
+      pods.set(pod, p);
+    }
+    if (container) p.containers.add(container);
+    if (node && !p.node) p.node = node;
+  };
+  const counts = { series: 0, points: 0, missingCells: 0, logLines: 0, spans: 0, skippedRows: 0 };
+  const sinks = new Map<string, LogSink>();
+  const sinkFor = async (pod: string, container: string): Promise<LogSink> => {
+    const key = `${pod}\u0000${container}`;
+    let sink = sinks.get(key);
+    if (!sink) {
+      sink = await writer.openLog({ namespace, pod, container, previous: false });
+      sinks.set(key, sink);
+    }
+    return sink;
+  };
+  const countingProblem: ImportProblem = (file, line, message) => {
+    if (line !== undefined) counts.skippedRows += 1;
+    problem(file, line, message);
+  };
+
+  for (const p of plans) {
+    if (options.signal?.aborted) break;
+    if (p.kind === 'metrics') await importMetrics(p, writer, countingProblem, inWindow, notePod, counts);
+    else if (p.kind === 'logs') await importLogs(p, sinkFor, countingProblem, inWindow, notePod, counts);
+    else await importSpans(p, writer, countingProblem, inWindow, notePod, counts);
+  }
+
+  for (const [name, p] of [...pods].sort(([a], [b]) => a.localeCompare(b))) {
+    const pod: Pod = {
+      namespace,
+      name,
+      component: p.component,
+      workload: p.component,
+      labels: { app: p.component },
+      ...(p.node ? { node: p.node } : {}),
+      containers: [...p.containers].sort().map((c) => ({ name: c, restartCount: 0 })),
+    };
+    await writer.addPod(pod);
+  }
+  const kinds = (k: FileKind): number => plans.filter((p) => p.kind === k).length;
+  writer.recordSource({ name: 'rca-metrics', status: 'ok', items: counts.series });
+  if (kinds('logs') > 0) writer.recordSource({ name: 'rca-logs', status: 'ok', items: counts.logLines });
+  if (kinds('spans') > 0) writer.recordSource({ name: 'rca-traces', status: 'ok', items: counts.spans });
+  writer.addNote(`imported from ${path.basename(path.resolve(dir))} (an RCA dataset folder)`);
+  if (notes.length > 0) {
+    const shown = notes.slice(0, 5).join(', ');
+    writer.addNote(
+      `skipped ${notes.length} CSV files without a time column: ${shown}${notes.length > 5 ? ', ...' : ''}`,
+    );
+  }
+  if (counts.skippedRows > 0) writer.addNote(`${counts.skippedRows} malformed rows were skipped`);
+  const manifest = await writer.finish();
+  return { bundle: out, manifest, warnings, counts: { ...counts, pods: pods.size } };
+}
+
+async function importMetrics(
+  p: Plan,
+  writer: BundleWriter,
+  problem: ImportProblem,
+  inWindow: (t: number) => boolean,
+  notePod: (pod: string, container?: string, node?: string) => void,
+  counts: { series: number; points: number; missingCells: number },
+): Promise<void> {
+  const { cols, header } = p;
+  const idIdx = new Set<number>(
+    [cols.pod, cols.service, cols.node, cols.container, cols.namespace].filter(
+      (i): i is number => i !== undefined,
+    ),
+  );
+  const valueCols = header.map((_, i) => i).filter((i) => !cols.times.includes(i) && !idIdx.has(i));
+  // RCAEval's layout: one wide file, every column `<service>_<metric>` (split on the last `_`:
+  // metric names hold `-`, as in `latency-90`, and so do services, as in `frontend-external`).
+  const wide =
+    cols.pod === undefined &&
+    cols.service === undefined &&
+    valueCols.length > 0 &&
+    valueCols.every((i) => /.+_[^_]+$/.test(header[i] as string));
+  const stem = path.basename(p.file, path.extname(p.file)).replace(/[_-]metrics?$/i, '');
+  const acc = new Map<string, SeriesAcc>();
+  const notNumber = new Map<number, number>();
+  for await (const row of csvRows(p.file, problem)) {
+    const t = rowTime(row.fields, cols.times);
+    if (Number.isNaN(t)) {
+      problem(
+        p.file,
+        row.line,
+        `no readable time in ${cols.times.map((i) => header[i]).join(' or ')}; row skipped`,
+      );
+      continue;
+    }
+    if (!inWindow(t)) continue;
+    const pod = cols.pod !== undefined ? row.fields[cols.pod] : undefined;
+    const service = cols.service !== undefined ? row.fields[cols.service] : undefined;
+    const node = cols.node !== undefined ? row.fields[cols.node] : undefined;
+    for (const i of valueCols) {
+      const cell = (row.fields[i] as string).trim();
+      // Empty, NaN and null cells are missing values (pandas writes NaN), not malformed ones.
+      if (MISSING.test(cell)) {
+        counts.missingCells += 1;
+        continue;
+      }
+      const v = Number(cell);
+      if (!Number.isFinite(v) && !/^[+-]?inf(inity)?$/i.test(cell)) {
+        notNumber.set(i, (notNumber.get(i) ?? 0) + 1);
+        continue;
+      }
+      const key = `${pod ?? ''}\u0000${service ?? ''}\u0000${i}`;
+      let s = acc.get(key);
+      if (!s) {
+        const column = header[i] as string;
+        const labels: Record<string, string> = { source: 'rca-metrics' };
+        let name = column;
+        if (wide) {
+          const cut = column.lastIndexOf('_');
+          labels['component'] = column.slice(0, cut);
+          name = column.slice(cut + 1);
+        } else if (pod) {
+          labels['component'] = serviceOfPod(pod);
+          labels['pod'] = pod;
+        } else if (service) {
+          labels['component'] = service;
+        } else {
+          labels['component'] = looksLikePod(stem) ? serviceOfPod(stem) : stem;
+          if (looksLikePod(stem)) labels['pod'] = stem;
+        }
+        if (node) labels['node'] = node;
+        s = { name, labels, points: [] };
+        acc.set(key, s);
+        if (labels['pod']) notePod(labels['pod'], undefined, node);
+      }
+      // Infinity is kept as the largest finite value JSON can carry: the schema wants finite numbers.
+      s.points.push([t, Number.isFinite(v) ? v : Math.sign(v) * Number.MAX_VALUE]);
+    }
+  }
+  for (const [i, n] of notNumber) {
+    problem(p.file, undefined, `column ${header[i]}: ${n} cells are not numbers and were left out`);
+  }
+  for (const s of acc.values()) {
+    s.points.sort((a, b) => a[0] - b[0]);
+    await writer.addSeries({ name: s.name, labels: s.labels, kind: 'gauge', points: s.points });
+    counts.series += 1;
+    counts.points += s.points.length;
+  }
+}
+
+async function importLogs(
+  p: Plan,
+  sinkFor: (pod: string, container: string) => Promise<LogSink>,
+  problem: ImportProblem,
+  inWindow: (t: number) => boolean,
+  notePod: (pod: string, container?: string, node?: string) => void,
+  counts: { logLines: number },
+): Promise<void> {
+  const { cols, header } = p;
+  const stem = path.basename(p.file, path.extname(p.file));
+  let buffer: Array<{ t: number; pod: string; container: string; text: string }> = [];
+  const flush = async (): Promise<void> => {
+    buffer.sort((a, b) => a.t - b.t);
+    for (const r of buffer) {
+      await (await sinkFor(r.pod, r.container)).write(r.t, r.text);
+      counts.logLines += 1;
+    }
+    buffer = [];
+  };
+  for await (const row of csvRows(p.file, problem)) {
+    const t = rowTime(row.fields, cols.times);
+    if (Number.isNaN(t)) {
+      problem(
+        p.file,
+        row.line,
+        `no readable time in ${cols.times.map((i) => header[i]).join(' or ')}; row skipped`,
+      );
+      continue;
+    }
+    if (!inWindow(t)) continue;
+    const f = row.fields;
+    const pod =
+      (cols.pod !== undefined && f[cols.pod]) || (cols.service !== undefined && f[cols.service]) || stem;
+    const container = (cols.container !== undefined && f[cols.container]) || 'main';
+    const node = cols.node !== undefined ? f[cols.node] : undefined;
+    let text = unwrapDockerLine(f[cols.log as number] as string);
+    const trace = cols.trace !== undefined ? f[cols.trace] : undefined;
+    if (trace && !text.includes(trace)) {
+      const span = cols.span !== undefined ? f[cols.span] : undefined;
+      text = `${text} trace_id=${trace}${span ? ` span_id=${span}` : ''}`;
+    }
+    notePod(pod, container, node);
+    buffer.push({ t, pod, container, text });
+    if (buffer.length >= LOG_SORT_BUFFER) await flush();
+  }
+  await flush();
+}
+
+async function importSpans(
+  p: Plan,
+  writer: BundleWriter,
+  problem: ImportProblem,
+  inWindow: (t: number) => boolean,
+  notePod: (pod: string, container?: string, node?: string) => void,
+  counts: { series: number; points: number; spans: number },
+): Promise<void> {
+  const { cols, header } = p;
+  // Per pod (or service) and minute: how many spans started and their mean duration in ms.
+  const buckets = new Map<string, Map<number, { n: number; sumMs: number }>>();
+  for await (const row of csvRows(p.file, problem)) {
+    const f = row.fields;
+    const start = parseTimeCell(f[cols.start as number] ?? '');
+    if (Number.isNaN(start)) {
+      problem(p.file, row.line, `no readable start time in ${header[cols.start as number]}; row skipped`);
+      continue;
+    }
+    if (!inWindow(start)) continue;
+    let ms = Number.NaN;
+    if (cols.end !== undefined) ms = parseTimeCell(f[cols.end] ?? '') - start;
+    // Without an end time, `Duration` is read as microseconds, as in Nezha's span files (there it
+    // equals (EndTimeUnixNano - StartTimeUnixNano) / 1000, construct_data/2023-01-29/trace/08_50_trace.csv).
+    if (Number.isNaN(ms) && cols.duration !== undefined) ms = Number(f[cols.duration]) / 1000;
+    const who =
+      (cols.pod !== undefined && f[cols.pod]) || (cols.service !== undefined && f[cols.service]) || '';
+    if (!who) continue;
+    counts.spans += 1;
+    let m = buckets.get(who);
+    if (!m) buckets.set(who, (m = new Map()));
+    const b = Math.floor(start / SPAN_BUCKET_MS) * SPAN_BUCKET_MS;
+    const cur = m.get(b) ?? { n: 0, sumMs: 0 };
+    cur.n += 1;
+    cur.sumMs += Number.isFinite(ms) ? ms : 0;
+    m.set(b, cur);
+  }
+  for (const [who, m] of [...buckets].sort(([a], [b]) => a.localeCompare(b))) {
+    const isPod = cols.pod !== undefined;
+    const labels: Record<string, string> = {
+      source: 'rca-traces',
+      component: isPod ? serviceOfPod(who) : who,
+      ...(isPod ? { pod: who } : {}),
+    };
+    if (isPod) notePod(who);
+    const pts = [...m].sort(([a], [b]) => a - b);
+    await writer.addSeries({
+      name: 'span_count',
+      labels,
+      kind: 'gauge',
+      points: pts.map(([t, v]) => [t, v.n]),
+    });
+    await writer.addSeries({
+      name: 'span_duration_mean_ms',
+      labels,
+      kind: 'gauge',
+      unit: 'ms',
+      points: pts.map(([t, v]) => [t, v.sumMs / v.n]),
+    });
+    counts.series += 2;
+    counts.points += pts.length * 2;
+  }
+}

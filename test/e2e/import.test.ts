@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hindsight, repoRoot } from './helpers.js';
+
+const data = path.resolve(repoRoot, '../shared/data');
+const sb = path.join(data, 'k8s-support-bundles/support-bundle.tar.gz');
+const nezha = path.join(data, 'nezha-tt-dev');
+if (!existsSync(sb)) console.warn(`skipping: ${sb} is absent`);
+if (!existsSync(nezha)) console.warn(`skipping: ${nezha} is absent`);
+
+const temps: string[] = [];
+afterAll(async () => {
+  await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
+});
+async function outDir(): Promise<string> {
+  const d = await mkdtemp(path.join(os.tmpdir(), 'hs-e2e-import-'));
+  temps.push(d);
+  return path.join(d, 'bundle');
+}
+
+describe('hindsight import', () => {
+  it.skipIf(!existsSync(sb))(
+    'imports a real support bundle into a bundle that hindsight validate accepts',
+    async () => {
+      const out = await outDir();
+      const r = await hindsight(['import', 'support-bundle', sb, '-o', out]);
+      expect(r.stderr).toMatch(/coredns\.log {2}warning {2}967 of 967 lines carry no timestamp/);
+      expect([r.code, r.stdout]).toEqual([0, expect.stringMatching(/imported support bundle .* into /)]);
+      const v = await hindsight(['validate', out]);
+      expect([v.code, v.stdout.trim()]).toEqual([0, `valid  ${out}`]);
+    },
+  );
+
+  it.skipIf(!existsSync(nezha))('imports a window of the Nezha dataset, with --json counts', async () => {
+    const out = await outDir();
+    const r = await hindsight([
+      'import',
+      'rca-dataset',
+      nezha,
+      '-o',
+      out,
+      '--from',
+      '2023-01-29T14:22:00Z',
+      '--to',
+      '2023-01-29T14:26:00Z',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as {
+      counts: Record<string, number>;
+      manifest: { window: { from: string } };
+    };
+    expect(result.manifest.window.from).toBe('2023-01-29T14:22:00.000Z');
+    expect(result.counts['logLines']).toBeGreaterThan(5000);
+    expect(result.counts['pods']).toBe(46);
+    const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')) as {
+      sources: Array<{ name: string }>;
+    };
+    expect(manifest.sources.map((s) => s.name)).toEqual(['rca-metrics', 'rca-logs', 'rca-traces']);
+    expect((await hindsight(['validate', out])).code).toBe(0);
+  });
+
+  it('refuses a missing --output and an unknown folder with a usage or import error', async () => {
+    expect((await hindsight(['import', 'support-bundle', 'x.tar.gz'])).code).toBe(2);
+    const r = await hindsight([
+      'import',
+      'rca-dataset',
+      path.join(os.tmpdir(), 'no-such-dataset-dir'),
+      '-o',
+      await outDir(),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/HINDSIGHT_USAGE/);
+  });
+});
