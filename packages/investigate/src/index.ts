@@ -1,1 +1,34 @@
-export const packageName = '@hindsight/investigate';
+/**
+ * @hindsight/investigate: analyzers, ranking and reporters. `investigate(bundle)` runs the
+ * pipeline (analyzers -> findings -> rank -> hypotheses) and returns a {@link Report} as a value;
+ * the reporters turn it into text. See README.md and docs/report.md for the contract.
+ */
+export { investigate, bucketFor } from './investigate.js';
+export type { InvestigateOptions } from './investigate.js';
+export { analyzers } from './analyzers/index.js';
+export { reporters, isReporterName } from './reporters/index.js';
+export type { ReporterName } from './reporters/index.js';
+export type { Reporter, RenderOptions, Style } from './reporters/types.js';
+export { detectShifts, median, mad } from './stats.js';
+export type { Shift, ShiftOptions } from './stats.js';
+export { parseLogLine } from './log-line.js';
+export type { ParsedLogLine, LogLevel } from './log-line.js';
+export { BundleData } from './data.js';
+export type { LogGroup, LogModel, PreparedSeries, TemplateStats, SampleLine } from './data.js';
+export { writeSyntheticBundle, storyScenario, quietScenario } from './testing/synthetic-bundle.js';
+export type { SyntheticScenario, SyntheticChange } from './testing/synthetic-bundle.js';
+export type {
+  Analyzer,
+  AnalyzerContext,
+  Need,
+  Finding,
+  Evidence,
+  SeriesEvidence,
+  LinesEvidence,
+  DiffEvidence,
+  EventEvidence,
+  Hypothesis,
+  Cause,
+  ChainStep,
+  Report,
+} from './types.js';

@@ -1,7 +1,10 @@
 import type { CommandSpec } from '../command.js';
 import { validateCommand } from './validate.js';
+import { investigateCommand } from './investigate.js';
 import { templatesCommand } from './templates.js';
+import { collectCommand } from './collect.js';
+import { serveCommand } from './serve.js';
 import { importCommand } from './import.js';
 
 /** Every `hindsight` subcommand, in the order `--help` lists them. Add a command here and nowhere else. */
-export const commands: readonly CommandSpec[] = [validateCommand, templatesCommand, importCommand];
+export const commands: readonly CommandSpec[] = [validateCommand, templatesCommand, investigateCommand, collectCommand, serveCommand, importCommand];

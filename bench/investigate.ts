@@ -1,0 +1,56 @@
+// Time and peak memory of `investigate` on a bundle of 10 pods and 1 hour with at least 3 million
+// log lines (the story: a log-level change, redis.replica.replicaCount 2 -> 6, a label change).
+// The bundle is generated once (deterministic seed) and kept in the temp folder for later runs.
+// Run: node --import tsx bench/investigate.ts   (HINDSIGHT_BENCH_RPS=300 by default)
+import { stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { investigate, storyScenario, writeSyntheticBundle } from '@hindsight/investigate';
+
+const rps = Number(process.env['HINDSIGHT_BENCH_RPS'] ?? 300);
+const dir = path.join(os.tmpdir(), `hs-bench-investigate-${rps}`);
+const scenario = storyScenario({
+  seed: 42,
+  durationMin: 60,
+  rps,
+  shopPods: 5,
+  changes: [
+    { atMin: 15, revision: 5, diff: [{ path: 'shop.logLevel', from: 'info', to: 'debug' }] },
+    { atMin: 30, revision: 6, diff: [{ path: 'redis.replica.replicaCount', from: 2, to: 6 }] },
+    { atMin: 45, revision: 7, diff: [{ path: 'shop.podLabels.team', from: 'payments', to: 'checkout' }] },
+  ],
+  bursts: [{ atMin: 5, minutes: 4, factor: 2 }],
+});
+
+if (!(await stat(path.join(dir, 'manifest.json')).catch(() => undefined))) {
+  const t = performance.now();
+  const { lines } = await writeSyntheticBundle(dir, scenario);
+  console.log(
+    `generated ${lines.toLocaleString('en')} log lines in ${((performance.now() - t) / 1000).toFixed(1)} s into ${dir}`,
+  );
+}
+
+const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(0)} MB`;
+const baseline = process.memoryUsage().rss;
+let peak = baseline;
+const timer = setInterval(() => {
+  peak = Math.max(peak, process.memoryUsage().rss);
+}, 50);
+const started = performance.now();
+const report = await investigate(dir, { top: 3 });
+const seconds = (performance.now() - started) / 1000;
+clearInterval(timer);
+peak = Math.max(peak, process.memoryUsage().rss);
+const top = report.hypotheses[0];
+console.log(`| figure | value |`);
+console.log(`| --- | --- |`);
+console.log(
+  `| bundle | ${report.stats.logFiles} log files, ${report.stats.logLines.toLocaleString('en')} log lines, ${report.stats.series} series, ${report.stats.changes} changes |`,
+);
+console.log(
+  `| investigate | ${seconds.toFixed(1)} s (${Math.round(report.stats.logLines / seconds).toLocaleString('en')} lines/s) |`,
+);
+console.log(`| RSS before / peak | ${mb(baseline)} / ${mb(peak)} (+${mb(peak - baseline)}) |`);
+console.log(`| templates mined | ${report.stats.templates} |`);
+console.log(`| top hypothesis | ${top ? `${top.title} (score ${top.score})` : 'none'} |`);
+console.log(`| machine | ${os.cpus().length} cores, Node ${process.version} |`);

@@ -1,0 +1,126 @@
+import type { BundleEvent } from '@hindsight/core';
+import type { Analyzer, Finding } from '../types.js';
+
+// How much each kind of event says about a failure; reasons are the kubelet's and the scheduler's.
+const REASONS: Array<{ match: RegExp; strength: number; what: string; userFacing: boolean }> = [
+  { match: /^OOMKill/i, strength: 0.9, what: 'killed for memory (OOM)', userFacing: false },
+  { match: /^Evict/i, strength: 0.8, what: 'evicted', userFacing: false },
+  { match: /^BackOff$|CrashLoop/i, strength: 0.8, what: 'crash-looping', userFacing: false },
+  { match: /^Unhealthy$/i, strength: 0.6, what: 'probe failing', userFacing: false },
+  { match: /^FailedScheduling$/i, strength: 0.6, what: 'cannot be scheduled (pending)', userFacing: false },
+  {
+    match: /^(Failed|FailedMount|FailedCreate|FailedAttachVolume)$/i,
+    strength: 0.6,
+    what: 'failing',
+    userFacing: false,
+  },
+  { match: /^(Killing|Preempting|NodeNotReady)$/i, strength: 0.3, what: 'stopped', userFacing: false },
+];
+
+/** Restarts, OOM kills, probe failures, pending pods and evictions, from events.jsonl and pods.jsonl. */
+export const kubernetesHealth: Analyzer = {
+  name: 'kubernetes-health',
+  needs: ['events', 'pods'],
+  async analyze(_bundle, ctx) {
+    const [events, pods] = await Promise.all([ctx.data.events(), ctx.data.pods()]);
+    const groups = new Map<string, BundleEvent[]>();
+    for (const e of events) {
+      const known = REASONS.find((r) => r.match.test(e.reason));
+      // Normal events are a rollout doing its job; only warnings and known failure reasons count.
+      if (!known && e.type !== 'Warning') continue;
+      if (known && known.strength < 0.5 && e.type !== 'Warning') continue;
+      const key = `${e.object.kind}/${e.object.name}:${e.reason}`;
+      const list = groups.get(key) ?? [];
+      list.push(e);
+      groups.set(key, list);
+    }
+    const out: Finding[] = [];
+    for (const [key, list] of [...groups].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const sorted = [...list].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+      const first = sorted[0] as BundleEvent;
+      const last = sorted[sorted.length - 1] as BundleEvent;
+      const known = REASONS.find((r) => r.match.test(first.reason));
+      const count = sorted.reduce((s, e) => s + e.count, 0);
+      const base = known?.strength ?? 0.4;
+      const strength = Math.min(1, base * (0.7 + 0.1 * Math.min(3, count)));
+      const pod = first.object.kind === 'Pod' ? first.object.name : undefined;
+      out.push({
+        id: `k8s:${key}`,
+        analyzer: 'kubernetes-health',
+        kind: 'health',
+        component: first.component ?? ctx.data.componentOf(first.object.name),
+        ...(pod ? { pod } : {}),
+        signal: `k8s:${key}`,
+        title: `${first.object.kind} ${first.object.name} ${known?.what ?? first.reason}: ${first.message.slice(0, 120)}${count > 1 ? ` (x${count})` : ''}`,
+        time: Date.parse(first.time),
+        end: Date.parse(last.time),
+        strength,
+        userFacing: known?.userFacing ?? false,
+        evidence: sorted.slice(0, 5).map((e) => ({
+          type: 'event' as const,
+          time: Date.parse(e.time),
+          object: `${e.object.kind}/${e.object.name}`,
+          reason: e.reason,
+          message: e.message,
+          count: e.count,
+        })),
+      });
+    }
+    for (const p of pods) {
+      const component = p.component ?? ctx.data.componentOf(p.name);
+      if (p.phase === 'Pending' || p.phase === 'Failed') {
+        const time = p.startTime ? Date.parse(p.startTime) : ctx.window.to;
+        out.push({
+          id: `k8s:pod/${p.name}:${p.phase}`,
+          analyzer: 'kubernetes-health',
+          kind: 'health',
+          component,
+          pod: p.name,
+          signal: `k8s:pod/${p.name}:phase`,
+          title: `pod ${p.name} is ${p.phase} at collection`,
+          time,
+          strength: 0.6,
+          evidence: [
+            {
+              type: 'event',
+              time,
+              object: `Pod/${p.name}`,
+              reason: p.phase,
+              message: `phase ${p.phase}`,
+              count: 1,
+            },
+          ],
+        });
+      }
+      for (const c of p.containers) {
+        if (c.restartCount === 0) continue;
+        const reason = c.lastTermination?.reason ?? 'restarted';
+        const finished = c.lastTermination?.finishedAt ? Date.parse(c.lastTermination.finishedAt) : undefined;
+        const time = finished ?? (p.startTime ? Date.parse(p.startTime) : ctx.window.from);
+        const oom = /OOM/i.test(reason);
+        out.push({
+          id: `k8s:pod/${p.name}/${c.name}:restarts`,
+          analyzer: 'kubernetes-health',
+          kind: 'health',
+          component,
+          pod: p.name,
+          signal: `k8s:pod/${p.name}/${c.name}:restarts`,
+          title: `container ${p.name}/${c.name} restarted ${c.restartCount} time${c.restartCount === 1 ? '' : 's'} (last: ${reason}${c.lastTermination?.exitCode === undefined ? '' : `, exit ${c.lastTermination.exitCode}`})`,
+          time,
+          strength: Math.min(1, (oom ? 0.8 : 0.5) + 0.05 * c.restartCount),
+          evidence: [
+            {
+              type: 'event',
+              time,
+              object: `Pod/${p.name}`,
+              reason,
+              message: `container ${c.name} restartCount ${c.restartCount}`,
+              count: c.restartCount,
+            },
+          ],
+        });
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,117 @@
+import { median, detectShifts } from '../stats.js';
+import type { PreparedSeries } from '../data.js';
+import type { Analyzer, AnalyzerContext, Finding, SeriesEvidence } from '../types.js';
+
+// Names of series that measure what users feel: failures, rejections and slowness.
+const USER_FACING =
+  /(5xx|4\d\d|499|504|error|fail|timeout|reject|latency|duration|request_time|response_time|p9\d)/i;
+// Series that are the load itself: a change in them is traffic, not behaviour.
+const LOAD = /^(nginx_requests(_total)?|http_requests(_total)?)$/;
+
+/** Bucket values as chart points. */
+export function gridPoints(ctx: AnalyzerContext, values: ArrayLike<number>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (Number.isFinite(v)) out.push([ctx.data.timeOf(i), Math.round(v * 1e6) / 1e6]);
+  }
+  return out;
+}
+
+/** Series evidence for a prepared series. */
+export function seriesEvidence(
+  ctx: AnalyzerContext,
+  s: PreparedSeries,
+  before?: number,
+  after?: number,
+): SeriesEvidence {
+  return {
+    type: 'series',
+    name: s.name,
+    labels: s.labels,
+    unit: s.unit,
+    points: gridPoints(ctx, s.values),
+    ...(before === undefined ? {} : { before }),
+    ...(after === undefined ? {} : { after }),
+  };
+}
+
+/** A number shown briefly. */
+export function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a >= 100 || Number.isInteger(v)) return String(Math.round(v));
+  if (a >= 1) return v.toFixed(1);
+  return v.toPrecision(2);
+}
+
+/**
+ * How much of a series' move the traffic explains: the ratio of its medians around the split
+ * against the traffic's ratio. Returns a factor to scale the strength by (1 = traffic explains none).
+ */
+export function trafficFactor(
+  traffic: Float64Array | undefined,
+  index: number,
+  before: number,
+  after: number,
+): number {
+  if (!traffic || before <= 0 || after <= 0) return 1;
+  const tb = median(finite(traffic.subarray(0, index)));
+  const ta = median(finite(traffic.subarray(index)));
+  if (!(tb > 0) || !(ta > 0)) return 1;
+  const rs = Math.log(after / before);
+  const rt = Math.log(ta / tb);
+  if (Math.abs(rt) < 0.1 || Math.sign(rs) !== Math.sign(rt)) return 1;
+  // The part of the move the traffic does not account for, in log space.
+  const unexplained = Math.abs(rs - rt) / Math.abs(rs);
+  return Math.min(1, Math.max(0.1, unexplained));
+}
+
+function finite(xs: Float64Array): number[] {
+  const out: number[] = [];
+  for (const v of xs) if (Number.isFinite(v)) out.push(v);
+  return out;
+}
+
+/** Change points on every series (counters as rates), each with its time, size and confidence. */
+export const metricChanges: Analyzer = {
+  name: 'metric-changes',
+  needs: ['series'],
+  async analyze(_bundle, ctx) {
+    const series = await ctx.data.series();
+    const traffic = await ctx.data.traffic();
+    const out: Finding[] = [];
+    for (const s of series) {
+      const isLoad = LOAD.test(s.name);
+      for (const sh of detectShifts(s.values)) {
+        let strength = sh.strength;
+        let note = '';
+        if (isLoad) {
+          strength *= 0.2;
+          note = ' (traffic)';
+        } else {
+          const f = trafficFactor(traffic, sh.index, sh.before, sh.after);
+          if (f < 0.5) note = ' (follows traffic)';
+          strength *= f;
+        }
+        if (strength < 0.05) continue;
+        const time = ctx.data.timeOf(sh.onset);
+        out.push({
+          id: `metric:${s.key}@${time}`,
+          analyzer: 'metric-changes',
+          kind: 'anomaly',
+          component: s.component,
+          ...(s.pod ? { pod: s.pod } : {}),
+          signal: s.key,
+          title: `${s.key} ${sh.direction} ${fmt(sh.before)} -> ${fmt(sh.after)}${s.kind === 'counter' ? ' per second' : ''}${note}`,
+          time,
+          strength,
+          direction: sh.direction,
+          userFacing: !isLoad && sh.direction === 'up' && USER_FACING.test(s.name),
+          evidence: [seriesEvidence(ctx, s, sh.before, sh.after)],
+        });
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,54 @@
+import { counterIncrease, shiftCheck } from '../checks.js';
+import type { Analyzer, Finding } from '../types.js';
+
+/**
+ * Nginx from its access log as per-second series: 5xx, 499 (the client gave up), 504 (upstream
+ * timed out), and the 99th percentile of request and upstream time.
+ */
+export const nginxChecks: Analyzer = {
+  name: 'nginx',
+  needs: ['series'],
+  async analyze(_bundle, ctx) {
+    const all = (await ctx.data.series()).filter((s) => s.name.startsWith('nginx_'));
+    const out: Finding[] = [];
+    const spec = (what: string, strength: number) => ({
+      analyzer: 'nginx',
+      what,
+      strength,
+      userFacing: true,
+    });
+    for (const s of all) {
+      const zeroBefore = s.points.slice(0, Math.max(3, s.points.length >> 3)).every(([, v]) => v === 0);
+      switch (s.name) {
+        case 'nginx_status_5xx':
+        case 'nginx_status_504':
+        case 'nginx_status_502':
+        case 'nginx_status_499': {
+          const what = `nginx: ${s.name.slice('nginx_status_'.length)} responses`;
+          // Errors from none: any of them is news; from a steady trickle: only a shift counts.
+          const f = shiftCheck(ctx, s, spec(what, 0.8), { direction: 'up' });
+          if (f.length > 0) out.push(...f);
+          else if (zeroBefore)
+            out.push(
+              ...counterIncrease(ctx, s, spec(what, 0.5)).map((x) => ({ ...x, kind: 'health' as const })),
+            );
+          break;
+        }
+        case 'nginx_request_time_p99':
+        case 'nginx_upstream_time_p99':
+          out.push(
+            ...shiftCheck(
+              ctx,
+              s,
+              spec(`nginx: ${s.name.includes('upstream') ? 'upstream' : 'request'} time p99`, 0.7),
+              { direction: 'up' },
+            ),
+          );
+          break;
+        default:
+          break;
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,143 @@
+import { detectShifts, type ShiftOptions } from './stats.js';
+import type { PreparedSeries } from './data.js';
+import type { AnalyzerContext, Finding } from './types.js';
+import { fmt, seriesEvidence } from './analyzers/metric-changes.js';
+
+/** What a component check says about a series. */
+export interface CheckSpec {
+  analyzer: string;
+  /** Words for the title, e.g. `redis: connected replicas`. */
+  what: string;
+  strength: number;
+  userFacing?: boolean;
+}
+
+function base(
+  ctx: AnalyzerContext,
+  s: PreparedSeries,
+  spec: CheckSpec,
+  time: number,
+  title: string,
+): Finding {
+  return {
+    id: `${spec.analyzer}:${s.key}@${time}`,
+    analyzer: spec.analyzer,
+    kind: 'health',
+    component: s.component,
+    ...(s.pod ? { pod: s.pod } : {}),
+    signal: s.key,
+    title,
+    time,
+    strength: spec.strength,
+    userFacing: spec.userFacing ?? false,
+    evidence: [seriesEvidence(ctx, s)],
+  };
+}
+
+/**
+ * A counter that grows inside the window when it should not (full resyncs, evictions, deadlocks):
+ * one finding at its first increase, stronger with more increments.
+ */
+export function counterIncrease(ctx: AnalyzerContext, s: PreparedSeries, spec: CheckSpec): Finding[] {
+  let first: number | undefined;
+  let total = 0;
+  let last = 0;
+  for (const [t, rate] of s.points) {
+    if (rate > 0) {
+      first ??= t;
+      last = t;
+      total += rate;
+    }
+  }
+  if (first === undefined) return [];
+  const f = base(
+    ctx,
+    s,
+    { ...spec, strength: Math.min(1, spec.strength + 0.05 * Math.log2(1 + total)) },
+    first,
+    `${spec.what} increased on ${s.pod ?? s.key}`,
+  );
+  f.end = last;
+  f.direction = 'up';
+  return [f];
+}
+
+/** A gauge that takes a bad value (a replication link down = 0): one finding at the first time. */
+export function gaugeAt(
+  ctx: AnalyzerContext,
+  s: PreparedSeries,
+  spec: CheckSpec,
+  bad: (v: number) => boolean,
+): Finding[] {
+  const hit = s.points.filter(([, v]) => bad(v));
+  if (hit.length === 0) return [];
+  const first = (hit[0] as [number, number])[0];
+  const f = base(
+    ctx,
+    s,
+    { ...spec, strength: Math.min(1, spec.strength * (0.6 + 0.4 * Math.min(1, hit.length / 10))) },
+    first,
+    `${spec.what} on ${s.pod ?? s.key} (${hit.length} sample${hit.length === 1 ? '' : 's'})`,
+  );
+  f.end = (hit[hit.length - 1] as [number, number])[0];
+  return [f];
+}
+
+/** A level shift with domain words, at a lower threshold than the generic detector. */
+export function shiftCheck(
+  ctx: AnalyzerContext,
+  s: PreparedSeries,
+  spec: CheckSpec,
+  options: ShiftOptions & { direction?: 'up' | 'down' } = {},
+): Finding[] {
+  const out: Finding[] = [];
+  for (const sh of detectShifts(s.values, { minZ: 4, minRelative: 0.15, ...options })) {
+    if (options.direction && sh.direction !== options.direction) continue;
+    const time = ctx.data.timeOf(sh.onset);
+    const f = base(
+      ctx,
+      s,
+      { ...spec, strength: Math.min(1, spec.strength * (0.5 + 0.5 * sh.strength)) },
+      time,
+      `${spec.what} ${sh.direction} ${fmt(sh.before)} -> ${fmt(sh.after)}${s.kind === 'counter' ? '/s' : ''} on ${s.pod ?? s.key}`,
+    );
+    f.direction = sh.direction;
+    f.evidence = [seriesEvidence(ctx, s, sh.before, sh.after)];
+    out.push(f);
+  }
+  return out;
+}
+
+/** A derived series: the sum of several series per bucket (e.g. write commands per pod). */
+export function sumSeries(
+  ctx: AnalyzerContext,
+  parts: PreparedSeries[],
+  name: string,
+  labels: Record<string, string>,
+  key: string,
+): PreparedSeries | undefined {
+  const first = parts[0];
+  if (!first) return undefined;
+  const n = ctx.data.buckets;
+  const values = new Float64Array(n).fill(Number.NaN);
+  for (const p of parts) {
+    for (let i = 0; i < n; i++) {
+      const v = p.values[i] as number;
+      if (Number.isFinite(v)) values[i] = (Number.isFinite(values[i]) ? (values[i] as number) : 0) + v;
+    }
+  }
+  const points: Array<[number, number]> = [];
+  for (let i = 0; i < n; i++)
+    if (Number.isFinite(values[i])) points.push([ctx.data.timeOf(i), values[i] as number]);
+  return {
+    key,
+    name,
+    labels,
+    kind: first.kind,
+    unit: first.unit,
+    component: first.component,
+    ...(first.pod ? { pod: first.pod } : {}),
+    points,
+    values,
+  };
+}

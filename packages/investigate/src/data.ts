@@ -1,0 +1,388 @@
+import type { Bundle, BundleEvent, Change, Pod, Series, Topology } from '@hindsight/core';
+import { TemplateMiner } from '@hindsight/drain';
+import { parseLogLine, type LogLevel } from './log-line.js';
+
+/** A sample log line kept as evidence. */
+export interface SampleLine {
+  time: number;
+  pod: string;
+  container: string;
+  text: string;
+}
+
+/** One mined template of one log group, with its counts per time bucket. */
+export interface TemplateStats {
+  id: string;
+  template: string;
+  group: string;
+  component: string;
+  level: LogLevel;
+  count: number;
+  /** Lines per bucket, over the whole group. */
+  counts: Float64Array;
+  /** Lines per pod. */
+  pods: Map<string, number>;
+  firstTime: number;
+  lastTime: number;
+  /** The first lines, and the first lines after a gap, kept as evidence. */
+  samples: SampleLine[];
+}
+
+/** The logs of one workload's container (all its pods), mined into templates. */
+export interface LogGroup {
+  /** `workload/container` */
+  name: string;
+  workload: string;
+  container: string;
+  component: string;
+  lines: number;
+  /** Lines per bucket, all templates together: the traffic this group saw. */
+  totals: Float64Array;
+  templates: Map<string, TemplateStats>;
+  pods: Set<string>;
+}
+
+/** The mined logs of a bundle. */
+export interface LogModel {
+  groups: LogGroup[];
+  lines: number;
+  files: number;
+}
+
+/** A series on the bucket grid: counters turned into rates per second. */
+export interface PreparedSeries {
+  /** `name{label=value,...}` without the `source` label: the signal's identity. */
+  key: string;
+  name: string;
+  labels: Record<string, string>;
+  kind: Series['kind'];
+  unit: string;
+  component: string;
+  pod?: string;
+  /** Points as shown (rates for counters), at their own times. */
+  points: Array<[number, number]>;
+  /** Mean per bucket, NaN where there is no sample. */
+  values: Float64Array;
+}
+
+const MAX_SAMPLES = 4;
+
+/** The bucket index of a time on a grid, or -1 outside it. */
+export function bucketOf(t: number, from: number, bucketMs: number, n: number): number {
+  const i = Math.floor((t - from) / bucketMs);
+  return i >= 0 && i < n ? i : -1;
+}
+
+/** A series key: name and labels (sorted), the `source` label left out. */
+export function seriesKey(name: string, labels: Record<string, string>): string {
+  const parts = Object.keys(labels)
+    .filter((k) => k !== 'source')
+    .sort()
+    .map((k) => `${k}=${labels[k] ?? ''}`);
+  return parts.length > 0 ? `${name}{${parts.join(',')}}` : name;
+}
+
+// Pod name suffixes Kubernetes adds: a Deployment's `-<replicaset hash>-<5 chars>`, a
+// StatefulSet's `-<ordinal>`, a DaemonSet's or Job's `-<5 chars>`.
+const DEPLOYMENT_POD = /-[a-z0-9]{6,10}-[a-z0-9]{5}$/;
+const STATEFUL_POD = /-\d+$/;
+
+// Common infrastructure names recognised inside a workload or series name when the bundle does not
+// label its components.
+const WELL_KNOWN = ['postgresql', 'postgres', 'redis', 'nginx', 'mysql', 'mongodb', 'kafka', 'memcached'];
+
+/**
+ * The parts of a bundle every analyzer shares, each loaded once on first use: changes, events,
+ * pods, topology, series on the bucket grid, and the logs mined into templates.
+ */
+export class BundleData {
+  private cache = new Map<string, Promise<unknown>>();
+  readonly buckets: number;
+  private podIndex: Map<string, Pod> | undefined;
+  private knownComponents: Set<string> = new Set();
+
+  constructor(
+    private readonly bundle: Bundle,
+    readonly window: { from: number; to: number },
+    readonly bucketMs: number,
+    private readonly onProgress?: (what: string) => void,
+  ) {
+    this.buckets = Math.max(1, Math.ceil((window.to - window.from) / bucketMs));
+  }
+
+  private once<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let p = this.cache.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = load();
+      this.cache.set(key, p);
+    }
+    return p;
+  }
+
+  /** Bucket start time of bucket `i`. */
+  timeOf(i: number): number {
+    return this.window.from + i * this.bucketMs;
+  }
+
+  changes(): Promise<Change[]> {
+    return this.once('changes', async () =>
+      (await this.bundle.changes()).sort((a, b) => Date.parse(a.time) - Date.parse(b.time)),
+    );
+  }
+
+  events(): Promise<BundleEvent[]> {
+    return this.once('events', () => this.bundle.events());
+  }
+
+  pods(): Promise<Pod[]> {
+    return this.once('pods', async () => {
+      const pods = await this.bundle.pods();
+      this.podIndex = new Map(pods.map((p) => [p.name, p]));
+      for (const p of pods) if (p.component) this.knownComponents.add(p.component);
+      return pods;
+    });
+  }
+
+  /** The topology from topology.json, else empty (components then come from labels). */
+  topology(): Promise<Topology> {
+    return this.once('topology', async () => {
+      const t = (await this.bundle.topology()) ?? { components: [] };
+      for (const c of t.components) {
+        this.knownComponents.add(c.name);
+        for (const d of c.dependsOn) this.knownComponents.add(d);
+      }
+      return t;
+    });
+  }
+
+  /** Every component name seen in topology, pods, series labels and log groups. */
+  async components(): Promise<Set<string>> {
+    await Promise.all([this.topology(), this.pods()]);
+    return this.knownComponents;
+  }
+
+  /** The workload a pod belongs to: from pods.jsonl, else its name without the controller's suffix. */
+  workloadOf(pod: string): string {
+    const p = this.podIndex?.get(pod);
+    if (p?.workload) return p.workload;
+    if (DEPLOYMENT_POD.test(pod)) return pod.replace(DEPLOYMENT_POD, '');
+    if (STATEFUL_POD.test(pod)) return pod.replace(STATEFUL_POD, '');
+    return pod;
+  }
+
+  /** The component of a pod or workload name: labels first, then a known name inside it. */
+  componentOf(podOrWorkload: string): string {
+    const p = this.podIndex?.get(podOrWorkload);
+    const fromPod = p?.component ?? p?.labels['app.kubernetes.io/component'];
+    if (fromPod) return fromPod;
+    return this.componentInName(podOrWorkload) ?? this.workloadOf(podOrWorkload);
+  }
+
+  /** A known component named by one dash-separated part of `name`, the rightmost first. */
+  componentInName(name: string): string | undefined {
+    const parts = name.toLowerCase().split(/[-_.]/);
+    const known = [...this.knownComponents, ...WELL_KNOWN];
+    for (let i = parts.length - 1; i >= 0; i--) {
+      const hit = known.find((k) => k.toLowerCase() === parts[i]);
+      if (hit) return hit === 'postgres' && known.includes('postgresql') ? 'postgresql' : hit;
+    }
+    return undefined;
+  }
+
+  /** Every series on the bucket grid, counters as rates per second. */
+  series(): Promise<PreparedSeries[]> {
+    return this.once('series', async () => {
+      await this.components();
+      const out: PreparedSeries[] = [];
+      for await (const s of this.bundle.series()) {
+        if (s.labels['component']) this.knownComponents.add(s.labels['component']);
+        out.push(this.prepare(s));
+      }
+      return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    });
+  }
+
+  private prepare(s: Series): PreparedSeries {
+    const pts = [...s.points].sort((a, b) => a[0] - b[0]);
+    let points: Array<[number, number]>;
+    if (s.kind === 'counter') {
+      points = [];
+      for (let i = 1; i < pts.length; i++) {
+        const [t0, v0] = pts[i - 1] as [number, number];
+        const [t1, v1] = pts[i] as [number, number];
+        const dt = (t1 - t0) / 1000;
+        if (dt <= 0) continue;
+        // A counter that went down was reset (a restart): count from zero.
+        const dv = v1 >= v0 ? v1 - v0 : v1;
+        points.push([t1, dv / dt]);
+      }
+    } else {
+      points = pts;
+    }
+    const sum = new Float64Array(this.buckets);
+    const n = new Float64Array(this.buckets);
+    for (const [t, v] of points) {
+      const i = bucketOf(t, this.window.from, this.bucketMs, this.buckets);
+      if (i < 0 || !Number.isFinite(v)) continue;
+      sum[i] = (sum[i] as number) + v;
+      n[i] = (n[i] as number) + 1;
+    }
+    const values = new Float64Array(this.buckets);
+    for (let i = 0; i < this.buckets; i++)
+      values[i] = (n[i] as number) > 0 ? (sum[i] as number) / (n[i] as number) : Number.NaN;
+    const pod = s.labels['pod'];
+    const component =
+      s.labels['component'] ??
+      (pod ? this.componentOf(pod) : undefined) ??
+      this.componentInName(s.name) ??
+      s.labels['source'] ??
+      'unknown';
+    return {
+      key: seriesKey(s.name, s.labels),
+      name: s.name,
+      labels: s.labels,
+      kind: s.kind,
+      unit: s.kind === 'counter' ? `${s.unit ?? ''}/s`.replace(/^\/s$/, 'per second') : (s.unit ?? 'value'),
+      component,
+      ...(pod ? { pod } : {}),
+      points,
+      values,
+    };
+  }
+
+  /** The logs mined into templates per workload and container, with counts per bucket. */
+  logs(): Promise<LogModel> {
+    return this.once('logs', async () => {
+      await this.components();
+      const groups = new Map<string, LogGroup>();
+      const miners = new Map<string, TemplateMiner>();
+      let lines = 0;
+      const refs = await this.bundle.logs();
+      let fileNo = 0;
+      for (const ref of refs) {
+        fileNo++;
+        this.onProgress?.(`mining logs ${fileNo}/${refs.length}: ${ref.pod}/${ref.container}`);
+        const workload = this.workloadOf(ref.pod);
+        const name = `${workload}/${ref.container}`;
+        let g = groups.get(name);
+        if (!g) {
+          g = {
+            name,
+            workload,
+            container: ref.container,
+            component: this.componentOf(ref.pod),
+            lines: 0,
+            totals: new Float64Array(this.buckets),
+            templates: new Map(),
+            pods: new Set(),
+          };
+          groups.set(name, g);
+          miners.set(name, new TemplateMiner());
+        }
+        g.pods.add(ref.pod);
+        const miner = miners.get(name) as TemplateMiner;
+        for await (const line of this.bundle.readLog(ref)) {
+          lines++;
+          const b = bucketOf(line.time, this.window.from, this.bucketMs, this.buckets);
+          if (b < 0) continue;
+          const parsed = parseLogLine(line.text);
+          const m = miner.add(parsed.content);
+          if (m.change === 'updated' && m.previousId !== undefined) rename(g, m.previousId, m.id, m.template);
+          let t = g.templates.get(m.id);
+          if (!t) {
+            t = {
+              id: m.id,
+              template: m.template,
+              group: name,
+              component: g.component,
+              level: parsed.level,
+              count: 0,
+              counts: new Float64Array(this.buckets),
+              pods: new Map(),
+              firstTime: line.time,
+              lastTime: line.time,
+              samples: [],
+            };
+            g.templates.set(m.id, t);
+          }
+          t.template = m.template;
+          t.count++;
+          t.counts[b] = (t.counts[b] as number) + 1;
+          t.pods.set(ref.pod, (t.pods.get(ref.pod) ?? 0) + 1);
+          if (line.time < t.firstTime) t.firstTime = line.time;
+          if (line.time > t.lastTime) t.lastTime = line.time;
+          if (severity(parsed.level) > severity(t.level)) t.level = parsed.level;
+          if (t.samples.length < MAX_SAMPLES)
+            t.samples.push({
+              time: line.time,
+              pod: ref.pod,
+              container: ref.container,
+              text: line.text.slice(0, 400),
+            });
+          g.totals[b] = (g.totals[b] as number) + 1;
+          g.lines++;
+        }
+      }
+      const sorted = [...groups.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return { groups: sorted, lines, files: refs.length };
+    });
+  }
+
+  /**
+   * Traffic per bucket: the sum of nginx request rates when the bundle has them, else the lines of
+   * the busiest log group. Used to tell a load burst from a change in behaviour.
+   */
+  traffic(): Promise<Float64Array | undefined> {
+    return this.once('traffic', async () => {
+      const series = await this.series();
+      const req = series.filter((s) => /^nginx_requests(_total)?$/.test(s.name));
+      if (req.length > 0) {
+        const out = new Float64Array(this.buckets).fill(Number.NaN);
+        for (const s of req) {
+          for (let i = 0; i < this.buckets; i++) {
+            const v = s.values[i] as number;
+            if (Number.isFinite(v)) out[i] = (Number.isFinite(out[i]) ? (out[i] as number) : 0) + v;
+          }
+        }
+        return out;
+      }
+      const logs = await this.logs();
+      const busiest = [...logs.groups].sort((a, b) => b.lines - a.lines)[0];
+      return busiest && busiest.lines > 0 ? busiest.totals : undefined;
+    });
+  }
+}
+
+const SEVERITY: Record<LogLevel, number> = {
+  trace: 0,
+  debug: 1,
+  unknown: 2,
+  info: 2,
+  warn: 3,
+  error: 4,
+  fatal: 5,
+};
+function severity(l: LogLevel): number {
+  return SEVERITY[l];
+}
+
+function rename(g: LogGroup, from: string, to: string, template: string): void {
+  const old = g.templates.get(from);
+  if (!old) return;
+  g.templates.delete(from);
+  const twin = g.templates.get(to);
+  if (!twin) {
+    old.id = to;
+    old.template = template;
+    g.templates.set(to, old);
+    return;
+  }
+  twin.count += old.count;
+  for (let i = 0; i < twin.counts.length; i++)
+    twin.counts[i] = (twin.counts[i] as number) + (old.counts[i] as number);
+  for (const [p, n] of old.pods) twin.pods.set(p, (twin.pods.get(p) ?? 0) + n);
+  twin.firstTime = Math.min(twin.firstTime, old.firstTime);
+  twin.lastTime = Math.max(twin.lastTime, old.lastTime);
+  if (severity(old.level) > severity(twin.level)) twin.level = old.level;
+  for (const s of old.samples) if (twin.samples.length < MAX_SAMPLES) twin.samples.push(s);
+}

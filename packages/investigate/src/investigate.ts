@@ -1,0 +1,113 @@
+import { errorMessage, openBundle, type Warning } from '@hindsight/core';
+import { analyzers as defaultAnalyzers } from './analyzers/index.js';
+import { BundleData } from './data.js';
+import { compareFindings, rank } from './rank/rank.js';
+import { TopologyGraph } from './topology.js';
+import type { Analyzer, AnalyzerContext, Finding, Report } from './types.js';
+
+/** Options of {@link investigate}. */
+export interface InvestigateOptions {
+  /** How many hypotheses the report keeps (default 5). */
+  top?: number;
+  /** The analyzers to run (default: all of `analyzers`). */
+  analyzers?: readonly Analyzer[];
+  /** Called with a short description of each step, for progress on a terminal. */
+  onProgress?: (what: string) => void;
+  signal?: AbortSignal;
+  /** The report's `generatedAt` (default: now); fixed in tests for stable output. */
+  now?: Date;
+  /** Bucket width for rates in ms (default: the window / 180, between 5 s and 5 min). */
+  bucketMs?: number;
+}
+
+/** The bucket width for a window: about 180 buckets, on a 5-second grid, between 5 s and 5 min. */
+export function bucketFor(windowMs: number): number {
+  const raw = Math.ceil(windowMs / 180 / 5000) * 5000;
+  return Math.min(300_000, Math.max(5000, raw));
+}
+
+/**
+ * Investigates a bundle (a folder or .tar.gz): runs every analyzer, ranks the candidate causes and
+ * returns the report as a value. An analyzer that fails becomes a warning and the rest run on; only
+ * a bundle that cannot be opened at all throws (a HindsightError naming the file).
+ */
+export async function investigate(bundlePath: string, options: InvestigateOptions = {}): Promise<Report> {
+  const started = performance.now();
+  const progress = options.onProgress ?? (() => undefined);
+  progress(`opening ${bundlePath}`);
+  const bundle = await openBundle(bundlePath);
+  try {
+    const window = bundle.windowMs;
+    const bucketMs = options.bucketMs ?? bucketFor(window.to - window.from);
+    const data = new BundleData(bundle, window, bucketMs, progress);
+    const ctx: AnalyzerContext = {
+      window,
+      bucketMs,
+      data,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    const warnings: Warning[] = [];
+    for (const s of bundle.manifest.sources) {
+      if (s.status === 'ok') continue;
+      warnings.push({
+        stage: 'collect',
+        name: s.name,
+        code: 'HINDSIGHT_SOURCE_FAILED',
+        message: `source ${s.name} was ${s.status} at collection${s.error ? `: ${s.error}` : ''}; its data may be missing`,
+      });
+    }
+    const findings: Finding[] = [];
+    for (const a of options.analyzers ?? defaultAnalyzers) {
+      if (options.signal?.aborted) break;
+      progress(`analyzing: ${a.name}`);
+      try {
+        findings.push(...(await a.analyze(bundle, ctx)));
+      } catch (err) {
+        warnings.push({
+          stage: 'analyze',
+          name: a.name,
+          code: 'HINDSIGHT_ANALYZER_FAILED',
+          message: `analyzer ${a.name} failed: ${errorMessage(err)}; the others still ran`,
+        });
+      }
+    }
+    progress('ranking');
+    let topology;
+    try {
+      topology = await data.topology();
+    } catch {
+      topology = { components: [] };
+    }
+    const graph = new TopologyGraph(topology);
+    const known = await data.components().catch(() => new Set<string>());
+    const ranked = rank({ findings, data, graph, known, window, bucketMs });
+    const logs = await data.logs().catch(() => ({ groups: [], lines: 0, files: 0 }));
+    const series = await data.series().catch(() => []);
+    const events = await data.events().catch(() => []);
+    const changes = await data.changes().catch(() => []);
+    const top = options.top ?? 5;
+    return {
+      schema: 'hindsight-report',
+      version: 1,
+      bundle: bundlePath,
+      window: { from: bundle.manifest.window.from, to: bundle.manifest.window.to },
+      generatedAt: (options.now ?? new Date()).toISOString(),
+      verdict: ranked.verdict,
+      summary: ranked.summary,
+      hypotheses: ranked.hypotheses.slice(0, top),
+      findings: ranked.findings.sort(compareFindings),
+      warnings: [...bundle.warnings, ...warnings],
+      stats: {
+        logLines: logs.lines,
+        logFiles: logs.files,
+        templates: logs.groups.reduce((s, g) => s + g.templates.size, 0),
+        series: series.length,
+        changes: changes.length,
+        events: events.length,
+        durationMs: Math.round(performance.now() - started),
+      },
+    };
+  } finally {
+    await bundle.close();
+  }
+}

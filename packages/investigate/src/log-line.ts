@@ -1,0 +1,126 @@
+/** A log line reduced to what the template miner should see, and its severity. */
+export interface ParsedLogLine {
+  /** The text to mine: the message, with the structured fields that name what happened. */
+  content: string;
+  level: LogLevel;
+}
+
+/** Severity, normalised from pino numbers, level words and Redis' level marks. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'unknown';
+
+// Fields that vary per line (times, ids, hosts) or repeat the message: left out of the mined text
+// so that one kind of event is one template.
+const SKIP = new Set([
+  'time',
+  'timestamp',
+  'ts',
+  '@timestamp',
+  'msg',
+  'message',
+  'level',
+  'severity',
+  'pid',
+  'hostname',
+  'host',
+  'pod',
+  'reqId',
+  'requestId',
+  'req_id',
+  'traceId',
+  'trace_id',
+  'spanId',
+  'span_id',
+  'session',
+  'sessionId',
+  'stack',
+  'v',
+  'msec',
+  'time_iso8601',
+  'time_local',
+]);
+
+const PINO: Record<number, LogLevel> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
+
+function levelOf(v: unknown): LogLevel {
+  if (typeof v === 'number') return PINO[v] ?? 'unknown';
+  if (typeof v !== 'string') return 'unknown';
+  const s = v.toLowerCase();
+  if (s.startsWith('warn')) return 'warn';
+  if (s === 'err' || s.startsWith('error')) return 'error';
+  if (s === 'fatal' || s === 'critical' || s === 'crit' || s === 'panic' || s === 'emerg' || s === 'alert')
+    return 'fatal';
+  if (s === 'info' || s === 'notice' || s === 'information') return 'info';
+  if (s === 'debug' || s === 'verbose') return 'debug';
+  if (s === 'trace') return 'trace';
+  return 'unknown';
+}
+
+const TEXT_LEVEL = /\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|PANIC)\b/i;
+// Redis: `1:M 01 Jan 2026 10:00:00.000 # message`: . debug, - verbose, * notice, # warning.
+const REDIS = /^\d+:[MSCX] \d{1,2} \w{3} \d{4} [\d:.]+ ([.\-*#]) /;
+const REDIS_LEVEL: Record<string, LogLevel> = { '.': 'debug', '-': 'debug', '*': 'info', '#': 'warn' };
+// Nginx error log: `2026/01/01 10:00:00 [error] 12#12: ...`.
+const NGINX_ERROR = /^\d{4}\/\d{2}\/\d{2} [\d:]+ \[(\w+)\] /;
+
+/**
+ * Parses one log line: a JSON object (pino, bunyan, nginx JSON access logs) becomes its message
+ * plus `key=value` for its other short fields; plain text is kept, with its level recognised.
+ */
+export function parseLogLine(text: string): ParsedLogLine {
+  if (text.charCodeAt(0) === 123 /* { */) {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(text);
+    } catch {
+      obj = undefined;
+    }
+    if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
+      const rec = obj as Record<string, unknown>;
+      const level = levelOf(rec['level'] ?? rec['severity']);
+      const msg = rec['msg'] ?? rec['message'];
+      const parts: string[] = [];
+      if (typeof msg === 'string') parts.push(msg);
+      const keys = Object.keys(rec).sort();
+      for (const k of keys) {
+        if (SKIP.has(k)) continue;
+        const v = rec[k];
+        if (typeof v === 'string' && v.length <= 48) parts.push(`${k}=${v.replace(/\s+/g, '_')}`);
+        else if (typeof v === 'number' || typeof v === 'boolean') parts.push(`${k}=${String(v)}`);
+        else if (v !== null && v !== undefined) parts.push(`${k}=<*>`);
+      }
+      return { content: parts.join(' '), level };
+    }
+  }
+  const redis = REDIS.exec(text);
+  if (redis) {
+    return { content: text.slice(redis[0].length), level: REDIS_LEVEL[redis[1] as string] ?? 'unknown' };
+  }
+  const ng = NGINX_ERROR.exec(text);
+  if (ng) return { content: text.slice(ng[0].length), level: levelOf(ng[1]) };
+  const m = TEXT_LEVEL.exec(text.slice(0, 120));
+  return { content: text, level: m ? levelOf(m[1]) : 'unknown' };
+}
+
+/** How much a template at this level weighs as a symptom: debug chatter barely, warnings fully. */
+export function levelWeight(level: LogLevel): number {
+  switch (level) {
+    case 'trace':
+    case 'debug':
+      return 0.15;
+    case 'info':
+      return 0.6;
+    case 'unknown':
+      return 0.6;
+    case 'warn':
+    case 'error':
+    case 'fatal':
+      return 1;
+  }
+}

@@ -1,0 +1,400 @@
+import type { Change } from '@hindsight/core';
+import { changeComponents, type TopologyGraph } from '../topology.js';
+import type { BundleData } from '../data.js';
+import type { Cause, ChainStep, Finding, Hypothesis, Report } from '../types.js';
+import { nextStepFor } from './next-step.js';
+
+/** What ranking needs besides the findings. */
+export interface RankInput {
+  findings: Finding[];
+  data: BundleData;
+  graph: TopologyGraph;
+  known: Set<string>;
+  window: { from: number; to: number };
+  bucketMs: number;
+}
+
+/** The outcome of ranking. */
+export interface RankResult {
+  hypotheses: Hypothesis[];
+  verdict: Report['verdict'];
+  summary: string;
+  /** The findings after merging the same signal seen by two analyzers, in their total order. */
+  findings: Finding[];
+}
+
+// Settings that change what is observed (log verbosity, labels, annotations), not what the system
+// does: a change made only of them is a weaker prior cause. Its evidence can still win.
+const COSMETIC =
+  /(^|\.)(log[-_]?level|loglevel|verbosity|debug|labels|podlabels|commonlabels|annotations|podannotations)(\.|$)/i;
+const COSMETIC_PRIOR = 0.35;
+// An anomaly below this strength is too weak to be anyone's evidence on its own.
+const MIN_EVIDENCE = 0.1;
+// Below this strength nothing is said to have moved.
+const MIN_MOVED = 0.25;
+
+/** Total order of findings: strongest first, then earliest, then by id. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return b.strength - a.strength || a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Total order of hypotheses: best score first, then earliest, then by title. */
+function compareHypotheses(a: Hypothesis, b: Hypothesis): number {
+  return b.score - a.score || a.time - b.time || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0);
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** One finding per signal and moment: the domain check's words, the strongest strength, the earliest onset. */
+export function mergeFindings(findings: Finding[], bucketMs: number): Finding[] {
+  const bySignal = new Map<string, Finding[]>();
+  for (const f of [...findings].sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1))) {
+    const list = bySignal.get(f.signal) ?? [];
+    const near = list.find((g) => Math.abs(g.time - f.time) <= 2 * bucketMs && f.kind !== 'change');
+    if (!near) {
+      list.push({ ...f });
+      bySignal.set(f.signal, list);
+      continue;
+    }
+    const domain = f.analyzer !== 'metric-changes' && near.analyzer === 'metric-changes';
+    if (domain) {
+      near.id = f.id;
+      near.analyzer = f.analyzer;
+      near.title = f.title;
+      near.kind = f.kind;
+    }
+    near.strength = Math.max(near.strength, f.strength);
+    near.userFacing = (near.userFacing ?? false) || (f.userFacing ?? false);
+    near.time = Math.min(near.time, f.time);
+  }
+  return [...bySignal.values()].flat().sort(compareFindings);
+}
+
+function family(f: Finding): string {
+  if (f.analyzer === 'log-patterns') return 'logs';
+  if (f.analyzer === 'kubernetes-health') return 'kubernetes';
+  return 'metrics';
+}
+
+interface Candidate {
+  id: string;
+  time: number;
+  components: string[];
+  prior: number;
+  cause: Cause;
+  title: string;
+  finding: Finding;
+  reasons: string[];
+}
+
+/**
+ * Ranks candidate causes. Every change is a candidate, and so is the earliest anomaly that no
+ * change explains. Each anomaly lends its strength to the changes before it, by time (nearer is
+ * stronger), by topology (the change touches the anomaly's component or one it calls or is called
+ * by) and by the change's prior; an anomaly's credit is shared among the changes that could
+ * explain it, so the last change before a failure takes it from an earlier, unrelated one.
+ */
+export function rank(input: RankInput): RankResult {
+  const { data, graph, known, window, bucketMs } = input;
+  const merged = mergeFindings(input.findings, bucketMs);
+  const changes = merged
+    .filter((f) => f.kind === 'change' && f.change)
+    .sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1));
+  const anomalies = merged.filter((f) => f.kind !== 'change' && f.strength >= MIN_EVIDENCE);
+  const moved = anomalies.filter((f) => f.strength >= MIN_MOVED);
+  const tau = Math.min(15 * 60_000, Math.max(2 * 60_000, (window.to - window.from) / 10));
+  const slack = bucketMs + 5_000;
+
+  const topo = (components: string[], a: Finding): number => {
+    if (components.length === 0 || !a.component) return 0.6;
+    let best = 0.3;
+    for (const c of components) {
+      const d = graph.distance(c, a.component);
+      const v = d === 0 ? 1 : d === 1 ? 0.75 : d === 2 ? 0.55 : graph.known ? 0.3 : 0.5;
+      best = Math.max(best, v);
+    }
+    return best;
+  };
+  const affinity = (c: Candidate, a: Finding): number => {
+    if (a.time < c.time - slack) return 0;
+    if (a.id === c.finding.id) return 0;
+    const near = Math.exp(-Math.max(0, a.time - c.time) / tau);
+    return near * topo(c.components, a) * c.prior;
+  };
+
+  const candidates: Candidate[] = changes.map((f) => {
+    const ch = f.change as Change;
+    const components = changeComponents(ch, data, known);
+    const paths = ch.diff.map((d) => d.path);
+    const cosmetic = paths.length > 0 && paths.every((p) => COSMETIC.test(p));
+    const reasons: string[] = [];
+    if (cosmetic)
+      reasons.push(`changes only logging or labels (${paths.join(', ')}): weighted as a likely bystander`);
+    if (components.length > 0) reasons.push(`touches ${components.join(', ')}`);
+    return {
+      id: f.id,
+      time: f.time,
+      components,
+      prior: cosmetic ? COSMETIC_PRIOR : paths.length === 0 ? 0.5 : 1,
+      cause: {
+        type: 'change',
+        changeId: f.id.replace(/^change:/, ''),
+        kind: ch.kind,
+        target: ch.target,
+        ...(ch.release ? { release: ch.release } : {}),
+        ...(ch.toRevision === undefined ? {} : { revision: ch.toRevision }),
+        ...(ch.fromRevision === undefined ? {} : { fromRevision: ch.fromRevision }),
+        paths,
+        diff: ch.diff.map((d) => ({ path: d.path, from: d.from, to: d.to })),
+        components,
+      },
+      title: f.title,
+      finding: f,
+      reasons,
+    };
+  });
+
+  // The earliest anomaly no change explains is a candidate too.
+  const changeCands = [...candidates];
+  const unexplained = moved.filter((a) => changeCands.every((c) => affinity(c, a) < 0.2));
+  if (unexplained.length > 0 && changeCands.length > 0) {
+    const t0 = Math.min(...unexplained.map((a) => a.time));
+    const first = unexplained.filter((a) => a.time <= t0 + 2 * bucketMs).sort(compareFindings)[0] as Finding;
+    candidates.push({
+      id: `anomaly:${first.id}`,
+      time: first.time,
+      components: first.component ? [first.component] : [],
+      prior: 0.6,
+      cause: {
+        type: 'anomaly',
+        findingId: first.id,
+        ...(first.component ? { component: first.component } : {}),
+        signal: first.signal,
+      },
+      title: `earliest unexplained anomaly: ${first.title}`,
+      finding: first,
+      reasons: ['no change precedes it closely enough to explain it'],
+    });
+  }
+
+  const hypotheses: Hypothesis[] = [];
+  if (candidates.length > 0 && moved.length > 0) {
+    const aff = anomalies.map((a) => candidates.map((c) => affinity(c, a)));
+    for (const [ci, c] of candidates.entries()) {
+      const credited: Array<{ a: Finding; credit: number }> = [];
+      let raw = 0;
+      for (const [ai, a] of anomalies.entries()) {
+        const row = aff[ai] as number[];
+        const mine = row[ci] as number;
+        if (mine <= 0) continue;
+        const sq = row.reduce((s, x) => s + x * x, 0);
+        const credit = a.strength * mine * ((mine * mine) / sq);
+        if (credit < 0.01) continue;
+        credited.push({ a, credit });
+        raw += credit;
+      }
+      credited.sort((x, y) => y.credit - x.credit || x.a.time - y.a.time || (x.a.id < y.a.id ? -1 : 1));
+      const strong = credited.filter((x) => x.credit >= 0.05);
+      const comps = new Set(strong.map((x) => x.a.component ?? '?'));
+      const fams = new Set(strong.map((x) => family(x.a)));
+      const user = strong.some((x) => x.a.userFacing);
+      const variety =
+        1 + 0.15 * Math.max(0, comps.size - 1) + 0.15 * Math.max(0, fams.size - 1) + (user ? 0.25 : 0);
+      let recovery = 1;
+      if (c.cause.type === 'change') {
+        const rev = revertOf(c, candidates);
+        if (rev) {
+          const back = strong.filter((x) =>
+            merged.some((g) => g.signal === x.a.signal && g.time >= rev.time - slack && opposite(g, x.a)),
+          ).length;
+          if (strong.length > 0 && back > 0) {
+            recovery = 1 + 0.3 * (back / strong.length);
+            c.reasons.push(`${back} of its signals returned after it was reverted at ${iso(rev.time)}`);
+          }
+        }
+        if (revertedBy(c, candidates)) {
+          c.reasons.push('it reverts an earlier change: its anomalies are more likely recovery');
+          recovery *= 0.5;
+        }
+      }
+      const score = round(1 - Math.exp((-raw * variety * recovery) / 1.5));
+      if (strong.length > 0) {
+        const first = strong.reduce(
+          (m, x) => (x.a.time < m.a.time ? x : m),
+          strong[0] as { a: Finding; credit: number },
+        );
+        c.reasons.push(
+          `${strong.length} anomal${strong.length === 1 ? 'y' : 'ies'} follow it (${[...comps].sort().join(', ')}; ${[...fams].sort().join(', ')}), the first ${fmtDelay(first.a.time - c.time)} after`,
+        );
+        if (user) c.reasons.push('users feel it: ' + (strong.find((x) => x.a.userFacing)?.a.title ?? ''));
+      } else {
+        c.reasons.push('no signal moved after it');
+      }
+      hypotheses.push({
+        rank: 0,
+        score,
+        title: c.title,
+        time: c.time,
+        cause: c.cause,
+        chain: chainOf(
+          c,
+          strong.map((x) => x.a),
+        ),
+        explains: strong.map((x) => x.a.id),
+        nextStep: nextStepFor(c.cause, c.finding, changes),
+        reasons: c.reasons,
+      });
+    }
+  }
+
+  let verdict: Report['verdict'];
+  let summary: string;
+  if (moved.length === 0) {
+    verdict = 'none';
+    const n = changes.length;
+    summary =
+      n === 0
+        ? 'No change was recorded and no signal moved in this window: nothing points to a cause.'
+        : `${n} change${n === 1 ? ' was' : 's were'} recorded, but no signal moved in this window: nothing points to a cause.`;
+    // Changes are still listed (score 0), so that a reader sees what was considered.
+    for (const c of candidates) {
+      hypotheses.push({
+        rank: 0,
+        score: 0,
+        title: c.title,
+        time: c.time,
+        cause: c.cause,
+        chain: [{ role: 'cause', time: c.time, title: c.title, findingId: c.finding.id }],
+        explains: [],
+        nextStep: 'nothing to do: no signal moved after this change',
+        reasons: ['no signal moved after it'],
+      });
+    }
+  } else if (changes.length === 0) {
+    verdict = 'component';
+    hypotheses.push(...rankComponents(moved, tau, graph));
+    summary = `No change was found in this bundle. ${moved.length} signal${moved.length === 1 ? '' : 's'} moved; components are ranked by their earliest, strongest anomalies.`;
+  } else {
+    hypotheses.sort(compareHypotheses);
+    const top = hypotheses[0] as Hypothesis;
+    verdict = top.cause.type === 'change' && top.score > 0.05 ? 'change' : 'component';
+    summary =
+      verdict === 'change'
+        ? `Likely cause: ${top.title} (score ${top.score}). ${top.explains.length} anomal${top.explains.length === 1 ? 'y follows' : 'ies follow'} it.`
+        : `No recorded change explains what moved; the earliest anomaly is ${top.title}.`;
+  }
+  hypotheses.sort(compareHypotheses);
+  hypotheses.forEach((h, i) => (h.rank = i + 1));
+  return { hypotheses, verdict, summary, findings: merged };
+}
+
+function chainOf(c: Candidate, explained: Finding[]): ChainStep[] {
+  const steps: ChainStep[] = [
+    {
+      role: 'cause',
+      time: c.time,
+      title: c.title,
+      findingId: c.finding.id,
+      ...(c.components[0] ? { component: c.components[0] } : {}),
+    },
+  ];
+  const byTime = [...explained].sort(
+    (a, b) => a.time - b.time || b.strength - a.strength || (a.id < b.id ? -1 : 1),
+  );
+  const signals = byTime.filter((a) => !a.userFacing).slice(0, 3);
+  const effects = byTime.filter((a) => a.userFacing).slice(0, 2);
+  for (const a of signals) steps.push(step('signal', a));
+  for (const a of effects) steps.push(step('effect', a));
+  return steps.sort((a, b) => (a.role === 'cause' ? -1 : b.role === 'cause' ? 1 : a.time - b.time));
+}
+
+function step(role: ChainStep['role'], a: Finding): ChainStep {
+  return {
+    role,
+    time: a.time,
+    title: a.title,
+    findingId: a.id,
+    ...(a.component ? { component: a.component } : {}),
+  };
+}
+
+function rankComponents(moved: Finding[], tau: number, graph: TopologyGraph): Hypothesis[] {
+  const t0 = Math.min(...moved.map((a) => a.time));
+  const byComp = new Map<string, Finding[]>();
+  for (const a of moved) {
+    const k = a.component ?? 'unknown';
+    byComp.set(k, [...(byComp.get(k) ?? []), a]);
+  }
+  const out: Hypothesis[] = [];
+  for (const [component, list] of byComp) {
+    const sorted = [...list].sort((a, b) => a.time - b.time || b.strength - a.strength);
+    const first = sorted[0] as Finding;
+    // Earliest and strongest first: an anomaly counts less the later it begins after the first one anywhere.
+    let raw = 0;
+    for (const a of sorted) raw += a.strength * Math.exp(-(a.time - t0) / tau);
+    // A component others depend on that moved first is more likely the source than its callers.
+    const callers = [...byComp.keys()].filter(
+      (k) => k !== component && graph.distance(k, component) === 1,
+    ).length;
+    const score = round(1 - Math.exp(-raw * (1 + 0.1 * callers)));
+    const effects = sorted.filter((a) => a.userFacing).slice(0, 2);
+    out.push({
+      rank: 0,
+      score,
+      title: `${component}: ${first.title}`,
+      time: first.time,
+      cause: { type: 'component', component, firstSignal: first.signal },
+      chain: [
+        { role: 'cause', time: first.time, title: first.title, findingId: first.id, component },
+        ...sorted
+          .filter((a) => a !== first && !a.userFacing)
+          .slice(0, 3)
+          .map((a) => step('signal', a)),
+        ...effects.filter((a) => a !== first).map((a) => step('effect', a)),
+      ],
+      explains: sorted.map((a) => a.id),
+      nextStep: `look at ${component} around ${iso(first.time)}: ${first.title}`,
+      reasons: [
+        `${sorted.length} anomal${sorted.length === 1 ? 'y' : 'ies'} in ${component}, the first at ${iso(first.time)}`,
+      ],
+    });
+  }
+  return out;
+}
+
+function revertOf(c: Candidate, all: Candidate[]): Candidate | undefined {
+  return all.find((o) => o.time > c.time && reverts(o, c));
+}
+function revertedBy(c: Candidate, all: Candidate[]): boolean {
+  return all.some((o) => o.time < c.time && reverts(c, o));
+}
+/** Whether `b` undoes `a`: every path `a` changed is set back to its old value by `b`. */
+function reverts(b: Candidate, a: Candidate): boolean {
+  if (a.cause.type !== 'change' || b.cause.type !== 'change' || a.cause.diff.length === 0) return false;
+  const bd = b.cause.diff;
+  return a.cause.diff.every((d) =>
+    bd.some(
+      (e) =>
+        e.path === d.path &&
+        JSON.stringify(e.to) === JSON.stringify(d.from) &&
+        JSON.stringify(e.from) === JSON.stringify(d.to),
+    ),
+  );
+}
+function opposite(g: Finding, a: Finding): boolean {
+  return (
+    (a.direction === 'up' && g.direction === 'down') ||
+    (a.direction === 'down' && g.direction === 'up') ||
+    (a.direction === 'appeared' && g.direction === 'vanished')
+  );
+}
+
+/** An ISO time without milliseconds. */
+export function iso(t: number): string {
+  return new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function fmtDelay(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
+}

@@ -1,0 +1,153 @@
+import type { Finding, Hypothesis, Report, SeriesEvidence } from '../types.js';
+import { clock, showValue, stamp } from './format.js';
+import type { Reporter } from './types.js';
+
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+const W = 640;
+const H = 150;
+const PAD = { l: 48, r: 10, t: 10, b: 22 };
+
+function fmtAxis(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
+  if (a >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
+  if (a >= 10 || v === 0) return v.toFixed(0);
+  return v.toPrecision(2);
+}
+
+/** An inline SVG line chart of a series, with the cause marked and the other changes faint. */
+export function svgChart(
+  ev: SeriesEvidence,
+  from: number,
+  to: number,
+  mark: number | undefined,
+  others: number[],
+): string {
+  const pts = ev.points;
+  const span = Math.max(1, to - from);
+  let lo = 0;
+  let hi = 0;
+  for (const [, v] of pts) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  if (hi === lo) hi = lo + 1;
+  const x = (t: number): number => PAD.l + ((t - from) / span) * (W - PAD.l - PAD.r);
+  const y = (v: number): number => PAD.t + (1 - (v - lo) / (hi - lo)) * (H - PAD.t - PAD.b);
+  const path = pts.map(([t, v], i) => `${i === 0 ? 'M' : 'L'}${x(t).toFixed(1)},${y(v).toFixed(1)}`).join('');
+  const vline = (t: number, cls: string): string =>
+    t >= from && t <= to
+      ? `<line class="${cls}" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${PAD.t}" y2="${H - PAD.b}"/>`
+      : '';
+  const ticks = [0, 0.25, 0.5, 0.75, 1]
+    .map((f) => {
+      const t = from + f * span;
+      return `<text class="tick" x="${x(t).toFixed(1)}" y="${H - 6}" text-anchor="middle">${clock(t).slice(0, 5)}</text>`;
+    })
+    .join('');
+  return `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(ev.name)}">
+<line class="axis" x1="${PAD.l}" x2="${W - PAD.r}" y1="${H - PAD.b}" y2="${H - PAD.b}"/>
+<text class="tick" x="${PAD.l - 4}" y="${PAD.t + 8}" text-anchor="end">${fmtAxis(hi)}</text>
+<text class="tick" x="${PAD.l - 4}" y="${H - PAD.b}" text-anchor="end">${fmtAxis(lo)}</text>
+${ticks}${others.map((t) => vline(t, 'other')).join('')}${mark === undefined ? '' : vline(mark, 'mark')}
+<path class="line" d="${path}"/>
+</svg>`;
+}
+
+function seriesOf(f: Finding): SeriesEvidence | undefined {
+  return f.evidence.find((e): e is SeriesEvidence => e.type === 'series');
+}
+
+function hypothesisHtml(
+  h: Hypothesis,
+  report: Report,
+  byId: Map<string, Finding>,
+  changeTimes: number[],
+): string {
+  const from = Date.parse(report.window.from);
+  const to = Date.parse(report.window.to);
+  const parts: string[] = [];
+  parts.push(
+    `<section class="hyp"><h2>${h.rank}. ${esc(h.title)} <span class="score">score ${h.score.toFixed(2)}</span></h2>`,
+  );
+  if (h.cause.type === 'change' && h.cause.diff.length > 0) {
+    parts.push('<table class="diff"><tr><th>path</th><th>from</th><th>to</th></tr>');
+    for (const d of h.cause.diff)
+      parts.push(
+        `<tr><td><code>${esc(d.path)}</code></td><td>${esc(showValue(d.from))}</td><td>${esc(showValue(d.to))}</td></tr>`,
+      );
+    parts.push('</table>');
+  }
+  parts.push(`<ul class="reasons">${h.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>`);
+  parts.push('<ol class="chain">');
+  for (const s of h.chain)
+    parts.push(`<li class="${s.role}"><time>${clock(s.time)}</time> <b>${s.role}</b> ${esc(s.title)}</li>`);
+  parts.push('</ol>');
+  parts.push(`<p class="next">Next step: <code>${esc(h.nextStep)}</code></p>`);
+  const mark = h.cause.type === 'change' ? h.time : undefined;
+  const charts = h.explains
+    .map((id) => byId.get(id))
+    .filter((f): f is Finding => f !== undefined && seriesOf(f) !== undefined)
+    .slice(0, 8);
+  for (const f of charts) {
+    const ev = seriesOf(f) as SeriesEvidence;
+    parts.push(
+      `<figure><figcaption>${esc(f.title)} <span class="unit">(${esc(ev.unit)})</span></figcaption>${svgChart(
+        ev,
+        from,
+        to,
+        mark,
+        changeTimes.filter((t) => t !== mark),
+      )}</figure>`,
+    );
+  }
+  parts.push('</section>');
+  return parts.join('\n');
+}
+
+const CSS = `
+:root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#59636e;--line:#0969da;--mark:#cf222e;--other:#afb8c1;--card:#f6f8fa}
+@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--line:#4493f8;--mark:#f85149;--other:#3d444d;--card:#161b22}}
+body{font:15px/1.45 system-ui,sans-serif;background:var(--bg);color:var(--fg);max-width:900px;margin:2rem auto;padding:0 1rem}
+h1{font-size:1.4rem}h2{font-size:1.1rem}.score,.unit,.meta{color:var(--muted);font-weight:normal}
+.summary{font-size:1.1rem;font-weight:600}.hyp{background:var(--card);border-radius:8px;padding:.5rem 1rem;margin:1rem 0}
+table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;border-bottom:1px solid var(--other)}
+.chain{padding-left:1.2rem}.chain .effect b{color:var(--mark)}time{font-variant-numeric:tabular-nums;color:var(--muted)}
+figure{margin:.5rem 0}figcaption{font-size:.85rem}svg{width:100%;height:auto}
+.line{fill:none;stroke:var(--line);stroke-width:1.5}.mark{stroke:var(--mark);stroke-width:2;stroke-dasharray:4 3}
+.other{stroke:var(--other);stroke-width:1;stroke-dasharray:2 3}.axis{stroke:var(--other)}.tick{fill:var(--muted);font-size:10px}
+.warn{color:var(--mark)}`;
+
+/** One self-contained HTML file, readable offline: hypotheses, chains and charts with the change marked. */
+export const htmlReporter: Reporter = {
+  name: 'html',
+  description: 'one self-contained HTML file with charts of what moved (offline, light and dark)',
+  extension: 'html',
+  render(report: Report) {
+    const byId = new Map(report.findings.map((f) => [f.id, f]));
+    const changeTimes = report.findings.filter((f) => f.kind === 'change').map((f) => f.time);
+    const body: string[] = [];
+    body.push(`<h1>hindsight investigation</h1>`);
+    body.push(
+      `<p class="meta">${esc(report.bundle)}: ${stamp(report.window.from)} to ${stamp(report.window.to)}; ${report.stats.logLines} log lines, ${report.stats.series} series, ${report.stats.changes} changes.</p>`,
+    );
+    body.push(`<p class="summary">${esc(report.summary)}</p>`);
+    if (report.verdict !== 'none')
+      for (const h of report.hypotheses) body.push(hypothesisHtml(h, report, byId, changeTimes));
+    if (report.warnings.length > 0) {
+      body.push(`<h2 class="warn">Warnings</h2><ul>`);
+      for (const w of report.warnings)
+        body.push(`<li><code>${esc(w.code)}</code> ${esc(w.where ?? w.name)}: ${esc(w.message)}</li>`);
+      body.push('</ul>');
+    }
+    return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>hindsight: ${esc(report.summary.slice(0, 80))}</title><style>${CSS}</style></head>
+<body>
+${body.join('\n')}
+</body></html>
+`;
+  },
+};

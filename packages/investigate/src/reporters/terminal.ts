@@ -1,0 +1,48 @@
+import type { Report } from '../types.js';
+import { clock, stamp } from './format.js';
+import type { Reporter, Style } from './types.js';
+
+/** The summary for a terminal: the verdict, the top hypotheses with their chains, readable in 20 seconds. */
+export const terminalReporter: Reporter = {
+  name: 'terminal',
+  description: 'a short summary for a terminal (the default)',
+  extension: 'txt',
+  render(report: Report, options = {}) {
+    const p = options.paint ?? ((_s: Style, t: string) => t);
+    const lines: string[] = [];
+    lines.push(
+      `${p('bold', 'hindsight investigate')}  ${report.bundle}  ${p('dim', `(${stamp(report.window.from)} to ${stamp(report.window.to)}; ${report.stats.logLines} log lines, ${report.stats.series} series, ${report.stats.changes} changes; ${(report.stats.durationMs / 1000).toFixed(1)} s)`)}`,
+    );
+    lines.push('');
+    const verdictStyle: Style = report.verdict === 'none' ? 'green' : 'yellow';
+    lines.push(p(verdictStyle, p('bold', report.summary)));
+    const shown = report.verdict === 'none' ? [] : report.hypotheses;
+    for (const h of shown) {
+      lines.push('');
+      const head = `${h.rank}. ${p('bold', `[${h.score.toFixed(2)}]`)} ${h.rank === 1 ? p('bold', h.title) : h.title}`;
+      lines.push(`${head}  ${p('dim', `at ${clock(h.time)}`)}`);
+      if (h.rank === 1 || h.score >= 0.3) {
+        if (h.reasons.length > 0) lines.push(`   ${p('dim', 'why:')} ${h.reasons.join('; ')}`);
+        for (const s of h.chain.slice(1)) {
+          const role = s.role === 'effect' ? p('red', 'effect') : p('cyan', 'signal');
+          lines.push(`     ${clock(s.time)}  ${role}  ${s.title}`);
+        }
+        lines.push(`   ${p('green', 'next:')} ${h.nextStep}`);
+      }
+    }
+    if (report.verdict === 'none' && report.hypotheses.length > 0) {
+      lines.push('');
+      lines.push(p('dim', 'Changes in the window (nothing moved after them):'));
+      for (const h of report.hypotheses) lines.push(p('dim', `  ${clock(h.time)}  ${h.title}`));
+    }
+    if (report.warnings.length > 0) {
+      lines.push('');
+      lines.push(p('yellow', `${report.warnings.length} warning${report.warnings.length === 1 ? '' : 's'}:`));
+      for (const w of report.warnings.slice(0, 5))
+        lines.push(`  ${w.where ?? w.name}: ${w.message} [${w.code}]`);
+      if (report.warnings.length > 5)
+        lines.push(p('dim', `  ... and ${report.warnings.length - 5} more (see --json)`));
+    }
+    return `${lines.join('\n')}\n`;
+  },
+};

@@ -1,0 +1,158 @@
+/**
+ * Robust statistics for change points: medians and MAD, so that one outlier or a burst of
+ * noise does not make a change (Hampel, "The influence curve", 1974; 1.4826 scales the MAD to
+ * the standard deviation of a normal distribution).
+ */
+
+/** The median of `xs` (NaN for an empty list). Does not modify `xs`. */
+export function median(xs: ArrayLike<number>): number {
+  const n = xs.length;
+  if (n === 0) return Number.NaN;
+  const a = Float64Array.from(xs).sort();
+  const mid = n >> 1;
+  return n % 2 === 1 ? (a[mid] as number) : ((a[mid - 1] as number) + (a[mid] as number)) / 2;
+}
+
+/** The median absolute deviation around `center`, scaled to a normal standard deviation. */
+export function mad(xs: ArrayLike<number>, center: number): number {
+  const d = new Float64Array(xs.length);
+  for (let i = 0; i < xs.length; i++) d[i] = Math.abs((xs[i] as number) - center);
+  return 1.4826 * median(d);
+}
+
+/** One shift in a series: where it begins and how large and sure it is. */
+export interface Shift {
+  /** Index (into the input array) of the first value after the split. */
+  index: number;
+  /** Index where the move begins, earlier than `index` for a ramp. */
+  onset: number;
+  before: number;
+  after: number;
+  /** The shift in units of the noise (robust z). */
+  z: number;
+  /** The shift relative to the larger level, 0..1 (1 when a level starts from or falls to zero). */
+  relative: number;
+  /** 0..1, from z and the relative size. */
+  strength: number;
+  direction: 'up' | 'down';
+}
+
+/** Thresholds of {@link detectShifts}. */
+export interface ShiftOptions {
+  /** Least robust z for a shift (default 5). */
+  minZ?: number;
+  /** Least relative size (default 0.2: a fifth of the level). */
+  minRelative?: number;
+  /** Most shifts returned (default 3: a change, its revert, one more). */
+  maxShifts?: number;
+}
+
+/**
+ * Finds level shifts in a series sampled on a regular grid (NaN = no sample) by binary
+ * segmentation with a two-window median test: for each split the medians of both sides are
+ * compared against the pooled MAD of the sides. A split is kept only when the side before it is
+ * itself flat (its halves agree), so a steady trend is not reported as a change, while a ramp that
+ * starts from a flat baseline is, with its onset where it leaves the baseline.
+ */
+export function detectShifts(values: ArrayLike<number>, options: ShiftOptions = {}): Shift[] {
+  const minZ = options.minZ ?? 5;
+  const minRel = options.minRelative ?? 0.2;
+  const maxShifts = options.maxShifts ?? 3;
+  const idx: number[] = [];
+  const xs: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (Number.isFinite(v)) {
+      idx.push(i);
+      xs.push(v);
+    }
+  }
+  const out: Shift[] = [];
+  const segments: Array<[number, number]> = [[0, xs.length]];
+  while (segments.length > 0 && out.length < maxShifts) {
+    const [lo, hi] = segments.shift() as [number, number];
+    const s = bestSplit(xs, lo, hi, minZ, minRel);
+    if (!s) continue;
+    out.push({ ...s, index: idx[s.index] as number, onset: idx[s.onset] as number });
+    segments.push([lo, s.index], [s.index, hi]);
+  }
+  return out.sort((a, b) => a.onset - b.onset);
+}
+
+function bestSplit(
+  xs: number[],
+  lo: number,
+  hi: number,
+  minZ: number,
+  minRel: number,
+): Omit<Shift, never> | undefined {
+  const n = hi - lo;
+  const minSeg = Math.max(4, Math.floor(n * 0.05));
+  if (n < 2 * minSeg) return undefined;
+  const step = Math.max(1, Math.floor(n / 200));
+  // The split that minimises the absolute deviations from each side's median (an L1 cost, as
+  // in PELT with the Laplace loss): it lands on the step itself, where a plain difference of
+  // medians drifts towards the middle of the series.
+  let best: { k: number; score: number } | undefined;
+  for (let k = lo + minSeg; k <= hi - minSeg; k += step) {
+    const score = l1(xs, lo, k) + l1(xs, k, hi);
+    if (!best || score < best.score) best = { k, score };
+  }
+  if (!best) return undefined;
+  const k = best.k;
+  const left = xs.slice(lo, k);
+  const right = xs.slice(k, hi);
+  const before = median(left);
+  const after = median(right);
+  const diff = after - before;
+  if (diff === 0) return undefined;
+  const scaleL = mad(left, before);
+  const scaleR = mad(right, after);
+  const level = Math.max(Math.abs(before), Math.abs(after));
+  // A floor on the noise: a constant series moving by one unit is a change, but 1e-12 noise is not.
+  const floor = Math.max(1e-9, level * 0.01);
+  // The baseline's noise decides whether the series left it; half the spread after the split
+  // also counts, so a side that merely became noisy is not a level shift, while a ramp (whose
+  // own spread is large) still is.
+  const scale = Math.max(scaleL, 0.5 * scaleR, floor);
+  const z = Math.abs(diff) / scale;
+  const relative = Math.min(1, Math.abs(diff) / Math.max(level, 1e-12));
+  if (z < minZ || relative < minRel) return undefined;
+  // Most of the side after must lie beyond the middle of the shift: a lone spike is not a level.
+  const mid = before + diff / 2;
+  let beyond = 0;
+  for (const v of right) if (diff > 0 ? v > mid : v < mid) beyond++;
+  const persist = beyond / right.length;
+  if (persist < 0.5) return undefined;
+  // Onset: walk back from the split while the values already left the baseline in this direction.
+  const tol = Math.max(3 * scaleL, Math.abs(diff) * 0.1, floor);
+  let onset = k;
+  while (onset - 1 > lo && (diff > 0 ? xs[onset - 1]! - before > tol : before - xs[onset - 1]! > tol))
+    onset--;
+  // The side before the onset must be flat: its two halves must agree far better than the shift.
+  const base = xs.slice(lo, onset);
+  const half = base.length >> 1;
+  if (half >= 3) {
+    const drift = Math.abs(median(base.slice(half)) - median(base.slice(0, half)));
+    if (drift > 0.35 * Math.abs(diff)) return undefined;
+  }
+  const strength = (1 - Math.exp(-z / 10)) * Math.min(1, relative / 0.5) * Math.min(1, persist / 0.8);
+  return {
+    index: k,
+    onset,
+    before,
+    after,
+    z,
+    relative,
+    strength,
+    direction: diff > 0 ? 'up' : 'down',
+  };
+}
+
+function l1(xs: number[], lo: number, hi: number): number {
+  const seg = xs.slice(lo, hi);
+  const m = median(seg);
+  let sum = 0;
+  for (const v of seg) sum += Math.abs(v - m);
+  return sum;
+}

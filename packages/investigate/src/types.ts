@@ -1,0 +1,156 @@
+import type { Bundle, Change, Warning } from '@hindsight/core';
+import type { BundleData } from './data.js';
+
+/** A series of points `[unix_ms, value]` shown as evidence (already a rate for counters). */
+export interface SeriesEvidence {
+  type: 'series';
+  /** The series' name and labels, as in the bundle. */
+  name: string;
+  labels: Record<string, string>;
+  /** What the values mean: `rate/s` for counters, the unit or `value` for gauges, `share` for templates. */
+  unit: string;
+  points: Array<[number, number]>;
+  /** Where the series moved: the level before and after. */
+  before?: number;
+  after?: number;
+}
+
+/** Log lines shown as evidence: a template and sample lines, with where they come from. */
+export interface LinesEvidence {
+  type: 'lines';
+  template?: string;
+  lines: Array<{ time: number; pod: string; container: string; text: string }>;
+}
+
+/** A structured config diff, as the change recorded it. */
+export interface DiffEvidence {
+  type: 'diff';
+  entries: Array<{ path: string; from?: unknown; to?: unknown }>;
+}
+
+/** A Kubernetes event (or pod state) shown as evidence. */
+export interface EventEvidence {
+  type: 'event';
+  time: number;
+  object: string;
+  reason: string;
+  message: string;
+  count: number;
+}
+
+/** What supports a finding: a tagged union, so a new analyzer never edits a shared struct. */
+export type Evidence = SeriesEvidence | LinesEvidence | DiffEvidence | EventEvidence;
+
+/**
+ * One thing an analyzer saw: a change (a config or release change), an anomaly (a series or a
+ * log template that moved) or a health problem (a restart, an OOM kill, a failing probe).
+ */
+export interface Finding {
+  /** Stable id: the analyzer's name and what it is about, identical across runs. */
+  id: string;
+  analyzer: string;
+  kind: 'change' | 'anomaly' | 'health';
+  component?: string;
+  pod?: string;
+  /** What moved: a series key (`redis_connected_slaves{pod=...}`), a template id, a change id. */
+  signal: string;
+  title: string;
+  /** When it began (unix ms); for an anomaly, the onset of the move. */
+  time: number;
+  end?: number;
+  /** How sure and how large, from 0 to 1. */
+  strength: number;
+  direction?: 'up' | 'down' | 'appeared' | 'vanished';
+  /** Whether users feel it (errors, lost sessions, slow or failed requests), not only a system metric. */
+  userFacing?: boolean;
+  evidence: Evidence[];
+  /** For a change: the change as the bundle recorded it. */
+  change?: Change;
+}
+
+/** What an analyzer reads; the pipeline loads each part once, for the analyzers that need it. */
+export type Need = 'logs' | 'series' | 'changes' | 'events' | 'pods' | 'topology';
+
+/** Shared state of one investigation, given to every analyzer. */
+export interface AnalyzerContext {
+  /** The analysis window (unix ms) and the bucket width used for rates. */
+  window: { from: number; to: number };
+  bucketMs: number;
+  /** Parts of the bundle loaded once and shared (logs mined into templates, series as rates). */
+  data: BundleData;
+  signal?: AbortSignal;
+}
+
+/** One analyzer: one file in src/analyzers, listed in the `analyzers` array. */
+export interface Analyzer {
+  readonly name: string;
+  readonly needs: readonly Need[];
+  analyze(bundle: Bundle, ctx: AnalyzerContext): Promise<Finding[]>;
+}
+
+/** One step of a causal chain: the cause, a first signal that moved, or a user-facing effect. */
+export interface ChainStep {
+  role: 'cause' | 'signal' | 'effect';
+  time: number;
+  title: string;
+  findingId: string;
+  component?: string;
+}
+
+/** What a hypothesis names as the cause. */
+export type Cause =
+  | {
+      type: 'change';
+      changeId: string;
+      kind: Change['kind'];
+      target: string;
+      release?: string;
+      revision?: number;
+      fromRevision?: number;
+      /** The diff's paths, e.g. `redis.replica.replicaCount`. */
+      paths: string[];
+      diff: Array<{ path: string; from?: unknown; to?: unknown }>;
+      components: string[];
+    }
+  | { type: 'component'; component: string; firstSignal: string }
+  | { type: 'anomaly'; findingId: string; component?: string; signal: string };
+
+/** A candidate cause with its score, its causal chain and what to do next. */
+export interface Hypothesis {
+  rank: number;
+  /** 0..1: how well the evidence supports this cause, relative to an ideal case. */
+  score: number;
+  title: string;
+  time: number;
+  cause: Cause;
+  chain: ChainStep[];
+  /** Ids of the findings this hypothesis explains, strongest first. */
+  explains: string[];
+  nextStep: string;
+  /** Why it scored as it did, in words (time, topology, anomalies). */
+  reasons: string[];
+}
+
+/** The outcome of an investigation. */
+export interface Report {
+  schema: 'hindsight-report';
+  version: 1;
+  bundle: string;
+  window: { from: string; to: string };
+  generatedAt: string;
+  /** `change`: a change is the likely cause; `component`: no change explains it, components are ranked; `none`: nothing moved. */
+  verdict: 'change' | 'component' | 'none';
+  summary: string;
+  hypotheses: Hypothesis[];
+  findings: Finding[];
+  warnings: Warning[];
+  stats: {
+    logLines: number;
+    logFiles: number;
+    templates: number;
+    series: number;
+    changes: number;
+    events: number;
+    durationMs: number;
+  };
+}
