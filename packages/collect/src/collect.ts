@@ -59,6 +59,11 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
   };
   const window = { from: options.window.from.getTime(), to: options.window.to.getTime() };
 
+  // Listed up front, in registry order: the manifest's order is stable, and a run killed outright
+  // (SIGKILL, no chance to finish) still leaves a manifest saying which sources never finished.
+  for (const s of chosen)
+    writer.recordSource({ name: s.name, status: 'partial', error: 'collection did not finish' });
+  await writer.checkpoint();
   const ran = new Set<string>();
   const runOne = async (source: Source): Promise<void> => {
     ran.add(source.name);

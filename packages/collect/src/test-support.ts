@@ -34,7 +34,7 @@ export interface TestHttpServer {
 }
 
 export async function httpServer(
-  handler: (url: URL, req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
+  handler: (url: URL, req: IncomingMessage, res: ServerResponse) => unknown,
 ): Promise<TestHttpServer> {
   const requests: URL[] = [];
   const server: Server = createServer((req, res) => {
