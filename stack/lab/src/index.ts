@@ -1,1 +1,17 @@
-export const packageName = '@hindsight/lab';
+export { Lab } from './lab.js';
+export type { LabOptions, LabStatus, LabPodStatus, ValuesInput } from './lab.js';
+export { defaultLabDir, defaultChartDir, labPaths } from './paths.js';
+export type { LabPaths } from './paths.js';
+export { ReleaseStore, decodeSecret, historyEntries } from './release-store.js';
+export type { ReleaseSecret, HistoryEntry } from './release-store.js';
+export { parseSetValues, mergeValues, getPath, typedSetValue } from './values.js';
+export type { Values } from './values.js';
+export { findHelm, findKubectl, renderChart, loadChart } from './helm.js';
+export type { LoadedChart, Rendered } from './helm.js';
+export { createKubeApi, servedResources } from './kube-api.js';
+export type { ClusterView, KubeObject, ResourceName } from './kube-api.js';
+export { readPodLog, kubeTimestamp, PodLogWriter } from './pod-log.js';
+export type { LogQuery } from './pod-log.js';
+export { parseLabelSelector, matchesSelector } from './label-selector.js';
+export { kubeconfigText, LAB_CONTEXT } from './kubeconfig.js';
+export { freePort } from './ports.js';

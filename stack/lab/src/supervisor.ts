@@ -1,0 +1,155 @@
+// The lab's supervisor: a background process per lab that runs the pods, the Service proxies and
+// the Kubernetes API, and takes orders (apply a revision, status, shut down) on the same port.
+import { writeFileSync, renameSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { appendFileSync } from 'node:fs';
+import { errorMessage } from '@hindsight/core';
+import { createKubeApi, type KubeObject } from './kube-api.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { readLabConfig } from './lab-config.js';
+import { labPaths, shopEntry } from './paths.js';
+import { ReleaseStore } from './release-store.js';
+import { LabRuntime } from './runtime.js';
+
+/** The prefix of the supervisor's control endpoints, beside the Kubernetes API. */
+export const CONTROL_PREFIX = '/hindsight-lab/v1';
+
+/** Runs a lab's supervisor for state folder `dir` until it is told to shut down. */
+export async function runSupervisor(dir: string): Promise<void> {
+  const paths = labPaths(dir);
+  const config = await readLabConfig(paths.config);
+  if (!config) throw new Error(`no lab.json in ${paths.root}`);
+  const log = (msg: string) => {
+    try {
+      appendFileSync(paths.supervisorLog, `${new Date().toISOString()} ${msg}\n`);
+    } catch {
+      /* state folder removed */
+    }
+  };
+  const store = new ReleaseStore(paths.releases, config.namespace);
+  let apiPort = 0;
+  let applying: number | undefined;
+  let lastError: string | undefined;
+  let statusTimer: NodeJS.Timeout | undefined;
+  const status = () => {
+    const snap = runtime.snapshot();
+    const nginx =
+      snap.services.find((s) => s.name === `${config.release}-nginx`) ??
+      snap.services.find((s) => s.name.endsWith('-nginx'));
+    return {
+      release: config.release,
+      namespace: config.namespace,
+      supervisorPid: process.pid,
+      apiPort,
+      apiUrl: `http://127.0.0.1:${apiPort}`,
+      kubeconfig: paths.kubeconfig,
+      nginxUrl: nginx ? `http://127.0.0.1:${nginx.localPort}` : undefined,
+      applying,
+      lastError,
+      updatedAt: new Date().toISOString(),
+      ...snap,
+    };
+  };
+  const writeStatus = () => {
+    statusTimer = undefined;
+    try {
+      const tmp = `${paths.status}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify(status(), null, 2)}\n`);
+      renameSync(tmp, paths.status);
+    } catch {
+      /* state folder removed */
+    }
+  };
+  const runtime = new LabRuntime({
+    paths,
+    namespace: config.namespace,
+    timeScale: config.timeScale,
+    shopEntry,
+    log,
+    onChange: () => {
+      statusTimer ??= setTimeout(writeStatus, 100);
+    },
+  });
+
+  let queue = Promise.resolve();
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    log('shutting down');
+    await runtime.shutdown().catch((err: unknown) => log(`shutdown: ${errorMessage(err)}`));
+    writeStatus();
+    server.close();
+    server.closeAllConnections();
+    log('stopped');
+    // Everything this process started is stopped; nothing else keeps it.
+    setTimeout(() => process.exit(0), 50).unref();
+  };
+
+  const json = (res: ServerResponse, code: number, body: unknown) => {
+    res.writeHead(code, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const control = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+    if (!url.pathname.startsWith(CONTROL_PREFIX)) return false;
+    const action = url.pathname.slice(CONTROL_PREFIX.length);
+    if (action === '/status' && req.method === 'GET') {
+      json(res, 200, status());
+    } else if (action === '/apply' && req.method === 'POST') {
+      const revision = Number(url.searchParams.get('revision'));
+      const job = queue.then(async () => {
+        const rel = await store.get(config.release, revision);
+        if (!rel) throw new Error(`no revision ${revision} of release ${config.release}`);
+        applying = revision;
+        log(`applying revision ${revision}`);
+        try {
+          await runtime.apply(rel.manifest, revision);
+          lastError = undefined;
+        } finally {
+          applying = undefined;
+          writeStatus();
+        }
+      });
+      queue = job.catch(() => undefined);
+      try {
+        await job;
+        log(`revision ${revision} applied`);
+        json(res, 200, { ok: true, revision });
+      } catch (err) {
+        lastError = errorMessage(err);
+        log(`revision ${revision} failed: ${lastError}`);
+        json(res, 200, { ok: false, revision, error: lastError });
+      }
+    } else if (action === '/shutdown' && req.method === 'POST') {
+      await queue.catch(() => undefined);
+      json(res, 200, { ok: true });
+      void shutdown();
+    } else {
+      json(res, 404, { error: `unknown control endpoint ${req.method} ${url.pathname}` });
+    }
+    return true;
+  };
+
+  const server = createKubeApi(
+    runtime.view(async () => (await store.secrets()) as unknown as KubeObject[]),
+    control,
+  );
+  // An apply waits for pods to be ready, which can take minutes: no request timeout.
+  server.requestTimeout = 0;
+  server.headersTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const addr = server.address();
+  apiPort = typeof addr === 'object' && addr ? addr.port : 0;
+  await writeKubeconfig(paths.kubeconfig, `http://127.0.0.1:${apiPort}`, config.namespace);
+  writeStatus();
+  log(`supervisor ${process.pid} serving the Kubernetes API on 127.0.0.1:${apiPort}`);
+  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown());
+  process.on('uncaughtException', (err) => {
+    log(`uncaught: ${err.stack ?? err.message}`);
+    void shutdown();
+  });
+}
