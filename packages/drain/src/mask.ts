@@ -147,25 +147,40 @@ function maskPaths(token: string): string {
   return changed ? parts.join('') : token;
 }
 
+/** A token's class before masking: see {@link classifyToken}. */
+export const enum TokenClass {
+  /** A plain word: used as it is. */
+  Word = 0,
+  /** Decimal digits only: `<*>`. */
+  Number = 1,
+  /** Anything else: needs {@link maskToken}. */
+  Other = 2,
+}
+
 /**
- * Whether a token can need masking at all: false for plain words, the commonest tokens, which
- * are then used as they are without the cost of a cache lookup or a regular expression.
+ * Classifies a token in one pass, so that plain words (the commonest tokens) and plain numbers
+ * (the commonest variables) skip the cache lookup and the regular expressions of {@link maskToken}.
  */
-export function mayNeedMask(token: string): boolean {
+export function classifyToken(token: string): TokenClass {
   const n = token.length;
-  if (n > MAX_TOKEN_LENGTH) return true;
+  if (n > MAX_TOKEN_LENGTH) return TokenClass.Other;
+  let digits = 0;
+  let other = false;
   for (let i = 0; i < n; i++) {
     const c = token.charCodeAt(i);
-    // Digits and `:`, `/`, `=`, `@`, `\`: where numbers, paths, key=value pairs and addresses live.
-    if (c <= 64) {
-      if ((c >= Ch.Zero && c <= 58) || c === Ch.Slash || c === 61 || c === 64) return true;
-    } else if (c === 92) return true;
+    if (c >= Ch.Zero && c <= Ch.Nine) digits++;
+    // `:`, `/`, `=`, `@`, `\`: where paths, key=value pairs and addresses live.
+    else if (c === 58 || c === Ch.Slash || c === 61 || c === 64 || c === 92) other = true;
   }
+  if (digits > 0) return digits === n ? TokenClass.Number : TokenClass.Other;
+  if (other) return TokenClass.Other;
   if (n >= 3 && n <= 9) {
     const f = token.charCodeAt(0) | 32;
-    if (f === 102 || f === 110 || f === 116 || f === 117) return VALUE_WORDS.has(token.toLowerCase());
+    if ((f === 102 || f === 110 || f === 116 || f === 117) && VALUE_WORDS.has(token.toLowerCase())) {
+      return TokenClass.Other;
+    }
   }
-  return false;
+  return TokenClass.Word;
 }
 
 /**
@@ -173,7 +188,9 @@ export function mayNeedMask(token: string): boolean {
  * Tokens without a digit, a slash or an `@` return unchanged, which is the fast path for most words.
  */
 export function maskToken(token: string): string {
-  if (!mayNeedMask(token)) return token;
+  const cls = classifyToken(token);
+  if (cls === TokenClass.Word) return token;
+  if (cls === TokenClass.Number) return WILDCARD;
   const n = token.length;
   if (n > MAX_TOKEN_LENGTH) return WILDCARD;
   let digit = false;

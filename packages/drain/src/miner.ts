@@ -1,5 +1,5 @@
 import { templateId } from './hash.js';
-import { WILDCARD, mayNeedMask, maskToken, matchesPattern, mergeTokens } from './mask.js';
+import { TokenClass, WILDCARD, classifyToken, maskToken, matchesPattern, mergeTokens } from './mask.js';
 
 /** Options of a {@link TemplateMiner}; every field has a default (see README.md for where each comes from). */
 export interface MinerOptions {
@@ -195,8 +195,9 @@ export class TemplateMiner {
         cut = true;
         break;
       }
-      if (!o.mask || !mayNeedMask(t)) {
-        tokens.push(t);
+      const cls = o.mask ? classifyToken(t) : TokenClass.Word;
+      if (cls !== TokenClass.Other) {
+        tokens.push(cls === TokenClass.Word ? t : WILDCARD);
         continue;
       }
       let m = this.maskCache.get(t);
