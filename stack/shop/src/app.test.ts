@@ -188,6 +188,16 @@ describe('shop', () => {
       expect(stuck.count).toBe(10);
       expect(stuck.orders[0].reason).toBe('session_missing');
 
+      // A pod with the default threshold (300 s) leaves these young stuck orders alone.
+      expect((await podB.app.inject('/admin/stuck?minAgeSeconds=3600')).json().count).toBe(0);
+      const patient = await stack.app({ POD_NAME: 'shop-c' });
+      try {
+        expect(await sweepOnce(patient.app)).toEqual({ stuck: 10, released: [] });
+        expect((await patient.app.inject('/metrics')).body).toContain('checkout_stuck_orders 10');
+      } finally {
+        await patient.app.close();
+      }
+
       // Both pods sweep at the same time, twice: each stuck order is released exactly once.
       const sweeps = await Promise.all([
         sweepOnce(podA.app),

@@ -145,12 +145,15 @@ export interface StuckOrder {
 export async function listStuckOrders(
   pool: pg.Pool,
   master: RedisNodeClient,
+  minAgeSeconds = 0,
   limit = 1000,
 ): Promise<StuckOrder[]> {
+  // Oldest first, so that a backlog of fresh pending orders never hides the ones past due.
   const pending = await pool.query<{ id: string; user_id: number; session_id: string; age: number }>(
     `SELECT id, user_id, session_id, extract(epoch FROM now() - updated_at)::float8 AS age
-       FROM orders WHERE status = 'pending' ORDER BY id LIMIT $1`,
-    [limit],
+       FROM orders WHERE status = 'pending' AND updated_at <= now() - make_interval(secs => $1)
+      ORDER BY updated_at, id LIMIT $2`,
+    [minAgeSeconds, limit],
   );
   if (pending.rows.length === 0) return [];
   const raws = await master.client.mget(pending.rows.map((r) => sessionKey(r.session_id)));

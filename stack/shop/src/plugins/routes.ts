@@ -12,6 +12,7 @@ const addItemBody = z.object({
   qty: z.number().int().min(1).max(1000).default(1),
 });
 const skuParams = z.object({ sku: z.string().min(1).max(64) });
+const stuckQuery = z.object({ minAgeSeconds: z.coerce.number().int().min(0).default(0) });
 const payBody = z.object({ idempotencyKey: z.string().min(8).max(128) });
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
@@ -143,9 +144,10 @@ export const routesPlugin = definePlugin(
       return { orderId, status: 'confirmed' };
     });
 
-    app.get('/admin/stuck', async () => {
-      const stuck = await listStuckOrders(app.pg, app.redis.master);
-      app.metrics.stuckOrders.set(stuck.length);
+    app.get('/admin/stuck', async (request) => {
+      const { minAgeSeconds } = parse(stuckQuery, request.query);
+      const stuck = await listStuckOrders(app.pg, app.redis.master, minAgeSeconds);
+      if (minAgeSeconds === 0) app.metrics.stuckOrders.set(stuck.length);
       return { count: stuck.length, stuckAfterSeconds: app.config.checkout.stuckAfterSeconds, orders: stuck };
     });
   },
