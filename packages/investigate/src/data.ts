@@ -26,6 +26,8 @@ export interface TemplateStats {
   lastTime: number;
   /** The first lines, and the first lines after a gap, kept as evidence. */
   samples: SampleLine[];
+  /** Set when Drain merged this template into another: counts now go there. */
+  mergedInto?: TemplateStats;
 }
 
 /** The logs of one workload's container (all its pods), mined into templates. */
@@ -66,6 +68,8 @@ export interface PreparedSeries {
 }
 
 const MAX_SAMPLES = 4;
+const MAX_PLAIN_CACHE = 100_000;
+const MAX_CACHE = 200_000;
 
 /** The bucket index of a time on a grid, or -1 outside it. */
 export function bucketOf(t: number, from: number, bucketMs: number, n: number): number {
@@ -256,6 +260,7 @@ export class BundleData {
       await this.components();
       const groups = new Map<string, LogGroup>();
       const miners = new Map<string, TemplateMiner>();
+      const caches = new Map<string, Map<string, TemplateStats>>();
       let lines = 0;
       const refs = await this.bundle.logs();
       let fileNo = 0;
@@ -278,40 +283,55 @@ export class BundleData {
           };
           groups.set(name, g);
           miners.set(name, new TemplateMiner());
+          caches.set(name, new Map());
         }
         g.pods.add(ref.pod);
         const miner = miners.get(name) as TemplateMiner;
+        const cache = caches.get(name) as Map<string, TemplateStats>;
+        const perPod = new Map<TemplateStats, number>();
+        const group = g;
         for await (const line of this.bundle.readLog(ref)) {
           lines++;
           const b = bucketOf(line.time, this.window.from, this.bucketMs, this.buckets);
           if (b < 0) continue;
           const parsed = parseLogLine(line.text);
-          const m = miner.add(parsed.content);
-          if (m.change === 'updated' && m.previousId !== undefined) rename(g, m.previousId, m.id, m.template);
-          let t = g.templates.get(m.id);
+          let t = cache.get(parsed.content);
+          while (t?.mergedInto) t = t.mergedInto;
           if (!t) {
-            t = {
-              id: m.id,
-              template: m.template,
-              group: name,
-              component: g.component,
-              level: parsed.level,
-              count: 0,
-              counts: new Float64Array(this.buckets),
-              pods: new Map(),
-              firstTime: line.time,
-              lastTime: line.time,
-              samples: [],
-            };
-            g.templates.set(m.id, t);
+            const m = miner.add(parsed.content);
+            if (m.change === 'updated' && m.previousId !== undefined)
+              rename(group, m.previousId, m.id, m.template);
+            t = group.templates.get(m.id);
+            if (!t) {
+              t = {
+                id: m.id,
+                template: m.template,
+                group: name,
+                component: group.component,
+                level: parsed.level,
+                count: 0,
+                counts: new Float64Array(this.buckets),
+                pods: new Map(),
+                firstTime: line.time,
+                lastTime: line.time,
+                samples: [],
+              };
+              group.templates.set(m.id, t);
+            }
+            t.template = m.template;
+            // Structured lines repeat their text exactly; plain text rarely does, so its cache is capped.
+            if (parsed.structured) {
+              // Messages with ids inside them would grow the cache without bound: start it afresh.
+              if (cache.size >= MAX_CACHE) cache.clear();
+              cache.set(parsed.content, t);
+            } else if (cache.size < MAX_PLAIN_CACHE) cache.set(parsed.content, t);
           }
-          t.template = m.template;
           t.count++;
           t.counts[b] = (t.counts[b] as number) + 1;
-          t.pods.set(ref.pod, (t.pods.get(ref.pod) ?? 0) + 1);
+          perPod.set(t, (perPod.get(t) ?? 0) + 1);
           if (line.time < t.firstTime) t.firstTime = line.time;
           if (line.time > t.lastTime) t.lastTime = line.time;
-          if (severity(parsed.level) > severity(t.level)) t.level = parsed.level;
+          if (parsed.level !== t.level && severity(parsed.level) > severity(t.level)) t.level = parsed.level;
           if (t.samples.length < MAX_SAMPLES)
             t.samples.push({
               time: line.time,
@@ -319,8 +339,13 @@ export class BundleData {
               container: ref.container,
               text: line.text.slice(0, 400),
             });
-          g.totals[b] = (g.totals[b] as number) + 1;
-          g.lines++;
+          group.totals[b] = (group.totals[b] as number) + 1;
+          group.lines++;
+        }
+        for (const [t0, c] of perPod) {
+          let t = t0;
+          while (t.mergedInto) t = t.mergedInto;
+          t.pods.set(ref.pod, (t.pods.get(ref.pod) ?? 0) + c);
         }
       }
       const sorted = [...groups.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -377,6 +402,7 @@ function rename(g: LogGroup, from: string, to: string, template: string): void {
     g.templates.set(to, old);
     return;
   }
+  old.mergedInto = twin;
   twin.count += old.count;
   for (let i = 0; i < twin.counts.length; i++)
     twin.counts[i] = (twin.counts[i] as number) + (old.counts[i] as number);

@@ -3,6 +3,8 @@ export interface ParsedLogLine {
   /** The text to mine: the message, with the structured fields that name what happened. */
   content: string;
   level: LogLevel;
+  /** Whether the line was structured (JSON): its content then repeats exactly, worth caching. */
+  structured: boolean;
 }
 
 /** Severity, normalised from pino numbers, level words and Redis' level marks. */
@@ -69,9 +71,26 @@ const REDIS_LEVEL: Record<string, LogLevel> = { '.': 'debug', '-': 'debug', '*':
 // Nginx error log: `2026/01/01 10:00:00 [error] 12#12: ...`.
 const NGINX_ERROR = /^\d{4}\/\d{2}\/\d{2} [\d:]+ \[(\w+)\] /;
 
+// Fields of a structured line whose value names a kind of event rather than an instance of one.
+const CATEGORICAL = new Set([
+  'event',
+  'type',
+  'kind',
+  'op',
+  'role',
+  'store',
+  'code',
+  'reason',
+  'component',
+  'method',
+]);
+
 /**
- * Parses one log line: a JSON object (pino, bunyan, nginx JSON access logs) becomes its message
- * plus `key=value` for its other short fields; plain text is kept, with its level recognised.
+ * Parses one log line. A JSON object (pino, bunyan, nginx JSON access logs) becomes its message,
+ * the values of its categorical fields (`event=missing`) and the names of its other fields
+ * (`session=<*>`): in a structured line the message is the template and the fields are its
+ * variables, so equal lines of one call site give equal text, which the caller may cache.
+ * Plain text is kept whole, with its level recognised.
  */
 export function parseLogLine(text: string): ParsedLogLine {
   if (text.charCodeAt(0) === 123 /* { */) {
@@ -85,27 +104,29 @@ export function parseLogLine(text: string): ParsedLogLine {
       const rec = obj as Record<string, unknown>;
       const level = levelOf(rec['level'] ?? rec['severity']);
       const msg = rec['msg'] ?? rec['message'];
-      const parts: string[] = [];
-      if (typeof msg === 'string') parts.push(msg);
-      const keys = Object.keys(rec).sort();
-      for (const k of keys) {
+      let content = typeof msg === 'string' ? msg : '';
+      for (const k in rec) {
         if (SKIP.has(k)) continue;
         const v = rec[k];
-        if (typeof v === 'string' && v.length <= 48) parts.push(`${k}=${v.replace(/\s+/g, '_')}`);
-        else if (typeof v === 'number' || typeof v === 'boolean') parts.push(`${k}=${String(v)}`);
-        else if (v !== null && v !== undefined) parts.push(`${k}=<*>`);
+        if (CATEGORICAL.has(k) && typeof v === 'string' && v.length <= 48) {
+          content += ` ${k}=${v.includes(' ') ? v.replace(/\s+/g, '_') : v}`;
+        } else content += ` ${k}=<*>`;
       }
-      return { content: parts.join(' '), level };
+      return { content, level, structured: true };
     }
   }
   const redis = REDIS.exec(text);
   if (redis) {
-    return { content: text.slice(redis[0].length), level: REDIS_LEVEL[redis[1] as string] ?? 'unknown' };
+    return {
+      content: text.slice(redis[0].length),
+      level: REDIS_LEVEL[redis[1] as string] ?? 'unknown',
+      structured: false,
+    };
   }
   const ng = NGINX_ERROR.exec(text);
-  if (ng) return { content: text.slice(ng[0].length), level: levelOf(ng[1]) };
+  if (ng) return { content: text.slice(ng[0].length), level: levelOf(ng[1]), structured: false };
   const m = TEXT_LEVEL.exec(text.slice(0, 120));
-  return { content: text, level: m ? levelOf(m[1]) : 'unknown' };
+  return { content: text, level: m ? levelOf(m[1]) : 'unknown', structured: false };
 }
 
 /** How much a template at this level weighs as a symptom: debug chatter barely, warnings fully. */
