@@ -262,8 +262,12 @@ export function matchesPattern(pattern: string, token: string): boolean {
   if (pattern === WILDCARD) return true;
   const i = pattern.indexOf(WILDCARD);
   if (i < 0) return pattern === token;
-  const last = pattern.lastIndexOf(WILDCARD);
-  const head = pattern.slice(0, i);
-  const tail = pattern.slice(last + 3);
-  return token.length >= head.length + tail.length && token.startsWith(head) && token.endsWith(tail);
+  const tail = pattern.length - (pattern.lastIndexOf(WILDCARD) + 3);
+  const tn = token.length;
+  if (tn < i + tail) return false;
+  // Compared in place: this runs inside the similarity loop, where a slice per call shows up.
+  for (let k = 0; k < i; k++) if (token.charCodeAt(k) !== pattern.charCodeAt(k)) return false;
+  const pn = pattern.length;
+  for (let k = 1; k <= tail; k++) if (token.charCodeAt(tn - k) !== pattern.charCodeAt(pn - k)) return false;
+  return true;
 }

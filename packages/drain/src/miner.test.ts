@@ -117,6 +117,15 @@ describe('TemplateMiner', () => {
     expect(m.add('').template).toBe('');
   });
 
+  it('applies extra masks given as regular expression sources, and keeps them in its state', () => {
+    const m = new TemplateMiner({ extraMasks: ['^web-[a-z]+$'] });
+    m.add('served by web-alpha');
+    expect(m.add('served by web-beta')).toMatchObject({ template: 'served by <*>', count: 2 });
+    const loaded = TemplateMiner.load(JSON.parse(JSON.stringify(m.save())));
+    expect(loaded.ok && loaded.miner.match('served by web-gamma')?.template).toBe('served by <*>');
+    expect(TemplateMiner.load({ ...m.save(), options: { extraMasks: ['('] } })).toMatchObject({ ok: false });
+  });
+
   it('matches without learning', () => {
     const m = new TemplateMiner();
     m.add('disk sda1 is 91% full');

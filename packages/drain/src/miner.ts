@@ -21,6 +21,12 @@ export interface MinerOptions {
   maxBuckets?: number;
   /** Whether to mask numbers, addresses, ids and paths before the tree search. */
   mask?: boolean;
+  /**
+   * Extra masks: regular expression sources (strings, so a state stays JSON) whose matches inside
+   * a token become `<*>`, applied to every token before the built-in masks. Empty by default: the
+   * built-in masks need no per-system tuning.
+   */
+  extraMasks?: string[];
 }
 
 /** What happened to the template a line joined. */
@@ -83,6 +89,7 @@ export const DEFAULT_OPTIONS: Readonly<Required<MinerOptions>> = Object.freeze({
   bucketMs: 60_000,
   maxBuckets: 10_080,
   mask: true,
+  extraMasks: [],
 });
 
 // What a template token is, so the similarity loop never searches a token for `<*>`.
@@ -169,9 +176,13 @@ export class TemplateMiner {
   private readonly prefixDepth: number;
   private readonly maskCache = new Map<string, string>();
 
+  private readonly extra: RegExp[];
+
+  /** Throws a SyntaxError when an `extraMasks` source is not a valid regular expression. */
   constructor(options: MinerOptions = {}) {
     this.options = Object.freeze({ ...DEFAULT_OPTIONS, ...options });
     this.prefixDepth = Math.max(0, this.options.depth - 2);
+    this.extra = this.options.extraMasks.map((src) => new RegExp(src, 'g'));
   }
 
   /** Splits and masks a line as the miner sees it. */
@@ -188,8 +199,9 @@ export class TemplateMiner {
     // Splitting on single spaces is V8's fastest path; other whitespace takes the general one.
     const parts = hasOtherWhitespace(line) ? line.split(/\s+/) : line.split(' ');
     for (let i = 0; i < parts.length; i++) {
-      const t = parts[i] as string;
+      let t = parts[i] as string;
       if (t.length === 0) continue;
+      for (const re of this.extra) t = t.replace(re, WILDCARD);
       if (tokens.length === max - 1) {
         tokens.push(WILDCARD);
         cut = true;
@@ -301,7 +313,12 @@ export class TemplateMiner {
     if (s === null || typeof s !== 'object' || s.version !== 1 || !Array.isArray(s.clusters)) {
       return { ok: false, error: 'not a drain miner state (expected an object with version 1 and clusters)' };
     }
-    const miner = new TemplateMiner(typeof s.options === 'object' && s.options !== null ? s.options : {});
+    let miner: TemplateMiner;
+    try {
+      miner = new TemplateMiner(typeof s.options === 'object' && s.options !== null ? s.options : {});
+    } catch (err) {
+      return { ok: false, error: `state options are invalid: ${(err as Error).message}` };
+    }
     for (const [i, c] of s.clusters.entries()) {
       if (
         c === null ||
