@@ -7,4 +7,11 @@ import { serveCommand } from './serve.js';
 import { importCommand } from './import.js';
 
 /** Every `hindsight` subcommand, in the order `--help` lists them. Add a command here and nowhere else. */
-export const commands: readonly CommandSpec[] = [validateCommand, templatesCommand, investigateCommand, collectCommand, serveCommand, importCommand];
+export const commands: readonly CommandSpec[] = [
+  validateCommand,
+  templatesCommand,
+  investigateCommand,
+  collectCommand,
+  serveCommand,
+  importCommand,
+];

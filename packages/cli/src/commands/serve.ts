@@ -1,0 +1,58 @@
+import { startServer } from '@hindsight/web';
+import { HindsightError } from '@hindsight/core';
+import type { CommandSpec } from '../command.js';
+import { exitCodes } from '../command.js';
+import { paint } from '../io.js';
+
+/** `hindsight serve BUNDLE`: the bundle and its investigation in a browser, on loopback. */
+export const serveCommand: CommandSpec = {
+  name: 'serve',
+  summary: 'open a bundle and its investigation in a browser (served on 127.0.0.1 only)',
+  examples: ['hindsight serve examples/redis-replicas-2-to-6', 'hindsight serve bundle.tar.gz --port 8080'],
+  define(cmd, { io, setExitCode, signal }) {
+    cmd
+      .argument('<bundle>', 'a bundle folder or .tar.gz')
+      .option('--port <port>', 'port on 127.0.0.1 (default: a free one)', '0')
+      .action(async (bundle: string, opts: { port: string }) => {
+        const port = Number(opts.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) {
+          throw new HindsightError(
+            'HINDSIGHT_USAGE',
+            `--port must be a number from 0 to 65535, not ${opts.port}`,
+          );
+        }
+        let server;
+        try {
+          server = await startServer({ bundle, port });
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          throw new HindsightError(
+            'HINDSIGHT_USAGE',
+            code === 'EADDRINUSE'
+              ? `port ${port} is in use; choose another with --port, or omit it`
+              : String(err),
+            `127.0.0.1:${port}`,
+            { cause: err },
+          );
+        }
+        io.out(`hindsight serve: ${server.url}  (Ctrl-C to stop)`);
+        const state = await Promise.race([
+          server.ready,
+          new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined))),
+        ]);
+        // The page shows a bundle that cannot be read as an error page; the terminal says it too.
+        if (state?.state === 'error') {
+          io.err(`${paint(io, 'red', 'error')} ${state.error.message}  [${state.error.code}]`);
+        } else if (state?.state === 'ready') {
+          io.err(
+            `read ${state.counts.logLines} log lines, ${state.counts.series} series, ${state.counts.changes} changes` +
+              (state.warnings.length > 0 ? `; ${state.warnings.length} warnings (shown on the page)` : ''),
+          );
+        }
+        if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        await server.close();
+        // Ctrl-C is how a server is meant to stop: it is a success, not an interruption.
+        setExitCode(exitCodes.ok);
+      });
+  },
+};
