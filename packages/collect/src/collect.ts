@@ -1,5 +1,9 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import {
   BundleWriter,
+  bundleLayout,
+  manifestSchema,
   HindsightError,
   errorMessage,
   redactText,
@@ -120,6 +124,10 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
   }
   if (signal.aborted)
     writer.addNote('collection interrupted: the bundle holds what was collected until then');
-  const manifest = await writer.finish();
+  await writer.finish();
+  // Read back what was written: BundleWriter.finish() returns the manifest without its notes.
+  const manifest = manifestSchema.parse(
+    JSON.parse(await readFile(path.join(writer.root, bundleLayout.manifest), 'utf8')),
+  );
   return { bundlePath: writer.root, manifest, warnings, interrupted: signal.aborted };
 }
