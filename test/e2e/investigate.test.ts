@@ -1,0 +1,103 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hindsight, repoRoot } from './helpers.js';
+
+const fixture = (name: string): string => path.join(repoRoot, 'test/fixtures', `${name}.tar.gz`);
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'hs-e2e-investigate-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('hindsight investigate', () => {
+  it('names the replicaCount change first when sessions go missing, with its evidence and the fix', async () => {
+    const r = await hindsight(['investigate', fixture('redis-replicas-2-to-6')]);
+    expect(r.code).toBe(0);
+    const first = r.stdout.split('\n').find((l) => /^1\. /.test(l)) ?? '';
+    expect(first).toMatch(/redis\.replica\.replicaCount: 2 -> 6/);
+    expect(r.stdout).toMatch(/connected replicas up 2 -> 6/);
+    expect(r.stdout).toMatch(/effect .*session missing/);
+    expect(r.stdout).toMatch(/next: helm rollback shop 5/);
+  });
+
+  it('prints the JSON report whose first cause holds the release, the revision and the diff paths', async () => {
+    const r = await hindsight(['investigate', fixture('redis-replicas-2-to-6'), '--json', '--top', '3']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      schema: string;
+      version: number;
+      verdict: string;
+      hypotheses: Array<{
+        rank: number;
+        score: number;
+        cause: Record<string, unknown>;
+        chain: unknown[];
+        nextStep: string;
+      }>;
+    };
+    expect(report).toMatchObject({ schema: 'hindsight-report', version: 1, verdict: 'change' });
+    expect(report.hypotheses).toHaveLength(3);
+    expect(report.hypotheses[0]?.cause).toMatchObject({
+      type: 'change',
+      kind: 'helm',
+      release: 'shop',
+      revision: 6,
+      paths: ['redis.replica.replicaCount'],
+    });
+  });
+
+  it('writes Markdown and a self-contained HTML report', async () => {
+    const md = path.join(tmp, 'report.md');
+    const html = path.join(tmp, 'report.html');
+    const r = await hindsight([
+      'investigate',
+      fixture('redis-replicas-2-to-6'),
+      '--markdown',
+      md,
+      '--html',
+      html,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/HTML report: /);
+    expect(await readFile(md, 'utf8')).toMatch(/`redis\.replica\.replicaCount`/);
+    const page = await readFile(html, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).toMatch(/<svg/);
+    expect(page).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+
+  it('says plainly that nothing points to a cause on a quiet bundle', async () => {
+    const r = await hindsight(['investigate', fixture('quiet-no-change')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /No change was recorded and no signal moved in this window: nothing points to a cause\./,
+    );
+    expect(r.stdout).not.toMatch(/^1\. /m);
+  });
+
+  it('investigates a bundle with corrupt parts and lists the warnings', async () => {
+    const r = await hindsight(['investigate', fixture('redis-replicas-2-to-6-corrupt')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').find((l) => /^1\. /.test(l))).toMatch(/redis\.replica\.replicaCount/);
+    expect(r.stdout).toMatch(/\d+ warnings:/);
+    expect(r.stdout).toMatch(/changes\.jsonl:\d+/);
+  });
+
+  it('rejects a bad --top and an unknown --format with a usage error listing the formats', async () => {
+    const top = await hindsight(['investigate', fixture('quiet-no-change'), '--top', 'zero']);
+    expect(top.code).toBe(2);
+    const fmt = await hindsight(['investigate', fixture('quiet-no-change'), '--format', 'yaml']);
+    expect(fmt.code).toBe(2);
+    expect(fmt.stderr).toMatch(/terminal, json, markdown, html/);
+  });
+
+  it('fails with exit code 3 naming the bundle when it does not exist', async () => {
+    const r = await hindsight(['investigate', path.join(tmp, 'nope')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/HINDSIGHT_BUNDLE_MISSING/);
+  });
+});
