@@ -120,6 +120,30 @@ describe('shop', () => {
     expect(await sets('true')).toBe(6); // the login and every read
   });
 
+  it('refuses the second of two concurrent writes of one session instead of silently losing the first', async () => {
+    const { app, logs } = await stack.app({ REDIS_COMMAND_TIMEOUT_MS: '5000' });
+    try {
+      const tab1 = new InjectClient(app);
+      expect((await tab1.login('carol')).status).toBe(200);
+      const tab2 = new InjectClient(app);
+      tab2.cookie = tab1.cookie;
+      // Both requests read version 1 while writes are held, then both try to write version 2.
+      await stack.redis.master.command('CLIENT', 'PAUSE', '1000', 'WRITE');
+      const results = await Promise.all([
+        tab1.request('POST', '/cart/items', { sku: 'mug' }),
+        tab2.request('POST', '/cart/items', { sku: 'kettle' }),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+      const refused = results.find((r) => r.status === 409)!;
+      expect(refused.body.error.code).toBe('SHOP_SESSION_CONFLICT');
+      const winner = results.find((r) => r.status === 200)!;
+      expect((await tab1.request('GET', '/cart')).body.items).toEqual(winner.body.items);
+      expect(logs.lines.filter((l) => l['event'] === 'conflict')).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('tells a lost session (missing) from one whose TTL ran out (expired)', async () => {
     const { app, logs } = await stack.app({ SESSION_TTL_SECONDS: '60' });
     try {

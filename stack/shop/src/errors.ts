@@ -15,6 +15,7 @@ export const SHOP_ERRORS = {
   SHOP_NO_PENDING_ORDER: { status: 409, message: 'no checkout in progress' },
   SHOP_ORDER_NOT_PAYABLE: { status: 409, message: 'the order is no longer pending' },
   SHOP_ORDER_NOT_PAID: { status: 409, message: 'the order is not paid' },
+  SHOP_SESSION_CONFLICT: { status: 409, message: 'the session changed in another request; reload and retry' },
   SHOP_IDEMPOTENCY_CONFLICT: { status: 409, message: 'this idempotency key was used for another order' },
   SHOP_SESSION_STORE_UNAVAILABLE: { status: 503, message: 'the session store is unavailable' },
   SHOP_DATABASE_UNAVAILABLE: { status: 503, message: 'the database is unavailable' },

@@ -40,6 +40,21 @@ export function sessionHandle(id: string): string {
   return createHash('sha256').update(id).digest('hex').slice(0, 12);
 }
 
+// SET only if the stored version is the one the writer read (ARGV[2]; 0 = absent). Returns
+// {1, 0} when written, {0, storedVersion or -1 when absent} when not. Runs atomically on the master.
+const COMPARE_AND_SET = `
+local cur = redis.call('GET', KEYS[1])
+local expected = tonumber(ARGV[2])
+if cur then
+  local v = cjson.decode(cur).v
+  if v ~= expected then return {0, v} end
+elseif expected ~= 0 then
+  return {0, -1}
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[3]))
+return {1, 0}
+`;
+
 function parse(raw: string | null): SessionData | null {
   if (raw === null) return null;
   return JSON.parse(raw) as SessionData;
@@ -101,16 +116,49 @@ export class RedisSessionStore {
     return { kind: 'found', data, node: master.node };
   }
 
-  /** Writes the session to the master with the TTL; `created` logs a created event instead of saved. */
-  async save(id: string, data: SessionData, log: FastifyBaseLogger, created = false): Promise<void> {
+  /**
+   * Writes the session to the master with the TTL, if the master still holds version
+   * `expectedVersion` (0: the key must not exist). Two requests that read the same version and both
+   * change it would otherwise overwrite each other silently; the second gets SHOP_SESSION_CONFLICT.
+   * `created` logs a created event instead of saved.
+   */
+  async save(
+    id: string,
+    data: SessionData,
+    expectedVersion: number,
+    log: FastifyBaseLogger,
+    created = false,
+  ): Promise<void> {
     const master = this.opts.nodes.master;
+    let result: [number, number];
     try {
-      await master.client.set(sessionKey(id), JSON.stringify(data), 'EX', this.opts.ttlSeconds);
-      this.opts.metrics.sessionOps.inc({ op: 'set', node: master.node, outcome: 'ok' });
+      result = (await master.client.eval(
+        COMPARE_AND_SET,
+        1,
+        sessionKey(id),
+        JSON.stringify(data),
+        String(expectedVersion),
+        String(this.opts.ttlSeconds),
+      )) as [number, number];
     } catch (err) {
       this.opts.metrics.sessionOps.inc({ op: 'set', node: master.node, outcome: 'error' });
       throw this.unavailable('write', master, err, log);
     }
+    if (result[0] !== 1) {
+      this.opts.metrics.sessionOps.inc({ op: 'set', node: master.node, outcome: 'conflict' });
+      const storedVersion = result[1] < 0 ? null : result[1];
+      log.warn(
+        { event: 'conflict', session: sessionHandle(id), node: master.node, expectedVersion, storedVersion },
+        'session write conflict',
+      );
+      throw new ShopError(
+        'SHOP_SESSION_CONFLICT',
+        storedVersion === null
+          ? 'the session is gone'
+          : `expected version ${expectedVersion}, store has ${storedVersion}`,
+      );
+    }
+    this.opts.metrics.sessionOps.inc({ op: 'set', node: master.node, outcome: 'ok' });
     this.event(log, created ? 'created' : 'saved', id, master.node, { version: data.v });
   }
 

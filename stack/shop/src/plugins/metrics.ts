@@ -39,7 +39,7 @@ export function createMetrics(): ShopMetrics {
     }),
     sessionOps: new Counter({
       name: 'session_store_operations_total',
-      help: 'Session store commands by op (get, set, del), Redis node and outcome (ok, miss, error)',
+      help: 'Session store commands by op (get, set, del), Redis node and outcome (ok, miss, error, conflict)',
       labelNames: ['op', 'node', 'outcome'],
       registers: [registry],
     }),

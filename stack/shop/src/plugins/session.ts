@@ -120,7 +120,7 @@ export async function startSession(
 ): Promise<void> {
   const id = randomBytes(24).toString('base64url');
   const full: SessionData = { ...data, v: 1, createdAt: Date.now() };
-  await request.server.sessions.save(id, full, request.log, true);
+  await request.server.sessions.save(id, full, 0, request.log, true);
   request.session = { id, data: full, dirty: false, missing: false, expired: false };
   setCookie(request, reply, id, full.v);
 }
@@ -133,8 +133,9 @@ export async function commitSession(request: FastifyRequest, reply: FastifyReply
   const { id, data, dirty } = request.session;
   if (id === null || data === null) return;
   if (!dirty && !request.server.config.session.rolling) return;
+  const expectedVersion = data.v;
   if (dirty) data.v += 1;
-  await request.server.sessions.save(id, data, request.log);
+  await request.server.sessions.save(id, data, expectedVersion, request.log);
   request.session.dirty = false;
   setCookie(request, reply, id, data.v);
 }
