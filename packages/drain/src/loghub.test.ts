@@ -22,10 +22,10 @@ if (!present) console.warn(`skipping Loghub golden tests: no data at ${dataDir}`
 // Grouping accuracy floors: the figure measured with the defaults (bench/RESULTS.md), less 0.01.
 const GA_FLOOR: Record<string, number> = {
   Apache: 0.99,
-  BGL: 0.96,
+  BGL: 0.97,
   HDFS: 0.99,
   Hadoop: 0.98,
-  HealthApp: 0.98,
+  HealthApp: 0.99,
   OpenSSH: 0.98,
   OpenStack: 0.87,
   Zookeeper: 0.97,

@@ -256,7 +256,7 @@ export function mergeTokens(a: string, b: string): string {
 
 /**
  * Whether `token` is an instance of the template token `pattern` (which holds at least one `<*>`).
- * Checked by the text before the first and after the last `<*>`.
+ * Checked by the text before the first and after the last `<*>`, and the pieces in between in order.
  */
 export function matchesPattern(pattern: string, token: string): boolean {
   if (pattern === WILDCARD) return true;
@@ -269,5 +269,19 @@ export function matchesPattern(pattern: string, token: string): boolean {
   for (let k = 0; k < i; k++) if (token.charCodeAt(k) !== pattern.charCodeAt(k)) return false;
   const pn = pattern.length;
   for (let k = 1; k <= tail; k++) if (token.charCodeAt(tn - k) !== pattern.charCodeAt(pn - k)) return false;
+  // The literal pieces between variables (`=` in `<*>=<*>`) must appear in order in between.
+  let from = i;
+  let at = i + 3;
+  const end = tn - tail;
+  for (;;) {
+    const next = pattern.indexOf(WILDCARD, at);
+    if (next < 0 || next >= pn - tail - 3 + 1) break;
+    if (next > at) {
+      const found = token.indexOf(pattern.slice(at, next), from);
+      if (found < 0 || found + (next - at) > end) return false;
+      from = found + (next - at);
+    }
+    at = next + 3;
+  }
   return true;
 }

@@ -126,6 +126,14 @@ describe('TemplateMiner', () => {
     expect(TemplateMiner.load({ ...m.save(), options: { extraMasks: ['('] } })).toMatchObject({ ok: false });
   });
 
+  it('matches a line to a template token with inner constants only when they are there', () => {
+    const m = new TemplateMiner();
+    const a = m.add('r24=0x00 r25=0x01 state');
+    expect(a.template).toBe('<*>=<*> <*>=<*> state');
+    expect(m.add('r26=0x1f r27=0x2e state').id).toBe(a.id);
+    expect(m.add('Machine Register: state').id).not.toBe(a.id);
+  });
+
   it('matches without learning', () => {
     const m = new TemplateMiner();
     m.add('disk sda1 is 91% full');
