@@ -50,6 +50,9 @@ export function counterIncrease(ctx: AnalyzerContext, s: PreparedSeries, spec: C
     }
   }
   if (first === undefined) return [];
+  // Increasing from the window's start is a steady rate, not news: only a change of rate counts.
+  const early = s.points[Math.min(s.points.length - 1, Math.floor(s.points.length / 10))];
+  if (early && first <= early[0]) return shiftCheck(ctx, s, spec, { direction: 'up' });
   const f = base(
     ctx,
     s,

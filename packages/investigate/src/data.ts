@@ -209,7 +209,8 @@ export class BundleData {
   private prepare(s: Series): PreparedSeries {
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);
     let points: Array<[number, number]>;
-    if (s.kind === 'counter') {
+    const kind = s.kind === 'counter' || looksCumulative(s.name, pts) ? 'counter' : 'gauge';
+    if (kind === 'counter') {
       points = [];
       for (let i = 1; i < pts.length; i++) {
         const [t0, v0] = pts[i - 1] as [number, number];
@@ -245,8 +246,8 @@ export class BundleData {
       key: seriesKey(s.name, s.labels),
       name: s.name,
       labels: s.labels,
-      kind: s.kind,
-      unit: s.kind === 'counter' ? `${s.unit ?? ''}/s`.replace(/^\/s$/, 'per second') : (s.unit ?? 'value'),
+      kind,
+      unit: kind === 'counter' ? `${s.unit ?? ''}/s`.replace(/^\/s$/, 'per second') : (s.unit ?? 'value'),
       component,
       ...(pod ? { pod } : {}),
       points,
@@ -282,6 +283,7 @@ export class BundleData {
             pods: new Set(),
           };
           groups.set(name, g);
+          this.knownComponents.add(g.component);
           miners.set(name, new TemplateMiner());
           caches.set(name, new Map());
         }
@@ -376,6 +378,24 @@ export class BundleData {
       return busiest && busiest.lines > 0 ? busiest.totals : undefined;
     });
   }
+}
+
+// Names of cumulative counters written as gauges by sources that do not know better (Redis INFO
+// fields such as total_commands_processed, pg_stat_database columns, Prometheus *_total).
+const CUMULATIVE_NAME =
+  /(_total|_calls|_count|_sum)$|^redis_(total_|sync_|expired_|evicted_|rejected_|keyspace_(hits|misses)|master_repl_offset|stat_)|^pg_(xact_|tup_|blks_|deadlocks|temp_)/;
+
+/**
+ * Whether a gauge is in fact a cumulative counter: named like one and never (or almost never)
+ * going down. Its level only grows, so its rate is what can change.
+ */
+function looksCumulative(name: string, pts: Array<[number, number]>): boolean {
+  if (!CUMULATIVE_NAME.test(name) || pts.length < 3) return false;
+  let down = 0;
+  for (let i = 1; i < pts.length; i++)
+    if ((pts[i] as [number, number])[1] < (pts[i - 1] as [number, number])[1]) down++;
+  // A reset or two (a restart) is allowed.
+  return down <= 2;
 }
 
 const SEVERITY: Record<LogLevel, number> = {

@@ -62,12 +62,18 @@ export function changeComponents(change: Change, data: BundleData, known: Set<st
   const out = new Set<string>(change.components ?? []);
   for (const d of change.diff) {
     const first = d.path.split('.')[0] ?? '';
-    const hit = [...known].find((k) => k.toLowerCase() === first.toLowerCase());
+    const seg = first.toLowerCase();
+    // `shop` in a values path names the component `shop`, or `myrel-shop` where components were
+    // named after their workloads.
+    const hit =
+      [...known].find((k) => k.toLowerCase() === seg) ??
+      [...known]
+        .sort()
+        .find((k) => k.toLowerCase().endsWith(`-${seg}`) || k.toLowerCase().startsWith(`${seg}-`));
     if (hit) out.add(hit);
     else {
       const inName = data.componentInName(first);
-      if (inName && inName !== first) out.add(inName);
-      else if (inName) out.add(inName);
+      if (inName) out.add(inName);
     }
   }
   if (change.kind !== 'helm' && change.kind !== 'git') {

@@ -17,12 +17,16 @@ const REASONS: Array<{ match: RegExp; strength: number; what: string; userFacing
   { match: /^(Killing|Preempting|NodeNotReady)$/i, strength: 0.3, what: 'stopped', userFacing: false },
 ];
 
+const STARTUP_MS = 90_000;
+
 /** Restarts, OOM kills, probe failures, pending pods and evictions, from events.jsonl and pods.jsonl. */
 export const kubernetesHealth: Analyzer = {
   name: 'kubernetes-health',
   needs: ['events', 'pods'],
   async analyze(_bundle, ctx) {
     const [events, pods] = await Promise.all([ctx.data.events(), ctx.data.pods()]);
+    const startOf = new Map<string, number>();
+    for (const p of pods) if (p.startTime) startOf.set(p.name, Date.parse(p.startTime));
     const groups = new Map<string, BundleEvent[]>();
     for (const e of events) {
       const known = REASONS.find((r) => r.match.test(e.reason));
@@ -42,7 +46,16 @@ export const kubernetesHealth: Analyzer = {
       const known = REASONS.find((r) => r.match.test(first.reason));
       const count = sorted.reduce((s, e) => s + e.count, 0);
       const base = known?.strength ?? 0.4;
-      const strength = Math.min(1, base * (0.7 + 0.1 * Math.min(3, count)));
+      let strength = Math.min(1, base * (0.7 + 0.1 * Math.min(3, count)));
+      // A probe that fails a few times while its pod starts is a rollout, not a failure.
+      const started = first.object.kind === 'Pod' ? startOf.get(first.object.name) : undefined;
+      if (
+        /^Unhealthy$/i.test(first.reason) &&
+        started !== undefined &&
+        Date.parse(last.time) - started < STARTUP_MS &&
+        count <= 3
+      )
+        strength *= 0.3;
       const pod = first.object.kind === 'Pod' ? first.object.name : undefined;
       out.push({
         id: `k8s:${key}`,

@@ -27,6 +27,8 @@ export interface SyntheticScenario {
   redisReplicas: number;
   changes: SyntheticChange[];
   bursts: Array<{ atMin: number; minutes: number; factor: number }>;
+  /** Minutes over which traffic ramps up from zero at the start of the window (a lab warming up). */
+  warmupMin?: number;
   /** Damage the bundle after writing it: bad lines in a log, a series file, changes, events, topology. */
   corrupt?: boolean;
 }
@@ -259,6 +261,8 @@ export async function writeSyntheticBundle(
   const sampleMs = 10_000;
   const traffic = (t: number): number => {
     let f = 1 + 0.08 * Math.sin((2 * Math.PI * (t - t0)) / 1_800_000);
+    const warm = (scenario.warmupMin ?? 0) * 60_000;
+    if (t - t0 < warm) f *= (t - t0) / warm;
     for (const b of scenario.bursts) {
       const bs = t0 + b.atMin * 60_000;
       if (t >= bs && t < bs + b.minutes * 60_000) f *= b.factor;
