@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HindsightError, errorMessage, type HelmRelease } from '@hindsight/core';
@@ -64,7 +64,8 @@ export interface LabStatus {
   services: { name: string; port: number; localPort: number; endpoints: string[] }[];
 }
 
-const supervisorEntry = join(dirname(fileURLToPath(import.meta.url)), 'supervisor-main.js');
+// The built entry, from src/ (tests) or dist/ alike: the supervisor runs as plain Node.
+const supervisorEntry = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'supervisor-main.js');
 
 function alive(pid: number | undefined): boolean {
   if (!pid) return false;
@@ -427,8 +428,39 @@ export class Lab {
     }
     for (let i = 0; i < 100 && victims.some((p) => alive(p.pid)); i++) await sleep(50);
     await rm(this.paths.pids, { force: true });
-    if (options.purge) await rm(this.paths.root, { recursive: true, force: true });
-    else if (existsSync(this.paths.status)) await rm(this.paths.status, { force: true });
+    if (options.purge) {
+      // Data kept outside the folder (postgres as root, see programs.ts) goes with it.
+      for (const target of await linkedOutside(this.paths.volumes))
+        await rm(dirname(target), { recursive: true, force: true });
+      await rm(this.paths.root, { recursive: true, force: true });
+    } else if (existsSync(this.paths.status)) await rm(this.paths.status, { force: true });
     return { stopped, killed };
   }
+}
+
+async function linkedOutside(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    let inner: string[] = [];
+    try {
+      inner = await readdir(join(dir, e));
+    } catch {
+      continue;
+    }
+    for (const f of inner) {
+      try {
+        const target = await readlink(join(dir, e, f));
+        if (target.startsWith('/var/tmp/hindsight-lab-')) out.push(target);
+      } catch {
+        /* not a link */
+      }
+    }
+  }
+  return out;
 }

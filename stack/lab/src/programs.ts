@@ -1,7 +1,8 @@
 import { chownSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { HindsightError } from '@hindsight/core';
 import type { Endpoint } from './service-proxy.js';
 
@@ -267,9 +268,15 @@ export function processSpec(ctx: PodContext, c: ContainerSpec): ProcessSpec {
     };
   }
   if (image === 'postgres' || image === 'postgresql') {
-    const pgdata = env.PGDATA ?? mapPath(ctx, '/var/lib/postgresql/data');
-    const runDir = mapPath(ctx, '/var/run/postgresql');
     const ids = userIds('postgres');
+    const podPgdata = env.PGDATA ?? mapPath(ctx, '/var/lib/postgresql/data');
+    // As root, postgres runs as the postgres user, who may not enter the state folder (~ is 0700 under
+    // /root, mkdtemp makes 0700): its data then lives in /var/tmp, linked from the claim's folder.
+    const outside = ids
+      ? `/var/tmp/hindsight-lab-pg-${createHash('sha256').update(podPgdata).digest('hex').slice(0, 16)}`
+      : undefined;
+    const pgdata = outside ? join(outside, 'pgdata') : podPgdata;
+    const runDir = outside ? join(outside, 'run') : mapPath(ctx, '/var/run/postgresql');
     const user = env.POSTGRES_USER ?? 'postgres';
     const password = env.POSTGRES_PASSWORD ?? '';
     const db = env.POSTGRES_DB ?? user;
@@ -294,9 +301,12 @@ export function processSpec(ctx: PodContext, c: ContainerSpec): ProcessSpec {
       prepare: async () => {
         await mkdir(pgdata, { recursive: true, mode: 0o700 });
         await mkdir(runDir, { recursive: true });
-        if (ids) {
+        if (ids && outside) {
+          chownSync(outside, ids.uid, ids.gid);
           chownTree(runDir, ids.uid, ids.gid);
           chownSync(pgdata, ids.uid, ids.gid);
+          await mkdir(dirname(podPgdata), { recursive: true });
+          if (!existsSync(podPgdata)) await symlink(pgdata, podPgdata);
         }
         if (existsSync(join(pgdata, 'PG_VERSION'))) return;
         // As the image's docker-entrypoint.sh: initdb with POSTGRES_USER and its password.

@@ -1,0 +1,201 @@
+// The lab end to end with real processes: redis-server, postgres, nginx and shop pods rendered by
+// the real helm, driven through the public Lab API, and read back through the lab's Kubernetes API
+// by @kubernetes/client-node, kubectl and helm.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findHelm, findKubectl } from './helm.js';
+import { Lab, type LabStatus } from './lab.js';
+import { decodeSecret, type ReleaseSecret } from './release-store.js';
+
+const execFileP = promisify(execFile);
+
+async function connectedReplicas(status: LabStatus): Promise<number> {
+  const master = status.services.find((s) => s.name === 'shop-redis-master')!;
+  const redis = new Redis({
+    host: '127.0.0.1',
+    port: master.localPort,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+  });
+  try {
+    await redis.connect();
+    const info = await redis.info('replication');
+    return Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? -1);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('lab: up, upgrade, rollback and down with real processes', () => {
+  let dir: string;
+  let lab: Lab;
+  const seenPids = new Set<number>();
+  const remember = (s: LabStatus) => {
+    for (const p of s.pods) for (const pid of p.pids) seenPids.add(pid);
+    if (s.supervisorPid) seenPids.add(s.supervisorPid);
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hindsight-lab-'));
+    lab = new Lab({ dir, timeScale: 0.2 });
+  });
+  afterAll(async () => {
+    await lab.down({ purge: true }).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts every pod the chart renders, ready, as revision 1', async () => {
+    const s = await lab.up();
+    remember(s);
+    expect(s.running).toBe(true);
+    expect(s.revision).toBe(1);
+    const names = s.pods.map((p) => p.name).sort();
+    expect(names.filter((n) => n.startsWith('shop-redis-replica-'))).toEqual([
+      'shop-redis-replica-0',
+      'shop-redis-replica-1',
+    ]);
+    expect(names).toContain('shop-redis-master-0');
+    expect(names).toContain('shop-postgresql-0');
+    expect(names.filter((n) => /^shop-shop-[a-z0-9]{10}-[a-z0-9]{5}$/.test(n))).toHaveLength(2);
+    expect(s.pods.every((p) => p.ready)).toBe(true);
+    await waitFor(async () => (await connectedReplicas(s)) === 2, 'two replicas');
+    const res = await fetch(`${s.nginxUrl}/products`);
+    expect(res.status).toBe(200);
+  });
+
+  it('scales the replicas 2 -> 4 -> 2, as the master INFO replication shows, and rolls back', async () => {
+    await lab.upgrade({ set: ['redis.replica.replicaCount=4'] });
+    let s = await lab.status();
+    remember(s);
+    expect(s.revision).toBe(2);
+    expect(s.pods.filter((p) => p.name.startsWith('shop-redis-replica-'))).toHaveLength(4);
+    await waitFor(async () => (await connectedReplicas(s)) === 4, 'four replicas');
+
+    await lab.upgrade({ set: ['redis.replica.replicaCount=2'] });
+    s = await lab.status();
+    expect(
+      s.pods
+        .filter((p) => p.name.startsWith('shop-redis-replica-'))
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['shop-redis-replica-0', 'shop-redis-replica-1']);
+    await waitFor(async () => (await connectedReplicas(s)) === 2, 'two replicas again');
+
+    const back = await lab.rollback(2);
+    expect(back.version).toBe(4);
+    s = await lab.status();
+    remember(s);
+    await waitFor(async () => (await connectedReplicas(s)) === 4, 'four replicas after rollback');
+    expect((await lab.history()).map((h) => [h.revision, h.status, h.description])).toEqual([
+      [1, 'superseded', 'Install complete'],
+      [2, 'superseded', 'Upgrade complete'],
+      [3, 'superseded', 'Upgrade complete'],
+      [4, 'deployed', 'Rollback to 2'],
+    ]);
+  });
+
+  it('stores release records that decode to the values of each revision', async () => {
+    const files = (await readdir(join(dir, 'releases'))).sort();
+    expect(files).toEqual([1, 2, 3, 4].map((v) => `sh.helm.release.v1.shop.v${v}.json`));
+    const decoded = await Promise.all(
+      files.map(async (f) =>
+        decodeSecret(JSON.parse(await readFile(join(dir, 'releases', f), 'utf8')) as ReleaseSecret),
+      ),
+    );
+    const counts = decoded.map(
+      (r) => (r.config as { redis?: { replica?: { replicaCount?: number } } }).redis?.replica?.replicaCount,
+    );
+    expect(counts).toEqual([undefined, 4, 2, 4]);
+    expect(decoded[1]!.manifest).toMatch(/name: shop-redis-replica\n[\s\S]*?replicas: 4/);
+    expect(decoded[2]!.manifest).toMatch(/name: shop-redis-replica\n[\s\S]*?replicas: 2/);
+    expect(decoded.every((r) => r.chart.metadata.name === 'shop' && typeof r.config?.shop === 'object')).toBe(
+      true,
+    );
+  });
+
+  it('answers @kubernetes/client-node: pods, logs, events and helm secrets', async () => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(join(dir, 'kubeconfig'));
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const pods = await core.listNamespacedPod({
+      namespace: 'default',
+      labelSelector: 'app.kubernetes.io/component=redis,hindsight.dev/role=replica',
+    });
+    expect(pods.items.map((p) => p.metadata?.name).sort()).toEqual(
+      [0, 1, 2, 3].map((i) => `shop-redis-replica-${i}`),
+    );
+    expect(
+      pods.items.every((p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True'),
+    ).toBe(true);
+    const log = await core.readNamespacedPodLog({
+      name: 'shop-redis-master-0',
+      namespace: 'default',
+      container: 'redis',
+      timestamps: true,
+    });
+    expect(log).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z .*Synchronization with replica/m);
+    const events = await core.listNamespacedEvent({ namespace: 'default' });
+    const reasons = new Set(events.items.map((e) => e.reason));
+    for (const r of ['Scheduled', 'Started', 'Killing', 'SuccessfulCreate', 'SuccessfulDelete'])
+      expect(reasons).toContain(r);
+    const secrets = await core.listNamespacedSecret({
+      namespace: 'default',
+      labelSelector: 'owner=helm,name=shop',
+    });
+    expect(secrets.items.map((s) => s.metadata?.labels?.status)).toEqual([
+      'superseded',
+      'superseded',
+      'superseded',
+      'deployed',
+    ]);
+  });
+
+  it('answers the real kubectl and helm with the lab kubeconfig', async () => {
+    const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig') };
+    const pods = await execFileP(findKubectl(), ['get', 'pods'], { env });
+    expect(pods.stdout).toMatch(/shop-redis-replica-3\s+1\/1\s+Running/);
+    const history = await execFileP(findHelm(), ['history', 'shop'], { env });
+    expect(history.stdout).toMatch(/4\s+.*deployed\s+shop-0\.1\.0.*Rollback to 2/);
+    const values = await execFileP(findHelm(), ['get', 'values', 'shop', '--revision', '3', '-o', 'json'], {
+      env,
+    });
+    expect(
+      (JSON.parse(values.stdout) as { redis: { replica: { replicaCount: number } } }).redis.replica
+        .replicaCount,
+    ).toBe(2);
+  });
+
+  it('stops every process it started on down, leaving no orphan', async () => {
+    remember(await lab.status());
+    expect(seenPids.size).toBeGreaterThan(8);
+    const r = await lab.down();
+    expect(r.stopped).toBe(true);
+    expect([...seenPids].filter(pidAlive)).toEqual([]);
+    const ps = await execFileP('ps', ['-eo', 'pid,args']);
+    expect(ps.stdout.split('\n').filter((l) => l.includes(dir))).toEqual([]);
+    expect((await lab.status()).running).toBe(false);
+  });
+});
