@@ -121,6 +121,8 @@ http {
   const flowLatencies = [];
   const statuses = new Map();
   let lost = 0;
+  // Writes refused because the session changed since it was read (a stale read caught at write time).
+  let conflicts = 0;
   let visits = 0;
   let failedVisits = 0;
   const stopAt = Date.now() + seconds * 1000;
@@ -170,6 +172,7 @@ http {
     if (set) state.cookie = set.split(';')[0];
     const json = res.text === '' ? null : JSON.parse(res.text);
     if (res.status === 401 && json?.error?.code === 'SHOP_SESSION_MISSING') state.lost = true;
+    if (res.status === 409 && json?.error?.code === 'SHOP_SESSION_CONFLICT') conflicts += 1;
     return { status: res.status, json };
   }
 
@@ -255,6 +258,7 @@ http {
     visitP99Ms: Number(pct(flowLatencies, 99).toFixed(1)),
     failedVisits,
     sessionsLost: lost,
+    sessionConflicts: conflicts,
     stuckOrders: stuck.count,
     shopCounters,
     statuses: Object.fromEntries(statuses),
