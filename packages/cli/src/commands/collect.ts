@@ -1,0 +1,181 @@
+import { collect, parseDuration, resolveWindow, sources, type ProgressEvent } from '@hindsight/collect';
+import { HindsightError } from '@hindsight/core';
+import type { CommandSpec } from '../command.js';
+import { exitCodes } from '../command.js';
+import { paint, type Io } from '../io.js';
+import { VERSION } from '../version.js';
+
+interface CollectFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  selector?: string;
+  since?: string;
+  from?: string;
+  to?: string;
+  watch?: string;
+  interval: string;
+  redis: string[];
+  postgres?: string;
+  nginxLog?: string;
+  nginxPod?: string;
+  nginxLogFormat?: string;
+  prometheus?: string;
+  promql: string[];
+  loki?: string;
+  logql: string[];
+  git?: string;
+  valuesGlob?: string;
+  output: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+const collectAll = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Shows each source's state; on a terminal the block is redrawn in place, elsewhere one line per outcome. */
+class Progress {
+  private readonly state = new Map<string, ProgressEvent>();
+  private drawn = 0;
+  constructor(private readonly io: Io) {}
+
+  update(e: ProgressEvent): void {
+    this.state.set(e.source, e);
+    if (this.io.stderr.isTTY) this.draw();
+    else if (e.state === 'ok' || e.state === 'partial' || e.state === 'failed') this.io.err(this.line(e));
+  }
+
+  private line(e: ProgressEvent): string {
+    const mark =
+      e.state === 'ok'
+        ? paint(this.io, 'green', 'ok     ')
+        : e.state === 'partial'
+          ? paint(this.io, 'yellow', 'partial')
+          : e.state === 'failed' || e.state === 'skipped'
+            ? paint(this.io, 'red', e.state.padEnd(7))
+            : paint(this.io, 'cyan', '...    ');
+    return `  ${mark} ${e.source.padEnd(11)} ${String(e.items).padStart(8)} items${e.detail ? `  ${paint(this.io, 'dim', e.detail.slice(0, 100))}` : ''}`;
+  }
+
+  private draw(): void {
+    const lines = [...this.state.values()].map((e) => this.line(e));
+    const up = this.drawn > 0 ? `\u001b[${this.drawn}F` : '';
+    this.io.stderr.write(`${up}${lines.map((l) => `\u001b[2K${l}`).join('\n')}\n`);
+    this.drawn = lines.length;
+  }
+}
+
+/** `hindsight collect`: every source the options name, for one window, into one bundle. */
+export const collectCommand: CommandSpec = {
+  name: 'collect',
+  summary:
+    'collect pods, logs, events, Helm history, Redis, PostgreSQL, nginx, Prometheus and Loki into a bundle',
+  examples: [
+    'hindsight collect --kubeconfig ~/.kube/config -n shop --since 1h -o incident',
+    'hindsight collect --redis redis://10.0.0.5:6379 --postgres postgres://shop@db/shop --watch 2m -o now',
+    "hindsight collect --git ./deploy --values-glob 'envs/prod/**/values*.yaml' --from 2026-01-01T10:00:00Z --to 2026-01-01T12:00:00Z -o b",
+    "hindsight collect --prometheus http://prom:9090 --promql 'rate(http_requests_total[1m])' --since 30m -o b",
+  ],
+  define(cmd, { io, setExitCode, signal }) {
+    cmd
+      .requiredOption('-o, --output <dir>', 'the bundle folder to write')
+      .option('--kubeconfig <file>', 'kubeconfig for the kubernetes and helm sources (default: $KUBECONFIG)')
+      .option('--context <name>', 'kubeconfig context')
+      .option('-n, --namespace <ns>', "namespace (default: the context's)")
+      .option('-l, --selector <selector>', 'label selector for the pods whose logs are read')
+      .option('--since <duration>', 'window: the last DURATION (1h by default)')
+      .option('--from <time>', 'window start (RFC 3339)')
+      .option('--to <time>', 'window end (RFC 3339; now by default)')
+      .option('--watch <duration>', 'sample Redis and PostgreSQL for this long (default: once)')
+      .option('--interval <duration>', 'sampling period during --watch', '5s')
+      .option(
+        '--redis <url>',
+        'a Redis node (repeatable); the replicas a master lists are read too',
+        collectAll,
+        [],
+      )
+      .option('--postgres <url>', 'a PostgreSQL connection string')
+      .option('--nginx-log <file>', 'an nginx access log file')
+      .option('--nginx-pod <pod>', 'a pod whose log is the nginx access log')
+      .option(
+        '--nginx-log-format <format>',
+        "an nginx log_format string (default: the chart's `hindsight` format)",
+      )
+      .option('--prometheus <url>', 'Prometheus base URL')
+      .option('--promql <query>', 'a PromQL query to read over the window (repeatable)', collectAll, [])
+      .option('--loki <url>', 'Loki base URL')
+      .option('--logql <query>', 'a LogQL query to read over the window (repeatable)', collectAll, [])
+      .option('--git <dir>', 'a Git working copy of the deployed values (GitOps)')
+      .option('--values-glob <glob>', 'values files inside --git', '**/values*.yaml')
+      .option('--force', 'write into a non-empty output folder')
+      .option('--json', 'print the manifest and warnings as JSON')
+      .addHelpText('after', `\nSources: ${sources.map((s) => s.name).join(', ')}.`)
+      .action(async (flags: CollectFlags) => {
+        const watchMs = flags.watch !== undefined ? parseDuration(flags.watch) : undefined;
+        if (flags.nginxLog && flags.nginxPod)
+          throw new HindsightError('HINDSIGHT_USAGE', 'give --nginx-log or --nginx-pod, not both');
+        if (flags.promql.length > 0 && !flags.prometheus)
+          throw new HindsightError('HINDSIGHT_USAGE', '--promql needs --prometheus');
+        if (flags.logql.length > 0 && !flags.loki)
+          throw new HindsightError('HINDSIGHT_USAGE', '--logql needs --loki');
+        const window = resolveWindow({
+          ...(flags.since !== undefined ? { since: flags.since } : {}),
+          ...(flags.from !== undefined ? { from: flags.from } : {}),
+          ...(flags.to !== undefined ? { to: flags.to } : {}),
+          ...(watchMs !== undefined ? { watchMs } : {}),
+        });
+        const kubeconfig = flags.kubeconfig ?? (process.env['KUBECONFIG'] || undefined);
+        const progress = new Progress(io);
+        const result = await collect({
+          output: flags.output,
+          window,
+          toolVersion: VERSION,
+          signal,
+          onProgress: (e) => progress.update(e),
+          intervalMs: parseDuration(flags.interval),
+          ...(flags.force ? { overwrite: true } : {}),
+          ...(watchMs !== undefined ? { watchMs } : {}),
+          ...(kubeconfig ? { kubeconfig } : {}),
+          ...(flags.context ? { context: flags.context } : {}),
+          ...(flags.namespace ? { namespace: flags.namespace } : {}),
+          ...(flags.selector ? { selector: flags.selector } : {}),
+          ...(flags.redis.length > 0 ? { redis: flags.redis } : {}),
+          ...(flags.postgres ? { postgres: flags.postgres } : {}),
+          ...(flags.nginxLog ? { nginxLog: flags.nginxLog } : {}),
+          ...(flags.nginxPod ? { nginxPod: flags.nginxPod } : {}),
+          ...(flags.nginxLogFormat ? { nginxLogFormat: flags.nginxLogFormat } : {}),
+          ...(flags.prometheus ? { prometheus: flags.prometheus, promql: flags.promql } : {}),
+          ...(flags.loki ? { loki: flags.loki, logql: flags.logql } : {}),
+          ...(flags.git ? { git: flags.git, valuesGlob: flags.valuesGlob ?? '**/values*.yaml' } : {}),
+        });
+        const failed = result.manifest.sources.filter((s) => s.status === 'failed');
+        if (flags.json) {
+          io.out(
+            JSON.stringify(
+              { bundle: result.bundlePath, manifest: result.manifest, warnings: result.warnings },
+              null,
+              2,
+            ),
+          );
+        } else {
+          for (const w of result.warnings) {
+            io.err(
+              `${paint(io, 'yellow', 'warning')} ${w.name}: ${w.message}${w.where ? ` (${w.where})` : ''}  [${w.code}]`,
+            );
+          }
+          const ok = result.manifest.sources.length - failed.length;
+          io.out(
+            `${paint(io, failed.length > 0 ? 'yellow' : 'green', 'bundle')}  ${result.bundlePath}  (${ok} of ${result.manifest.sources.length} sources${failed.length > 0 ? `; failed: ${failed.map((s) => s.name).join(', ')}` : ''})`,
+          );
+        }
+        // Every source down means there is nothing to analyse; one down is reported and the bundle used.
+        setExitCode(
+          result.interrupted
+            ? exitCodes.interrupted
+            : failed.length === result.manifest.sources.length
+              ? exitCodes.failed
+              : exitCodes.ok,
+        );
+      });
+  },
+};
