@@ -4,15 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BundleWriter } from '@hindsight/core';
-import { startServer, type WebServer } from './index.js';
-import type {
-  Overview,
-  SeriesData,
-  TemplateInfoView,
-  TemplateLine,
-  TemplateRates,
-  TimelineItem,
-} from './model.js';
+// The built package, as the CLI runs it: the investigation runs in a worker loaded from dist/.
+import {
+  startServer,
+  type Overview,
+  type SeriesData,
+  type TemplateInfoView,
+  type TemplateLine,
+  type TemplateRates,
+  type TimelineItem,
+  type WebServer,
+} from '@hindsight/web';
 
 const t0 = Date.parse('2026-03-02T10:00:00Z');
 const MIN = 60_000;

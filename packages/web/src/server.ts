@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HindsightError, errorMessage, type Warning } from '@hindsight/core';
-import { investigate } from '@hindsight/investigate';
+import { Worker } from 'node:worker_threads';
 import { BundleView } from './data.js';
 import type { Overview } from './model.js';
 
@@ -16,7 +16,8 @@ export interface ServeOptions {
   port?: number;
   /**
    * Runs the investigation of the bundle; its result is served as the report. By default
-   * `investigate` of @hindsight/investigate; `false` serves the bundle's data without a report.
+   * `investigate` of @hindsight/investigate, in a worker thread; `false` serves the bundle's data
+   * without a report.
    * When it fails, the views of the bundle's data still work and the failure is a warning.
    */
   investigate?: ((bundle: string) => Promise<unknown>) | false;
@@ -63,6 +64,7 @@ type State =
 export async function startServer(options: ServeOptions): Promise<WebServer> {
   const appDir = options.appDir ?? defaultAppDir;
   let state: State = { state: 'loading' };
+  let worker: Worker | undefined;
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent)
@@ -82,14 +84,17 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
   const url = `http://127.0.0.1:${port}/`;
 
   const ready = (async (): Promise<Overview> => {
+    const run = options.investigate ?? ((b: string) => investigateInWorker(b, (w) => (worker = w)));
+    // Started first and awaited last: in a worker it runs beside the reading below.
+    const investigation = run === false ? Promise.resolve(null) : run(options.bundle);
+    investigation.catch(() => undefined);
     try {
       const data = await BundleView.load(options.bundle);
       let report: unknown = null;
       const warnings: Warning[] = [...data.bundle.warnings];
-      const run = options.investigate ?? ((b: string) => investigate(b));
       if (run !== false) {
         try {
-          report = await run(options.bundle);
+          report = await investigation;
         } catch (err) {
           warnings.push({
             stage: 'analyze',
@@ -311,10 +316,31 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await worker?.terminate();
       await ready.catch(() => undefined);
       if (state.state === 'ready') await state.data.close();
     },
   };
+}
+
+/** Runs `investigate` in a worker thread, so it uses a second core. */
+function investigateInWorker(bundle: string, started: (w: Worker) => void): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./investigate-worker.js', import.meta.url), {
+      workerData: { bundle },
+    });
+    started(worker);
+    worker.once(
+      'message',
+      (m: { ok: true; report: unknown } | { ok: false; error: { code: string; message: string } }) => {
+        if (m.ok) resolve(m.report);
+        else reject(new Error(`${m.error.message} [${m.error.code}]`));
+        void worker.terminate();
+      },
+    );
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the investigation stopped (exit code ${code})`)));
+  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
