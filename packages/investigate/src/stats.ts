@@ -136,7 +136,10 @@ function bestSplit(
     const drift = Math.abs(median(base.slice(half)) - median(base.slice(0, half)));
     if (drift > 0.35 * Math.abs(diff)) return undefined;
   }
-  const strength = (1 - Math.exp(-z / 10)) * Math.min(1, relative / 0.5) * Math.min(1, persist / 0.8);
+  // Fewer than ten samples on a side is thin support (a minute-sampled series over a few minutes).
+  const support = Math.min(1, Math.sqrt(Math.min(onset - lo, hi - k) / 10));
+  const strength =
+    (1 - Math.exp(-z / 10)) * Math.min(1, relative / 0.5) * Math.min(1, persist / 0.8) * support;
   return {
     index: k,
     onset,

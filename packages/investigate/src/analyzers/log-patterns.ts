@@ -8,6 +8,8 @@ import { fmt, gridPoints } from './metric-changes.js';
 const SYMPTOM =
   /\b(missing|lost|fail\w*|error\w*|timeout|timed out|refused|denied|expired|unavailable|stale|rejected|killed)\b/i;
 
+const MIN_HISTORY_BUCKETS = 6;
+
 /**
  * Traffic for a group: lines of the group at info level or above, so that a switch to debug
  * logging, which adds lines, does not look like every other template falling.
@@ -62,7 +64,11 @@ export const logPatterns: Analyzer = {
       const den = denominator(g, n);
       // Cumulative lines of the group, to know whether it was already logging before a template.
       const cum = new Float64Array(n + 1);
-      for (let i = 0; i < n; i++) cum[i + 1] = (cum[i] as number) + (g.totals[i] as number);
+      const covered = new Float64Array(n + 1);
+      for (let i = 0; i < n; i++) {
+        cum[i + 1] = (cum[i] as number) + (g.totals[i] as number);
+        covered[i + 1] = (covered[i] as number) + ((g.totals[i] as number) > 0 ? 1 : 0);
+      }
       for (const t of [...g.templates.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
         if (t.count < 3) continue;
         const share = new Float64Array(n);
@@ -75,7 +81,10 @@ export const logPatterns: Analyzer = {
         const first = Math.floor((t.firstTime - ctx.window.from) / ctx.bucketMs);
         const linesBefore = cum[Math.max(0, first)] as number;
         const label = `${g.name}: "${t.template.slice(0, 100)}"`;
-        if (first >= 2 && linesBefore >= 20) {
+        // New only against a history: the group logged in several buckets before (logs that start
+        // late, or come back after a gap in collection, make every template look new).
+        const history = covered[Math.max(0, first)] as number;
+        if (first >= 2 && linesBefore >= 20 && history >= MIN_HISTORY_BUCKETS) {
           // A template the group never wrote before: how often it recurs after, not one burst.
           let hitBuckets = 0;
           for (let i = first; i < n; i++) if ((t.counts[i] as number) > 0) hitBuckets++;
