@@ -224,6 +224,7 @@ export async function importRcaDataset(
     if (node && !p.node) p.node = node;
   };
   const counts = { series: 0, points: 0, missingCells: 0, logLines: 0, spans: 0, skippedRows: 0 };
+  const calls = new Map<string, Set<string>>();
   const sinks = new Map<string, LogSink>();
   const sinkFor = async (pod: string, container: string): Promise<LogSink> => {
     const key = `${pod}\u0000${container}`;
@@ -243,7 +244,7 @@ export async function importRcaDataset(
     if (options.signal?.aborted) break;
     if (p.kind === 'metrics') await importMetrics(p, writer, countingProblem, inWindow, notePod, counts);
     else if (p.kind === 'logs') await importLogs(p, sinkFor, countingProblem, inWindow, notePod, counts);
-    else await importSpans(p, writer, countingProblem, inWindow, notePod, counts);
+    else await importSpans(p, writer, countingProblem, inWindow, notePod, counts, calls);
   }
 
   for (const [name, p] of [...pods].sort(([a], [b]) => a.localeCompare(b))) {
@@ -257,6 +258,13 @@ export async function importRcaDataset(
       containers: [...p.containers].sort().map((c) => ({ name: c, restartCount: 0 })),
     };
     await writer.addPod(pod);
+  }
+  if (calls.size > 0) {
+    await writer.setTopology({
+      components: [...calls]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, deps]) => ({ name, dependsOn: [...deps].sort() })),
+    });
   }
   const kinds = (k: FileKind): number => plans.filter((p) => p.kind === k).length;
   writer.recordSource({ name: 'rca-metrics', status: 'ok', items: counts.series });
@@ -419,12 +427,27 @@ async function importSpans(
   inWindow: (t: number) => boolean,
   notePod: (pod: string, container?: string, node?: string) => void,
   counts: { series: number; points: number; spans: number },
+  calls: Map<string, Set<string>>,
 ): Promise<void> {
   const { cols, header } = p;
+  const isPod = cols.pod !== undefined;
+  const componentOf = (who: string): string => (isPod ? serviceOfPod(who) : who);
   // Per pod (or service) and minute: how many spans started and their mean duration in ms.
   const buckets = new Map<string, Map<number, { n: number; sumMs: number }>>();
+  // Who calls whom, from each span's parent: the topology holds whatever the window, as the call
+  // graph is structure, not a signal (a fault-free minute of spans, as Nezha's construct_data,
+  // gives the graph of every fault's window).
+  const spanOwner = new Map<string, string>();
+  const parents: Array<[string, string]> = [];
   for await (const row of csvRows(p.file, problem)) {
     const f = row.fields;
+    const owner =
+      (cols.pod !== undefined && f[cols.pod]) || (cols.service !== undefined && f[cols.service]) || '';
+    if (owner && cols.span !== undefined) {
+      spanOwner.set(f[cols.span] as string, owner);
+      const parent = cols.parent !== undefined ? f[cols.parent] : undefined;
+      if (parent) parents.push([parent, owner]);
+    }
     const start = parseTimeCell(f[cols.start as number] ?? '');
     if (Number.isNaN(start)) {
       problem(p.file, row.line, `no readable start time in ${header[cols.start as number]}; row skipped`);
@@ -448,11 +471,20 @@ async function importSpans(
     cur.sumMs += Number.isFinite(ms) ? ms : 0;
     m.set(b, cur);
   }
+  for (const [parent, child] of parents) {
+    const caller = spanOwner.get(parent);
+    if (!caller) continue;
+    const from = componentOf(caller);
+    const to = componentOf(child);
+    if (from === to) continue;
+    let deps = calls.get(from);
+    if (!deps) calls.set(from, (deps = new Set()));
+    deps.add(to);
+  }
   for (const [who, m] of [...buckets].sort(([a], [b]) => a.localeCompare(b))) {
-    const isPod = cols.pod !== undefined;
     const labels: Record<string, string> = {
       source: 'rca-traces',
-      component: isPod ? serviceOfPod(who) : who,
+      component: componentOf(who),
       ...(isPod ? { pod: who } : {}),
     };
     if (isPod) notePod(who);

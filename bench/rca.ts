@@ -1,0 +1,114 @@
+// Root-cause accuracy of `hindsight import rca-dataset` + `investigate` on the labelled faults of
+// the Nezha Train Ticket dev set (../shared/data/nezha-tt-dev, README there). For each fault of the
+// fault list whose injection minute has log data here, the dataset is imported over a window
+// around `inject_time` (read as UTC, as the README says) and investigated; a fault is a top-k hit
+// when the faulty service (its pod's Deployment, from the pod name) is among the first k distinct
+// components the report ranks. Published: Nezha 0.867 top-1 / 0.978 top-3 (services, Train
+// Ticket); RCAEval's best method 0.69 top-1.
+// Run: node --import tsx bench/rca.ts [--write]   (--write records the table in bench/RESULTS.md)
+// Window: HINDSIGHT_RCA_BEFORE_MIN (default 10) minutes before, HINDSIGHT_RCA_AFTER_MIN (default 10) after.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { importRcaDataset, serviceOfPod } from '@hindsight/import';
+import { investigate, type Report } from '@hindsight/investigate';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const data = path.resolve(repo, '../shared/data/nezha-tt-dev');
+const day = '2023-01-29';
+const beforeMin = Number(process.env['HINDSIGHT_RCA_BEFORE_MIN'] ?? 10);
+const afterMin = Number(process.env['HINDSIGHT_RCA_AFTER_MIN'] ?? 10);
+
+interface Fault {
+  inject_time: string;
+  inject_pod: string;
+  inject_type: string;
+}
+
+/** The distinct components a report names, in rank order. */
+function rankedComponents(report: Report): string[] {
+  const out: string[] = [];
+  for (const h of report.hypotheses) {
+    const c = h.cause;
+    const names =
+      c.type === 'change'
+        ? c.components
+        : c.type === 'component'
+          ? [c.component]
+          : c.component
+            ? [c.component]
+            : [];
+    for (const n of names) if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
+if (!existsSync(data)) {
+  console.log(`bench:rca skipped: ${data} is absent`);
+} else {
+  const list = JSON.parse(
+    await readFile(path.join(data, `rca_data/${day}/${day}-fault_list.json`), 'utf8'),
+  ) as Record<string, Fault[]>;
+  const logMinutes = new Set(
+    (await readdir(path.join(data, `rca_data/${day}/log`))).map((f) => f.slice(0, 5)),
+  );
+  const faults = Object.values(list)
+    .flat()
+    .filter((f) => logMinutes.has(f.inject_time.slice(11, 16).replace(':', '_')))
+    .sort((a, b) => a.inject_time.localeCompare(b.inject_time));
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'hs-bench-rca-'));
+  const rows: string[] = [];
+  let top1 = 0;
+  let top3 = 0;
+  let importMs = 0;
+  let investigateMs = 0;
+  try {
+    for (const [i, f] of faults.entries()) {
+      const t = Date.parse(`${f.inject_time.replace(' ', 'T')}Z`);
+      const out = path.join(tmp, `fault-${i}`);
+      let s = performance.now();
+      await importRcaDataset(data, out, {
+        from: new Date(t - beforeMin * 60_000).toISOString(),
+        to: new Date(t + afterMin * 60_000).toISOString(),
+      });
+      importMs += performance.now() - s;
+      s = performance.now();
+      const report = await investigate(out, { top: 10 });
+      investigateMs += performance.now() - s;
+      await rm(out, { recursive: true, force: true });
+      const truth = serviceOfPod(f.inject_pod);
+      const ranked = rankedComponents(report);
+      const at = ranked.indexOf(truth) + 1;
+      if (at === 1) top1 += 1;
+      if (at >= 1 && at <= 3) top3 += 1;
+      const row = `| ${f.inject_time.slice(11)} | ${truth} | ${f.inject_type} | ${report.verdict} | ${ranked.slice(0, 3).join(', ')} | ${at > 0 ? at : '-'} |`;
+      rows.push(row);
+      console.log(row);
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  const n = faults.length;
+  const table = [
+    `Nezha Train Ticket ${day}, ${n} faults with log data, window inject_time -${beforeMin}/+${afterMin} min`,
+    '',
+    '| inject (UTC) | faulty service | type | verdict | top 3 components | rank |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    `top-1 ${(top1 / n).toFixed(3)} (${top1}/${n}), top-3 ${(top3 / n).toFixed(3)} (${top3}/${n});` +
+      ` mean import ${(importMs / n / 1000).toFixed(1)} s, investigate ${(investigateMs / n / 1000).toFixed(1)} s per fault` +
+      ` (${os.cpus().length} cores). Published: Nezha 0.867 / 0.978, RCAEval best 0.69 top-1.`,
+  ].join('\n');
+  console.log(`\n${table.split('\n').slice(-1)[0]}`);
+  if (process.argv.includes('--write')) {
+    const file = path.join(repo, 'bench/RESULTS.md');
+    const text = existsSync(file) ? await readFile(file, 'utf8') : '# Benchmark results\n';
+    const section = `## rca\n\n${table}\n`;
+    const re = /## rca\n[\s\S]*?(?=\n## |$)/;
+    await writeFile(file, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}`);
+    console.log(`recorded in ${path.relative(repo, file)}`);
+  }
+}
