@@ -234,13 +234,22 @@ async function readTopology(
   kube: Kube,
   namespace: string,
 ): Promise<Array<{ name: string; dependsOn: string[] }>> {
+  // A kind the API does not serve (404: a read-only view may serve only some) has no workloads.
+  const orEmpty = <T>(p: Promise<{ items: T[] }>): Promise<T[]> =>
+    p.then(
+      (l) => l.items,
+      (err: unknown) => {
+        if ((err as { code?: number })?.code === 404) return [];
+        throw err;
+      },
+    );
   const [deps, sets, daemons] = await Promise.all([
-    kube.apps.listNamespacedDeployment({ namespace }),
-    kube.apps.listNamespacedStatefulSet({ namespace }),
-    kube.apps.listNamespacedDaemonSet({ namespace }),
+    orEmpty(kube.apps.listNamespacedDeployment({ namespace })),
+    orEmpty(kube.apps.listNamespacedStatefulSet({ namespace })),
+    orEmpty(kube.apps.listNamespacedDaemonSet({ namespace })),
   ]);
   const out = new Map<string, Set<string>>();
-  for (const w of [...deps.items, ...sets.items, ...daemons.items]) {
+  for (const w of [...deps, ...sets, ...daemons]) {
     const name = w.metadata?.labels?.[COMPONENT_LABEL] ?? w.metadata?.name;
     if (!name) continue;
     const set = out.get(name) ?? new Set<string>();
