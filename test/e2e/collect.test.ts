@@ -2,6 +2,7 @@
 // against recorded API responses, real redis-server (master + replica, with a password) and
 // PostgreSQL, a Prometheus that is down, and an interrupted watch.
 import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle, validateBundle, type Manifest, type Series } from '@hindsight/core';
 import { FIXTURE_WINDOW, PLANTED, startKubeApi } from '../../packages/collect/dist/kube-fixture.js';
 import { filesContaining, shopServers, type ShopServers } from '../../packages/collect/dist/test-support.js';
+import { run } from '../../packages/cli/dist/index.js';
 import { bin, hindsight, repoRoot } from './helpers.js';
 
 type Redis = Awaited<ReturnType<ShopServers['startRedisReplicaSet']>>;
@@ -152,6 +154,31 @@ describe('hindsight collect', () => {
     const series: Series[] = [];
     for await (const s of (await openBundle(out)).series()) series.push(s);
     expect(series.find((s) => s.name === 'redis_connected_clients')?.points.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('redraws a progress block in place on a terminal', async () => {
+    let text = '';
+    const sink = (): Writable & { isTTY: boolean } =>
+      Object.assign(
+        new Writable({
+          write(chunk: Buffer, _enc, cb) {
+            text += chunk.toString();
+            cb();
+          },
+        }),
+        { isTTY: true },
+      );
+    const code = await run(['collect', '--redis', redisUrl, '--since', '1m', '-o', path.join(tmp, 'tty')], {
+      stdout: sink(),
+      stderr: sink(),
+      env: { NO_COLOR: '1' },
+    });
+    expect(code).toBe(0);
+    // Each update clears its line and moves back up over the block it drew before.
+    expect(text).toContain('\u001b[2K  ...     redis');
+    expect(text).toContain('\u001b[1F');
+    expect(text).toMatch(/\u001b\[2K {2}ok {6}redis +\d+ items/);
+    expect(text).not.toContain(REDIS_PASSWORD);
   });
 
   it('refuses to run with no source, and with --since and --from together (exit 2)', async () => {
