@@ -248,4 +248,71 @@ describe('shop', () => {
       await Promise.all([podA.app.close(), podB.app.close()]);
     }
   });
+
+  it('holds no transaction open while Redis stalls; a session write refused after COMMIT leaves a stuck order the sweeper releases', async () => {
+    const { app } = await stack.app({
+      REDIS_COMMAND_TIMEOUT_MS: '800',
+      CHECKOUT_STUCK_AFTER_SECONDS: '0',
+      POD_NAME: 'shop-stall',
+    });
+    try {
+      const c = new InjectClient(app);
+      expect((await c.login('carol')).status).toBe(200);
+      expect((await c.request('POST', '/cart/items', { sku: 'kettle', qty: 3 })).status).toBe(200);
+      const before = await stock('kettle');
+
+      // 1. Redis writes stall for 3 s. The reservation commits while the session write still waits
+      // (a Redis call inside the transaction would hold the commit, and the rows, until Redis answers);
+      // then the request times out (503), its transaction long committed.
+      await stack.redis.master.command('CLIENT', 'PAUSE', '3000', 'WRITE');
+      let settled = false;
+      const pending = c.request('POST', '/checkout/start').finally(() => (settled = true));
+      let committedWhileWaiting = false;
+      while (!settled && !committedWhileWaiting) {
+        const now = await stock('kettle');
+        committedWhileWaiting = now === before - 3 && !settled;
+        if (!committedWhileWaiting) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(committedWhileWaiting).toBe(true);
+      expect(
+        await stack.postgres.psql(
+          `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'shop:shop-stall' AND state LIKE 'idle in transaction%'`,
+        ),
+      ).toBe('0');
+      const stalled = await pending;
+      expect(stalled.status).toBe(503);
+      expect(stalled.body.error.code).toBe('SHOP_SESSION_STORE_UNAVAILABLE');
+      // A timeout does not cancel a command Redis already holds: the write lands when the pause
+      // ends (reads on that connection queue behind it meanwhile, and time out too), and the session
+      // then names the order, so the user can go on (the guard accepts a newer version).
+      let order: unknown;
+      for (let i = 0; i < 50 && !order; i++) {
+        order = (await c.request('GET', '/cart')).body.order;
+        if (!order) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(order).toMatchObject({ status: 'pending' });
+      expect((await c.request('POST', '/checkout/pay', { idempotencyKey: 'stall-pay-1' })).status).toBe(200);
+      expect((await c.request('POST', '/checkout/confirm')).status).toBe(200);
+
+      // 2. The master refuses writes (maxmemory reached, noeviction): the order commits, the session
+      // write fails, and the order is stuck with no session naming it, until the sweeper releases it.
+      expect((await c.request('POST', '/cart/items', { sku: 'kettle', qty: 2 })).status).toBe(200);
+      await stack.redis.master.command('CONFIG', 'SET', 'maxmemory', '1');
+      const refused = await c.request('POST', '/checkout/start');
+      await stack.redis.master.command('CONFIG', 'SET', 'maxmemory', '0');
+      expect(refused.status).toBe(503);
+      expect(await stock('kettle')).toBe(before - 5);
+      const stuck = (await app.inject('/admin/stuck')).json();
+      expect(stuck.orders).toEqual([expect.objectContaining({ reason: 'session_forgot_order' })]);
+      expect((await sweepOnce(app)).released).toHaveLength(1);
+      expect(await stock('kettle')).toBe(before - 3);
+      // The session kept its cart: the user checks out again.
+      expect((await c.request('POST', '/checkout/start')).status).toBe(200);
+      expect(await stock('kettle')).toBe(before - 5);
+    } finally {
+      await stack.redis.master.command('CLIENT', 'UNPAUSE');
+      await stack.redis.master.command('CONFIG', 'SET', 'maxmemory', '0');
+      await app.close();
+    }
+  });
 });
