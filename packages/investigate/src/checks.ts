@@ -12,6 +12,11 @@ export interface CheckSpec {
   userFacing?: boolean;
 }
 
+/** Where a series was measured: its pod, else its node (host:port) or instance. */
+export function where(s: PreparedSeries): string {
+  return s.pod ?? s.labels['node'] ?? s.labels['instance'] ?? s.key;
+}
+
 function base(
   ctx: AnalyzerContext,
   s: PreparedSeries,
@@ -58,7 +63,7 @@ export function counterIncrease(ctx: AnalyzerContext, s: PreparedSeries, spec: C
     s,
     { ...spec, strength: Math.min(1, spec.strength + 0.05 * Math.log2(1 + total)) },
     first,
-    `${spec.what} increased on ${s.pod ?? s.key}`,
+    `${spec.what} increased on ${where(s)}`,
   );
   f.end = last;
   f.direction = 'up';
@@ -80,7 +85,7 @@ export function gaugeAt(
     s,
     { ...spec, strength: Math.min(1, spec.strength * (0.6 + 0.4 * Math.min(1, hit.length / 10))) },
     first,
-    `${spec.what} on ${s.pod ?? s.key} (${hit.length} sample${hit.length === 1 ? '' : 's'})`,
+    `${spec.what} on ${where(s)} (${hit.length} sample${hit.length === 1 ? '' : 's'})`,
   );
   f.end = (hit[hit.length - 1] as [number, number])[0];
   return [f];
@@ -102,7 +107,7 @@ export function shiftCheck(
       s,
       { ...spec, strength: Math.min(1, spec.strength * (0.5 + 0.5 * sh.strength)) },
       time,
-      `${spec.what} ${sh.direction} ${fmt(sh.before)} -> ${fmt(sh.after)}${s.kind === 'counter' ? '/s' : ''} on ${s.pod ?? s.key}`,
+      `${spec.what} ${sh.direction} ${fmt(sh.before)} -> ${fmt(sh.after)}${s.kind === 'counter' ? '/s' : ''} on ${where(s)}`,
     );
     f.direction = sh.direction;
     f.evidence = [seriesEvidence(ctx, s, sh.before, sh.after)];

@@ -383,7 +383,7 @@ export class BundleData {
 // Names of cumulative counters written as gauges by sources that do not know better (Redis INFO
 // fields such as total_commands_processed, pg_stat_database columns, Prometheus *_total).
 const CUMULATIVE_NAME =
-  /(_total|_calls|_count|_sum)$|^redis_(total_|sync_|expired_|evicted_|rejected_|keyspace_(hits|misses)|master_repl_offset|stat_)|^pg_(xact_|tup_|blks_|deadlocks|temp_)/;
+  /(_total|_calls|_count|_sum)$|^redis_(total_|sync_|expired_|evicted_|rejected_|keyspace_(hits|misses)|master_repl_offset|stat_)|^pg_(database_)?(xact_|tup_|blks_|deadlocks|temp_|conflicts)/;
 
 /**
  * Whether a gauge is in fact a cumulative counter: named like one and never (or almost never)

@@ -6,7 +6,7 @@ import type { Analyzer, AnalyzerContext, Finding, SeriesEvidence } from '../type
 const USER_FACING =
   /(5xx|4\d\d|499|504|error|fail|timeout|reject|latency|duration|request_time|response_time|p9\d)/i;
 // Series that are the load itself: a change in them is traffic, not behaviour.
-const LOAD = /^(nginx_requests(_total)?|http_requests(_total)?)$/;
+const LOAD = /^(nginx_requests(_total)?|nginx_status_[23]xx|http_requests(_total)?)$/;
 
 /** Bucket values as chart points. */
 export function gridPoints(ctx: AnalyzerContext, values: ArrayLike<number>): Array<[number, number]> {

@@ -17,6 +17,7 @@ export const postgresChecks: Analyzer = {
     for (const s of all) {
       switch (s.name) {
         case 'pg_idle_in_transaction':
+        case 'pg_idle_in_transaction_count':
           out.push(
             ...shiftCheck(ctx, s, spec('postgresql: sessions idle in transaction', 0.7), { direction: 'up' }),
           );
@@ -27,6 +28,8 @@ export const postgresChecks: Analyzer = {
           );
           break;
         case 'pg_lock_waits':
+        case 'pg_locks_waiting':
+        case 'pg_activity_waiting_on_lock':
           out.push(
             ...shiftCheck(ctx, s, spec('postgresql: sessions waiting on locks', 0.8, true), {
               direction: 'up',
@@ -34,12 +37,15 @@ export const postgresChecks: Analyzer = {
           );
           break;
         case 'pg_deadlocks':
+        case 'pg_database_deadlocks':
           out.push(...counterIncrease(ctx, s, spec('postgresql: deadlocks', 0.8, true)));
           break;
         case 'pg_xact_rollback':
+        case 'pg_database_xact_rollback':
           out.push(...shiftCheck(ctx, s, spec('postgresql: rollbacks', 0.6), { direction: 'up' }));
           break;
         case 'pg_numbackends':
+        case 'pg_database_numbackends':
         case 'pg_connections':
           out.push(...shiftCheck(ctx, s, spec('postgresql: connections', 0.5)));
           break;

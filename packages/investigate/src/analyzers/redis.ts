@@ -67,7 +67,22 @@ export const redisChecks: Analyzer = {
           out.push(...counterIncrease(ctx, s, spec('redis: partial resyncs refused', 0.6)));
           break;
         case 'redis_master_link_status':
+        case 'redis_master_link_up':
           out.push(...gaugeAt(ctx, s, spec('redis: replication link down', 0.8), (v) => v === 0));
+          break;
+        case 'redis_replica_online':
+          out.push(
+            ...gaugeAt(
+              ctx,
+              s,
+              spec(`redis: replica ${s.labels['replica'] ?? ''} offline`, 0.7),
+              (v) => v === 0,
+            ),
+          );
+          break;
+        case 'redis_replica_lag_seconds':
+        case 'redis_master_last_io_seconds_ago':
+          out.push(...shiftCheck(ctx, s, spec('redis: replication lag', 0.6), { direction: 'up' }));
           break;
         case 'redis_evicted_keys':
           out.push(...counterIncrease(ctx, s, spec('redis: keys evicted', 0.8, true)));
@@ -84,7 +99,7 @@ export const redisChecks: Analyzer = {
         case 'redis_cmdstat_calls': {
           const cmd = (s.labels['command'] ?? '').toLowerCase();
           if (WRITES.has(cmd)) {
-            const pod = s.pod ?? s.labels['instance'] ?? 'redis';
+            const pod = s.pod ?? s.labels['node'] ?? s.labels['instance'] ?? 'redis';
             const list = writesByPod.get(pod) ?? [];
             list.push(s);
             writesByPod.set(pod, list);
@@ -96,8 +111,8 @@ export const redisChecks: Analyzer = {
       }
     }
     for (const [pod, parts] of [...writesByPod].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      const labels = { component: parts[0]?.component ?? 'redis', pod };
-      const sum = sumSeries(ctx, parts, 'redis_write_commands', labels, `redis_write_commands{pod=${pod}}`);
+      const labels = { component: parts[0]?.component ?? 'redis', node: pod };
+      const sum = sumSeries(ctx, parts, 'redis_write_commands', labels, `redis_write_commands{node=${pod}}`);
       if (sum) out.push(...shiftCheck(ctx, sum, spec('redis: write commands', 0.8)));
     }
     return out;

@@ -420,14 +420,21 @@ export async function writeSyntheticBundle(
       const rate = reqInSample / (sampleMs / 1000);
       const nginxLabels = { source: 'nginx', component: 'nginx', pod: `${R}-nginx-7f9c6d8b4-x2k9p` };
       sample('nginx_requests', nginxLabels, 'gauge', ts, rate, 'requests/s');
-      sample('nginx_status_5xx', nginxLabels, 'gauge', ts, 0, 'responses/s');
+      sample('nginx_status_2xx', nginxLabels, 'gauge', ts, rate, 'requests/s');
+      sample('nginx_status_5xx', nginxLabels, 'gauge', ts, 0, 'requests/s');
       sample('nginx_status_499', nginxLabels, 'gauge', ts, 0, 'responses/s');
       sample('nginx_request_time_p99', nginxLabels, 'gauge', ts, p99 || 0.03, 's');
       sample('nginx_upstream_time_p99', nginxLabels, 'gauge', ts, (p99 || 0.03) * 0.95, 's');
       reqInSample = 0;
       p99 = 0;
       for (const p of live('redis', ts)) {
-        const labels = { source: 'redis', component: 'redis', pod: p.name, role: p.role ?? 'replica' };
+        // As the collect source writes them: INFO fields as `redis_<field>`, labelled by node.
+        const labels = {
+          source: 'redis',
+          component: 'redis',
+          node: `${p.name}:6379`,
+          role: p.role ?? 'replica',
+        };
         if (p.role === 'master') {
           sample(
             'redis_connected_slaves',
@@ -476,7 +483,7 @@ export async function writeSyntheticBundle(
             'bytes',
           );
         } else {
-          sample('redis_master_link_status', labels, 'gauge', ts, 1);
+          sample('redis_master_link_up', labels, 'gauge', ts, 1);
           sample(
             'redis_instantaneous_ops_per_sec',
             labels,
@@ -486,15 +493,20 @@ export async function writeSyntheticBundle(
           );
         }
       }
-      const pgLabels = { source: 'postgres', component: 'postgresql', pod: `${R}-postgresql-0` };
-      sample('pg_xact_commit', pgLabels, 'counter', ts, Math.round(counters.get('pg_commit') ?? 0));
+      const pgLabels = {
+        source: 'postgres',
+        component: 'postgresql',
+        node: `${R}-postgresql:5432`,
+        db: 'shop',
+      };
+      sample('pg_database_xact_commit', pgLabels, 'counter', ts, Math.round(counters.get('pg_commit') ?? 0));
       add('pg_rollback', poisson(r, 0.05 * 10));
-      sample('pg_xact_rollback', pgLabels, 'counter', ts, counters.get('pg_rollback') ?? 0);
-      sample('pg_idle_in_transaction', pgLabels, 'gauge', ts, r() < 0.05 ? 1 : 0);
+      sample('pg_database_xact_rollback', pgLabels, 'counter', ts, counters.get('pg_rollback') ?? 0);
+      sample('pg_idle_in_transaction_count', pgLabels, 'gauge', ts, r() < 0.05 ? 1 : 0);
       sample('pg_idle_in_transaction_max_age_seconds', pgLabels, 'gauge', ts, 0);
-      sample('pg_lock_waits', pgLabels, 'gauge', ts, 0);
-      sample('pg_deadlocks', pgLabels, 'counter', ts, 0);
-      sample('pg_numbackends', pgLabels, 'gauge', ts, 10 + Math.floor(r() * 2));
+      sample('pg_locks_waiting', pgLabels, 'gauge', ts, 0);
+      sample('pg_database_deadlocks', pgLabels, 'counter', ts, 0);
+      sample('pg_database_numbackends', pgLabels, 'gauge', ts, 10 + Math.floor(r() * 2));
     }
   }
   for (const s of samples.values()) await w.addSeries(s);
