@@ -23,7 +23,6 @@ const CHROMIUM_ARGS = [
 const artifacts = path.join(repoRoot, 'test-artifacts', 'serve');
 // The story's fixture bundles (test/fixtures/generate.ts); a synthetic story when they are absent.
 const fixture = path.join(repoRoot, 'test/fixtures/redis-replicas-2-to-6.tar.gz');
-const corruptFixture = path.join(repoRoot, 'test/fixtures/redis-replicas-2-to-6-corrupt.tar.gz');
 const appBuilt = existsSync(path.join(repoRoot, 'packages/web/dist/app/index.html'));
 
 interface Served {
@@ -64,7 +63,6 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
   let browser: Browser;
   let story: Served;
   let broken: Served;
-  let corrupt: Served | undefined;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -78,17 +76,16 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
     const bad = path.join(tmp, 'broken-manifest');
     await mkdir(bad);
     await writeFile(path.join(bad, 'manifest.json'), '{"format": "hindsight-bundle", "version": 1, ');
-    [story, broken, corrupt, browser] = await Promise.all([
+    [story, broken, browser] = await Promise.all([
       serve(bundle),
       serve(bad),
-      existsSync(corruptFixture) ? serve(corruptFixture) : Promise.resolve(undefined),
       chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
     ]);
   });
 
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([stop(story), stop(broken), stop(corrupt)]);
+    await Promise.all([stop(story), stop(broken)]);
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
@@ -173,17 +170,6 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
     await page.screenshot({ path: path.join(artifacts, '5-error-page.png') });
     await page.close();
     expect(broken.stderr()).toMatch(/HINDSIGHT_BUNDLE_MANIFEST/);
-  });
-
-  it.skipIf(!existsSync(corruptFixture))('shows a bundle with corrupt parts, with its warnings', async () => {
-    const page = await open((corrupt as Served).url);
-    await page.getByTestId('hypothesis-title').waitFor({ timeout: 30_000 });
-    const warnings = page.getByTestId('warnings').locator('li');
-    expect(await warnings.count()).toBeGreaterThan(0);
-    expect(await warnings.first().textContent()).toMatch(/HINDSIGHT_/);
-    await page.getByTestId('warnings').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(artifacts, '6-corrupt-warnings.png') });
-    await page.close();
   });
 
   it('stops cleanly on Ctrl-C, and no page threw', async () => {

@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BundleWriter } from '@hindsight/core';
 // The built package, as the CLI runs it: the investigation runs in a worker loaded from dist/.
@@ -16,6 +18,9 @@ import {
   type WebServer,
 } from '@hindsight/web';
 
+const corruptFixture = fileURLToPath(
+  new URL('../../../test/fixtures/redis-replicas-2-to-6-corrupt.tar.gz', import.meta.url),
+);
 const t0 = Date.parse('2026-03-02T10:00:00Z');
 const MIN = 60_000;
 let tmp: string;
@@ -242,6 +247,24 @@ describe('hindsight serve, when things go wrong', () => {
       await s.close();
     }
   });
+
+  it.skipIf(!existsSync(corruptFixture))(
+    'serves a bundle with corrupt parts, listing each problem once',
+    async () => {
+      const s = await startServer({ bundle: corruptFixture });
+      try {
+        const o = await s.ready;
+        expect(o.state).toBe('ready');
+        if (o.state !== 'ready') return;
+        expect((o.report as { hypotheses: unknown[] }).hypotheses.length).toBeGreaterThan(0);
+        const where = o.warnings.map((w) => w.where ?? w.name);
+        expect(where).toEqual(expect.arrayContaining(['series/redis.jsonl:24']));
+        expect(new Set(where.map((w, i) => `${w}|${o.warnings[i]?.message}`)).size).toBe(where.length);
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
   it('says the app is not built instead of answering a blank page', async () => {
     const s = await startServer({ bundle, appDir: path.join(tmp, 'no-app'), investigate: false });

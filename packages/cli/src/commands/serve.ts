@@ -12,9 +12,9 @@ export const serveCommand: CommandSpec = {
   define(cmd, { io, setExitCode, signal }) {
     cmd
       .argument('<bundle>', 'a bundle folder or .tar.gz')
-      .option('--port <port>', 'port on 127.0.0.1 (default: a free one)', '0')
-      .action(async (bundle: string, opts: { port: string }) => {
-        const port = Number(opts.port);
+      .option('--port <port>', 'port on 127.0.0.1 (default: a free one)')
+      .action(async (bundle: string, opts: { port?: string }) => {
+        const port = Number(opts.port ?? 0);
         if (!Number.isInteger(port) || port < 0 || port > 65535) {
           throw new HindsightError(
             'HINDSIGHT_USAGE',

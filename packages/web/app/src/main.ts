@@ -157,10 +157,10 @@ async function render(): Promise<void> {
     'div',
     { class: 'side' },
     hypothesesSection(overview.report, v),
+    warningsSection(),
     timelineSection(items, v),
     templatesSection(templates.templates, v),
     seriesSection(v),
-    warningsSection(),
   );
   const detail = h('div', { class: 'detail', id: 'detail', tabindex: -1 });
   app.replaceChildren(side, detail);
@@ -327,12 +327,15 @@ function labelText(labels: Record<string, string>): string {
     .join(' ');
 }
 
+// Warnings sit under the hypotheses, folded: a reader sees at once that parts of the bundle were
+// skipped, and opens the list when it matters.
 function warningsSection(): HTMLElement | null {
   const w = overview.warnings;
   if (w.length === 0) return null;
-  return section(
-    `Warnings (${w.length})`,
-    'h-warnings',
+  return h(
+    'details',
+    { class: 'panel warnings-panel' },
+    h('summary', {}, `${w.length} warning${w.length === 1 ? '' : 's'}: parts of the bundle were skipped or could not be analysed`),
     h('ul', { class: 'warnings', 'data-testid': 'warnings' }, ...w.slice(0, 50).map((x) => h('li', {}, h('code', {}, x.code), ` ${x.where ?? x.name}: ${x.message}`))),
   );
 }
@@ -443,7 +446,7 @@ function evidence(f: Finding, v: View, causeId?: string): Node[] {
             : seriesList.some((s) => s.name === e.name)
               ? h('a', { href: hashOf({ ...v, open: `name:${e.name}` }), 'data-testid': 'open-chart' }, `Open every ${e.name}`)
               : null,
-          e.before !== undefined && e.after !== undefined ? h('span', { class: 'muted' }, ` · ${fmt(e.before)} → ${fmt(e.after)}`) : null,
+          e.before !== undefined && e.after !== undefined ? h('span', { class: 'muted' }, ` ${fmt(e.before)} → ${fmt(e.after)}`) : null,
         ),
       );
     } else if (e.type === 'lines') {
