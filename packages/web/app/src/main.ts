@@ -137,7 +137,12 @@ function errorPage(error: { code: string; message: string; where?: string }, bun
   );
 }
 
+// Each render fetches before it draws; when the address changes again meanwhile, the older render
+// must not draw over the newer one.
+let renders = 0;
+
 async function render(): Promise<void> {
+  const mine = ++renders;
   const v = readView();
   const focused = focusedEntry();
   compSel.value = v.component ?? '';
@@ -151,6 +156,7 @@ async function render(): Promise<void> {
     get<{ templates: TemplateInfo[] }>('templates', filter),
     get<{ series: SeriesInfo[] }>('series', filter),
   ]);
+  if (mine !== renders) return;
   seriesList = series.series;
   const items = [...timeline.items, ...anomalyItems(overview.report, v)].sort((a, b) => a.timeMs - b.timeMs);
   const side = h(
@@ -162,11 +168,12 @@ async function render(): Promise<void> {
     templatesSection(templates.templates, v),
     seriesSection(v),
   );
-  const detail = h('div', { class: 'detail', id: 'detail', tabindex: -1 });
+  const detail = h('div', { class: 'detail', id: 'detail', tabindex: -1, 'aria-busy': 'true' });
   app.replaceChildren(side, detail);
   refocus(focused);
   pruneCharts();
   await renderDetail(detail, v);
+  detail.removeAttribute('aria-busy');
 }
 
 function anomalyItems(report: Report | null, v: View): TimelineItem[] {
