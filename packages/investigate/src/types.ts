@@ -120,6 +120,8 @@ export interface Hypothesis {
   rank: number;
   /** 0..1: how well the evidence supports this cause, relative to an ideal case. */
   score: number;
+  /** The evidence behind the score, unbounded: orders hypotheses whose scores both near 1. */
+  weight: number;
   title: string;
   time: number;
   cause: Cause;

@@ -40,7 +40,12 @@ export function compareFindings(a: Finding, b: Finding): number {
 
 /** Total order of hypotheses: best score first, then earliest, then by title. */
 function compareHypotheses(a: Hypothesis, b: Hypothesis): number {
-  return b.score - a.score || a.time - b.time || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0);
+  return (
+    b.score - a.score ||
+    b.weight - a.weight ||
+    a.time - b.time ||
+    (a.title < b.title ? -1 : a.title > b.title ? 1 : 0)
+  );
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
@@ -217,7 +222,8 @@ export function rank(input: RankInput): RankResult {
           recovery *= 0.5;
         }
       }
-      const score = round(1 - Math.exp((-raw * variety * recovery) / 1.5));
+      const weight = round(raw * variety * recovery);
+      const score = round(1 - Math.exp(-weight / 1.5));
       if (strong.length > 0) {
         const first = strong.reduce(
           (m, x) => (x.a.time < m.a.time ? x : m),
@@ -233,6 +239,7 @@ export function rank(input: RankInput): RankResult {
       hypotheses.push({
         rank: 0,
         score,
+        weight,
         title: c.title,
         time: c.time,
         cause: c.cause,
@@ -261,6 +268,7 @@ export function rank(input: RankInput): RankResult {
       hypotheses.push({
         rank: 0,
         score: 0,
+        weight: 0,
         title: c.title,
         time: c.time,
         cause: c.cause,
@@ -336,11 +344,13 @@ function rankComponents(moved: Finding[], tau: number, graph: TopologyGraph): Hy
     const callers = [...byComp.keys()].filter(
       (k) => k !== component && graph.distance(k, component) === 1,
     ).length;
-    const score = round(1 - Math.exp(-raw * (1 + 0.1 * callers)));
+    const weight = round(raw * (1 + 0.1 * callers));
+    const score = round(1 - Math.exp(-weight));
     const effects = sorted.filter((a) => a.userFacing).slice(0, 2);
     out.push({
       rank: 0,
       score,
+      weight,
       title: `${component}: ${first.title}`,
       time: first.time,
       cause: { type: 'component', component, firstSignal: first.signal },

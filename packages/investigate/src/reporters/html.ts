@@ -44,7 +44,7 @@ export function svgChart(
   const ticks = [0, 0.25, 0.5, 0.75, 1]
     .map((f) => {
       const t = from + f * span;
-      return `<text class="tick" x="${x(t).toFixed(1)}" y="${H - 6}" text-anchor="middle">${clock(t).slice(0, 5)}</text>`;
+      return `<text class="tick" x="${x(t).toFixed(1)}" y="${H - 6}" text-anchor="${f === 0 ? 'start' : f === 1 ? 'end' : 'middle'}">${clock(t).slice(0, 5)}</text>`;
     })
     .join('');
   return `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(ev.name)}">
