@@ -38,10 +38,20 @@ export function captureLogs(): LogCapture {
 
 /** Starts Redis (1 master, `replicas` replicas) and PostgreSQL for a test file. */
 export async function startShopTestStack(options: { replicas?: number } = {}): Promise<ShopTestStack> {
-  const [redis, postgres] = await Promise.all([
+  const started = await Promise.allSettled([
     startRedisReplicaSet({ replicas: options.replicas ?? 2 }),
     startPostgres(),
   ]);
+  const [redisResult, postgresResult] = started;
+  if (redisResult.status === 'rejected' || postgresResult.status === 'rejected') {
+    // Stop whichever did start, so a failed start leaves no process or temp dir behind.
+    for (const r of started) if (r.status === 'fulfilled') await r.value.stop();
+    throw redisResult.status === 'rejected'
+      ? redisResult.reason
+      : (postgresResult as PromiseRejectedResult).reason;
+  }
+  const redis = redisResult.value;
+  const postgres = postgresResult.value;
   let migrated = false;
   const env = (overrides: Record<string, string> = {}): Record<string, string> => ({
     HOST: '127.0.0.1',
