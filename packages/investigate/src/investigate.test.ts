@@ -100,6 +100,26 @@ describe('investigate', () => {
     }
   });
 
+  it('credits the change whose signals return when it is reverted, and ranks the revert below it', async () => {
+    const r = await investigate(
+      await bundleOf(
+        storyScenario({
+          seed: 41,
+          rps: 3,
+          changes: [
+            { atMin: 10, revision: 5, diff: [{ path: 'shop.logLevel', from: 'info', to: 'debug' }] },
+            { atMin: 18, revision: 6, diff: [{ path: 'redis.replica.replicaCount', from: 2, to: 6 }] },
+            { atMin: 30, revision: 7, diff: [{ path: 'redis.replica.replicaCount', from: 6, to: 2 }] },
+          ],
+        }),
+      ),
+    );
+    expect(r.hypotheses[0]?.cause).toMatchObject({ type: 'change', revision: 6 });
+    expect(r.hypotheses[0]?.reasons.join(' ')).toMatch(/returned after it was reverted/);
+    const revertRank = r.hypotheses.find((h) => h.cause.type === 'change' && h.cause.revision === 7)?.rank;
+    expect(revertRank).toBeGreaterThan(1);
+  });
+
   it('says plainly that nothing points to a cause on a quiet bundle', async () => {
     const r = await investigate(await bundleOf(quietScenario()));
     expect(r.verdict).toBe('none');

@@ -110,7 +110,13 @@ export const logPatterns: Analyzer = {
         }
         for (const sh of detectShifts(share, { minZ: 5, minRelative: 0.3 })) {
           const vanished = sh.direction === 'down' && sh.after === 0;
-          const strength = sh.strength * (vanished ? Math.max(weight, 0.5) : weight) * (symptom ? 1 : 0.7);
+          // Warnings or errors that stop or fall are a recovery (an earlier failure ending), not an onset.
+          const recovery = sh.direction === 'down' && symptom;
+          const strength =
+            sh.strength *
+            (vanished ? Math.max(weight, 0.5) : weight) *
+            (symptom ? 1 : 0.7) *
+            (recovery ? 0.3 : 1);
           if (strength < 0.05) continue;
           const time = ctx.data.timeOf(sh.onset);
           const how = vanished

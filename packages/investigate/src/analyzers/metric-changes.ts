@@ -94,6 +94,12 @@ export const metricChanges: Analyzer = {
           if (f < 0.5) note = ' (follows traffic)';
           strength *= f;
         }
+        // Errors or latency falling is a recovery (the end of an earlier failure), not an onset.
+        const recovery = !isLoad && sh.direction === 'down' && USER_FACING.test(s.name);
+        if (recovery) {
+          strength *= 0.3;
+          note += ' (recovery)';
+        }
         if (strength < 0.05) continue;
         const time = ctx.data.timeOf(sh.onset);
         out.push({

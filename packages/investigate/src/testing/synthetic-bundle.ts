@@ -149,6 +149,14 @@ export async function writeSyntheticBundle(
     ? Number(replicaChange.diff.find((d) => d.path === 'redis.replica.replicaCount')?.to)
     : scenario.redisReplicas;
   const tReplica = replicaChange ? at(replicaChange) : Number.POSITIVE_INFINITY;
+  // A later change that lowers the count again ends the story's effects (a revert, or the fix).
+  const revert = changes.find(
+    (c) =>
+      at(c) > tReplica &&
+      c.diff.some((d) => d.path === 'redis.replica.replicaCount' && Number(d.to) < Number(d.from)),
+  );
+  const tRevert = revert ? at(revert) : Number.POSITIVE_INFINITY;
+  const active = (t: number): boolean => t >= tReplica && t < tRevert;
   const tDebug = debugFrom ? at(debugFrom) : Number.POSITIVE_INFINITY;
 
   // Pods and their lifetimes: every shop roll replaces the shop pods.
@@ -188,14 +196,14 @@ export async function writeSyntheticBundle(
     role: 'master',
   });
   for (let i = 0; i < Math.max(scenario.redisReplicas, replicasAfter); i++) {
-    const from = i < scenario.redisReplicas ? t0 - 3_600_000 : tReplica;
+    const extra = i >= scenario.redisReplicas;
     pods.push({
       name: `${R}-redis-replica-${i}`,
       component: 'redis',
       workload: `${R}-redis-replica`,
       container: 'redis',
-      from,
-      to: t1 + 1,
+      from: extra ? tReplica : t0 - 3_600_000,
+      to: extra && tRevert < t1 ? tRevert : t1 + 1,
       role: 'replica',
     });
   }
@@ -307,10 +315,11 @@ export async function writeSyntheticBundle(
     const requests = poisson(r, traffic(t));
     reqInSample += requests;
     const shops = live('shop', t);
-    const replicasNow = sinceReplica >= 0 ? replicasAfter : scenario.redisReplicas;
+    const replicasNow = active(t) ? replicasAfter : scenario.redisReplicas;
     // The story's mechanism: each request's session write is repeated per replica read path.
-    const writeFactor = sinceReplica >= 0 ? replicasNow / scenario.redisReplicas : 1;
-    const missingP = sinceReplica >= 30_000 ? Math.min(0.12, 0.01 + 0.012 * (sinceReplica / 60_000)) : 0;
+    const writeFactor = active(t) ? replicasNow / scenario.redisReplicas : 1;
+    const missingP =
+      active(t) && sinceReplica >= 30_000 ? Math.min(0.12, 0.01 + 0.012 * (sinceReplica / 60_000)) : 0;
     for (let q = 0; q < requests; q++) {
       const p = shops[Math.floor(r() * shops.length)] as PodLife;
       const tt = t + Math.floor(r() * 1000);
@@ -441,7 +450,7 @@ export async function writeSyntheticBundle(
             labels,
             'gauge',
             ts,
-            ts >= tReplica + 2000 ? replicasAfter : scenario.redisReplicas,
+            active(ts - 2000) ? replicasAfter : scenario.redisReplicas,
           );
           for (const cmd of ['get', 'set', 'expire'])
             sample(
@@ -453,13 +462,13 @@ export async function writeSyntheticBundle(
             );
           const ops =
             rate *
-            (1 + 2 * (ts >= tReplica ? replicasAfter / scenario.redisReplicas : 1)) *
+            (1 + 2 * (active(ts) ? replicasAfter / scenario.redisReplicas : 1)) *
             (1 + 0.05 * gauss(r));
           sample('redis_instantaneous_ops_per_sec', labels, 'gauge', ts, Math.max(0, ops));
           add(
             'offset',
             (counters.get('set') ?? 0) * 0 +
-              rate * 180 * (ts >= tReplica ? replicasAfter / scenario.redisReplicas : 1) * 10,
+              rate * 180 * (active(ts) ? replicasAfter / scenario.redisReplicas : 1) * 10,
           );
           sample(
             'redis_master_repl_offset',
