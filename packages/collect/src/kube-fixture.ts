@@ -164,7 +164,7 @@ function matchesSelector(labels: Record<string, string>, selector: string | null
 /** Starts the fake API server; `kubeconfig` is written to `dir`. */
 export async function startKubeApi(
   dir: string,
-  options: { failEvents?: boolean } = {},
+  options: { failEvents?: boolean; breakLogOf?: string } = {},
 ): Promise<{ server: TestHttpServer; kubeconfig: string }> {
   const server = await httpServer(async (url, _req, res) => {
     const p = url.pathname;
@@ -201,6 +201,12 @@ export async function startKubeApi(
         .split('\n')
         .filter((l) => l.length > 0 && Date.parse(l.slice(0, l.indexOf(' '))) >= since);
       res.writeHead(200, { 'content-type': 'text/plain' });
+      if (log[1] === options.breakLogOf) {
+        // The connection drops mid-log, as when the kubelet or a proxy goes away.
+        res.write(`${lines[0] ?? ''}\n`);
+        setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
       return res.end(lines.map((l) => (ts ? l : l.slice(l.indexOf(' ') + 1))).join('\n') + '\n');
     }
     const one = /^\/api\/v1\/namespaces\/shop\/pods\/([^/]+)$/.exec(p);

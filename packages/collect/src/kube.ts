@@ -1,5 +1,9 @@
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import { Writable } from 'node:stream';
-import { AppsV1Api, CoreV1Api, KubeConfig, Log } from '@kubernetes/client-node';
+import { pipeline } from 'node:stream/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { HindsightError, errorMessage, parseRfc3339 } from '@hindsight/core';
 import type { CollectOptions } from './source.js';
 
@@ -8,7 +12,6 @@ export interface Kube {
   config: KubeConfig;
   core: CoreV1Api;
   apps: AppsV1Api;
-  log: Log;
   namespace: string;
   server: string;
 }
@@ -34,7 +37,6 @@ export function loadKube(options: CollectOptions): Kube {
     config,
     core: config.makeApiClient(CoreV1Api),
     apps: config.makeApiClient(AppsV1Api),
-    log: new Log(config),
     namespace: options.namespace ?? ctxNs ?? 'default',
     server: cluster.server,
   };
@@ -57,6 +59,56 @@ export function apiError(err: unknown): string {
     return `HTTP ${e.code}${msg ? `: ${msg}` : ''}`;
   }
   return errorMessage(err);
+}
+
+/** An API error with its HTTP status, as client-node's ApiException carries it. */
+class KubeHttpError extends Error {
+  constructor(
+    readonly code: number,
+    readonly body: string,
+  ) {
+    super(`HTTP ${code}`);
+  }
+}
+
+/**
+ * GETs a container log with the kubeconfig's credentials and TLS settings, as a stream. A status
+ * other than 200 is a {@link KubeHttpError} with the API's Status body.
+ */
+async function openPodLog(
+  kube: Kube,
+  ref: { namespace: string; pod: string; container: string; previous: boolean },
+  since: number,
+  signal: AbortSignal,
+): Promise<IncomingMessage> {
+  const url = new URL(
+    `${kube.server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/pods/${encodeURIComponent(ref.pod)}/log`,
+  );
+  url.searchParams.set('container', ref.container);
+  url.searchParams.set('timestamps', 'true');
+  url.searchParams.set('sinceTime', new Date(since).toISOString());
+  if (ref.previous) url.searchParams.set('previous', 'true');
+  const opts: https.RequestOptions = {};
+  await kube.config.applyToHTTPSOptions(opts);
+  const send = url.protocol === 'https:' ? https.request : http.request;
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = send(url, {
+      method: 'GET',
+      headers: opts.headers ?? {},
+      ...(opts.auth ? { auth: opts.auth } : {}),
+      ...(url.protocol === 'https:' && opts.agent ? { agent: opts.agent } : {}),
+      signal,
+    });
+    req.once('response', resolve);
+    req.once('error', reject);
+    req.end();
+  });
+  if (res.statusCode !== 200) {
+    let body = '';
+    for await (const chunk of res) body += (chunk as Buffer).toString('utf8');
+    throw new KubeHttpError(res.statusCode ?? 0, body);
+  }
+  return res;
 }
 
 /** What reading one container log gave. */
@@ -97,38 +149,27 @@ export async function streamPodLog(
     await onLine(line.slice(0, sp), time, line.slice(sp + 1));
     result.lines += 1;
   };
+  // A chunk may end inside a multi-byte character: the decoder keeps its first bytes for the next.
+  const decoder = new StringDecoder('utf8');
   const out = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      const parts = (rest + chunk.toString('utf8')).split('\n');
+      const parts = (rest + decoder.write(chunk)).split('\n');
       rest = parts.pop() ?? '';
       (async () => {
         for (const p of parts) await handle(p.replace(/\r$/, ''));
       })().then(() => cb(), cb);
     },
     final(cb) {
-      handle(rest).then(() => cb(), cb);
+      handle(rest + decoder.end()).then(() => cb(), cb);
     },
   });
-  // 'close' follows both a normal end and a destroy (on abort); an error comes before it.
-  let failure: unknown;
-  out.once('error', (err) => (failure = err));
-  const done = new Promise<void>((resolve) => out.once('close', () => resolve()));
-  const controller = await kube.log.log(ref.namespace, ref.pod, ref.container, out, {
-    timestamps: true,
-    sinceTime: new Date(window.from).toISOString(),
-    previous: ref.previous,
-    follow: false,
-  });
-  const onAbort = (): void => {
-    controller.abort();
-    out.destroy();
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await done;
-    if (failure !== undefined && !signal.aborted) throw failure;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
+    const res = await openPodLog(kube, ref, window.from, signal);
+    // pipeline() carries a failure of either side (a connection dropped mid-log, an abort) to the
+    // other and rejects; Log.log() of client-node uses pipe(), which leaves the reader waiting forever.
+    await pipeline(res, out, { signal });
+  } catch (err) {
+    if (!signal.aborted) throw err;
   }
   return result;
 }

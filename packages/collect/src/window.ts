@@ -42,9 +42,13 @@ export function resolveWindow(
   if (flags.since !== undefined && flags.from !== undefined) {
     throw new HindsightError('HINDSIGHT_USAGE', 'give --since or --from, not both');
   }
-  const end = flags.to !== undefined ? parseTime(flags.to, '--to') : now + (flags.watchMs ?? 0);
+  const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
+  const end = to ?? now + (flags.watchMs ?? 0);
+  // --since counts back from --to when given (`--to T --since 1h` is the hour before T), else from now.
   const start =
-    flags.from !== undefined ? parseTime(flags.from, '--from') : now - parseDuration(flags.since ?? '1h');
+    flags.from !== undefined
+      ? parseTime(flags.from, '--from')
+      : (to ?? now) - parseDuration(flags.since ?? '1h');
   if (start >= end) throw new HindsightError('HINDSIGHT_USAGE', 'the window ends before it starts');
   return { from: new Date(start), to: new Date(end) };
 }

@@ -188,6 +188,26 @@ describe('kubernetes and helm sources over HTTP against recorded API responses',
     }
   });
 
+  it('reports a log whose connection drops mid-way, and reads the other logs', async () => {
+    const api3 = await startKubeApi(`${tmp.dir}`, { breakLogOf: 'shop-redis-master-0' });
+    try {
+      const r = await collect({
+        output: `${tmp.dir}/broken-log`,
+        window: FIXTURE_WINDOW,
+        kubeconfig: api3.kubeconfig,
+        sources: [kubernetesSource],
+      });
+      expect(r.manifest.sources[0]).toMatchObject({ name: 'kubernetes', status: 'partial' });
+      expect(r.warnings.map((w) => w.message)).toEqual([
+        expect.stringMatching(/cannot read the log of shop-redis-master-0\/redis/),
+      ]);
+      const logs = (await (await openBundle(`${tmp.dir}/broken-log`)).logs()).map((l) => l.file);
+      expect(logs).toContain('logs/shop/shop-redis-replica-0/redis.log');
+    } finally {
+      await api3.server.close();
+    }
+  });
+
   it('records an API server that is down as failed sources in a valid bundle', async () => {
     const down = await startKubeApi(`${tmp.dir}`);
     await down.server.close();

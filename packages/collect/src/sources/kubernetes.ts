@@ -164,8 +164,15 @@ export const kubernetesSource: Source = {
       });
     }
 
+    // Init containers ran before the others (a migration, a wait-for-redis): their logs count too.
+    const initContainers = new Map(
+      podList.map((p) => [
+        p.metadata?.name ?? '',
+        (p.status?.initContainerStatuses ?? []).map((c) => ({ name: c.name, restartCount: c.restartCount })),
+      ]),
+    );
     const jobs = pods.flatMap((p) =>
-      p.containers.flatMap((c) => [
+      [...(initContainers.get(p.name) ?? []), ...p.containers].flatMap((c) => [
         { namespace: p.namespace, pod: p.name, container: c.name, previous: false },
         ...(c.restartCount > 0
           ? [{ namespace: p.namespace, pod: p.name, container: c.name, previous: true }]
