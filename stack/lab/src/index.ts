@@ -15,3 +15,5 @@ export type { LogQuery } from './pod-log.js';
 export { parseLabelSelector, matchesSelector } from './label-selector.js';
 export { kubeconfigText, LAB_CONTEXT } from './kubeconfig.js';
 export { freePort } from './ports.js';
+export { runTraffic } from './traffic.js';
+export type { TrafficOptions, TrafficSecond, TrafficSummary } from './traffic.js';

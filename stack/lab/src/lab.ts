@@ -10,6 +10,7 @@ import { newLabConfig, readLabConfig, writeLabConfig, type LabConfig } from './l
 import { defaultChartDir, defaultLabDir, labPaths, type LabPaths } from './paths.js';
 import { ReleaseStore, historyEntries, type HistoryEntry } from './release-store.js';
 import { CONTROL_PREFIX } from './supervisor.js';
+import { runTraffic, type TrafficOptions, type TrafficSummary } from './traffic.js';
 import { mergeValues, parseSetValues, type Values } from './values.js';
 
 /** Where and how a lab runs. Every field has a default, so `new Lab()` is the user's default lab. */
@@ -377,6 +378,22 @@ export class Lab {
     }
     const s = await this.control<LabStatus>('GET', '/status');
     return { ...s, ...base, running: true };
+  }
+
+  /**
+   * Drives user flows through the lab's nginx (see {@link runTraffic}); the per-second ground truth
+   * goes to `out` (default: traffic/TIMESTAMP.jsonl in the state folder) and the summary beside it.
+   */
+  async traffic(o: Omit<TrafficOptions, 'baseUrl' | 'out'> & { out?: string }): Promise<TrafficSummary> {
+    const s = await this.status();
+    if (!s.running || !s.nginxUrl)
+      throw new HindsightError(
+        'HINDSIGHT_LAB',
+        'the lab is not running: run `hindsight lab up`',
+        this.paths.root,
+      );
+    const out = o.out ?? join(this.paths.traffic, `${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+    return runTraffic({ ...o, baseUrl: s.nginxUrl, out });
   }
 
   /**

@@ -896,13 +896,8 @@ export class LabRuntime {
     for (const p of [...this.podsOf(w)].sort((a, b) => b.ordinal! - a.ordinal!)) {
       if (p.ordinal! >= n) await this.deletePod(p);
     }
-    // Rolling update, highest ordinal first, each ready before the next.
-    for (const p of [...this.podsOf(w)].sort((a, b) => b.ordinal! - a.ordinal!)) {
-      if (p.hash === hash) continue;
-      await this.deletePod(p);
-      const fresh = await this.createPod(w, hash, p.ordinal);
-      await this.waitReady([fresh], what);
-    }
+    // As the StatefulSet controller: missing pods first (all at once under Parallel, else one by
+    // one), then the rolling update from the highest ordinal down, each ready before the next.
     const existing = byOrdinal();
     const missing = [...Array(n).keys()].filter((i) => !existing.has(i));
     if (w.spec.podManagementPolicy === 'Parallel') {
@@ -910,6 +905,12 @@ export class LabRuntime {
       await this.waitReady(created, what);
     } else {
       for (const i of missing) await this.waitReady([await this.createPod(w, hash, i)], what);
+    }
+    for (const p of [...this.podsOf(w)].sort((a, b) => b.ordinal! - a.ordinal!)) {
+      if (p.hash === hash) continue;
+      await this.deletePod(p);
+      const fresh = await this.createPod(w, hash, p.ordinal);
+      await this.waitReady([fresh], what);
     }
     await this.waitReady(this.podsOf(w), what);
   }
