@@ -5,6 +5,7 @@ import { templatesCommand } from './templates.js';
 import { collectCommand } from './collect.js';
 import { serveCommand } from './serve.js';
 import { importCommand } from './import.js';
+import { labCommand } from './lab.js';
 
 /** Every `hindsight` subcommand, in the order `--help` lists them. Add a command here and nowhere else. */
 export const commands: readonly CommandSpec[] = [
@@ -14,4 +15,5 @@ export const commands: readonly CommandSpec[] = [
   collectCommand,
   serveCommand,
   importCommand,
+  labCommand,
 ];
