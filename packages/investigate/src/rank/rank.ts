@@ -232,7 +232,7 @@ export function rank(input: RankInput): RankResult {
         c.reasons.push(
           `${strong.length} anomal${strong.length === 1 ? 'y' : 'ies'} follow it (${[...comps].sort().join(', ')}; ${[...fams].sort().join(', ')}), the first ${fmtDelay(first.a.time - c.time)} after`,
         );
-        if (user) c.reasons.push('users feel it: ' + (strong.find((x) => x.a.userFacing)?.a.title ?? ''));
+        if (user) c.reasons.push('users feel it (the effect below)');
       } else {
         c.reasons.push('no signal moved after it');
       }
@@ -338,8 +338,14 @@ function rankComponents(moved: Finding[], tau: number, graph: TopologyGraph): Hy
     const sorted = [...list].sort((a, b) => a.time - b.time || b.strength - a.strength);
     const first = sorted[0] as Finding;
     // Earliest and strongest first: an anomaly counts less the later it begins after the first one anywhere.
+    // Diminishing returns: the strongest anomaly counts fully, each next one half as much, so a
+    // chatty component with many small moves does not outweigh one with a clear failure; errors
+    // and user-facing moves that begin (not end) weigh half again as much.
+    const contributions = sorted
+      .map((a) => a.strength * Math.exp(-(a.time - t0) / tau) * (a.userFacing ? 1.5 : 1))
+      .sort((x, y) => y - x);
     let raw = 0;
-    for (const a of sorted) raw += a.strength * Math.exp(-(a.time - t0) / tau);
+    contributions.forEach((c, i) => (raw += c * 0.5 ** i));
     // A component others depend on that moved first is more likely the source than its callers.
     const callers = [...byComp.keys()].filter(
       (k) => k !== component && graph.distance(k, component) === 1,

@@ -25,7 +25,8 @@ export const terminalReporter: Reporter = {
         if (h.reasons.length > 0) lines.push(`   ${p('dim', 'why:')} ${h.reasons.join('; ')}`);
         for (const s of h.chain.slice(1)) {
           const role = s.role === 'effect' ? p('red', 'effect') : p('cyan', 'signal');
-          lines.push(`     ${clock(s.time)}  ${role}  ${s.title}`);
+          const title = s.title.length > 150 ? `${s.title.slice(0, 147)}...` : s.title;
+          lines.push(`     ${clock(s.time)}  ${role}  ${title}`);
         }
         lines.push(`   ${p('green', 'next:')} ${h.nextStep}`);
       }
