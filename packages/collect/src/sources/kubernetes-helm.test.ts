@@ -67,7 +67,19 @@ describe('kubernetes and helm sources over HTTP against recorded API responses',
 
   it('normalises the events of the window, probe failures included, and the termination', async () => {
     const events = await (await openBundle(out)).events();
-    expect(events.map((e) => e.reason)).toEqual(['Started', 'Unhealthy', 'ContainerTerminated', 'BackOff']);
+    expect(events.map((e) => e.reason)).toEqual([
+      'SuccessfulCreate',
+      'Started',
+      'Unhealthy',
+      'ContainerTerminated',
+      'BackOff',
+    ]);
+    // An event about a workload carries the workload's component.
+    expect(events[0]).toMatchObject({
+      object: { kind: 'StatefulSet', name: 'shop-redis-replica' },
+      component: 'redis',
+      count: 4,
+    });
     expect(events.find((e) => e.reason === 'Unhealthy')).toMatchObject({
       type: 'Warning',
       count: 7,

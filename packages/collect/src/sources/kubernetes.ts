@@ -98,9 +98,24 @@ export const kubernetesSource: Source = {
       throw new Error(`cannot list pods in ${ns} at ${kube.server}: ${apiError(err)}`);
     }
     const pods = podList.map((p) => toPod(p, ns)).sort((a, b) => (a.name < b.name ? -1 : 1));
-    const componentOfPod = new Map(pods.map((p) => [p.name, p.component]));
     for (const p of pods) await writer.addPod(p);
     items += pods.length;
+
+    // Workloads first: their components name the component of events about them (a StatefulSet
+    // scaled up, a ReplicaSet creating pods), not only of events about pods.
+    const componentOf = new Map<string, string>();
+    for (const p of pods) if (p.component) componentOf.set(p.name, p.component);
+    try {
+      const topology = await readTopology(kube, ns);
+      if (topology.components.length > 0) await writer.setTopology({ components: topology.components });
+      for (const [k, v] of topology.componentOf) componentOf.set(k, v);
+    } catch (err) {
+      problems.push(`topology: ${apiError(err)}`);
+      ctx.warn({
+        code: 'HINDSIGHT_SOURCE_FAILED',
+        message: `cannot read workloads in ${ns}: ${apiError(err)}`,
+      });
+    }
 
     const events: BundleEvent[] = [];
     // A container that ended in the window is a state transition worth a line of its own: its
@@ -130,7 +145,9 @@ export const kubernetesSource: Source = {
         const ms = Date.parse(time);
         if (ms < ctx.window.from || ms > ctx.window.to) continue;
         const objName = e.involvedObject?.name ?? '';
-        const component = componentOfPod.get(objName);
+        // A ReplicaSet is named <deployment>-<hash>: its events belong to the Deployment's component.
+        const component =
+          componentOf.get(objName) ?? componentOf.get(objName.replace(/-[a-z0-9]{5,10}$/, ''));
         events.push({
           time,
           object: {
@@ -152,17 +169,6 @@ export const kubernetesSource: Source = {
     events.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
     for (const e of events) await writer.addEvent(e);
     items += events.length;
-
-    try {
-      const topology = await readTopology(kube, ns);
-      if (topology.length > 0) await writer.setTopology({ components: topology });
-    } catch (err) {
-      problems.push(`topology: ${apiError(err)}`);
-      ctx.warn({
-        code: 'HINDSIGHT_SOURCE_FAILED',
-        message: `cannot read workloads in ${ns}: ${apiError(err)}`,
-      });
-    }
 
     // Init containers ran before the others (a migration, a wait-for-redis): their logs count too.
     const initContainers = new Map(
@@ -240,7 +246,7 @@ function dependsOf(meta: V1ObjectMeta | undefined, template: V1PodTemplateSpec |
 async function readTopology(
   kube: Kube,
   namespace: string,
-): Promise<Array<{ name: string; dependsOn: string[] }>> {
+): Promise<{ components: Array<{ name: string; dependsOn: string[] }>; componentOf: Map<string, string> }> {
   // A kind the API does not serve (404: a read-only view may serve only some) has no workloads.
   const orEmpty = <T>(p: Promise<{ items: T[] }>): Promise<T[]> =>
     p.then(
@@ -256,14 +262,17 @@ async function readTopology(
     orEmpty(kube.apps.listNamespacedDaemonSet({ namespace })),
   ]);
   const out = new Map<string, Set<string>>();
+  const componentOf = new Map<string, string>();
   for (const w of [...deps, ...sets, ...daemons]) {
     const name = w.metadata?.labels?.[COMPONENT_LABEL] ?? w.metadata?.name;
     if (!name) continue;
+    if (w.metadata?.name) componentOf.set(w.metadata.name, name);
     const set = out.get(name) ?? new Set<string>();
     for (const d of dependsOf(w.metadata, w.spec?.template)) set.add(d);
     out.set(name, set);
   }
-  return [...out.entries()]
+  const components = [...out.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([name, set]) => ({ name, dependsOn: [...set].sort() }));
+  return { components, componentOf };
 }
