@@ -41,7 +41,7 @@ describe('hindsight lab (CLI, real processes)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('starts the lab and reports its pods, the nginx URL and the kubeconfig', async () => {
+  it('starts the lab and reports its pods, the nginx URL and the kubeconfig', { timeout: 180_000 }, async () => {
     const r = await hindsight(['lab', 'up', '--dir', dir, '--time-scale', '0.2', '--json']);
     expect(r.stderr).toContain('rendering shop revision 1');
     expect(r.code).toBe(0);
@@ -61,7 +61,7 @@ describe('hindsight lab (CLI, real processes)', () => {
     expect(text.stdout).toMatch(/shop-redis-replica-1\s+yes\s+Running/);
   });
 
-  it('loses no session with the defaults, even while replicas are added', async () => {
+  it('loses no session with the defaults, even while replicas are added', { timeout: 120_000 }, async () => {
     const traffic = hindsight([
       'lab',
       'traffic',
@@ -99,7 +99,7 @@ describe('hindsight lab (CLI, real processes)', () => {
     expect(lines.reduce((a, l) => a + l.requests, 0)).toBe(s.requests);
   });
 
-  it("loses sessions in the story's configuration, and the ground truth counts each loss the shop logged", async () => {
+  it("loses sessions in the story's configuration, and the ground truth counts each loss the shop logged", { timeout: 180_000 }, async () => {
     const back = await hindsight([
       'lab',
       'upgrade',

@@ -28,6 +28,8 @@ export const servedResources = {
   namespaces: { group: '', kind: 'Namespace', namespaced: false },
   deployments: { group: 'apps', kind: 'Deployment', namespaced: true },
   statefulsets: { group: 'apps', kind: 'StatefulSet', namespaced: true },
+  daemonsets: { group: 'apps', kind: 'DaemonSet', namespaced: true },
+  replicasets: { group: 'apps', kind: 'ReplicaSet', namespaced: true },
 } as const;
 
 /** A resource's plural name. */
@@ -230,7 +232,11 @@ export function createKubeApi(view: ClusterView, extra?: ExtraHandler): Server {
       });
     }
     if (p === '/apis/apps/v1')
-      return send(res, 200, resourceList('apps/v1', ['deployments', 'statefulsets']));
+      return send(
+        res,
+        200,
+        resourceList('apps/v1', ['deployments', 'statefulsets', 'daemonsets', 'replicasets']),
+      );
 
     // /api/v1[/namespaces/NS]/RESOURCE[/NAME[/log]] and /apis/apps/v1/...
     const m =

@@ -67,7 +67,7 @@ describe('lab: up, upgrade, rollback and down with real processes', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('starts every pod the chart renders, ready, as revision 1', async () => {
+  it('starts every pod the chart renders, ready, as revision 1', { timeout: 180_000 }, async () => {
     const s = await lab.up();
     remember(s);
     expect(s.running).toBe(true);
@@ -86,36 +86,65 @@ describe('lab: up, upgrade, rollback and down with real processes', () => {
     expect(res.status).toBe(200);
   });
 
-  it('scales the replicas 2 -> 4 -> 2, as the master INFO replication shows, and rolls back', async () => {
-    await lab.upgrade({ set: ['redis.replica.replicaCount=4'] });
-    let s = await lab.status();
-    remember(s);
-    expect(s.revision).toBe(2);
-    expect(s.pods.filter((p) => p.name.startsWith('shop-redis-replica-'))).toHaveLength(4);
-    await waitFor(async () => (await connectedReplicas(s)) === 4, 'four replicas');
-
-    await lab.upgrade({ set: ['redis.replica.replicaCount=2'] });
-    s = await lab.status();
-    expect(
-      s.pods
-        .filter((p) => p.name.startsWith('shop-redis-replica-'))
-        .map((p) => p.name)
-        .sort(),
-    ).toEqual(['shop-redis-replica-0', 'shop-redis-replica-1']);
-    await waitFor(async () => (await connectedReplicas(s)) === 2, 'two replicas again');
-
-    const back = await lab.rollback(2);
-    expect(back.version).toBe(4);
-    s = await lab.status();
-    remember(s);
-    await waitFor(async () => (await connectedReplicas(s)) === 4, 'four replicas after rollback');
-    expect((await lab.history()).map((h) => [h.revision, h.status, h.description])).toEqual([
-      [1, 'superseded', 'Install complete'],
-      [2, 'superseded', 'Upgrade complete'],
-      [3, 'superseded', 'Upgrade complete'],
-      [4, 'deployed', 'Rollback to 2'],
-    ]);
+  it('restarts a killed container, with its restart count, last state and previous log', async () => {
+    const before = await lab.status();
+    const pod = before.pods.find((p) => p.name === 'shop-redis-replica-1')!;
+    process.kill(pod.pids[0]!, 'SIGKILL');
+    await waitFor(async () => {
+      const p = (await lab.status()).pods.find((x) => x.name === 'shop-redis-replica-1');
+      return p?.restarts === 1 && p.ready;
+    }, 'the replica to restart and be ready');
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(join(dir, 'kubeconfig'));
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const read = await core.readNamespacedPod({ name: 'shop-redis-replica-1', namespace: 'default' });
+    const cs = read.status!.containerStatuses![0]!;
+    expect(cs.restartCount).toBe(1);
+    expect(cs.lastState?.terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
+    expect(cs.state?.running).toBeDefined();
+    const previous = await core.readNamespacedPodLog({
+      name: 'shop-redis-replica-1',
+      namespace: 'default',
+      previous: true,
+    });
+    expect(previous).toMatch(/Ready to accept connections/);
+    await waitFor(async () => (await connectedReplicas(before)) === 2, 'the replica to resync');
   });
+
+  it(
+    'scales the replicas 2 -> 4 -> 2, as the master INFO replication shows, and rolls back',
+    { timeout: 180_000 },
+    async () => {
+      await lab.upgrade({ set: ['redis.replica.replicaCount=4'] });
+      let s = await lab.status();
+      remember(s);
+      expect(s.revision).toBe(2);
+      expect(s.pods.filter((p) => p.name.startsWith('shop-redis-replica-'))).toHaveLength(4);
+      await waitFor(async () => (await connectedReplicas(s)) === 4, 'four replicas');
+
+      await lab.upgrade({ set: ['redis.replica.replicaCount=2'] });
+      s = await lab.status();
+      expect(
+        s.pods
+          .filter((p) => p.name.startsWith('shop-redis-replica-'))
+          .map((p) => p.name)
+          .sort(),
+      ).toEqual(['shop-redis-replica-0', 'shop-redis-replica-1']);
+      await waitFor(async () => (await connectedReplicas(s)) === 2, 'two replicas again');
+
+      const back = await lab.rollback(2);
+      expect(back.version).toBe(4);
+      s = await lab.status();
+      remember(s);
+      await waitFor(async () => (await connectedReplicas(s)) === 4, 'four replicas after rollback');
+      expect((await lab.history()).map((h) => [h.revision, h.status, h.description])).toEqual([
+        [1, 'superseded', 'Install complete'],
+        [2, 'superseded', 'Upgrade complete'],
+        [3, 'superseded', 'Upgrade complete'],
+        [4, 'deployed', 'Rollback to 2'],
+      ]);
+    },
+  );
 
   it('stores release records that decode to the values of each revision', async () => {
     const files = (await readdir(join(dir, 'releases'))).sort();
