@@ -34,6 +34,7 @@ export const lokiSource: Source = {
     for (const query of ctx.options.logql ?? []) {
       // Loki's times are nanoseconds; BigInt keeps them exact past 2^53.
       let start = BigInt(ctx.window.from) * 1_000_000n;
+      let boundary = new Set<string>();
       const end = BigInt(ctx.window.to) * 1_000_000n;
       try {
         for (let page = 0; !ctx.signal.aborted; page++) {
@@ -63,13 +64,25 @@ export const lokiSource: Source = {
             break;
           }
           let count = 0;
+          let fetched = 0;
           let last = start;
+          const atLast = new Set<string>();
           const entries: Array<{ ns: bigint; line: string; labels: Record<string, string> }> = [];
           for (const r of body.data.result) {
             for (const [ts, line] of r.values) entries.push({ ns: BigInt(ts), line, labels: r.stream ?? {} });
           }
           entries.sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
           for (const e of entries) {
+            fetched += 1;
+            // The next page starts at the last page's last time, inclusive (several lines can share
+            // a nanosecond): those already written are skipped.
+            const id = `${JSON.stringify(e.labels)}\u0000${e.line}`;
+            if (e.ns === start && boundary.has(id)) continue;
+            if (e.ns > last) {
+              last = e.ns;
+              atLast.clear();
+            }
+            atLast.add(id);
             const ref = {
               namespace: e.labels['namespace'] ?? 'loki',
               pod: e.labels['pod'] ?? e.labels['instance'] ?? e.labels['job'] ?? 'loki',
@@ -84,11 +97,11 @@ export const lokiSource: Source = {
             }
             await sink.write(Number(e.ns / 1_000_000n), e.line);
             count += 1;
-            if (e.ns > last) last = e.ns;
           }
           items += count;
-          if (count < PAGE) break;
-          start = last + 1n;
+          if (fetched < PAGE || count === 0) break;
+          start = last;
+          boundary = atLast;
         }
       } catch (err) {
         failed.push(query);

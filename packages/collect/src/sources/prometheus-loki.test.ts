@@ -43,9 +43,13 @@ beforeAll(async () => {
     if (url.pathname === '/loki/api/v1/query_range') {
       const start = BigInt(url.searchParams.get('start') ?? '0');
       const limit = Number(url.searchParams.get('limit'));
-      // 7000 lines in all from one stream: more than one page of `limit`.
-      const all = Array.from({ length: 7000 }, (_, i) => BigInt(FROM + 1000 + i * 50) * 1_000_000n);
-      const page = all.filter((t) => t >= start).slice(0, limit);
+      // 7000 lines in all from one stream, two per nanosecond: more than one page of `limit`, and
+      // the page boundary falls between two lines of the same nanosecond.
+      const all = Array.from({ length: 7000 }, (_, i) => ({
+        t: BigInt(FROM + 1000 + Math.floor((i + 1) / 2) * 50) * 1_000_000n,
+        i,
+      }));
+      const page = all.filter((e) => e.t >= start).slice(0, limit);
       return sendJson(res, 200, {
         status: 'success',
         data: {
@@ -53,9 +57,9 @@ beforeAll(async () => {
           result: [
             {
               stream: { namespace: 'shop', pod: 'shop-7d9f-abcde', container: 'shop' },
-              values: page.map((t) => [
-                String(t),
-                `{"msg":"request","token":"tok_${t}","url":"redis://:pw123@r:6379"}`,
+              values: page.map((e) => [
+                String(e.t),
+                `{"msg":"request ${e.i}","token":"tok_${e.t}","url":"redis://:pw123@r:6379"}`,
               ]),
             },
           ],
@@ -128,7 +132,8 @@ describe('prometheus and loki sources against an HTTP server answering their doc
     let n = 0;
     let prev = 0;
     for await (const line of b.readLog(ref!)) {
-      expect(line.time).toBeGreaterThan(prev);
+      expect(line.time).toBeGreaterThanOrEqual(prev);
+      expect(line.text).toContain(`request ${n}"`);
       expect(line.text).not.toMatch(/tok_|pw123/);
       prev = line.time;
       n++;
