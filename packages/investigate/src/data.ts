@@ -1,6 +1,6 @@
 import type { Bundle, BundleEvent, Change, Pod, Series, Topology } from '@hindsight/core';
-import { TemplateMiner } from '@hindsight/drain';
-import { parseLogLine, type LogLevel } from './log-line.js';
+import type { LogLevel } from './log-line.js';
+import { mineInParallel, type MineTask } from './mine.js';
 
 /** A sample log line kept as evidence. */
 export interface SampleLine {
@@ -67,10 +67,6 @@ export interface PreparedSeries {
   values: Float64Array;
 }
 
-const MAX_SAMPLES = 4;
-const MAX_PLAIN_CACHE = 100_000;
-const MAX_CACHE = 200_000;
-
 /** The bucket index of a time on a grid, or -1 outside it. */
 export function bucketOf(t: number, from: number, bucketMs: number, n: number): number {
   const i = Math.floor((t - from) / bucketMs);
@@ -110,6 +106,7 @@ export class BundleData {
     readonly window: { from: number; to: number },
     readonly bucketMs: number,
     private readonly onProgress?: (what: string) => void,
+    private readonly workers?: 1 | 2,
   ) {
     this.buckets = Math.max(1, Math.ceil((window.to - window.from) / bucketMs));
   }
@@ -259,99 +256,17 @@ export class BundleData {
   logs(): Promise<LogModel> {
     return this.once('logs', async () => {
       await this.components();
-      const groups = new Map<string, LogGroup>();
-      const miners = new Map<string, TemplateMiner>();
-      const caches = new Map<string, Map<string, TemplateStats>>();
-      let lines = 0;
       const refs = await this.bundle.logs();
-      let fileNo = 0;
-      for (const ref of refs) {
-        fileNo++;
-        this.onProgress?.(`mining logs ${fileNo}/${refs.length}: ${ref.pod}/${ref.container}`);
-        const workload = this.workloadOf(ref.pod);
-        const name = `${workload}/${ref.container}`;
-        let g = groups.get(name);
-        if (!g) {
-          g = {
-            name,
-            workload,
-            container: ref.container,
-            component: this.componentOf(ref.pod),
-            lines: 0,
-            totals: new Float64Array(this.buckets),
-            templates: new Map(),
-            pods: new Set(),
-          };
-          groups.set(name, g);
-          this.knownComponents.add(g.component);
-          miners.set(name, new TemplateMiner());
-          caches.set(name, new Map());
-        }
-        g.pods.add(ref.pod);
-        const miner = miners.get(name) as TemplateMiner;
-        const cache = caches.get(name) as Map<string, TemplateStats>;
-        const perPod = new Map<TemplateStats, number>();
-        const group = g;
-        for await (const line of this.bundle.readLog(ref)) {
-          lines++;
-          const b = bucketOf(line.time, this.window.from, this.bucketMs, this.buckets);
-          if (b < 0) continue;
-          const parsed = parseLogLine(line.text);
-          let t = cache.get(parsed.content);
-          while (t?.mergedInto) t = t.mergedInto;
-          if (!t) {
-            const m = miner.add(parsed.content);
-            if (m.change === 'updated' && m.previousId !== undefined)
-              rename(group, m.previousId, m.id, m.template);
-            t = group.templates.get(m.id);
-            if (!t) {
-              t = {
-                id: m.id,
-                template: m.template,
-                group: name,
-                component: group.component,
-                level: parsed.level,
-                count: 0,
-                counts: new Float64Array(this.buckets),
-                pods: new Map(),
-                firstTime: line.time,
-                lastTime: line.time,
-                samples: [],
-              };
-              group.templates.set(m.id, t);
-            }
-            t.template = m.template;
-            // Structured lines repeat their text exactly; plain text rarely does, so its cache is capped.
-            if (parsed.structured) {
-              // Messages with ids inside them would grow the cache without bound: start it afresh.
-              if (cache.size >= MAX_CACHE) cache.clear();
-              cache.set(parsed.content, t);
-            } else if (cache.size < MAX_PLAIN_CACHE) cache.set(parsed.content, t);
-          }
-          t.count++;
-          t.counts[b] = (t.counts[b] as number) + 1;
-          perPod.set(t, (perPod.get(t) ?? 0) + 1);
-          if (line.time < t.firstTime) t.firstTime = line.time;
-          if (line.time > t.lastTime) t.lastTime = line.time;
-          if (parsed.level !== t.level && severity(parsed.level) > severity(t.level)) t.level = parsed.level;
-          if (t.samples.length < MAX_SAMPLES)
-            t.samples.push({
-              time: line.time,
-              pod: ref.pod,
-              container: ref.container,
-              text: line.text.slice(0, 400),
-            });
-          group.totals[b] = (group.totals[b] as number) + 1;
-          group.lines++;
-        }
-        for (const [t0, c] of perPod) {
-          let t = t0;
-          while (t.mergedInto) t = t.mergedInto;
-          t.pods.set(ref.pod, (t.pods.get(ref.pod) ?? 0) + c);
-        }
-      }
-      const sorted = [...groups.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      return { groups: sorted, lines, files: refs.length };
+      const tasks: MineTask[] = refs.map((ref) => ({
+        ref,
+        group: `${this.workloadOf(ref.pod)}/${ref.container}`,
+        workload: this.workloadOf(ref.pod),
+        component: this.componentOf(ref.pod),
+      }));
+      for (const t of tasks) this.knownComponents.add(t.component);
+      const grid = { from: this.window.from, bucketMs: this.bucketMs, buckets: this.buckets };
+      const { groups, lines } = await mineInParallel(this.bundle, tasks, grid, this.onProgress, this.workers);
+      return { groups, lines, files: refs.length };
     });
   }
 
@@ -396,39 +311,4 @@ function looksCumulative(name: string, pts: Array<[number, number]>): boolean {
     if ((pts[i] as [number, number])[1] < (pts[i - 1] as [number, number])[1]) down++;
   // A reset or two (a restart) is allowed.
   return down <= 2;
-}
-
-const SEVERITY: Record<LogLevel, number> = {
-  trace: 0,
-  debug: 1,
-  unknown: 2,
-  info: 2,
-  warn: 3,
-  error: 4,
-  fatal: 5,
-};
-function severity(l: LogLevel): number {
-  return SEVERITY[l];
-}
-
-function rename(g: LogGroup, from: string, to: string, template: string): void {
-  const old = g.templates.get(from);
-  if (!old) return;
-  g.templates.delete(from);
-  const twin = g.templates.get(to);
-  if (!twin) {
-    old.id = to;
-    old.template = template;
-    g.templates.set(to, old);
-    return;
-  }
-  old.mergedInto = twin;
-  twin.count += old.count;
-  for (let i = 0; i < twin.counts.length; i++)
-    twin.counts[i] = (twin.counts[i] as number) + (old.counts[i] as number);
-  for (const [p, n] of old.pods) twin.pods.set(p, (twin.pods.get(p) ?? 0) + n);
-  twin.firstTime = Math.min(twin.firstTime, old.firstTime);
-  twin.lastTime = Math.max(twin.lastTime, old.lastTime);
-  if (severity(old.level) > severity(twin.level)) twin.level = old.level;
-  for (const s of old.samples) if (twin.samples.length < MAX_SAMPLES) twin.samples.push(s);
 }

@@ -79,6 +79,15 @@ describe('investigate', () => {
     expect(JSON.stringify(strip(again))).toBe(JSON.stringify(strip(story)));
   });
 
+  it('mines the same templates and ranks the same way on two threads as on one', async () => {
+    const two = await investigate(storyDir, { now: fixed, workers: 2 });
+    expect(two.stats.logLines).toBe(story.stats.logLines);
+    expect(two.hypotheses.map((h) => [h.title, h.score])).toEqual(
+      story.hypotheses.map((h) => [h.title, h.score]),
+    );
+    expect(two.findings.map((f) => f.id).sort()).toEqual(story.findings.map((f) => f.id).sort());
+  });
+
   it('still finds the cause when the decoys move closer to it and traffic bursts', async () => {
     for (const [seed, before, after] of [
       [21, 14, 22],

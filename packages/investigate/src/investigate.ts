@@ -16,6 +16,11 @@ export interface InvestigateOptions {
   signal?: AbortSignal;
   /** The report's `generatedAt` (default: now); fixed in tests for stable output. */
   now?: Date;
+  /**
+   * Threads that mine the logs: 1, or 2 (worker threads, results merged). By default 2 when the
+   * logs exceed 64 MB and the machine has two cores.
+   */
+  workers?: 1 | 2;
   /** Bucket width for rates in ms (default: the window / 180, between 5 s and 5 min). */
   bucketMs?: number;
 }
@@ -39,7 +44,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
   try {
     const window = bundle.windowMs;
     const bucketMs = options.bucketMs ?? bucketFor(window.to - window.from);
-    const data = new BundleData(bundle, window, bucketMs, progress);
+    const data = new BundleData(bundle, window, bucketMs, progress, options.workers);
     const ctx: AnalyzerContext = {
       window,
       bucketMs,

@@ -1,0 +1,334 @@
+import { stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Bundle, LogFileRef, Warning } from '@hindsight/core';
+import { TemplateMiner } from '@hindsight/drain';
+import type { LogGroup, TemplateStats } from './data.js';
+import { parseLogLine, type LogLevel } from './log-line.js';
+
+/** One log file to mine, with the group (workload/container) and component it belongs to. */
+export interface MineTask {
+  ref: LogFileRef;
+  group: string;
+  workload: string;
+  component: string;
+}
+
+/** The bucket grid counts are kept on. */
+export interface Grid {
+  from: number;
+  bucketMs: number;
+  buckets: number;
+}
+
+const MAX_SAMPLES = 4;
+const MAX_PLAIN_CACHE = 100_000;
+const MAX_CACHE = 200_000;
+// Below this many bytes of logs one thread is quicker than starting workers.
+const PARALLEL_BYTES = 64 * 1024 * 1024;
+// A fixed number of workers, not one per core: the split decides which templates Drain sees first,
+// so a fixed split gives the same report on every machine.
+const WORKERS = 2;
+
+const SEVERITY: Record<LogLevel, number> = {
+  trace: 0,
+  debug: 1,
+  unknown: 2,
+  info: 2,
+  warn: 3,
+  error: 4,
+  fatal: 5,
+};
+const severity = (l: LogLevel): number => SEVERITY[l];
+
+function newTemplate(
+  id: string,
+  template: string,
+  g: LogGroup,
+  level: LogLevel,
+  time: number,
+  n: number,
+): TemplateStats {
+  return {
+    id,
+    template,
+    group: g.name,
+    component: g.component,
+    level,
+    count: 0,
+    counts: new Float64Array(n),
+    pods: new Map(),
+    firstTime: time,
+    lastTime: time,
+    samples: [],
+  };
+}
+
+function newGroup(task: MineTask, n: number): LogGroup {
+  return {
+    name: task.group,
+    workload: task.workload,
+    container: task.ref.container,
+    component: task.component,
+    lines: 0,
+    totals: new Float64Array(n),
+    templates: new Map(),
+    pods: new Set(),
+  };
+}
+
+/** Adds `from`'s counts into `into`. */
+function absorb(into: TemplateStats, from: TemplateStats): void {
+  into.count += from.count;
+  for (let i = 0; i < into.counts.length; i++)
+    into.counts[i] = (into.counts[i] as number) + (from.counts[i] as number);
+  for (const [p, c] of from.pods) into.pods.set(p, (into.pods.get(p) ?? 0) + c);
+  into.firstTime = Math.min(into.firstTime, from.firstTime);
+  into.lastTime = Math.max(into.lastTime, from.lastTime);
+  if (severity(from.level) > severity(into.level)) into.level = from.level;
+  for (const s of from.samples) if (into.samples.length < MAX_SAMPLES) into.samples.push(s);
+}
+
+/** Follows Drain's rename of a template (`from` -> `to`), merging into a twin when there is one. */
+function rename(g: LogGroup, from: string, to: string, template: string): void {
+  const old = g.templates.get(from);
+  if (!old) return;
+  g.templates.delete(from);
+  const twin = g.templates.get(to);
+  if (!twin) {
+    old.id = to;
+    old.template = template;
+    g.templates.set(to, old);
+    return;
+  }
+  old.mergedInto = twin;
+  absorb(twin, old);
+}
+
+/**
+ * Mines log files in this thread: each line is parsed (JSON fields or plain text), its template
+ * found by Drain (a structured line whose reduced text repeats skips the tree search), and counted
+ * per bucket and per pod. Returns the groups and the number of lines read.
+ */
+export async function mineLogs(
+  bundle: Bundle,
+  tasks: MineTask[],
+  grid: Grid,
+  onFile?: (i: number, task: MineTask) => void,
+): Promise<{ groups: LogGroup[]; lines: number }> {
+  const n = grid.buckets;
+  const groups = new Map<string, LogGroup>();
+  const miners = new Map<string, TemplateMiner>();
+  const caches = new Map<string, Map<string, TemplateStats>>();
+  let lines = 0;
+  for (const [i, task] of tasks.entries()) {
+    onFile?.(i, task);
+    let group = groups.get(task.group);
+    if (!group) {
+      group = newGroup(task, n);
+      groups.set(task.group, group);
+      miners.set(task.group, new TemplateMiner());
+      caches.set(task.group, new Map());
+    }
+    const g = group;
+    g.pods.add(task.ref.pod);
+    const miner = miners.get(task.group) as TemplateMiner;
+    const cache = caches.get(task.group) as Map<string, TemplateStats>;
+    const perPod = new Map<TemplateStats, number>();
+    for await (const line of bundle.readLog(task.ref)) {
+      lines++;
+      const b = Math.floor((line.time - grid.from) / grid.bucketMs);
+      if (b < 0 || b >= n) continue;
+      const parsed = parseLogLine(line.text);
+      let t = cache.get(parsed.content);
+      while (t?.mergedInto) t = t.mergedInto;
+      if (!t) {
+        const m = miner.add(parsed.content);
+        if (m.change === 'updated' && m.previousId !== undefined) rename(g, m.previousId, m.id, m.template);
+        t = g.templates.get(m.id);
+        if (!t) {
+          t = newTemplate(m.id, m.template, g, parsed.level, line.time, n);
+          g.templates.set(m.id, t);
+        }
+        t.template = m.template;
+        if (parsed.structured) {
+          // Messages with ids inside them would grow the cache without bound: start it afresh.
+          if (cache.size >= MAX_CACHE) cache.clear();
+          cache.set(parsed.content, t);
+        } else if (cache.size < MAX_PLAIN_CACHE) cache.set(parsed.content, t);
+      }
+      t.count++;
+      t.counts[b] = (t.counts[b] as number) + 1;
+      perPod.set(t, (perPod.get(t) ?? 0) + 1);
+      if (line.time < t.firstTime) t.firstTime = line.time;
+      if (line.time > t.lastTime) t.lastTime = line.time;
+      if (parsed.level !== t.level && severity(parsed.level) > severity(t.level)) t.level = parsed.level;
+      if (t.samples.length < MAX_SAMPLES)
+        t.samples.push({
+          time: line.time,
+          pod: task.ref.pod,
+          container: task.ref.container,
+          text: line.text.slice(0, 400),
+        });
+      g.totals[b] = (g.totals[b] as number) + 1;
+      g.lines++;
+    }
+    for (const [t0, c] of perPod) {
+      let t = t0;
+      while (t.mergedInto) t = t.mergedInto;
+      t.pods.set(task.ref.pod, (t.pods.get(task.ref.pod) ?? 0) + c);
+    }
+  }
+  for (const g of groups.values()) for (const t of g.templates.values()) delete t.mergedInto;
+  return { groups: [...groups.values()], lines };
+}
+
+/**
+ * Merges the groups mined by several workers: groups of one name are joined and their templates
+ * mined again by Drain from their texts (most frequent first), so that one kind of line seen by
+ * two workers ends as one template.
+ */
+export function mergeGroups(parts: LogGroup[][], buckets: number): LogGroup[] {
+  const byName = new Map<string, LogGroup[]>();
+  for (const part of parts) for (const g of part) byName.set(g.name, [...(byName.get(g.name) ?? []), g]);
+  const out: LogGroup[] = [];
+  for (const [name, list] of byName) {
+    const first = list[0] as LogGroup;
+    if (list.length === 1) {
+      out.push(first);
+      continue;
+    }
+    const g: LogGroup = {
+      ...first,
+      name,
+      lines: 0,
+      totals: new Float64Array(buckets),
+      templates: new Map(),
+      pods: new Set(),
+    };
+    const miner = new TemplateMiner();
+    const all: TemplateStats[] = [];
+    for (const part of list) {
+      g.lines += part.lines;
+      for (let i = 0; i < buckets; i++) g.totals[i] = (g.totals[i] as number) + (part.totals[i] as number);
+      for (const p of part.pods) g.pods.add(p);
+      all.push(...part.templates.values());
+    }
+    all.sort((a, b) => b.count - a.count || (a.template < b.template ? -1 : a.template > b.template ? 1 : 0));
+    for (const t of all) {
+      const m = miner.add(t.template);
+      if (m.change === 'updated' && m.previousId !== undefined) rename(g, m.previousId, m.id, m.template);
+      let into = g.templates.get(m.id);
+      if (!into) {
+        into = {
+          ...t,
+          id: m.id,
+          template: m.template,
+          count: 0,
+          counts: new Float64Array(buckets),
+          pods: new Map(),
+          samples: [],
+        };
+        g.templates.set(m.id, into);
+      }
+      into.template = m.template;
+      absorb(into, t);
+    }
+    for (const t of g.templates.values()) delete t.mergedInto;
+    out.push(g);
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** What a mining worker is given. */
+export interface WorkerInput {
+  root: string;
+  tasks: MineTask[];
+  grid: Grid;
+}
+
+/** What a mining worker sends back. */
+export type WorkerMessage =
+  | { type: 'progress'; text: string }
+  | { type: 'done'; groups: LogGroup[]; lines: number; warnings: Warning[] }
+  | { type: 'error'; message: string };
+
+/**
+ * Mines the logs of a bundle: in this thread for small bundles, else split by size over two
+ * worker threads whose results are merged. A worker that cannot start falls back to this thread.
+ */
+export async function mineInParallel(
+  bundle: Bundle,
+  tasks: MineTask[],
+  grid: Grid,
+  onProgress?: (what: string) => void,
+  workers?: 1 | 2,
+): Promise<{ groups: LogGroup[]; lines: number }> {
+  const sizes = await Promise.all(
+    tasks.map((t) =>
+      stat(path.join(bundle.root, t.ref.file)).then(
+        (s) => s.size,
+        () => 0,
+      ),
+    ),
+  );
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const local = async (): Promise<{ groups: LogGroup[]; lines: number }> => {
+    const r = await mineLogs(bundle, tasks, grid, (i, t) =>
+      onProgress?.(`mining logs ${i + 1}/${tasks.length}: ${t.ref.pod}/${t.ref.container}`),
+    );
+    return { groups: mergeGroups([r.groups], grid.buckets), lines: r.lines };
+  };
+  const auto = total >= PARALLEL_BYTES && os.availableParallelism() >= 2;
+  if (tasks.length < 2 || workers === 1 || (workers === undefined && !auto)) return local();
+  // Largest files first into the lighter bin; each bin keeps the files in their listed order.
+  const bins: number[][] = Array.from({ length: WORKERS }, () => []);
+  const load = new Array<number>(WORKERS).fill(0);
+  const order = tasks.map((_, i) => i).sort((a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b);
+  for (const i of order) {
+    const k = load.indexOf(Math.min(...load));
+    (bins[k] as number[]).push(i);
+    load[k] = (load[k] as number) + (sizes[i] as number);
+  }
+  try {
+    const results = await Promise.all(
+      bins.map((bin, k) =>
+        runWorker(
+          { root: bundle.root, tasks: bin.sort((a, b) => a - b).map((i) => tasks[i] as MineTask), grid },
+          (text) => onProgress?.(`worker ${k + 1}: ${text}`),
+        ),
+      ),
+    );
+    for (const r of results) bundle.warnings.push(...r.warnings);
+    return {
+      groups: mergeGroups(
+        results.map((r) => r.groups),
+        grid.buckets,
+      ),
+      lines: results.reduce((s, r) => s + r.lines, 0),
+    };
+  } catch {
+    return local();
+  }
+}
+
+function runWorker(
+  input: WorkerInput,
+  onProgress: (text: string) => void,
+): Promise<{ groups: LogGroup[]; lines: number; warnings: Warning[] }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./mine-worker.js', import.meta.url), { workerData: input });
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'progress') onProgress(m.text);
+      else if (m.type === 'done') {
+        resolve({ groups: m.groups, lines: m.lines, warnings: m.warnings });
+        void worker.terminate();
+      } else reject(new Error(m.message));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`mining worker exited with code ${code}`));
+    });
+  });
+}
