@@ -10,6 +10,7 @@ import {
   type Manifest,
   type Warning,
 } from '@hindsight/core';
+import { loadKube } from './kube.js';
 import { mapLimit } from './limit.js';
 import type { CollectOptions, ProgressEvent, Source, SourceContext, SourceResult } from './source.js';
 import { sources as registry } from './sources/index.js';
@@ -50,9 +51,19 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
       'nothing to collect: give --kubeconfig, --redis, --postgres, --nginx-log, --prometheus, --loki or --git',
     );
   }
+  // The namespace the kubeconfig's context names, when none is given, so the manifest says it.
+  let namespace = options.namespace;
+  if (!namespace && options.kubeconfig) {
+    try {
+      namespace = loadKube(options).namespace;
+    } catch {
+      // A bad kubeconfig fails the sources that need it, with why; the manifest just lacks the namespace.
+    }
+  }
+  if (namespace) options = { ...options, namespace };
   const writer = await BundleWriter.create(options.output, {
     window: options.window,
-    ...(options.namespace ? { namespace: options.namespace } : {}),
+    ...(namespace ? { namespace } : {}),
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.toolVersion ? { toolVersion: options.toolVersion } : {}),
     ...(options.overwrite ? { overwrite: true } : {}),

@@ -1,4 +1,11 @@
-import { collect, parseDuration, resolveWindow, sources, type ProgressEvent } from '@hindsight/collect';
+import {
+  DEFAULT_VALUES_GLOB,
+  collect,
+  parseDuration,
+  resolveWindow,
+  sources,
+  type ProgressEvent,
+} from '@hindsight/collect';
 import { HindsightError } from '@hindsight/core';
 import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
@@ -106,7 +113,7 @@ export const collectCommand: CommandSpec = {
       .option('--loki <url>', 'Loki base URL')
       .option('--logql <query>', 'a LogQL query to read over the window (repeatable)', collectAll, [])
       .option('--git <dir>', 'a Git working copy of the deployed values (GitOps)')
-      .option('--values-glob <glob>', 'values files inside --git', '**/values*.yaml')
+      .option('--values-glob <glob>', 'values files inside --git', DEFAULT_VALUES_GLOB)
       .option('--force', 'write into a non-empty output folder')
       .option('--json', 'print the manifest and warnings as JSON')
       .addHelpText('after', `\nSources: ${sources.map((s) => s.name).join(', ')}.`)
@@ -146,7 +153,7 @@ export const collectCommand: CommandSpec = {
           ...(flags.nginxLogFormat ? { nginxLogFormat: flags.nginxLogFormat } : {}),
           ...(flags.prometheus ? { prometheus: flags.prometheus, promql: flags.promql } : {}),
           ...(flags.loki ? { loki: flags.loki, logql: flags.logql } : {}),
-          ...(flags.git ? { git: flags.git, valuesGlob: flags.valuesGlob ?? '**/values*.yaml' } : {}),
+          ...(flags.git ? { git: flags.git, valuesGlob: flags.valuesGlob ?? DEFAULT_VALUES_GLOB } : {}),
         });
         const failed = result.manifest.sources.filter((s) => s.status === 'failed');
         if (flags.json) {

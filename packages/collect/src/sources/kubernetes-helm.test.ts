@@ -39,6 +39,8 @@ async function lines(file: string): Promise<LogLine[]> {
 describe('kubernetes and helm sources over HTTP against recorded API responses', () => {
   it('writes a bundle that validates, with both sources recorded', async () => {
     expect(await validateBundle(out)).toEqual([]);
+    // No namespace given: the kubeconfig context's is used, and the manifest says which.
+    expect(result.manifest.namespace).toBe('shop');
     expect(result.manifest.sources.map((s) => [s.name, s.status])).toEqual([
       ['kubernetes', 'ok'],
       ['helm', 'partial'],
