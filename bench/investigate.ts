@@ -1,13 +1,16 @@
 // Time and peak memory of `investigate` on a bundle of 10 pods and 1 hour with at least 3 million
 // log lines (the story: a log-level change, redis.replica.replicaCount 2 -> 6, a label change).
 // The bundle is generated once (deterministic seed) and kept in the temp folder for later runs.
-// Run: node --import tsx bench/investigate.ts   (HINDSIGHT_BENCH_RPS=300 by default)
+// Run: node --import tsx bench/investigate.ts   (HINDSIGHT_BENCH_RPS=300 by default;
+// HINDSIGHT_BENCH_WORKERS=1 mines on one thread, 2 on two; the default chooses by size)
 import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { investigate, storyScenario, writeSyntheticBundle } from '@hindsight/investigate';
 
 const rps = Number(process.env['HINDSIGHT_BENCH_RPS'] ?? 300);
+const workersEnv = process.env['HINDSIGHT_BENCH_WORKERS'];
+const workers = workersEnv === '1' ? 1 : workersEnv === '2' ? 2 : undefined;
 const dir = path.join(os.tmpdir(), `hs-bench-investigate-${rps}`);
 const scenario = storyScenario({
   seed: 42,
@@ -37,7 +40,7 @@ const timer = setInterval(() => {
   peak = Math.max(peak, process.memoryUsage().rss);
 }, 50);
 const started = performance.now();
-const report = await investigate(dir, { top: 3 });
+const report = await investigate(dir, { top: 3, ...(workers ? { workers } : {}) });
 const seconds = (performance.now() - started) / 1000;
 clearInterval(timer);
 peak = Math.max(peak, process.memoryUsage().rss);
@@ -53,4 +56,7 @@ console.log(
 console.log(`| RSS before / peak | ${mb(baseline)} / ${mb(peak)} (+${mb(peak - baseline)}) |`);
 console.log(`| templates mined | ${report.stats.templates} |`);
 console.log(`| top hypothesis | ${top ? `${top.title} (score ${top.score})` : 'none'} |`);
-console.log(`| machine | ${os.cpus().length} cores, Node ${process.version} |`);
+console.log(
+  `| machine | ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg()[0]?.toFixed(1)} |`,
+);
+console.log(`| mining threads | ${workers ?? 'auto'} |`);
