@@ -217,6 +217,29 @@ describe('lab: up, upgrade, rollback and down with real processes', () => {
     ).toBe(2);
   });
 
+  it(
+    'kills a container over its memory limit (OOMKilled) and marks a revision that never gets ready failed',
+    { timeout: 120_000 },
+    async () => {
+      await expect(lab.upgrade({ set: ['redis.replica.memoryLimit=1Mi'] })).rejects.toThrow(
+        /revision 5 failed: pods not ready/,
+      );
+      expect((await lab.history()).at(-1)).toMatchObject({ revision: 5, status: 'failed' });
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(join(dir, 'kubeconfig'));
+      const core = kc.makeApiClient(k8s.CoreV1Api);
+      const pod = await core.readNamespacedPod({ name: 'shop-redis-replica-3', namespace: 'default' });
+      const cs = pod.status!.containerStatuses![0]!;
+      expect(cs.restartCount).toBeGreaterThan(0);
+      expect(cs.lastState?.terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
+      const events = await core.listNamespacedEvent({
+        namespace: 'default',
+        fieldSelector: 'involvedObject.name=shop-redis-replica-3',
+      });
+      expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['ContainerDied', 'BackOff']));
+    },
+  );
+
   it('stops every process it started on down, leaving no orphan', async () => {
     remember(await lab.status());
     expect(seenPids.size).toBeGreaterThan(8);

@@ -26,6 +26,27 @@ export interface ContainerSpec {
   volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
   livenessProbe?: ProbeSpec;
   readinessProbe?: ProbeSpec;
+  resources?: { limits?: { memory?: string | number }; requests?: Record<string, string | number> };
+}
+
+/** Bytes of a Kubernetes quantity (`256Mi`, `1G`, `128974848`, `129e6`); undefined when unreadable. */
+export function parseQuantity(q: string | number | undefined): number | undefined {
+  if (q === undefined) return undefined;
+  if (typeof q === 'number') return q;
+  const m = /^(\d+(?:\.\d+)?(?:e\d+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(q.trim());
+  if (!m) return undefined;
+  const mult: Record<string, number> = {
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    k: 1e3,
+    K: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  };
+  return Math.round(Number(m[1]) * (m[2] ? mult[m[2]]! : 1));
 }
 
 /** A Kubernetes probe. */

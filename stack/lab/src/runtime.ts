@@ -23,6 +23,7 @@ import type { LabPaths } from './paths.js';
 import { PodLogWriter } from './pod-log.js';
 import { freePort } from './ports.js';
 import {
+  parseQuantity,
   processSpec,
   probeCommand,
   type ContainerSpec,
@@ -178,9 +179,17 @@ export class LabRuntime {
   private services: KubeObject[] = [];
   private workloads: Workload[] = [];
   private generation = 0;
+  private readonly memoryWatch: NodeJS.Timeout;
+  /** Set on a container killed for its memory limit, so its exit reads OOMKilled. */
+  private readonly oomKilled = new WeakSet<Container>();
   revision = 0;
 
   constructor(private readonly o: RuntimeOptions) {
+    // The container memory limit, as the cgroup enforces it: a process whose resident memory goes
+    // past resources.limits.memory is killed (SIGKILL, exit 137, reason OOMKilled). Read from
+    // /proc/PID/statm of the container's main process every 500 ms.
+    this.memoryWatch = setInterval(() => this.enforceMemoryLimits(), 500);
+    this.memoryWatch.unref();
     try {
       for (const line of readFileSync(o.paths.events, 'utf8').split('\n')) {
         if (!line) continue;
@@ -191,6 +200,29 @@ export class LabRuntime {
       }
     } catch {
       /* no events yet */
+    }
+  }
+
+  private enforceMemoryLimits(): void {
+    for (const pod of this.pods.values()) {
+      for (const c of pod.containers) {
+        const limit = parseQuantity(c.spec.resources?.limits?.memory);
+        const pid = c.child?.pid;
+        if (limit === undefined || pid === undefined || c.child?.exitCode !== null || c.stopping) continue;
+        let rss: number;
+        try {
+          rss = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
+        } catch {
+          continue;
+        }
+        if (rss > limit) {
+          this.o.log(
+            `${pod.name}/${c.spec.name}: ${rss} bytes resident, over its limit of ${limit}: OOMKilled`,
+          );
+          this.oomKilled.add(c);
+          killGroup(pid, 'SIGKILL');
+        }
+      }
     }
   }
 
@@ -707,7 +739,7 @@ export class LabRuntime {
       terminated: {
         exitCode,
         ...(signum ? { signal: signum } : {}),
-        reason: exitCode === 0 ? 'Completed' : 'Error',
+        reason: this.oomKilled.has(c) ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
         ...(c.startedAt ? { startedAt: c.startedAt.replace(/\.\d+Z$/, 'Z') } : {}),
         finishedAt,
         containerID: `lab://${c.child?.pid ?? 0}`,
@@ -720,7 +752,17 @@ export class LabRuntime {
       this.o.onChange?.();
       return;
     }
+    this.oomKilled.delete(c);
     this.o.log(`${pod.name}/${c.spec.name} exited (${signal ?? code}); restarting`);
+    // The kubelet records no event for an exit itself; the lab does, so that a crash shows in
+    // `kubectl get events` even before the back-off starts (lab-specific reason ContainerDied).
+    const why = (terminated as { terminated: { reason: string } }).terminated.reason;
+    this.podEvent(
+      pod,
+      'Warning',
+      'ContainerDied',
+      `Container ${c.spec.name} exited with code ${exitCode} (${why}); restarting`,
+    );
     c.lastState = terminated;
     c.restartCount++;
     // The kubelet's back-off: 10 s doubling to 5 min; the first restart is immediate.
@@ -795,7 +837,12 @@ export class LabRuntime {
     this.o.onChange?.();
   }
 
-  private async waitReady(pods: LabPod[], what: string, timeoutMs = 120_000): Promise<void> {
+  /** Waits for pods to be ready: 120 s, shortened with the time scale down to 30 s. */
+  private async waitReady(
+    pods: LabPod[],
+    what: string,
+    timeoutMs = Math.max(30_000, 120_000 * Math.min(1, this.o.timeScale)),
+  ): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!pods.every((p) => this.podReady(p) || p.deleting)) {
       if (Date.now() > until) {
@@ -953,6 +1000,7 @@ export class LabRuntime {
   /** Stops every pod, dependents first, and closes the Service proxies. */
   async shutdown(): Promise<void> {
     ++this.generation;
+    clearInterval(this.memoryWatch);
     const order = this.ordered(this.workloads).reverse();
     const groups = new Map<string, LabPod[]>();
     for (const pod of this.pods.values()) {
