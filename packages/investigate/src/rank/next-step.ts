@@ -22,7 +22,8 @@ export function nextStepFor(cause: Cause, finding: Finding, changes: Finding[]):
       const later = changes
         .map((c) => c.change)
         .filter((c) => c?.release === release && (c.toRevision ?? 0) > (cause.revision ?? 0))
-        .map((c) => c?.toRevision);
+        .map((c) => c?.toRevision)
+        .filter((r, i, all) => all.indexOf(r) === i);
       const setFlags = restore.map((r) => `--set ${r}`).join(' ');
       const upgrade = setFlags ? `helm upgrade ${release} --reuse-values ${setFlags}` : undefined;
       if (prev === undefined) return upgrade ?? restoreText;

@@ -127,15 +127,40 @@ export function rank(input: RankInput): RankResult {
     return near * topo(c.components, a) * c.prior;
   };
 
-  const candidates: Candidate[] = changes.map((f) => {
+  // One Helm revision can be recorded as several changes (its values, and the scale or image
+  // changes of the workloads it rendered differently): they are one candidate, the values change
+  // first, so that they do not split the evidence between them.
+  const byRevision = new Map<string, Finding[]>();
+  for (const f of changes) {
     const ch = f.change as Change;
-    const components = changeComponents(ch, data, known);
+    const key =
+      ch.release && ch.toRevision !== undefined
+        ? `${ch.namespace ?? ''}/${ch.release}@${ch.toRevision}`
+        : f.id;
+    byRevision.set(key, [...(byRevision.get(key) ?? []), f]);
+  }
+  const primaries = [...byRevision.values()].map((list) => {
+    const sorted = [...list].sort(
+      (a, b) =>
+        Number(b.change?.kind === 'helm') - Number(a.change?.kind === 'helm') || (a.id < b.id ? -1 : 1),
+    );
+    return { primary: sorted[0] as Finding, also: sorted.slice(1) };
+  });
+  const candidates: Candidate[] = primaries.map(({ primary: f, also }) => {
+    const ch = f.change as Change;
+    const components = [
+      ...new Set([
+        ...changeComponents(ch, data, known),
+        ...also.flatMap((o) => changeComponents(o.change as Change, data, known)),
+      ]),
+    ].sort();
     const paths = ch.diff.map((d) => d.path);
     const cosmetic = paths.length > 0 && paths.every((p) => COSMETIC.test(p));
     const reasons: string[] = [];
     if (cosmetic)
       reasons.push(`changes only logging or labels (${paths.join(', ')}): weighted as a likely bystander`);
     if (components.length > 0) reasons.push(`touches ${components.join(', ')}`);
+    for (const o of also) reasons.push(`with it: ${o.title}`);
     return {
       id: f.id,
       time: f.time,

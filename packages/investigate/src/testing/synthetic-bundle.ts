@@ -521,6 +521,22 @@ export async function writeSyntheticBundle(
   for (const s of samples.values()) await w.addSeries(s);
 
   for (const c of changes) {
+    // As the collect source records a revision: its values diff, then each workload it scaled.
+    const replicas = c.diff.find((d) => d.path === 'redis.replica.replicaCount');
+    if (replicas) {
+      await w.addChange({
+        id: `scale:${ns}/${R}:${c.revision}:StatefulSet/${R}-redis-replica`,
+        time: new Date(at(c)).toISOString(),
+        kind: 'scale',
+        target: `StatefulSet/${R}-redis-replica`,
+        namespace: ns,
+        release: R,
+        fromRevision: c.revision - 1,
+        toRevision: c.revision,
+        components: ['redis'],
+        diff: [{ path: 'spec.replicas', from: replicas.from, to: replicas.to }],
+      });
+    }
     await w.addChange({
       id: `helm:${R}:${c.revision}`,
       time: new Date(at(c)).toISOString(),
