@@ -41,25 +41,29 @@ describe('hindsight lab (CLI, real processes)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('starts the lab and reports its pods, the nginx URL and the kubeconfig', { timeout: 180_000 }, async () => {
-    const r = await hindsight(['lab', 'up', '--dir', dir, '--time-scale', '0.2', '--json']);
-    expect(r.stderr).toContain('rendering shop revision 1');
-    expect(r.code).toBe(0);
-    const s = JSON.parse(r.stdout) as {
-      running: boolean;
-      revision: number;
-      nginxUrl: string;
-      kubeconfig: string;
-      pods: { ready: boolean }[];
-    };
-    expect(s).toMatchObject({ running: true, revision: 1, kubeconfig: join(dir, 'kubeconfig') });
-    expect(s.nginxUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(s.pods.length).toBe(7);
-    expect(s.pods.every((p) => p.ready)).toBe(true);
-    const text = await hindsight(['lab', 'status', '--dir', dir]);
-    expect(text.stdout).toMatch(/running\s+release shop revision 1/);
-    expect(text.stdout).toMatch(/shop-redis-replica-1\s+yes\s+Running/);
-  });
+  it(
+    'starts the lab and reports its pods, the nginx URL and the kubeconfig',
+    { timeout: 180_000 },
+    async () => {
+      const r = await hindsight(['lab', 'up', '--dir', dir, '--time-scale', '0.2', '--json']);
+      expect(r.stderr).toContain('rendering shop revision 1');
+      expect(r.code).toBe(0);
+      const s = JSON.parse(r.stdout) as {
+        running: boolean;
+        revision: number;
+        nginxUrl: string;
+        kubeconfig: string;
+        pods: { ready: boolean }[];
+      };
+      expect(s).toMatchObject({ running: true, revision: 1, kubeconfig: join(dir, 'kubeconfig') });
+      expect(s.nginxUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(s.pods.length).toBe(7);
+      expect(s.pods.every((p) => p.ready)).toBe(true);
+      const text = await hindsight(['lab', 'status', '--dir', dir]);
+      expect(text.stdout).toMatch(/running\s+release shop revision 1/);
+      expect(text.stdout).toMatch(/shop-redis-replica-1\s+yes\s+Running/);
+    },
+  );
 
   it('loses no session with the defaults, even while replicas are added', { timeout: 120_000 }, async () => {
     const traffic = hindsight([
@@ -99,66 +103,73 @@ describe('hindsight lab (CLI, real processes)', () => {
     expect(lines.reduce((a, l) => a + l.requests, 0)).toBe(s.requests);
   });
 
-  it("loses sessions in the story's configuration, and the ground truth counts each loss the shop logged", { timeout: 180_000 }, async () => {
-    const back = await hindsight([
-      'lab',
-      'upgrade',
-      '--dir',
-      dir,
-      '--reset-values',
-      '--set',
-      'shop.session.readFrom=replicas',
-      '--set',
-      'shop.session.readYourWrites=false',
-      '--set',
-      'shop.session.rolling=true',
-      '--set',
-      'shop.replicaCount=4',
-    ]);
-    expect(back.code, back.stderr).toBe(0);
-    const before = await missingLogged(dir);
-    const traffic = hindsight([
-      'lab',
-      'traffic',
-      '--dir',
-      dir,
-      '--users',
-      '20',
-      '--duration',
-      '20s',
-      '--json',
-    ]);
-    await new Promise((r) => setTimeout(r, 4000));
-    // The story's upgrade: more replicas, ready on PING (before their first sync).
-    const up = await hindsight([
-      'lab',
-      'upgrade',
-      '--dir',
-      dir,
-      '--set',
-      'redis.replica.replicaCount=6',
-      '--set',
-      'redis.replica.readinessRequiresSync=false',
-    ]);
-    expect(up.code, up.stderr).toBe(0);
-    const r = await traffic;
-    expect(r.code, r.stderr).toBe(0);
-    const s = JSON.parse(r.stdout) as Summary;
-    // Shops whose replica is rolled reconnect through the Service to replicas that answer PING
-    // but have not synced yet (the master waits repl-diskless-sync-delay, 5 s, before the transfer).
-    expect(s.sessionsLost).toBeGreaterThan(0);
-    expect(s.lostAs.loggedOut).toBe((await missingLogged(dir)) - before);
-    const lines = (await readFile(s.out, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { sessionsLost: number; checkoutsStuck: number });
-    expect(lines.reduce((a, l) => a + l.sessionsLost, 0)).toBe(s.sessionsLost);
-    expect(lines.reduce((a, l) => a + l.checkoutsStuck, 0)).toBe(s.checkoutsStuck);
-    const history = await hindsight(['lab', 'history', '--dir', dir, '--json']);
-    expect(
-      (JSON.parse(history.stdout) as { revision: number; status: string }[]).map((h) => h.status),
-    ).toEqual(['superseded', 'superseded', 'superseded', 'deployed']);
-  });
+  it(
+    "loses sessions in the story's configuration, and the ground truth counts each loss the shop logged",
+    { timeout: 180_000 },
+    async () => {
+      const back = await hindsight([
+        'lab',
+        'upgrade',
+        '--dir',
+        dir,
+        '--reset-values',
+        '--set',
+        'shop.session.readFrom=replicas',
+        '--set',
+        'shop.session.readYourWrites=false',
+        '--set',
+        'shop.session.rolling=true',
+        '--set',
+        'shop.replicaCount=4',
+      ]);
+      expect(back.code, back.stderr).toBe(0);
+      const before = await missingLogged(dir);
+      const traffic = hindsight([
+        'lab',
+        'traffic',
+        '--dir',
+        dir,
+        '--users',
+        '20',
+        '--duration',
+        '20s',
+        '--json',
+      ]);
+      await new Promise((r) => setTimeout(r, 4000));
+      // The story's upgrade: more replicas, ready on PING (before their first sync).
+      const up = await hindsight([
+        'lab',
+        'upgrade',
+        '--dir',
+        dir,
+        '--set',
+        'redis.replica.replicaCount=6',
+        '--set',
+        'redis.replica.readinessRequiresSync=false',
+      ]);
+      expect(up.code, up.stderr).toBe(0);
+      const r = await traffic;
+      expect(r.code, r.stderr).toBe(0);
+      const s = JSON.parse(r.stdout) as Summary;
+      // Shops whose replica is rolled reconnect through the Service to replicas that answer PING
+      // but have not synced yet (the master waits repl-diskless-sync-delay, 5 s, before the transfer).
+      console.log(
+        `story: ${s.requests} requests, ${s.sessionsLost} sessions lost (${JSON.stringify(s.lostAs)}), ${s.checkoutsStuck} checkouts stuck`,
+      );
+      expect(s.sessionsLost).toBeGreaterThan(0);
+      expect(s.lostAs.loggedOut).toBe((await missingLogged(dir)) - before);
+      const lines = (await readFile(s.out, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { sessionsLost: number; checkoutsStuck: number });
+      expect(lines.reduce((a, l) => a + l.sessionsLost, 0)).toBe(s.sessionsLost);
+      expect(lines.reduce((a, l) => a + l.checkoutsStuck, 0)).toBe(s.checkoutsStuck);
+      const history = await hindsight(['lab', 'history', '--dir', dir, '--json']);
+      expect(
+        (JSON.parse(history.stdout) as { revision: number; status: string }[]).map((h) => h.status),
+      ).toEqual(['superseded', 'superseded', 'superseded', 'deployed']);
+    },
+  );
 
   it('stops everything on down', async () => {
     const st = await hindsight(['lab', 'status', '--dir', dir, '--json']);
