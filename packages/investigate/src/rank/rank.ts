@@ -30,6 +30,8 @@ const COSMETIC =
 const COSMETIC_PRIOR = 0.35;
 // An anomaly below this strength is too weak to be anyone's evidence on its own.
 const MIN_EVIDENCE = 0.1;
+// Below this score a top change is named with a caution: little moved after it.
+const WEAK_SCORE = 0.3;
 // Below this strength nothing is said to have moved.
 const MIN_MOVED = 0.25;
 
@@ -313,7 +315,7 @@ export function rank(input: RankInput): RankResult {
     verdict = top.cause.type === 'change' && top.score > 0.05 ? 'change' : 'component';
     summary =
       verdict === 'change'
-        ? `Likely cause: ${top.title} (score ${top.score}). ${top.explains.length} anomal${top.explains.length === 1 ? 'y follows' : 'ies follow'} it.`
+        ? `${top.score >= WEAK_SCORE ? 'Likely cause' : 'Possible cause, on weak evidence'}: ${top.title} (score ${top.score}). ${top.explains.length} anomal${top.explains.length === 1 ? 'y follows' : 'ies follow'} it.`
         : `No recorded change explains what moved; the earliest anomaly is ${top.title}.`;
   }
   hypotheses.sort(compareHypotheses);
