@@ -49,7 +49,6 @@ beforeAll(async () => {
     if (!svc) throw new Error(`no service ${name} in the lab`);
     return svc.localPort;
   };
-  const nginxPod = status.pods.find((p) => p.component === 'nginx')?.name ?? '';
   out = path.join(dir, 'bundle');
   result = await hindsight(
     [
@@ -64,8 +63,6 @@ beforeAll(async () => {
       `redis://127.0.0.1:${port(`${status.release}-redis-master`)}`,
       '--postgres',
       `postgres://shop:${encodeURIComponent(pgPassword)}@127.0.0.1:${port(`${status.release}-postgresql`)}/shop`,
-      '--nginx-pod',
-      nginxPod,
       '-o',
       out,
     ],
@@ -117,7 +114,9 @@ describe('hindsight collect against the lab', () => {
     const nodes = series.filter((s) => s.name === 'redis_connected_clients').map((s) => s.labels['role']);
     expect(nodes.sort()).toEqual(['master', 'replica', 'replica', 'replica']);
     expect(series.some((s) => s.name === 'pg_database_xact_commit')).toBe(true);
+    // No --nginx-pod: the nginx pods are found by their component label.
     const requests = series.find((s) => s.name === 'nginx_requests');
+    expect(requests?.labels['pod']).toBe(status.pods.find((p) => p.component === 'nginx')?.name);
     expect((requests?.points ?? []).reduce((a, [, v]) => a + v, 0)).toBeGreaterThanOrEqual(20);
   });
 

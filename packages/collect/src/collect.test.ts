@@ -112,7 +112,7 @@ describe('collect', () => {
     const names = (o: Parameters<typeof selectSources>[0]): string[] =>
       selectSources(o, sources).map((s) => s.name);
     const base = { output: 'x', window };
-    expect(names({ ...base, kubeconfig: 'k' })).toEqual(['kubernetes', 'helm']);
+    expect(names({ ...base, kubeconfig: 'k' })).toEqual(['kubernetes', 'helm', 'nginx']);
     expect(names({ ...base, redis: ['redis://a'], nginxPod: 'p' })).toEqual(['redis', 'nginx']);
     expect(names({ ...base, prometheus: 'http://p' })).toEqual([]);
     await expect(collect({ ...base, output: `${tmp.dir}/none` })).rejects.toThrow(/nothing to collect/);

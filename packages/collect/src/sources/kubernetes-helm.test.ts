@@ -183,6 +183,28 @@ describe('kubernetes and helm sources over HTTP against recorded API responses',
     );
   });
 
+  it('finds the nginx pods by their component label when no pod is named', async () => {
+    const dir = `${tmp.dir}/nginx-auto`;
+    const r = await collect({
+      output: dir,
+      window: FIXTURE_WINDOW,
+      kubeconfig: api.kubeconfig,
+      sources: [nginxSource],
+    });
+    expect(r.manifest.sources[0]).toMatchObject({ name: 'nginx', status: 'ok' });
+    const series = [];
+    for await (const s of (await openBundle(dir)).series()) series.push(s);
+    expect(series.find((s) => s.name === 'nginx_status_502')?.labels).toEqual({
+      source: 'nginx',
+      component: 'nginx',
+      pod: 'shop-nginx-5c6b7d8f9-kq8zt',
+    });
+    const asked = api.server.requests.find(
+      (u) => u.pathname === '/api/v1/namespaces/shop/pods' && u.searchParams.has('labelSelector'),
+    );
+    expect(asked?.searchParams.get('labelSelector')).toBe('app.kubernetes.io/component=nginx');
+  });
+
   it('keeps going when part of the API refuses, and marks the source partial', async () => {
     const api2 = await startKubeApi(`${tmp.dir}`, { failEvents: true });
     try {

@@ -1,10 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { HindsightError, type BundleWriter } from '@hindsight/core';
-import { loadKube, streamPodLog, apiError } from '../kube.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { HindsightError, errorMessage, type BundleWriter } from '@hindsight/core';
+import { apiError, loadKube, streamPodLog, type Kube } from '../kube.js';
 import { CHART_LOG_FORMAT, compileLogFormat, lineTime, type NginxLogFormat } from '../nginx-log-format.js';
 import { SeriesSet } from '../series-set.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
+import { COMPONENT_LABEL } from './kubernetes.js';
 
 interface Second {
   requests: number;
@@ -114,30 +116,27 @@ export class AccessLogAggregator {
   }
 }
 
-/**
- * Parses an nginx access log (a file, or a pod's log) with a log_format (the chart's by default)
- * into per-second series: nginx_requests, nginx_status_{2xx,3xx,4xx,5xx,499,502,504},
- * nginx_request_time_p50/p99 and nginx_upstream_time_p99.
- */
-export const nginxSource: Source = {
-  name: 'nginx',
-  needs: [['nginxLog', 'nginxPod']],
-  async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
-    const { nginxLog, nginxPod } = ctx.options;
-    if (!nginxLog && !nginxPod)
-      throw new HindsightError('HINDSIGHT_USAGE', 'give --nginx-log or --nginx-pod');
-    const format = compileLogFormat(ctx.options.nginxLogFormat ?? CHART_LOG_FORMAT);
-    const agg = new AccessLogAggregator(format, ctx.window);
-    const labels: Record<string, string> = { source: 'nginx', component: 'nginx' };
-    if (nginxLog) {
-      ctx.progress(0, nginxLog);
-      const input = createReadStream(nginxLog);
-      const opened = new Promise<void>((resolve, reject) => {
+/** The label selector of nginx pods when neither a log file nor a pod is named. */
+export const NGINX_POD_SELECTOR = `${COMPONENT_LABEL}=nginx`;
+
+interface Input {
+  /** Where the lines come from, for warnings: a file or pod/NAME. */
+  where: string;
+  pod?: string;
+  read(agg: AccessLogAggregator): Promise<void>;
+}
+
+function fileInput(file: string, ctx: SourceContext): Input {
+  return {
+    where: file,
+    async read(agg) {
+      ctx.progress(0, file);
+      const input = createReadStream(file);
+      await new Promise<void>((resolve, reject) => {
         input.once('open', () => resolve());
         input.once('error', reject);
-      });
-      await opened.catch((err: Error) => {
-        throw new Error(`cannot read the nginx log ${nginxLog}: ${err.message}`);
+      }).catch((err: Error) => {
+        throw new Error(`cannot read the nginx log ${file}: ${err.message}`);
       });
       for await (const line of createInterface({ input, crlfDelay: Infinity })) {
         if (ctx.signal.aborted) break;
@@ -145,52 +144,113 @@ export const nginxSource: Source = {
         if (agg.lines % 10_000 === 0) ctx.progress(agg.parsed, `${agg.lines} lines`);
       }
       input.destroy();
-    } else {
-      if (!ctx.options.kubeconfig)
-        throw new HindsightError('HINDSIGHT_USAGE', '--nginx-pod needs --kubeconfig');
-      const kube = loadKube(ctx.options);
-      labels['pod'] = nginxPod as string;
-      ctx.progress(0, `log of pod ${nginxPod}`);
-      const pod = await kube.core
-        .readNamespacedPod({ name: nginxPod as string, namespace: kube.namespace })
-        .catch((err: unknown) => {
-          throw new Error(`cannot read pod ${kube.namespace}/${nginxPod}: ${apiError(err)}`);
-        });
-      const container =
-        pod.spec?.containers.find((c) => c.name === 'nginx')?.name ??
-        pod.spec?.containers[0]?.name ??
-        'nginx';
+    },
+  };
+}
+
+function podInput(kube: Kube, pod: V1Pod, ctx: SourceContext): Input {
+  const name = pod.metadata?.name ?? '';
+  const container =
+    pod.spec?.containers.find((c) => c.name === 'nginx')?.name ?? pod.spec?.containers[0]?.name ?? 'nginx';
+  return {
+    where: `pod/${name}`,
+    pod: name,
+    async read(agg) {
+      ctx.progress(0, `log of pod ${name}`);
       await streamPodLog(
         kube,
-        { namespace: kube.namespace, pod: nginxPod as string, container, previous: false },
+        { namespace: kube.namespace, pod: name, container, previous: false },
         ctx.window,
         async (_ts, time, text) => agg.add(text, time),
         ctx.signal,
       ).catch((err: unknown) => {
-        throw new Error(`cannot read the log of pod ${kube.namespace}/${nginxPod}: ${apiError(err)}`);
+        throw new Error(`cannot read the log of pod ${kube.namespace}/${name}: ${apiError(err)}`);
       });
+    },
+  };
+}
+
+/**
+ * Parses nginx access logs with a log_format (the chart's by default) into per-second series:
+ * nginx_requests, nginx_status_{2xx,3xx,4xx,5xx,499,502,504}, nginx_request_time_p50/p99 and
+ * nginx_upstream_time_p99. Reads --nginx-log, or --nginx-pod's log, or else the log of every pod
+ * labelled app.kubernetes.io/component=nginx (one set of series per pod).
+ */
+export const nginxSource: Source = {
+  name: 'nginx',
+  needs: [['nginxLog', 'nginxPod', 'kubeconfig']],
+  async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
+    const { nginxLog, nginxPod } = ctx.options;
+    const format = compileLogFormat(ctx.options.nginxLogFormat ?? CHART_LOG_FORMAT);
+    let inputs: Input[];
+    if (nginxLog) {
+      inputs = [fileInput(nginxLog, ctx)];
+    } else {
+      if (!ctx.options.kubeconfig)
+        throw new HindsightError('HINDSIGHT_USAGE', '--nginx-pod needs --kubeconfig');
+      const kube = loadKube(ctx.options);
+      let pods: V1Pod[];
+      try {
+        pods = nginxPod
+          ? [await kube.core.readNamespacedPod({ name: nginxPod, namespace: kube.namespace })]
+          : (
+              await kube.core.listNamespacedPod({
+                namespace: kube.namespace,
+                labelSelector: NGINX_POD_SELECTOR,
+              })
+            ).items;
+      } catch (err) {
+        throw new Error(
+          `cannot read ${nginxPod ? `pod ${kube.namespace}/${nginxPod}` : `the nginx pods of ${kube.namespace}`}: ${apiError(err)}`,
+        );
+      }
+      if (pods.length === 0)
+        return { status: 'ok', items: 0, detail: `no pod labelled ${NGINX_POD_SELECTOR}` };
+      inputs = pods
+        .sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1))
+        .map((p) => podInput(kube, p, ctx));
     }
-    if (agg.unmatched > 0) {
-      ctx.warn({
-        code: 'HINDSIGHT_LOG_FORMAT',
-        message: `${agg.unmatched} of ${agg.lines} nginx log lines did not match the log format (first: line ${agg.firstUnmatched})`,
-        where: nginxLog ?? `pod/${nginxPod}`,
-      });
+    let items = 0;
+    const partial: string[] = [];
+    const failed: string[] = [];
+    for (const input of inputs) {
+      if (ctx.signal.aborted) break;
+      const agg = new AccessLogAggregator(format, ctx.window);
+      try {
+        await input.read(agg);
+      } catch (err) {
+        if (inputs.length === 1) throw err;
+        failed.push(input.where);
+        ctx.warn({ code: 'HINDSIGHT_SOURCE_FAILED', message: errorMessage(err), where: input.where });
+        continue;
+      }
+      if (agg.unmatched > 0) {
+        partial.push(`${input.where}: ${agg.unmatched} of ${agg.lines} lines did not match the log format`);
+        ctx.warn({
+          code: 'HINDSIGHT_LOG_FORMAT',
+          message: `${agg.unmatched} of ${agg.lines} nginx log lines did not match the log format (first: line ${agg.firstUnmatched})`,
+          where: input.where,
+        });
+      }
+      if (inputs.length === 1 && agg.lines > 0 && agg.parsed === 0 && agg.unmatched === agg.lines) {
+        throw new HindsightError(
+          'HINDSIGHT_LOG_FORMAT',
+          'no nginx log line matched the log format',
+          input.where,
+        );
+      }
+      const labels: Record<string, string> = {
+        source: 'nginx',
+        component: 'nginx',
+        ...(input.pod ? { pod: input.pod } : {}),
+      };
+      items += await agg.series(labels).writeTo(writer);
+      ctx.progress(items, input.where);
     }
-    const items = await agg.series(labels).writeTo(writer);
-    if (agg.lines > 0 && agg.parsed === 0 && agg.unmatched === agg.lines) {
-      throw new HindsightError(
-        'HINDSIGHT_LOG_FORMAT',
-        `no nginx log line matched the log format`,
-        nginxLog ?? `pod/${nginxPod}`,
-      );
-    }
-    return agg.unmatched > 0
-      ? {
-          status: 'partial',
-          items,
-          detail: `${agg.unmatched} of ${agg.lines} lines did not match the log format`,
-        }
+    if (failed.length === inputs.length) throw new Error(`no nginx log could be read: ${failed.join(', ')}`);
+    const problems = [...failed.map((f) => `${f}: unreadable`), ...partial];
+    return problems.length > 0
+      ? { status: 'partial', items, detail: problems.join('; ') }
       : { status: 'ok', items };
   },
 };
