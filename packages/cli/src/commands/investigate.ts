@@ -23,7 +23,7 @@ export const investigateCommand: CommandSpec = {
   name: 'investigate',
   summary: 'rank the likely causes of a failure in a bundle: changes, anomalies and their evidence',
   examples: [
-    'hindsight investigate test/fixtures/redis-replicas-2-to-6',
+    'hindsight investigate test/fixtures/redis-replicas-2-to-6.tar.gz',
     'hindsight investigate bundle.tar.gz --top 3 --html report.html',
     'hindsight investigate bundle --json | jq .hypotheses[0].cause',
   ],
@@ -35,9 +35,7 @@ export const investigateCommand: CommandSpec = {
       .option('--json', 'print the report as JSON (schema in docs/report.md)')
       .option('--markdown <file>', 'also write a Markdown report to FILE')
       .option('--html <file>', 'also write a self-contained HTML report with charts to FILE')
-      .addOption(
-        new Option('--format <name>', `print the report in this format: ${names.join(', ')}`).choices(names),
-      )
+      .addOption(new Option('--format <name>', 'print the report in this format').choices(names))
       .option('--output <file>', 'write the --format output to FILE instead of stdout')
       .action(async (bundle: string, opts: InvestigateOptions) => {
         const top = Number(opts.top);
