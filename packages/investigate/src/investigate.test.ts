@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +127,36 @@ describe('investigate', () => {
     expect(r.hypotheses[0]?.reasons.join(' ')).toMatch(/returned after it was reverted/);
     const revertRank = r.hypotheses.find((h) => h.cause.type === 'change' && h.cause.revision === 7)?.rank;
     expect(revertRank).toBeGreaterThan(1);
+  });
+
+  it('fits the analysis to the data when the window declared is much longer', async () => {
+    const dir = await bundleOf(
+      storyScenario({
+        seed: 51,
+        rps: 4,
+        durationMin: 10,
+        bursts: [],
+        changes: [
+          { atMin: 3, revision: 5, diff: [{ path: 'shop.logLevel', from: 'info', to: 'debug' }] },
+          { atMin: 5, revision: 6, diff: [{ path: 'redis.replica.replicaCount', from: 2, to: 6 }] },
+          { atMin: 8, revision: 7, diff: [{ path: 'shop.podLabels.team', from: 'a', to: 'b' }] },
+        ],
+      }),
+    );
+    // A ten-minute run collected with a three-hour window.
+    const file = path.join(dir, 'manifest.json');
+    const manifest = JSON.parse(await readFile(file, 'utf8')) as { window: { from: string; to: string } };
+    manifest.window.from = new Date(Date.parse(manifest.window.from) - 170 * 60_000).toISOString();
+    await writeFile(file, JSON.stringify(manifest));
+    const r = await investigate(dir);
+    expect(topPaths(r)).toEqual(['redis.replica.replicaCount']);
+    expect(r.window.from).toBe(manifest.window.from);
+    // The charts and onsets keep the resolution of a ten-minute window (5 s), not of three hours (60 s).
+    const replicas = r.findings.find((f) => /connected replicas/.test(f.title));
+    const ev = replicas?.evidence.find((e) => e.type === 'series');
+    const pts = ev?.type === 'series' ? ev.points : [];
+    expect(pts.length).toBeGreaterThan(50);
+    expect((pts[1]?.[0] ?? 0) - (pts[0]?.[0] ?? 0)).toBeLessThanOrEqual(10_000);
   });
 
   it('says plainly that nothing points to a cause on a quiet bundle', async () => {

@@ -1,6 +1,7 @@
 import { errorMessage, openBundle, type Warning } from '@hindsight/core';
 import { analyzers as defaultAnalyzers } from './analyzers/index.js';
 import { BundleData } from './data.js';
+import { dataExtent } from './extent.js';
 import { compareFindings, rank } from './rank/rank.js';
 import { TopologyGraph } from './topology.js';
 import type { Analyzer, AnalyzerContext, Finding, Report } from './types.js';
@@ -42,7 +43,15 @@ export async function investigate(bundlePath: string, options: InvestigateOption
   progress(`opening ${bundlePath}`);
   const bundle = await openBundle(bundlePath);
   try {
-    const window = bundle.windowMs;
+    // Analyse the span the data covers when it is much shorter than the declared window (a lab
+    // run of minutes collected with --since 1h), so that the buckets fit the data.
+    let window = bundle.windowMs;
+    const extent = await dataExtent(bundle).catch(() => undefined);
+    if (extent) {
+      const from = Math.max(window.from, extent.from - 5000);
+      const to = Math.min(window.to, extent.to + 5000);
+      if (to > from && to - from < 0.5 * (window.to - window.from)) window = { from, to };
+    }
     const bucketMs = options.bucketMs ?? bucketFor(window.to - window.from);
     const data = new BundleData(bundle, window, bucketMs, progress, options.workers);
     const ctx: AnalyzerContext = {
