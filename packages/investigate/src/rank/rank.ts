@@ -315,12 +315,19 @@ export function rank(input: RankInput): RankResult {
     verdict = top.cause.type === 'change' && top.score > 0.05 ? 'change' : 'component';
     summary =
       verdict === 'change'
-        ? `${top.score >= WEAK_SCORE ? 'Likely cause' : 'Possible cause, on weak evidence'}: ${top.title} (score ${top.score}). ${top.explains.length} anomal${top.explains.length === 1 ? 'y follows' : 'ies follow'} it.`
+        ? `${top.score >= WEAK_SCORE ? 'Likely cause' : 'Possible cause, on weak evidence'}: ${top.title} (score ${top.score}). ${top.explains.length} anomal${top.explains.length === 1 ? 'y follows' : 'ies follow'} it${effectText(top)}.`
         : `No recorded change explains what moved; the earliest anomaly is ${top.title}.`;
   }
   hypotheses.sort(compareHypotheses);
   hypotheses.forEach((h, i) => (h.rank = i + 1));
   return { hypotheses, verdict, summary, findings: merged };
+}
+
+function effectText(h: Hypothesis): string {
+  const e = h.chain.find((s) => s.role === 'effect');
+  if (!e) return '';
+  const title = e.title.length > 90 ? `${e.title.slice(0, 87)}...` : e.title;
+  return `; users feel it from ${iso(e.time).slice(11, 19)}: ${title}`;
 }
 
 function chainOf(c: Candidate, explained: Finding[]): ChainStep[] {
