@@ -1,9 +1,11 @@
-import { cp, mkdtemp, rm, appendFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, appendFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BundleWriter } from '@hindsight/core';
-import { hindsight } from './helpers.js';
+import { commands } from 'hindsight';
+import { bin, hindsight, repoRoot } from './helpers.js';
 
 let tmp: string;
 let good: string;
@@ -72,6 +74,24 @@ describe('hindsight CLI', () => {
     const r = await hindsight(['validate', path.join(tmp, 'missing')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/bundle not found/);
+  });
+
+  it('stops quietly when its output pipe closes early (| head)', async () => {
+    const big = path.join(tmp, 'big.log');
+    await writeFile(
+      big,
+      Array.from({ length: 100_000 }, (_, i) => `user ${i} logged in from 10.0.0.${i % 255}`).join('\n'),
+    );
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" templates "${big}" --jsonl | head -1`], {
+      encoding: 'utf8',
+    });
+    expect(r.stdout).toMatch(/^\{"line":1/);
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
+  });
+
+  it('documents every command in docs/cli.md', async () => {
+    const doc = await readFile(path.join(repoRoot, 'docs/cli.md'), 'utf8');
+    for (const c of commands) expect(doc, c.name).toContain(`\`hindsight ${c.name}\``);
   });
 
   it('uses no colour when NO_COLOR is set', async () => {

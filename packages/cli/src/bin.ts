@@ -1,6 +1,14 @@
 #!/usr/bin/env node
 import { run } from './main.js';
 
+// A reader that stops early (`hindsight ... | head`) closes the pipe: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const controller = new AbortController();
 let interrupted = 0;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -68,7 +68,10 @@ async function writeSample(dir: string): Promise<void> {
     status: 'failed',
     error: 'connect ECONNREFUSED http://admin:hunter2@127.0.0.1:9',
   });
-  await w.finish();
+  w.addNote('interrupted by user');
+  const manifest = await w.finish();
+  // finish() returns what it wrote, notes included.
+  expect(manifest.notes).toEqual(['interrupted by user']);
 }
 
 describe('bundle format v1', () => {

@@ -192,7 +192,7 @@ export class BundleWriter {
     this.notes.push(redactText(note));
   }
 
-  private async writeManifest(): Promise<void> {
+  private async writeManifest(): Promise<Manifest> {
     const manifest = manifestSchema.parse({
       ...this.manifest,
       sources: [...this.sources.values()],
@@ -201,6 +201,7 @@ export class BundleWriter {
     const target = path.join(this.root, bundleLayout.manifest);
     await writeFile(`${target}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
     await rename(`${target}.tmp`, target);
+    return manifest;
   }
 
   /** Writes what is pending without closing; the manifest then lists the sources so far. */
@@ -214,9 +215,6 @@ export class BundleWriter {
     await Promise.all(this.logSinks.map((l) => l.file.close()));
     this.files.clear();
     this.logSinks.length = 0;
-    await this.writeManifest();
-    return manifestSchema.parse(
-      JSON.parse(JSON.stringify({ ...this.manifest, sources: [...this.sources.values()] })),
-    );
+    return this.writeManifest();
   }
 }
