@@ -793,7 +793,12 @@ export class LabRuntime {
     c.timers = [];
     killGroupLeader(child.pid, c.proc?.stopSignal ?? 'SIGTERM');
     const grace = this.ms(pod.spec.terminationGracePeriodSeconds ?? 30);
-    const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
+    const timer = setTimeout(() => {
+      this.o.log(
+        `${pod.name}/${c.spec.name} still running ${grace} ms after ${c.proc?.stopSignal ?? 'SIGTERM'}: SIGKILL`,
+      );
+      killGroup(child.pid, 'SIGKILL');
+    }, grace);
     await c.exited;
     clearTimeout(timer);
   }
