@@ -5,3 +5,5 @@ export { exitCodes } from './command.js';
 export type { CommandSpec, CommandContext } from './command.js';
 export { makeIo, paint } from './io.js';
 export type { Io } from './io.js';
+export { storyScenario, applyFix, changePlan, collectLab, measureTraffic, runIncident, seededRandom } from './demo/index.js';
+export type { Scenario, AppliedFix, IncidentOptions, IncidentResult, ScenarioChange } from './demo/index.js';

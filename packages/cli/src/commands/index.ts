@@ -6,6 +6,7 @@ import { collectCommand } from './collect.js';
 import { serveCommand } from './serve.js';
 import { importCommand } from './import.js';
 import { labCommand } from './lab.js';
+import { demoCommand } from './demo.js';
 
 /** Every `hindsight` subcommand, in the order `--help` lists them. Add a command here and nowhere else. */
 export const commands: readonly CommandSpec[] = [
@@ -16,4 +17,5 @@ export const commands: readonly CommandSpec[] = [
   serveCommand,
   importCommand,
   labCommand,
+  demoCommand,
 ];

@@ -1,0 +1,239 @@
+import * as k8s from '@kubernetes/client-node';
+import { collect, type CollectResult, type ProgressEvent } from '@hindsight/collect';
+import { HindsightError } from '@hindsight/core';
+import type { Report } from '@hindsight/investigate';
+import type { Lab, TrafficSecond, TrafficSummary } from '@hindsight/lab';
+import type { Scenario } from './scenario.js';
+
+/** One upgrade the runner made during an incident. */
+export interface ScenarioChange {
+  role: 'fault' | 'decoy';
+  set: string[];
+  /** The Helm revision it made. */
+  revision: number;
+  /** When the upgrade was started and when it was rolled out (RFC 3339). */
+  startedAt: string;
+  doneAt: string;
+}
+
+/** What {@link runIncident} measured. */
+export interface IncidentResult {
+  /** From just before the first change (after `lab up`) to the end of traffic. */
+  from: Date;
+  to: Date;
+  truth: TrafficSummary;
+  changes: ScenarioChange[];
+  /** The first second with a lost session, from the ground truth. */
+  firstLostAt?: string;
+  /** Per-second ground truth, as traffic reported it. */
+  seconds: TrafficSecond[];
+}
+
+/** Timing of an incident. Offsets are measured from the start of traffic. */
+export interface IncidentOptions {
+  /** Traffic before the first change (ms). */
+  warmMs: number;
+  /** Mean gap between two changes (ms); with `seed` each gap is drawn in [0.5, 1.5] x this. */
+  spacingMs: number;
+  /** Traffic after the last change is rolled out (ms). */
+  tailMs: number;
+  /** Seed of the gaps; without it every gap is `spacingMs`. */
+  seed?: number;
+  users?: number;
+  /** The per-second ground truth file (default: the lab's traffic folder). */
+  out?: string;
+  signal?: AbortSignal;
+  /** Told of each phase ("decoy revision 2: shop.logLevel=debug"). */
+  onPhase?: (message: string) => void;
+  onSecond?: (second: TrafficSecond) => void;
+}
+
+/** A small seeded generator (mulberry32), so a scenario's decoy times repeat from run to run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The order of the upgrades: decoys before, the fault, decoys after. */
+export function changePlan(scenario: Scenario): Array<{ role: 'fault' | 'decoy'; set: string[] }> {
+  const before = scenario.decoysBefore ?? Math.floor(scenario.decoys.length / 2);
+  return [
+    ...scenario.decoys.slice(0, before).map((set) => ({ role: 'decoy' as const, set })),
+    { role: 'fault' as const, set: scenario.fault },
+    ...scenario.decoys.slice(before).map((set) => ({ role: 'decoy' as const, set })),
+  ];
+}
+
+/**
+ * Drives traffic through a running lab while it makes the scenario's upgrades (decoys before, the
+ * fault, decoys after), then lets traffic run on for `tailMs`. Upgrades run one after another, as
+ * a team's deploys do; a gap is counted from the end of the previous rollout.
+ */
+export async function runIncident(lab: Lab, scenario: Scenario, o: IncidentOptions): Promise<IncidentResult> {
+  const rand = o.seed === undefined ? () => 0.5 : seededRandom(o.seed);
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const seconds: TrafficSecond[] = [];
+  const from = new Date(Date.now() - 1000);
+  const traffic = lab.traffic({
+    users: scenario.users ?? 20,
+    // Bounded by the lab at one hour; the run stops it once the tail has passed.
+    durationMs: 3_600_000,
+    signal: stop.signal,
+    ...(o.out ? { out: o.out } : {}),
+    onSecond: (s) => {
+      seconds.push(s);
+      o.onSecond?.(s);
+    },
+  });
+  const changes: ScenarioChange[] = [];
+  try {
+    await sleep(o.warmMs, stop.signal);
+    for (const step of changePlan(scenario)) {
+      if (stop.signal.aborted) break;
+      const startedAt = new Date().toISOString();
+      o.onPhase?.(`${step.role === 'fault' ? 'the fault' : 'a decoy'}: ${step.set.join(' ')}`);
+      const release = await lab.upgrade({ set: step.set });
+      changes.push({
+        role: step.role,
+        set: step.set,
+        revision: release.version,
+        startedAt,
+        doneAt: new Date().toISOString(),
+      });
+      await sleep(o.spacingMs * (o.seed === undefined ? 1 : 0.5 + rand()), stop.signal);
+    }
+    await sleep(Math.max(0, o.tailMs - o.spacingMs), stop.signal);
+  } finally {
+    stop.abort();
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+  const truth = await traffic;
+  return {
+    from,
+    to: new Date(),
+    truth,
+    changes,
+    seconds,
+    ...(firstLost(seconds) ? { firstLostAt: firstLost(seconds) } : {}),
+  };
+}
+
+function firstLost(seconds: TrafficSecond[]): string | undefined {
+  return seconds.find((s) => s.sessionsLost > 0 || s.checkoutsStuck > 0)?.t;
+}
+
+/** Traffic alone for `durationMs`: the ground truth after a fix. */
+export async function measureTraffic(
+  lab: Lab,
+  o: {
+    durationMs: number;
+    users?: number;
+    signal?: AbortSignal;
+    onSecond?: (s: TrafficSecond) => void;
+  },
+): Promise<TrafficSummary> {
+  return lab.traffic({
+    users: o.users ?? 20,
+    durationMs: o.durationMs,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onSecond ? { onSecond: o.onSecond } : {}),
+  });
+}
+
+/**
+ * Collects a bundle from a running lab as a user would: its kubeconfig (pods, logs, events, Helm
+ * history, the nginx access log from the nginx pod), the Redis master (replicas found from it) and
+ * PostgreSQL with the password read from the release's Secret.
+ */
+export async function collectLab(
+  lab: Lab,
+  o: {
+    output: string;
+    from: Date;
+    to?: Date;
+    signal?: AbortSignal;
+    onProgress?: (e: ProgressEvent) => void;
+    toolVersion?: string;
+  },
+): Promise<CollectResult> {
+  const s = await lab.status();
+  if (!s.running)
+    throw new HindsightError('HINDSIGHT_LAB', 'the lab is not running: nothing to collect', s.dir);
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(s.kubeconfig);
+  const secret = await kc
+    .makeApiClient(k8s.CoreV1Api)
+    .readNamespacedSecret({ name: `${s.release}-shop`, namespace: s.namespace });
+  const pgPassword = Buffer.from(secret.data?.['postgres-password'] ?? '', 'base64').toString('utf8');
+  const redisPassword = Buffer.from(secret.data?.['redis-password'] ?? '', 'base64').toString('utf8');
+  const port = (name: string): number => {
+    const svc = s.services.find((x) => x.name === name);
+    if (!svc) throw new HindsightError('HINDSIGHT_LAB', `no Service ${name} in the lab`, s.dir);
+    return svc.localPort;
+  };
+  const auth = redisPassword ? `:${encodeURIComponent(redisPassword)}@` : '';
+  return collect({
+    output: o.output,
+    overwrite: true,
+    window: { from: o.from, to: o.to ?? new Date() },
+    kubeconfig: s.kubeconfig,
+    namespace: s.namespace,
+    redis: [`redis://${auth}127.0.0.1:${port(`${s.release}-redis-master`)}`],
+    postgres: `postgres://shop:${encodeURIComponent(pgPassword)}@127.0.0.1:${port(`${s.release}-postgresql`)}/shop`,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.toolVersion ? { toolVersion: o.toolVersion } : {}),
+  });
+}
+
+/** What {@link applyFix} did. */
+export interface AppliedFix {
+  /** `upgrade --set ...` (the values restored) or `rollback N`. */
+  action: string;
+  revision: number;
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/**
+ * Applies the top hypothesis' next step to the lab: when it is a Helm change whose previous values
+ * are all known, those values are restored by an upgrade (later, unrelated revisions stay); when a
+ * value was new in that revision (no previous value to restore), the release is rolled back to the
+ * revision before it. Returns undefined when the top hypothesis is not a Helm change.
+ */
+export async function applyFix(lab: Lab, report: Report): Promise<AppliedFix | undefined> {
+  const top = report.hypotheses[0];
+  if (!top || top.cause.type !== 'change' || top.cause.kind !== 'helm') return undefined;
+  const diff = top.cause.diff;
+  if (diff.length > 0 && diff.every((d) => d.from !== undefined && typeof d.from !== 'object')) {
+    const set = diff.map((d) => `${d.path}=${show(d.from)}`);
+    const r = await lab.upgrade({ set });
+    return { action: `upgrade --set ${set.join(' --set ')}`, revision: r.version };
+  }
+  const prev = top.cause.fromRevision ?? (top.cause.revision ?? 1) - 1;
+  const r = await lab.rollback(prev);
+  return { action: `rollback ${prev}`, revision: r.version };
+}
