@@ -12,6 +12,10 @@ export interface ShopConfig {
     replicaUrls: string[];
     password: string;
     commandTimeoutMs: number;
+    /** Connections per replica URL; reads are spread over them per request. */
+    replicaPoolSize: number;
+    /** A replica connection older than this is replaced by a new one (0 = never), as pools that rebalance do. */
+    replicaMaxConnAgeSeconds: number;
   };
   session: {
     readFrom: 'master' | 'replicas';
@@ -79,6 +83,8 @@ const envSchema = z
       .pipe(z.array(redisUrl)),
     REDIS_PASSWORD: z.string().default(''),
     REDIS_COMMAND_TIMEOUT_MS: int(500, 1),
+    REDIS_REPLICA_POOL_SIZE: int(4, 1).pipe(z.number().max(64)),
+    REDIS_REPLICA_MAX_CONN_AGE_SECONDS: int(60),
     SESSION_READ_FROM: z.enum(['master', 'replicas']).default('master'),
     SESSION_READ_YOUR_WRITES: bool(true),
     SESSION_TTL_SECONDS: int(1800, 1),
@@ -141,6 +147,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         replicaUrls: e.REDIS_REPLICA_URLS,
         password: e.REDIS_PASSWORD,
         commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+        replicaPoolSize: e.REDIS_REPLICA_POOL_SIZE,
+        replicaMaxConnAgeSeconds: e.REDIS_REPLICA_MAX_CONN_AGE_SECONDS,
       },
       session: {
         readFrom: e.SESSION_READ_FROM,

@@ -164,3 +164,32 @@ describe('redis session store', () => {
     }
   });
 });
+
+describe('replica connections', () => {
+  it('opens a pool per replica URL and replaces connections past their maximum age, so new replicas get reads', async () => {
+    const { app, config } = await stack.app({
+      SESSION_READ_FROM: 'replicas',
+      REDIS_REPLICA_URLS: `redis://127.0.0.1:${stack.redis.replicas[0]!.port}`,
+      REDIS_REPLICA_POOL_SIZE: '3',
+      REDIS_REPLICA_MAX_CONN_AGE_SECONDS: '1',
+    });
+    const shopClients = async (): Promise<string[]> =>
+      (await stack.redis.replicas[0]!.command('CLIENT', 'LIST'))
+        .split('\n')
+        .filter((l) => l.includes(`name=shop:${config.podName}`))
+        .map((l) => /id=(\d+)/.exec(l)![1]!)
+        .sort();
+    try {
+      const before = await shopClients();
+      expect(before).toHaveLength(3);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const after = await shopClients();
+      // One fresh connection may be open for a moment before the one it replaces has quit.
+      expect(after.length).toBeGreaterThanOrEqual(3);
+      expect(after.length).toBeLessThanOrEqual(4);
+      expect(after.filter((id) => before.includes(id))).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,7 +1,11 @@
 import { Redis } from 'ioredis';
 import { definePlugin } from '../define-plugin.js';
 
-/** One Redis connection and the node name used in logs and metrics (`host:port`). */
+/**
+ * One Redis connection and the node name used in logs and metrics (`host:port`). A replica
+ * connection may be replaced by a fresh one (see REDIS_REPLICA_MAX_CONN_AGE_SECONDS): read `client`
+ * at each use, never keep it.
+ */
 export interface RedisNodeClient {
   role: 'master' | 'replica';
   node: string;
@@ -57,9 +61,13 @@ export const redisPlugin = definePlugin('shop-redis', ['shop-config'], async (ap
     });
     return { role, node, client };
   };
+  // Several connections per replica URL: behind a Kubernetes Service each lands on one ready replica
+  // and stays there (kube-proxy balances connections, not commands), so a pool spreads reads.
   const nodes: RedisNodes = {
     master: make(redis.masterUrl, 'master'),
-    replicas: redis.replicaUrls.map((u) => make(u, 'replica')),
+    replicas: redis.replicaUrls.flatMap((u) =>
+      Array.from({ length: redis.replicaPoolSize }, () => make(u, 'replica')),
+    ),
   };
   // A node that is down at boot does not stop the app: /readyz reports it and ioredis reconnects.
   await Promise.all(
@@ -75,7 +83,32 @@ export const redisPlugin = definePlugin('shop-redis', ['shop-config'], async (ap
     }),
   );
   app.decorate('redis', nodes);
+
+  // Connections to replicas are replaced when they reach their maximum age, one at a time, so that
+  // replicas added later get their share of reads. It is also how a replica that is ready but not yet
+  // synced starts serving reads: the chart's readiness probe (master_link_status:up) is what keeps it out.
+  let recycle: NodeJS.Timeout | undefined;
+  if (redis.replicaMaxConnAgeSeconds > 0 && nodes.replicas.length > 0) {
+    const ageMs = redis.replicaMaxConnAgeSeconds * 1000;
+    const stepMs = Math.max(250, Math.floor(ageMs / nodes.replicas.length));
+    let i = 0;
+    recycle = setInterval(() => {
+      const slot = nodes.replicas[i++ % nodes.replicas.length]!;
+      const url = redis.replicaUrls[Math.floor(nodes.replicas.indexOf(slot) / redis.replicaPoolSize)]!;
+      const fresh = make(url, 'replica');
+      void fresh.client.connect().then(
+        () => {
+          const old = slot.client;
+          slot.client = fresh.client;
+          old.quit().catch(() => old.disconnect());
+        },
+        () => fresh.client.disconnect(),
+      );
+    }, stepMs);
+    recycle.unref();
+  }
   app.addHook('onClose', async () => {
+    if (recycle) clearInterval(recycle);
     for (const n of [nodes.master, ...nodes.replicas]) n.client.disconnect();
   });
 });
