@@ -5,5 +5,21 @@ export { exitCodes } from './command.js';
 export type { CommandSpec, CommandContext } from './command.js';
 export { makeIo, paint } from './io.js';
 export type { Io } from './io.js';
-export { storyScenario, applyFix, changePlan, collectLab, measureTraffic, runIncident, seededRandom } from './demo/index.js';
-export type { Scenario, AppliedFix, IncidentOptions, IncidentResult, ScenarioChange } from './demo/index.js';
+export {
+  storyScenario,
+  applyFix,
+  changePlan,
+  collectLab,
+  measureTraffic,
+  runIncident,
+  sampleLab,
+  seededRandom,
+} from './demo/index.js';
+export type {
+  Scenario,
+  AppliedFix,
+  LabSampling,
+  IncidentOptions,
+  IncidentResult,
+  ScenarioChange,
+} from './demo/index.js';

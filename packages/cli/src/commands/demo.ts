@@ -79,6 +79,8 @@ export const demoCommand: CommandSpec = {
           );
           const incident = await runIncident(lab, scenario, {
             ...t,
+            out: join(dir, 'traffic-incident.jsonl'),
+            samples: join(dir, 'samples'),
             signal,
             onPhase: (m) => enter('upgrade', m),
             onSecond,
@@ -93,6 +95,7 @@ export const demoCommand: CommandSpec = {
           const collected = await collectLab(lab, {
             output: bundle,
             from: incident.from,
+            ...(incident.samples ? { samples: incident.samples } : {}),
             signal,
             toolVersion: VERSION,
           });
@@ -115,6 +118,7 @@ export const demoCommand: CommandSpec = {
           const after = await measureTraffic(lab, {
             durationMs: t.afterFixMs,
             users: scenario.users ?? 20,
+            out: join(dir, 'traffic-after-fix.jsonl'),
             signal,
             onSecond,
           });

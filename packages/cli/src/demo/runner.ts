@@ -1,6 +1,8 @@
+import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { collect, type CollectResult, type ProgressEvent } from '@hindsight/collect';
-import { HindsightError } from '@hindsight/core';
+import { HindsightError, type Manifest } from '@hindsight/core';
 import type { Report } from '@hindsight/investigate';
 import type { Lab, TrafficSecond, TrafficSummary } from '@hindsight/lab';
 import type { Scenario } from './scenario.js';
@@ -27,6 +29,8 @@ export interface IncidentResult {
   firstLostAt?: string;
   /** Per-second ground truth, as traffic reported it. */
   seconds: TrafficSecond[];
+  /** Redis and PostgreSQL sampled during the incident, when `samples` was given. */
+  samples?: CollectResult;
 }
 
 /** Timing of an incident. Offsets are measured from the start of traffic. */
@@ -42,6 +46,8 @@ export interface IncidentOptions {
   users?: number;
   /** The per-second ground truth file (default: the lab's traffic folder). */
   out?: string;
+  /** A folder where Redis and PostgreSQL samples are written during the incident ({@link sampleLab}). */
+  samples?: string;
   signal?: AbortSignal;
   /** Told of each phase ("decoy revision 2: shop.logLevel=debug"). */
   onPhase?: (message: string) => void;
@@ -94,6 +100,7 @@ export async function runIncident(lab: Lab, scenario: Scenario, o: IncidentOptio
   const onAbort = () => stop.abort();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   const seconds: TrafficSecond[] = [];
+  const sampling = o.samples ? await sampleLab(lab, { output: o.samples }) : undefined;
   const from = new Date(Date.now() - 1000);
   const traffic = lab.traffic({
     users: scenario.users ?? 20,
@@ -124,12 +131,18 @@ export async function runIncident(lab: Lab, scenario: Scenario, o: IncidentOptio
       await sleep(o.spacingMs * (o.seed === undefined ? 1 : 0.5 + rand()), stop.signal);
     }
     await sleep(Math.max(0, o.tailMs - o.spacingMs), stop.signal);
+  } catch (err) {
+    stop.abort();
+    await Promise.allSettled([traffic, sampling?.stop()]);
+    throw err;
   } finally {
     stop.abort();
     o.signal?.removeEventListener('abort', onAbort);
   }
   const truth = await traffic;
+  const samples = await sampling?.stop();
   return {
+    ...(samples ? { samples } : {}),
     from,
     to: new Date(),
     truth,
@@ -149,6 +162,8 @@ export async function measureTraffic(
   o: {
     durationMs: number;
     users?: number;
+    /** The per-second ground truth file (default: the lab's traffic folder). */
+    out?: string;
     signal?: AbortSignal;
     onSecond?: (s: TrafficSecond) => void;
   },
@@ -156,27 +171,21 @@ export async function measureTraffic(
   return lab.traffic({
     users: o.users ?? 20,
     durationMs: o.durationMs,
+    ...(o.out ? { out: o.out } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onSecond ? { onSecond: o.onSecond } : {}),
   });
 }
 
-/**
- * Collects a bundle from a running lab as a user would: its kubeconfig (pods, logs, events, Helm
- * history, the nginx access log from the nginx pod), the Redis master (replicas found from it) and
- * PostgreSQL with the password read from the release's Secret.
- */
-export async function collectLab(
-  lab: Lab,
-  o: {
-    output: string;
-    from: Date;
-    to?: Date;
-    signal?: AbortSignal;
-    onProgress?: (e: ProgressEvent) => void;
-    toolVersion?: string;
-  },
-): Promise<CollectResult> {
+interface LabEndpoints {
+  kubeconfig: string;
+  namespace: string;
+  redis: string;
+  postgres: string;
+}
+
+/** The lab's kubeconfig, and its Redis master and PostgreSQL URLs with the passwords read from the release's Secret, as a user would. */
+async function endpoints(lab: Lab): Promise<LabEndpoints> {
   const s = await lab.status();
   if (!s.running)
     throw new HindsightError('HINDSIGHT_LAB', 'the lab is not running: nothing to collect', s.dir);
@@ -193,18 +202,109 @@ export async function collectLab(
     return svc.localPort;
   };
   const auth = redisPassword ? `:${encodeURIComponent(redisPassword)}@` : '';
-  return collect({
+  return {
+    kubeconfig: s.kubeconfig,
+    namespace: s.namespace,
+    redis: `redis://${auth}127.0.0.1:${port(`${s.release}-redis-master`)}`,
+    postgres: `postgres://shop:${encodeURIComponent(pgPassword)}@127.0.0.1:${port(`${s.release}-postgresql`)}/shop`,
+  };
+}
+
+/** Redis and PostgreSQL sampled while an incident runs; {@link LabSampling.stop} ends it. */
+export interface LabSampling {
+  /** The bundle the samples go to. */
+  output: string;
+  /** Ends the sampling and resolves when the bundle is written. */
+  stop(): Promise<CollectResult>;
+}
+
+/**
+ * Starts sampling the lab's Redis nodes (the master and the replicas it lists, found again every
+ * round) and PostgreSQL every `intervalMs` into a bundle of their own, until stopped. Why: Redis
+ * and PostgreSQL keep no history, so a collection after the incident holds one sample of each;
+ * a team with Prometheus would have the series, and this stands in for it. {@link collectLab}
+ * merges the samples into its bundle.
+ */
+export async function sampleLab(
+  lab: Lab,
+  o: { output: string; intervalMs?: number; toolVersion?: string },
+): Promise<LabSampling> {
+  const e = await endpoints(lab);
+  const stop = new AbortController();
+  const from = new Date(Date.now() - 1000);
+  const run = collect({
+    output: o.output,
+    overwrite: true,
+    window: { from, to: new Date(from.getTime() + 3_600_000) },
+    redis: [e.redis],
+    postgres: e.postgres,
+    watchMs: 3_600_000,
+    intervalMs: o.intervalMs ?? 2000,
+    signal: stop.signal,
+    ...(o.toolVersion ? { toolVersion: o.toolVersion } : {}),
+  });
+  return {
+    output: o.output,
+    stop: async () => {
+      stop.abort();
+      return run;
+    },
+  };
+}
+
+/**
+ * Collects a bundle from a running lab as a user would: its kubeconfig (pods, logs, events, Helm
+ * history, the nginx access log from the nginx pod), the Redis master (replicas found from it) and
+ * PostgreSQL with the password read from the release's Secret. With `samples` (a bundle from
+ * {@link sampleLab}), Redis and PostgreSQL come from those samples instead of one sample now.
+ */
+export async function collectLab(
+  lab: Lab,
+  o: {
+    output: string;
+    from: Date;
+    to?: Date;
+    samples?: CollectResult;
+    signal?: AbortSignal;
+    onProgress?: (e: ProgressEvent) => void;
+    toolVersion?: string;
+  },
+): Promise<CollectResult> {
+  const e = await endpoints(lab);
+  const result = await collect({
     output: o.output,
     overwrite: true,
     window: { from: o.from, to: o.to ?? new Date() },
-    kubeconfig: s.kubeconfig,
-    namespace: s.namespace,
-    redis: [`redis://${auth}127.0.0.1:${port(`${s.release}-redis-master`)}`],
-    postgres: `postgres://shop:${encodeURIComponent(pgPassword)}@127.0.0.1:${port(`${s.release}-postgresql`)}/shop`,
+    kubeconfig: e.kubeconfig,
+    namespace: e.namespace,
+    ...(o.samples ? {} : { redis: [e.redis], postgres: e.postgres }),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.toolVersion ? { toolVersion: o.toolVersion } : {}),
   });
+  if (!o.samples) return result;
+  const manifest = await mergeSamples(result.bundlePath, o.samples);
+  return { ...result, manifest, warnings: [...result.warnings, ...o.samples.warnings] };
+}
+
+/**
+ * Copies the series files of a samples bundle into a bundle and lists their sources in its
+ * manifest. A source the sampling stopped on purpose (`interrupted`) with samples is `ok`: the
+ * stop is the end of the watch, not a loss.
+ */
+async function mergeSamples(bundle: string, samples: CollectResult): Promise<Manifest> {
+  const from = join(samples.bundlePath, 'series');
+  await mkdir(join(bundle, 'series'), { recursive: true });
+  for (const f of await readdir(from).catch(() => [] as string[]))
+    await copyFile(join(from, f), join(bundle, 'series', f));
+  const path = join(bundle, 'manifest.json');
+  const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
+  for (const s of samples.manifest.sources) {
+    const stopped = s.status === 'partial' && s.error === 'interrupted' && (s.items ?? 0) > 0;
+    manifest.sources.push(stopped ? { name: s.name, status: 'ok', items: s.items ?? 0 } : s);
+  }
+  await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
 }
 
 /** What {@link applyFix} did. */
