@@ -147,6 +147,12 @@ function maskPaths(token: string): string {
   return changed ? parts.join('') : token;
 }
 
+/** Whether a digit-free token of 3 to 9 characters is a value word (`true`, `null`, ...). */
+export function isValueWord(token: string): boolean {
+  const f = token.charCodeAt(0) | 32;
+  return (f === 102 || f === 110 || f === 116 || f === 117) && VALUE_WORDS.has(token.toLowerCase());
+}
+
 /** A token's class before masking: see {@link classifyToken}. */
 export const enum TokenClass {
   /** A plain word: used as it is. */

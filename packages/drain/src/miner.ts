@@ -1,5 +1,15 @@
+import { BoundedCache } from './cache.js';
 import { templateId } from './hash.js';
-import { TokenClass, WILDCARD, classifyToken, maskToken, matchesPattern, mergeTokens } from './mask.js';
+import {
+  MAX_TOKEN_LENGTH,
+  TokenClass,
+  WILDCARD,
+  classifyToken,
+  isValueWord,
+  maskToken,
+  matchesPattern,
+  mergeTokens,
+} from './mask.js';
 
 /** Options of a {@link TemplateMiner}; every field has a default (see README.md for where each comes from). */
 export interface MinerOptions {
@@ -141,11 +151,30 @@ interface Node {
   clusters: Cluster[];
 }
 
+/** What the miner knows about one line it has seen: its tokens, and the template it joined. */
+interface LineEntry {
+  /** The masked tokens; shared, never mutated (a new cluster takes a copy). */
+  tokens: string[];
+  /** Whether the line was cut (by `maxLineLength` or `maxTokens`). */
+  cut: boolean;
+  /** The template the line joined without changing anything, valid while the state version is `version`. */
+  cluster: Cluster | undefined;
+  version: number;
+}
+
 const newNode = (): Node => ({ children: new Map(), clusters: [] });
 
 // Tokens repeat (words, small numbers, hosts, status codes); caching their masks halves the time
 // spent masking on the Loghub-2k bodies (bench/drain-speed.mjs).
 const MASK_CACHE_SIZE = 1 << 16;
+const MASK_CACHE_CHARS = 1 << 22;
+// Whole lines repeat far more than one would guess (Loghub-2k: 16,000 bodies, of which many occur
+// several times; a service's steady state is the same few hundred lines): a line seen before skips
+// splitting and masking, and, while no template has changed since, the tree search too. Bounded by
+// entries and by characters held, cleared when full, so memory stays flat.
+const LINE_CACHE_SIZE = 1 << 16;
+const LINE_CACHE_CHARS = 1 << 22;
+const LINE_CACHE_MAX_LINE = 1024;
 // A template's `<*>` facing a word is weak evidence either way: it counts as half a mismatch.
 // Measured on Loghub-2k at similarity 0.7: 0 gives average GA 0.976, 0.5 gives 0.979.
 const PARAM_WEIGHT = 0.5;
@@ -174,7 +203,15 @@ export class TemplateMiner {
   private evicted = 0;
   private truncated = 0;
   private readonly prefixDepth: number;
-  private readonly maskCache = new Map<string, string>();
+  private readonly maskCache = new BoundedCache<string>(MASK_CACHE_SIZE, MASK_CACHE_CHARS);
+  private readonly lineCache = new BoundedCache<LineEntry>(LINE_CACHE_SIZE, LINE_CACHE_CHARS);
+  /**
+   * Bumped whenever a template, the tree or a leaf changes: a line's cached template is only
+   * reused while the version it was found at is current, so results are exactly those of a full search.
+   */
+  private version = 0;
+  // Set by `split`: whether the last line split was cut.
+  private lastCut = false;
 
   private readonly extra: RegExp[];
 
@@ -187,12 +224,90 @@ export class TemplateMiner {
 
   /** Splits and masks a line as the miner sees it. */
   tokenize(content: string): string[] {
+    const tokens = this.split(content);
+    if (this.lastCut) this.truncated++;
+    return tokens;
+  }
+
+  /**
+   * Splits on spaces and classifies each token in one pass over the characters, with the same
+   * result as the general path below: a plain number becomes `<*>` without its text ever being
+   * cut out, a plain word is sliced once, anything else goes through the mask cache. Returns
+   * undefined on other whitespace (tab, CR, VT, FF), which takes the general path.
+   */
+  private splitFast(line: string): string[] | undefined {
+    const max = this.options.maxTokens;
+    const tokens: string[] = [];
+    const n = line.length;
+    let start = 0;
+    let digits = 0;
+    let other = false;
+    this.lastCut = false;
+    for (let i = 0; i <= n; i++) {
+      const c = i < n ? line.charCodeAt(i) : 32;
+      if (c !== 32) {
+        if (c <= 61) {
+          if (c >= 48 && c <= 57) digits++;
+          else if (c === 47 || c === 58 || c === 61) other = true;
+          else if (c === 9 || c === 11 || c === 12 || c === 13) return undefined;
+        } else if (c === 64 || c === 92) other = true;
+        continue;
+      }
+      const len = i - start;
+      if (len > 0) {
+        if (tokens.length === max - 1) {
+          tokens.push(WILDCARD);
+          this.lastCut = true;
+          break;
+        }
+        if (len <= MAX_TOKEN_LENGTH && digits === len) tokens.push(WILDCARD);
+        else {
+          const t = line.slice(start, i);
+          if (len <= MAX_TOKEN_LENGTH && digits === 0 && !other && (len < 3 || len > 9 || !isValueWord(t))) {
+            tokens.push(t);
+          } else {
+            let m = this.maskCache.get(t);
+            if (m === undefined) {
+              m = maskToken(t);
+              this.maskCache.offer(t, m, len);
+            }
+            tokens.push(m);
+          }
+        }
+      }
+      start = i + 1;
+      digits = 0;
+      other = false;
+    }
+    return tokens;
+  }
+
+  /** The tokens of a line, from the line cache when it was seen before; counts a cut line. */
+  private entryOf(content: string): LineEntry {
+    let e = this.lineCache.get(content);
+    if (e === undefined) {
+      const tokens = this.split(content);
+      e = { tokens, cut: this.lastCut, cluster: undefined, version: -1 };
+      if (content.length <= LINE_CACHE_MAX_LINE) this.lineCache.offer(content, e, content.length);
+    }
+    if (e.cut) this.truncated++;
+    return e;
+  }
+
+  private split(content: string): string[] {
     const o = this.options;
     let line = content;
     let cut = false;
     if (line.length > o.maxLineLength) {
       line = line.slice(0, o.maxLineLength);
       cut = true;
+    }
+    if (o.mask && this.extra.length === 0) {
+      const fast = this.splitFast(line);
+      if (fast !== undefined) {
+        this.lastCut ||= cut;
+        return collapseRuns(fast, MIN_LIST_RUN);
+      }
     }
     const tokens: string[] = [];
     const max = o.maxTokens;
@@ -215,13 +330,11 @@ export class TemplateMiner {
       let m = this.maskCache.get(t);
       if (m === undefined) {
         m = maskToken(t);
-        // Bounded: cleared when full, so memory stays flat however many distinct tokens pass.
-        if (this.maskCache.size >= MASK_CACHE_SIZE) this.maskCache.clear();
-        this.maskCache.set(t, m);
+        this.maskCache.offer(t, m, t.length);
       }
       tokens.push(m);
     }
-    if (cut) this.truncated++;
+    this.lastCut = cut;
     return collapseRuns(tokens, MIN_LIST_RUN);
   }
 
@@ -231,10 +344,21 @@ export class TemplateMiner {
    */
   add(content: string, timeMs?: number): MatchResult {
     this.lines++;
-    const tokens = this.tokenize(content);
-    let cluster = this.search(tokens);
+    const entry = this.entryOf(content);
+    let cluster: Cluster | undefined;
     let change: MatchChange = 'none';
     let previousId: string | undefined;
+    if (entry.version === this.version) {
+      // Seen at this very state: the search and the generalisation would give the same answer.
+      cluster = entry.cluster as Cluster;
+      cluster.count++;
+      cluster.last = this.lines;
+      if (timeMs !== undefined && Number.isFinite(timeMs)) this.countAt(cluster, timeMs);
+      return { id: cluster.id, template: cluster.template, count: cluster.count, change };
+    }
+    const tokens = entry.tokens;
+    const version = this.version;
+    cluster = this.search(tokens);
     if (cluster === undefined) {
       cluster = this.create(tokens);
       change = 'created';
@@ -245,6 +369,12 @@ export class TemplateMiner {
         change = 'updated';
         previousId = before;
       }
+    }
+    // Only a line that changed nothing may skip the search next time (a `created` that found its
+    // text already held elsewhere in the tree changes nothing either, but must say `created` again).
+    if (this.version === version && change === 'none') {
+      entry.cluster = cluster;
+      entry.version = version;
     }
     cluster.count++;
     cluster.last = this.lines;
@@ -257,7 +387,8 @@ export class TemplateMiner {
 
   /** The template a line would join, without learning from it; undefined when none is similar enough. */
   match(content: string): { id: string; template: string } | undefined {
-    const c = this.search(this.tokenize(content));
+    const e = this.entryOf(content);
+    const c = e.version === this.version ? e.cluster : this.search(e.tokens);
     return c === undefined ? undefined : { id: c.id, template: c.template };
   }
 
@@ -455,8 +586,9 @@ export class TemplateMiner {
       }
       node = child;
     }
+    this.version++;
     const cluster: Cluster = {
-      tokens,
+      tokens: tokens.slice(),
       kinds: kindsOf(tokens),
       template,
       id: templateId(template),
@@ -486,6 +618,7 @@ export class TemplateMiner {
       }
     }
     if (!changed) return cluster;
+    this.version++;
     cluster.kinds = kindsOf(t);
     const template = t.join(' ');
     if (template === cluster.template) return cluster;
@@ -505,6 +638,7 @@ export class TemplateMiner {
   }
 
   private remove(cluster: Cluster): void {
+    this.version++;
     cluster.alive = false;
     const i = cluster.leaf.indexOf(cluster);
     if (i >= 0) cluster.leaf.splice(i, 1);
