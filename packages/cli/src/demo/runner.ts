@@ -16,6 +16,8 @@ export interface ScenarioChange {
   /** When the upgrade was started and when it was rolled out (RFC 3339). */
   startedAt: string;
   doneAt: string;
+  /** Why the rollout failed, when it did (the revision is then `failed`, as Helm records it). */
+  failed?: string;
 }
 
 /** What {@link runIncident} measured. */
@@ -120,13 +122,25 @@ export async function runIncident(lab: Lab, scenario: Scenario, o: IncidentOptio
       if (stop.signal.aborted) break;
       const startedAt = new Date().toISOString();
       o.onPhase?.(`${step.role === 'fault' ? 'the fault' : 'a decoy'}: ${step.set.join(' ')}`);
-      const release = await lab.upgrade({ set: step.set });
+      let revision: number;
+      let failed: string | undefined;
+      try {
+        revision = (await lab.upgrade({ set: step.set })).version;
+      } catch (err) {
+        // A failed rollout is part of some faults (a master OOMKilled at start): Helm keeps the
+        // revision as `failed` and the pods run on, so the incident goes on too.
+        if (!(err instanceof HindsightError)) throw err;
+        failed = err.message;
+        o.onPhase?.(`the upgrade failed: ${err.message}`);
+        revision = (await lab.history()).at(-1)?.revision ?? 0;
+      }
       changes.push({
         role: step.role,
         set: step.set,
-        revision: release.version,
+        revision,
         startedAt,
         doneAt: new Date().toISOString(),
+        ...(failed ? { failed } : {}),
       });
       await sleep(o.spacingMs * (o.seed === undefined ? 1 : 0.5 + rand()), stop.signal);
     }
