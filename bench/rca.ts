@@ -7,8 +7,9 @@
 // Ticket); RCAEval's best method 0.69 top-1.
 // Run: node --import tsx bench/rca.ts [--write]   (--write records the table in bench/RESULTS.md)
 // Window: HINDSIGHT_RCA_BEFORE_MIN (default 10) minutes before, HINDSIGHT_RCA_AFTER_MIN (default 10) after.
+// Imported bundles are cached in bench/out/rca/ (gitignored) and reused; HINDSIGHT_RCA_FRESH=1 re-imports.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,26 +59,38 @@ if (!existsSync(data)) {
     .flat()
     .filter((f) => logMinutes.has(f.inject_time.slice(11, 16).replace(':', '_')))
     .sort((a, b) => a.inject_time.localeCompare(b.inject_time));
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'hs-bench-rca-'));
+  const cache = path.join(repo, 'bench/out/rca');
+  await mkdir(cache, { recursive: true });
+  const fresh = process.env['HINDSIGHT_RCA_FRESH'] === '1';
   const rows: string[] = [];
   let top1 = 0;
   let top3 = 0;
   let importMs = 0;
+  let imported = 0;
   let investigateMs = 0;
-  try {
-    for (const [i, f] of faults.entries()) {
+  {
+    for (const f of faults) {
       const t = Date.parse(`${f.inject_time.replace(' ', 'T')}Z`);
-      const out = path.join(tmp, `fault-${i}`);
+      const out = path.join(
+        cache,
+        `${f.inject_time.slice(11).replaceAll(':', '')}-m${beforeMin}-p${afterMin}`,
+      );
       let s = performance.now();
-      await importRcaDataset(data, out, {
-        from: new Date(t - beforeMin * 60_000).toISOString(),
-        to: new Date(t + afterMin * 60_000).toISOString(),
-      });
-      importMs += performance.now() - s;
+      if (fresh || !existsSync(path.join(out, 'manifest.json'))) {
+        await rm(out, { recursive: true, force: true });
+        await importRcaDataset(data, out, {
+          from: new Date(t - beforeMin * 60_000).toISOString(),
+          to: new Date(t + afterMin * 60_000).toISOString(),
+        });
+        imported += 1;
+        importMs += performance.now() - s;
+      }
       s = performance.now();
       const report = await investigate(out, { top: 10 });
       investigateMs += performance.now() - s;
-      await rm(out, { recursive: true, force: true });
+      if (process.env['HINDSIGHT_RCA_DUMP'] === '1') {
+        await writeFile(`${out}.report.json`, JSON.stringify(report, null, 1));
+      }
       const truth = serviceOfPod(f.inject_pod);
       const ranked = rankedComponents(report);
       const at = ranked.indexOf(truth) + 1;
@@ -87,8 +100,6 @@ if (!existsSync(data)) {
       rows.push(row);
       console.log(row);
     }
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
   }
   const n = faults.length;
   const table = [
@@ -99,7 +110,7 @@ if (!existsSync(data)) {
     ...rows,
     '',
     `top-1 ${(top1 / n).toFixed(3)} (${top1}/${n}), top-3 ${(top3 / n).toFixed(3)} (${top3}/${n});` +
-      ` mean import ${(importMs / n / 1000).toFixed(1)} s, investigate ${(investigateMs / n / 1000).toFixed(1)} s per fault` +
+      ` mean import ${imported > 0 ? (importMs / imported / 1000).toFixed(1) : '- (cached)'} s, investigate ${(investigateMs / n / 1000).toFixed(1)} s per fault` +
       ` (${os.cpus().length} cores). Published: Nezha 0.867 / 0.978, RCAEval best 0.69 top-1.`,
   ].join('\n');
   console.log(`\n${table.split('\n').slice(-1)[0]}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectShifts } from './stats.js';
+import { detectExcursions, detectShifts } from './stats.js';
 
 // A small seeded generator so that the noise is the same on every run.
 function noise(seed: number): () => number {
@@ -51,5 +51,26 @@ describe('detectShifts', () => {
     xs[60] = 500;
     xs[10] = Number.NaN;
     expect(detectShifts(xs)).toEqual([]);
+  });
+});
+
+describe('detectExcursions', () => {
+  it('finds a rise of a few samples far beyond the series own range, where detectShifts sees none', () => {
+    // Nezha's CPU contention on one pod (CpuUsageRate %, one sample a minute, 2023-01-29 14:49).
+    const cpu = [
+      0.65, 0.65, 1.04, 1.65, 0.94, 0.6, 1.03, 0.94, 1.08, 0.75, 1.21, 99.93, 99.89, 85.5, 0.73, 0.43, 1.1,
+    ];
+    expect(detectShifts(cpu)).toEqual([]);
+    const [ex, ...rest] = detectExcursions(cpu);
+    expect(rest).toEqual([]);
+    expect(ex?.onset).toBe(11);
+    expect(ex?.strength).toBeGreaterThan(0.9);
+  });
+
+  it('stays quiet on noise, on a lone spike and on a baseline with no spread', () => {
+    const r = noise(5);
+    expect(detectExcursions(Array.from({ length: 120 }, () => 50 + r() * 10))).toEqual([]);
+    expect(detectExcursions([1, 2, 1, 2, 1, 2, 1, 2, 90, 1, 2, 1])).toEqual([]);
+    expect(detectExcursions([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0])).toEqual([]);
   });
 });

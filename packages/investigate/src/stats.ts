@@ -159,3 +159,84 @@ function l1(xs: number[], lo: number, hi: number): number {
   for (const v of seg) sum += Math.abs(v - m);
   return sum;
 }
+
+/** A transient excursion: a run of samples far above the series' own earlier range. */
+export interface Excursion {
+  /** Index (into the input array) of the first sample of the run. */
+  onset: number;
+  /** Index just after the run's last sample. */
+  end: number;
+  /** The baseline median and upper quantile (the highest earlier value not counted as an outlier). */
+  baseline: number;
+  upper: number;
+  /** The lowest of the run's samples. */
+  level: number;
+  /** How far the run lies beyond the baseline's own range, in units of that range. */
+  excess: number;
+  /** 0..1, from the excess and the relative size. */
+  strength: number;
+}
+
+/** Thresholds of {@link detectExcursions}. */
+export interface ExcursionOptions {
+  /** Least earlier samples to judge against (default 6). */
+  minBaseline?: number;
+  /** Samples that must all exceed the baseline (default 2): one sample is a spike. */
+  run?: number;
+  /** Least excess, in units of the baseline's range p50..max (default 5: rate noise of a quiet lab reached 3, Nezha's CPU faults exceeded 100). */
+  minExcess?: number;
+}
+
+/**
+ * Finds the first upward excursion of a series against its own history: a run of samples that all
+ * lie far beyond the range the series kept before (a quantile-excess score,
+ * (level - p50) / (max - p50) of the earlier samples). A fault that lasts minutes in a window of
+ * tens (Nezha's CPU contention: 0.5% -> 89% for three of twenty minute-samples) is not a level
+ * shift, so {@link detectShifts} misses it; scoring it against the series' own range keeps series
+ * that merely move within their usual noise (a P99 latency that sometimes spikes) quiet, where a
+ * fixed threshold would not. Only rises are looked for: a resource or a latency that falls is
+ * rarely the onset of a failure.
+ */
+export function detectExcursions(values: ArrayLike<number>, options: ExcursionOptions = {}): Excursion[] {
+  const minBase = options.minBaseline ?? 6;
+  const run = options.run ?? 2;
+  const minExcess = options.minExcess ?? 5;
+  const idx: number[] = [];
+  const xs: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (Number.isFinite(v)) {
+      idx.push(i);
+      xs.push(v);
+    }
+  }
+  for (let k = minBase; k + run <= xs.length; k++) {
+    const base = xs.slice(0, k);
+    const p50 = median(base);
+    const upper = Math.max(...base);
+    // Every sample of the run must lie beyond: its lowest is its level, so a lone spike is not one.
+    const level = Math.min(...xs.slice(k, k + run));
+    // A quantile-excess score needs a baseline with a spread: a series constant before (an idle
+    // count at 0) would make any blip infinite; its level shifts are detectShifts' to find.
+    if (!(xs[k]! > upper) || !(upper > p50)) continue;
+    const level0 = Math.max(Math.abs(p50), Math.abs(level), 1e-12);
+    // The range floor: a flat baseline moving by a few percent of its level is not an excursion.
+    const range = Math.max(upper - p50, 0.05 * Math.abs(p50), 1e-9);
+    const excess = (level - p50) / range;
+    const relative = (level - p50) / level0;
+    if (excess < minExcess || relative < 0.5) continue;
+    const strength = (1 - Math.exp(-excess / 10)) * Math.min(1, relative / 0.8);
+    return [
+      {
+        onset: idx[k] as number,
+        end: (idx[k + run - 1] as number) + 1,
+        baseline: p50,
+        upper,
+        level,
+        excess,
+        strength,
+      },
+    ];
+  }
+  return [];
+}

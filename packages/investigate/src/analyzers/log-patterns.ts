@@ -9,6 +9,10 @@ const SYMPTOM =
   /\b(missing|lost|fail\w*|error\w*|timeout|timed out|refused|denied|expired|unavailable|stale|rejected|killed)\b/i;
 
 const MIN_HISTORY_BUCKETS = 6;
+// A bursty group: a few busy buckets before suffice when the template's absence there is unlikely.
+const MIN_BURST_BUCKETS = 3;
+// exp(-4.6) = 0.01: a template this common would have shown before with 99% probability.
+const MIN_EXPECTED_BEFORE = 4.6;
 
 /**
  * Traffic for a group: lines of the group at info level or above, so that a switch to debug
@@ -82,9 +86,18 @@ export const logPatterns: Analyzer = {
         const linesBefore = cum[Math.max(0, first)] as number;
         const label = `${g.name}: "${t.template.slice(0, 100)}"`;
         // New only against a history: the group logged in several buckets before (logs that start
-        // late, or come back after a gap in collection, make every template look new).
+        // late, or come back after a gap in collection, make every template look new). Buckets in
+        // which the group wrote nothing are missing, not zero: logs collected in bursts (Nezha's
+        // Train Ticket data keeps three minutes around each fault) have a history of a few busy
+        // buckets. What decides is whether the template's absence before is itself unlikely: at the
+        // share it has since it began, the group's earlier lines would have held it
+        // `expectedBefore` times; the chance of none is exp(-expectedBefore) (Poisson).
         const history = covered[Math.max(0, first)] as number;
-        if (first >= 2 && linesBefore >= 20 && history >= MIN_HISTORY_BUCKETS) {
+        const linesSince = (cum[n] as number) - linesBefore;
+        const expectedBefore = linesSince > 0 ? (t.count / linesSince) * linesBefore : 0;
+        const seasoned = linesBefore >= 20 && history >= MIN_HISTORY_BUCKETS;
+        const unlikelyAbsent = history >= MIN_BURST_BUCKETS && expectedBefore >= MIN_EXPECTED_BEFORE;
+        if (first >= 2 && (seasoned || unlikelyAbsent)) {
           // A template the group never wrote before: how often it recurs after, not one burst.
           let hitBuckets = 0;
           for (let i = first; i < n; i++) if ((t.counts[i] as number) > 0) hitBuckets++;

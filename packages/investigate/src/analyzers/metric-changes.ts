@@ -1,4 +1,4 @@
-import { median, detectShifts } from '../stats.js';
+import { median, detectExcursions, detectShifts } from '../stats.js';
 import type { PreparedSeries } from '../data.js';
 import type { Analyzer, AnalyzerContext, Finding, SeriesEvidence } from '../types.js';
 
@@ -83,7 +83,33 @@ export const metricChanges: Analyzer = {
     const out: Finding[] = [];
     for (const s of series) {
       const isLoad = LOAD.test(s.name);
-      for (const sh of detectShifts(s.values)) {
+      const shifts = detectShifts(s.values);
+      // A rise that lasts a few samples and then ends is no level shift; judged against the
+      // series' own earlier range it is still an anomaly (see detectExcursions).
+      if (!isLoad && !shifts.some((sh) => sh.direction === 'up')) {
+        for (const ex of detectExcursions(s.values)) {
+          // Traffic before the run against traffic during it: a burst of load lifts it too.
+          const f = trafficFactor(traffic?.subarray(0, ex.end), ex.onset, ex.baseline, ex.level);
+          const strength = ex.strength * f;
+          if (strength < 0.05) continue;
+          const time = ctx.data.timeOf(ex.onset);
+          out.push({
+            id: `metric:${s.key}@${time}`,
+            analyzer: 'metric-changes',
+            kind: 'anomaly',
+            component: s.component,
+            ...(s.pod ? { pod: s.pod } : {}),
+            signal: s.key,
+            title: `${s.key} rose beyond its usual range ${fmt(ex.baseline)}..${fmt(ex.upper)} to ${fmt(ex.level)}${s.kind === 'counter' ? ' per second' : ''}${f < 0.5 ? ' (follows traffic)' : ''}`,
+            time,
+            strength,
+            direction: 'up',
+            userFacing: USER_FACING.test(s.name),
+            evidence: [seriesEvidence(ctx, s, ex.baseline, ex.level)],
+          });
+        }
+      }
+      for (const sh of shifts) {
         let strength = sh.strength;
         let note = '';
         if (isLoad) {
