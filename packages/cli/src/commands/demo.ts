@@ -123,8 +123,27 @@ export const demoCommand: CommandSpec = {
             onSecond,
           });
           if (signal.aborted) return setExitCode(exitCodes.interrupted);
+          const faultAt = Date.parse(
+            incident.changes.find((c) => c.role === 'fault')?.startedAt ?? incident.to.toISOString(),
+          );
+          const beforeFault = incident.seconds
+            .filter((s) => Date.parse(s.t) + 1000 <= faultAt)
+            .reduce((a, s) => a + s.sessionsLost, 0);
+          say(
+            `sessions lost before the story's upgrade: ${beforeFault}; after it, until the fix: ${before - beforeFault}`,
+          );
           say(`sessions lost before the fix: ${before} (of ${incident.truth.requests} requests)`);
           say(`sessions lost after the fix: ${after.sessionsLost} (of ${after.requests} requests)`);
+          // With the guard off, a replica that lags behind a fresh write can still lose a session
+          // now and then; show those few so nobody mistakes them for the story's loss.
+          for (const l of after.lost.slice(0, 5))
+            say(
+              paint(
+                io,
+                'dim',
+                `  after the fix: ${l.t.slice(11, 19)} ${l.user} ${l.kind} at ${l.step} (${l.status})`,
+              ),
+            );
           say(`HTML report: ${html}`);
           say(`bundle: ${collected.bundlePath}`);
           if (!opts.json) io.out(`HTML report: ${html}`);
