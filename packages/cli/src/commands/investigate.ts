@@ -1,10 +1,14 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Option } from 'commander';
+import { collect, resolveWindow, type CollectOptions } from '@hindsight/collect';
 import { HindsightError } from '@hindsight/core';
 import { investigate, isReporterName, reporters, type ReporterName } from '@hindsight/investigate';
 import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
-import { paint } from '../io.js';
+import { paint, type Io } from '../io.js';
+import { VERSION } from '../version.js';
 
 interface InvestigateOptions {
   top: string;
@@ -13,6 +17,83 @@ interface InvestigateOptions {
   html?: string;
   format?: string;
   output?: string;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  selector?: string;
+  since?: string;
+  from?: string;
+  to?: string;
+  redis: string[];
+  postgres?: string;
+  keepBundle?: string;
+}
+
+const collectAll = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Whether any option that names something to collect is given. */
+function wantsCollect(opts: InvestigateOptions): boolean {
+  return Boolean(opts.kubeconfig || opts.redis.length > 0 || opts.postgres);
+}
+
+/**
+ * Collects what the options name into a bundle (a temporary folder unless --keep-bundle names
+ * one), as `hindsight collect` does, and returns its path; every source down is an error.
+ */
+async function collectFirst(
+  opts: InvestigateOptions,
+  io: Io,
+  signal: AbortSignal,
+): Promise<{ bundle: string; cleanup: () => Promise<void> }> {
+  const window = resolveWindow({
+    ...(opts.since !== undefined ? { since: opts.since } : {}),
+    ...(opts.from !== undefined ? { from: opts.from } : {}),
+    ...(opts.to !== undefined ? { to: opts.to } : {}),
+  });
+  const tmp = opts.keepBundle ? undefined : await mkdtemp(path.join(os.tmpdir(), 'hindsight-investigate-'));
+  const output = opts.keepBundle ?? path.join(tmp as string, 'bundle');
+  const cleanup = async (): Promise<void> => {
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  };
+  const options: CollectOptions = {
+    output,
+    window,
+    toolVersion: VERSION,
+    signal,
+    ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+    ...(opts.context ? { context: opts.context } : {}),
+    ...(opts.namespace ? { namespace: opts.namespace } : {}),
+    ...(opts.selector ? { selector: opts.selector } : {}),
+    ...(opts.redis.length > 0 ? { redis: opts.redis } : {}),
+    ...(opts.postgres ? { postgres: opts.postgres } : {}),
+  };
+  try {
+    const result = await collect(options);
+    for (const w of result.warnings) {
+      io.err(
+        `${paint(io, 'yellow', 'warning')} ${w.name}: ${w.message}${w.where ? ` (${w.where})` : ''}  [${w.code}]`,
+      );
+    }
+    const failed = result.manifest.sources.filter((x) => x.status === 'failed');
+    if (failed.length === result.manifest.sources.length) {
+      const why = failed.map((x) => `${x.name}: ${x.error ?? 'failed'}`).join('; ');
+      throw new HindsightError(
+        'HINDSIGHT_SOURCE_FAILED',
+        `every source failed, nothing to investigate (${why}); check the endpoints and credentials`,
+      );
+    }
+    io.err(
+      paint(
+        io,
+        'dim',
+        `collected ${result.manifest.sources.length - failed.length} of ${result.manifest.sources.length} sources into ${opts.keepBundle ?? 'a temporary bundle'}`,
+      ),
+    );
+    return { bundle: result.bundlePath, cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
 }
 
 // Progress appears only when the run takes longer than this: a small bundle prints nothing extra.
@@ -26,18 +107,35 @@ export const investigateCommand: CommandSpec = {
     'hindsight investigate test/fixtures/redis-replicas-2-to-6.tar.gz',
     'hindsight investigate bundle.tar.gz --top 3 --html report.html',
     'hindsight investigate bundle --json | jq .hypotheses[0].cause',
+    'hindsight investigate --kubeconfig ~/.kube/config -n shop --since 1h --redis redis://10.0.0.5:6379',
   ],
   define(cmd, { io, setExitCode, signal }) {
     const names = Object.keys(reporters);
     cmd
-      .argument('<bundle>', 'a bundle folder or .tar.gz')
+      .argument(
+        '[bundle]',
+        'a bundle folder or .tar.gz (or collect one first with --kubeconfig, --redis, --postgres)',
+      )
       .option('--top <k>', 'how many hypotheses to report', '5')
       .option('--json', 'print the report as JSON (schema in docs/report.md)')
       .option('--markdown <file>', 'also write a Markdown report to FILE')
       .option('--html <file>', 'also write a self-contained HTML report with charts to FILE')
       .addOption(new Option('--format <name>', 'print the report in this format').choices(names))
       .option('--output <file>', 'write the --format output to FILE instead of stdout')
-      .action(async (bundle: string, opts: InvestigateOptions) => {
+      .option('--kubeconfig <file>', 'collect first: kubeconfig for the kubernetes and helm sources')
+      .option('--context <name>', 'collect first: kubeconfig context')
+      .option('-n, --namespace <ns>', "collect first: namespace (default: the context's)")
+      .option('-l, --selector <selector>', 'collect first: label selector for the pods whose logs are read')
+      .option('--since <duration>', 'collect first: the last DURATION (1h by default)')
+      .option('--from <time>', 'collect first: window start (RFC 3339)')
+      .option('--to <time>', 'collect first: window end (RFC 3339; now by default)')
+      .option('--redis <url>', 'collect first: a Redis node (repeatable)', collectAll, [])
+      .option('--postgres <url>', 'collect first: a PostgreSQL connection string')
+      .option(
+        '--keep-bundle <dir>',
+        'collect first into DIR and keep it (default: a temporary folder, removed)',
+      )
+      .action(async (bundleArg: string | undefined, opts: InvestigateOptions) => {
         const top = Number(opts.top);
         if (!Number.isInteger(top) || top < 1) {
           throw new HindsightError(
@@ -62,7 +160,27 @@ export const investigateCommand: CommandSpec = {
           lastShown = now;
           io.err(paint(io, 'dim', `... ${what} (${((now - started) / 1000).toFixed(0)} s)`));
         };
-        const report = await investigate(bundle, { top, onProgress, signal });
+        const collecting = wantsCollect(opts);
+        if (bundleArg && collecting) {
+          throw new HindsightError(
+            'HINDSIGHT_USAGE',
+            'give a bundle, or --kubeconfig/--redis/--postgres to collect one, not both',
+          );
+        }
+        if (!bundleArg && !collecting) {
+          throw new HindsightError(
+            'HINDSIGHT_USAGE',
+            'give a bundle to investigate, or --kubeconfig, --redis or --postgres to collect one first',
+          );
+        }
+        const collected = collecting ? await collectFirst(opts, io, signal) : undefined;
+        const bundle = collected?.bundle ?? (bundleArg as string);
+        let report;
+        try {
+          report = await investigate(bundle, { top, onProgress, signal });
+        } finally {
+          await collected?.cleanup();
+        }
         if (signal.aborted) {
           setExitCode(exitCodes.interrupted);
           return;
