@@ -3,7 +3,7 @@
 // the same file in 1 MiB chunks and split it into lines and space-separated tokens, in the same kind of process), with
 // the peak RSS of each run. Each measurement runs in a fresh child process, so RSS is its own.
 //
-// Run: npx tsc -b packages/drain && node bench/drain-speed.mjs [--lines 2000000]
+// Run: npx tsc -b packages/drain && node bench/drain-speed.mjs [--lines 2000000] [--corpus repeated|varied]
 import {
   readFileSync,
   writeFileSync,
@@ -120,7 +120,10 @@ function corpus(n, varied) {
 try {
   const sizes = [target / 4, target / 2, target].map((n) => Math.ceil(n / bodies.length) * bodies.length);
   const results = [];
-  for (const varied of [false, true]) {
+  const only = argOf('--corpus'); // 'repeated' or 'varied': run just that one
+  for (const varied of [false, true].filter(
+    (v) => only === undefined || only === (v ? 'varied' : 'repeated'),
+  )) {
     for (const n of sizes) {
       const file = join(dir, `bodies-${n}.log`);
       writeFileSync(file, corpus(n, varied));
