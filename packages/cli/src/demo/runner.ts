@@ -82,8 +82,10 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** The order of the upgrades: decoys before, the fault, decoys after. */
-export function changePlan(scenario: Scenario): Array<{ role: 'fault' | 'decoy'; set: string[] }> {
-  const before = scenario.decoysBefore ?? Math.floor(scenario.decoys.length / 2);
+export function changePlan(
+  scenario: Scenario,
+  before: number = scenario.decoysBefore ?? Math.floor(scenario.decoys.length / 2),
+): Array<{ role: 'fault' | 'decoy'; set: string[] }> {
   return [
     ...scenario.decoys.slice(0, before).map((set) => ({ role: 'decoy' as const, set })),
     { role: 'fault' as const, set: scenario.fault },
@@ -118,7 +120,14 @@ export async function runIncident(lab: Lab, scenario: Scenario, o: IncidentOptio
   const changes: ScenarioChange[] = [];
   try {
     await sleep(o.warmMs, stop.signal);
-    for (const step of changePlan(scenario)) {
+    // With a seed and no fixed split, how many decoys go first is drawn too, so the fault is not
+    // always the same revision (a ranker could otherwise score well by position alone).
+    const before =
+      scenario.decoysBefore ??
+      (o.seed === undefined
+        ? Math.floor(scenario.decoys.length / 2)
+        : Math.floor(rand() * (scenario.decoys.length + 1)));
+    for (const step of changePlan(scenario, before)) {
       if (stop.signal.aborted) break;
       const startedAt = new Date().toISOString();
       o.onPhase?.(`${step.role === 'fault' ? 'the fault' : 'a decoy'}: ${step.set.join(' ')}`);

@@ -14,7 +14,7 @@ export interface Scenario {
   fault: string[];
   /** Benign upgrades (each a list of `--set` pairs); the runner places them before and after the fault. */
   decoys: string[][];
-  /** How many of the decoys go before the fault (the rest go after); half, rounded down, by default. */
+  /** How many of the decoys go before the fault (the rest go after); drawn from the run's seed when absent. */
   decoysBefore?: number;
   /** The values path(s) of the fault a diagnosis must name (any one of them counts). */
   expected: string[];
