@@ -118,7 +118,8 @@ if (!existsSync(data)) {
     const file = path.join(repo, 'bench/RESULTS.md');
     const text = existsSync(file) ? await readFile(file, 'utf8') : '# Benchmark results\n';
     const section = `## rca\n\n${table}\n`;
-    const re = /## rca\n[\s\S]*?(?=\n## |$)/;
+    // Only the table and its figures are replaced: notes written below them stay.
+    const re = /## rca\n[\s\S]*?\ntop-1 [^\n]*\n/;
     await writeFile(file, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}`);
     console.log(`recorded in ${path.relative(repo, file)}`);
   }
