@@ -178,7 +178,7 @@ if (write) {
     '',
     `\`node --import tsx bench/diagnosis.ts --write\` on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (shared),`,
     `each scenario from a clean lab (time scale 0.2), 20 users, warm ${warmMs / 1000} s, gaps ~${spacingMs / 1000} s (seeded),`,
-    `tail ${tailMs / 1000} s, two decoys (one before, one after the fault). Ranks are of the injected Helm revision.`,
+    `tail ${tailMs / 1000} s, two decoys. Ranks are of the injected Helm revision.`,
     `Report time: from the end of collection to the report (investigate only). Whole run: ${((Date.now() - t0) / 60000).toFixed(1)} min.`,
     'Decoys: two per scenario; how many go before the fault (0, 1 or 2) is drawn from the seed, so the fault revision varies.',
     "Sessions lost, stuck and 5xx/timeouts are the traffic's ground truth over the incident. Where sessions lost is 0 the lab",
