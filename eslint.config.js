@@ -14,6 +14,7 @@ export default tseslint.config(
       'test-artifacts/**',
       'bench/out/**',
       '.tools/**',
+      '.tsbuild/**',
     ],
   },
   js.configs.recommended,

@@ -177,6 +177,7 @@ describe('hindsight collect', () => {
     // Each update clears its line and moves back up over the block it drew before.
     expect(text).toContain('\u001b[2K  ...     redis');
     expect(text).toContain('\u001b[1F');
+    // eslint-disable-next-line no-control-regex -- the progress display is ANSI on a terminal
     expect(text).toMatch(/\u001b\[2K {2}ok {6}redis +\d+ items/);
     expect(text).not.toContain(REDIS_PASSWORD);
   });
