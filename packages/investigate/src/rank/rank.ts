@@ -3,6 +3,10 @@ import { changeComponents, type TopologyGraph } from '../topology.js';
 import type { BundleData } from '../data.js';
 import type { Cause, ChainStep, Finding, Hypothesis, Report } from '../types.js';
 import { nextStepFor } from './next-step.js';
+import { rankComponents } from './components.js';
+import { iso, round, step } from './common.js';
+
+export { iso } from './common.js';
 
 /** What ranking needs besides the findings. */
 export interface RankInput {
@@ -34,14 +38,6 @@ const MIN_EVIDENCE = 0.1;
 const WEAK_SCORE = 0.3;
 // Below this strength nothing is said to have moved.
 const MIN_MOVED = 0.25;
-// A user-facing anomaly at least this strong marks the start of an incident.
-const STRONG = 0.5;
-// Signals measured on the calling side (client latency, client errors) say that a component waits
-// on others: evidence against its dependencies more than against itself. On Nezha's Train Ticket
-// faults, timeouts of one request lifted the client P99 of many callers to ~29 s and outranked
-// the faulty service; weighting them down moved top-3 from 3 to 5 of 10.
-const CALLER_SIDE = /client/i;
-const CALLER_SIDE_WEIGHT = 0.3;
 
 /** Total order of findings: strongest first, then earliest, then by id. */
 export function compareFindings(a: Finding, b: Finding): number {
@@ -57,8 +53,6 @@ function compareHypotheses(a: Hypothesis, b: Hypothesis): number {
     (a.title < b.title ? -1 : a.title > b.title ? 1 : 0)
   );
 }
-
-const round = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** One finding per signal and moment: the domain check's words, the strongest strength, the earliest onset. */
 export function mergeFindings(findings: Finding[], bucketMs: number): Finding[] {
@@ -358,81 +352,6 @@ function chainOf(c: Candidate, explained: Finding[]): ChainStep[] {
   return steps.sort((a, b) => (a.role === 'cause' ? -1 : b.role === 'cause' ? 1 : a.time - b.time));
 }
 
-function step(role: ChainStep['role'], a: Finding): ChainStep {
-  return {
-    role,
-    time: a.time,
-    title: a.title,
-    findingId: a.id,
-    ...(a.component ? { component: a.component } : {}),
-  };
-}
-
-function rankComponents(moved: Finding[], tau: number, graph: TopologyGraph): Hypothesis[] {
-  // Onset is weighed against the incident, not against the earliest anomaly anywhere: noise in the
-  // minutes before a failure always comes first (on Nezha's Train Ticket faults the earliest
-  // anomaly was on the faulty service in 1 of 10). The incident begins with the first strong
-  // user-facing anomaly; anomalies long before it count half, those after it fade slowly (3 tau).
-  // Measured in bench/RESULTS.md `## rca`.
-  const user = moved.filter((a) => a.userFacing && a.strength >= STRONG);
-  const t0 = Math.min(...(user.length > 0 ? user : moved).map((a) => a.time));
-  const near = (t: number): number => Math.exp(-Math.max(0, t - t0) / (3 * tau)) * (t < t0 - tau ? 0.5 : 1);
-  const byComp = new Map<string, Finding[]>();
-  for (const a of moved) {
-    const k = a.component ?? 'unknown';
-    byComp.set(k, [...(byComp.get(k) ?? []), a]);
-  }
-  const out: Hypothesis[] = [];
-  for (const [component, list] of byComp) {
-    const sorted = [...list].sort((a, b) => a.time - b.time || b.strength - a.strength);
-    const first = sorted[0] as Finding;
-    // Earliest and strongest first: an anomaly counts less the later it begins after the first one anywhere.
-    // Diminishing returns: the strongest anomaly counts fully, each next one half as much, so a
-    // chatty component with many small moves does not outweigh one with a clear failure; errors
-    // and user-facing moves that begin (not end) weigh half again as much.
-    const contributions = sorted
-      .map(
-        (a) =>
-          a.strength *
-          near(a.time) *
-          (a.userFacing ? 1.5 : 1) *
-          (CALLER_SIDE.test(a.signal) ? CALLER_SIDE_WEIGHT : 1),
-      )
-      .sort((x, y) => y - x);
-    let raw = 0;
-    contributions.forEach((c, i) => (raw += c * 0.5 ** i));
-    // A component others depend on that moved first is more likely the source than its callers.
-    const callers = [...byComp.keys()].filter(
-      (k) => k !== component && graph.distance(k, component) === 1,
-    ).length;
-    const weight = round(raw * (1 + 0.1 * callers));
-    const score = round(1 - Math.exp(-weight));
-    const effects = sorted.filter((a) => a.userFacing).slice(0, 2);
-    out.push({
-      rank: 0,
-      score,
-      weight,
-      title: `${component}: ${first.title}`,
-      time: first.time,
-      cause: { type: 'component', component, firstSignal: first.signal },
-      chain: [
-        { role: 'cause', time: first.time, title: first.title, findingId: first.id, component },
-        ...sorted
-          .filter((a) => a !== first && !a.userFacing)
-          .slice(0, 3)
-          .map((a) => step('signal', a)),
-        ...effects.filter((a) => a !== first).map((a) => step('effect', a)),
-      ],
-      explains: sorted.map((a) => a.id),
-      nextStep: `look at ${component} around ${iso(first.time)}: ${first.title}`,
-      reasons: [
-        `${sorted.length} anomal${sorted.length === 1 ? 'y' : 'ies'} in ${component}, the first at ${iso(first.time)}`,
-      ],
-    });
-  }
-  return out;
-}
-
 function revertOf(c: Candidate, all: Candidate[]): Candidate | undefined {
   return all.find((o) => o.time > c.time && reverts(o, c));
 }
@@ -458,11 +377,6 @@ function opposite(g: Finding, a: Finding): boolean {
     (a.direction === 'down' && g.direction === 'up') ||
     (a.direction === 'appeared' && g.direction === 'vanished')
   );
-}
-
-/** An ISO time without milliseconds. */
-export function iso(t: number): string {
-  return new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function fmtDelay(ms: number): string {
