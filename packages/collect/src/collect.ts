@@ -55,7 +55,7 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
   let namespace = options.namespace;
   if (!namespace && options.kubeconfig) {
     try {
-      namespace = loadKube(options).namespace;
+      namespace = (await loadKube(options)).namespace;
     } catch {
       // A bad kubeconfig fails the sources that need it, with why; the manifest just lacks the namespace.
     }

@@ -5,7 +5,6 @@ import { investigate, reporters } from '@hindsight/investigate';
 import { Lab } from '@hindsight/lab';
 import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
-import { applyFix, collectLab, measureTraffic, runIncident } from '../demo/runner.js';
 import { storyScenario } from '../demo/scenario.js';
 import { paint } from '../io.js';
 import { VERSION } from '../version.js';
@@ -63,6 +62,8 @@ export const demoCommand: CommandSpec = {
             );
           }
         };
+        // The runner brings the Kubernetes client: loaded only when a demo runs, not at every start.
+        const { applyFix, collectLab, measureTraffic, runIncident } = await import('../demo/runner.js');
         const lab = new Lab({
           dir: join(dir, 'lab'),
           timeScale: 0.2,

@@ -152,7 +152,7 @@ export const helmSource: Source = {
   name: 'helm',
   needs: ['kubeconfig'],
   async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
-    const kube = loadKube(ctx.options);
+    const kube = await loadKube(ctx.options);
     const ns = kube.namespace;
     ctx.progress(0, `helm releases in ${ns}`);
     let secrets;

@@ -80,7 +80,7 @@ export const kubernetesSource: Source = {
   name: 'kubernetes',
   needs: ['kubeconfig'],
   async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
-    const kube = loadKube(ctx.options);
+    const kube = await loadKube(ctx.options);
     const ns = kube.namespace;
     const problems: string[] = [];
     let items = 0;

@@ -188,7 +188,7 @@ export const nginxSource: Source = {
     } else {
       if (!ctx.options.kubeconfig)
         throw new HindsightError('HINDSIGHT_USAGE', '--nginx-pod needs --kubeconfig');
-      const kube = loadKube(ctx.options);
+      const kube = await loadKube(ctx.options);
       let pods: V1Pod[];
       try {
         pods = nginxPod
