@@ -176,6 +176,38 @@ describe('bundle format v1', () => {
     ]);
   });
 
+  it('accepts records in a declared baseline period outside the window, and only there', async () => {
+    const dir = path.join(tmp, 'b');
+    const w = await BundleWriter.create(dir, { window: { from: new Date(from), to: new Date(to) } });
+    const baseFrom = from - 3 * 3600_000;
+    w.setBaseline({ from: new Date(baseFrom), to: new Date(baseFrom + 60_000), note: 'fault-free minute' });
+    const log = await w.openLog({ namespace: 'shop', pod: 'shop-0', container: 'shop', previous: false });
+    await log.write(baseFrom + 1000, 'normal request');
+    await log.write(from - 2 * 3600_000, 'neither in the window nor in the baseline');
+    await log.write(from + 1000, 'request in the window');
+    await w.finish();
+    const problems = await validateBundle(dir);
+    expect(problems.map((p) => `${p.file}:${p.line} ${p.code}`)).toEqual([
+      'logs/shop/shop-0/shop.log:2 HINDSIGHT_BUNDLE_WINDOW',
+    ]);
+    const b = await openBundle(dir);
+    expect(b.manifest.baseline).toEqual({
+      from: new Date(baseFrom).toISOString(),
+      to: new Date(baseFrom + 60_000).toISOString(),
+      note: 'fault-free minute',
+    });
+    expect(b.baselineMs).toEqual({ from: baseFrom, to: baseFrom + 60_000 });
+    const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+    const { baseline: _, ...older } = manifest;
+    await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(older));
+    expect((await openBundle(dir)).baselineMs).toBeUndefined();
+    await writeFile(
+      path.join(dir, 'manifest.json'),
+      JSON.stringify({ ...manifest, baseline: { from: manifest.baseline.to, to: manifest.baseline.from } }),
+    );
+    await expect(openBundle(dir)).rejects.toMatchObject({ code: 'HINDSIGHT_BUNDLE_MANIFEST' });
+  });
+
   it('refuses a missing manifest, bad JSON and an unknown version with clear errors', async () => {
     await expect(openBundle(path.join(tmp, 'nope'))).rejects.toMatchObject({
       code: 'HINDSIGHT_BUNDLE_MISSING',

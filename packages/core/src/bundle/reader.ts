@@ -53,6 +53,10 @@ const MAX_WARNINGS_PER_FILE = 20;
 // Records a little outside the window are normal (clock skew, a sample taken as collection ended).
 const WINDOW_SLACK_MS = 60_000;
 
+function near(ms: number, period: { from: number; to: number }): boolean {
+  return ms >= period.from - WINDOW_SLACK_MS && ms <= period.to + WINDOW_SLACK_MS;
+}
+
 /**
  * A bundle opened for reading. Logs and series are streamed record by record, so a bundle of any
  * size is read in constant memory; bad records are skipped and reported, never thrown.
@@ -61,6 +65,8 @@ export class Bundle {
   readonly warnings: Warning[] = [];
   private readonly perFile = new Map<string, number>();
   readonly windowMs: { from: number; to: number };
+  /** The manifest's baseline period in unix ms, when it declares one. */
+  readonly baselineMs: { from: number; to: number } | undefined;
 
   constructor(
     readonly root: string,
@@ -70,6 +76,8 @@ export class Bundle {
     private readonly options: OpenBundleOptions,
   ) {
     this.windowMs = { from: Date.parse(manifest.window.from), to: Date.parse(manifest.window.to) };
+    const b = manifest.baseline;
+    this.baselineMs = b ? { from: Date.parse(b.from), to: Date.parse(b.to) } : undefined;
   }
 
   problem(p: BundleProblem): void {
@@ -99,7 +107,7 @@ export class Bundle {
   }
 
   private outside(ms: number): boolean {
-    return ms < this.windowMs.from - WINDOW_SLACK_MS || ms > this.windowMs.to + WINDOW_SLACK_MS;
+    return !near(ms, this.windowMs) && !(this.baselineMs && near(ms, this.baselineMs));
   }
 
   /** The container logs in the bundle, sorted by path. */
@@ -343,6 +351,14 @@ async function readManifest(root: string, shownAs: string): Promise<Manifest> {
   }
   if (Date.parse(parsed.data.window.from) > Date.parse(parsed.data.window.to)) {
     throw new HindsightError('HINDSIGHT_BUNDLE_MANIFEST', 'manifest window.from is after window.to', where);
+  }
+  const baseline = parsed.data.baseline;
+  if (baseline && Date.parse(baseline.from) > Date.parse(baseline.to)) {
+    throw new HindsightError(
+      'HINDSIGHT_BUNDLE_MANIFEST',
+      'manifest baseline.from is after baseline.to',
+      where,
+    );
   }
   return parsed.data;
 }

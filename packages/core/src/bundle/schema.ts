@@ -11,6 +11,11 @@ export const manifestSchema = z.object({
   version: z.number().int(),
   createdAt: isoTime,
   window: z.object({ from: isoTime, to: isoTime }),
+  /**
+   * A period known to be normal, which analysis compares the window against. Its records may lie
+   * outside `window` (a fault-free reference recorded earlier). Optional: older bundles lack it.
+   */
+  baseline: z.object({ from: isoTime, to: isoTime, note: z.string().optional() }).optional(),
   cluster: z.string().optional(),
   namespace: z.string().optional(),
   sources: z.array(

@@ -188,6 +188,21 @@ export class BundleWriter {
     });
   }
 
+  /**
+   * Declares a period known to be normal (manifest `baseline`), which analysis compares the window
+   * against; its records may be written although they lie outside the window.
+   */
+  setBaseline(baseline: { from: Date | string; to: Date | string; note?: string }): void {
+    this.manifest = {
+      ...this.manifest,
+      baseline: {
+        from: iso(baseline.from),
+        to: iso(baseline.to),
+        ...(baseline.note ? { note: redactText(baseline.note) } : {}),
+      },
+    };
+  }
+
   addNote(note: string): void {
     this.notes.push(redactText(note));
   }
