@@ -1,9 +1,7 @@
 import type { BundleEvent, Change, Manifest, Pod, Warning } from '@hindsight/core';
+import type { Report } from '@hindsight/investigate';
 
-/**
- * The JSON the server answers with. The app (packages/web/app) keeps its own copy of these shapes
- * because it is built by Vite for the browser and cannot import Node packages; keep the two in step.
- */
+/** The JSON the server answers with. The app (packages/web/app) imports these shapes as types. */
 
 /** A series as listed, without its points. */
 export interface SeriesInfo {
@@ -40,8 +38,8 @@ export interface TimelineItem {
   title: string;
   detail?: string;
   severity: 'info' | 'warning' | 'critical';
-  /** What the entry opens: a change's diff, a series' chart, a template's lines. */
-  ref?: { change: string } | { series: string } | { template: string };
+  /** What the entry opens: a change's diff, a series' chart, a template's lines, a finding (added by the app from the report). */
+  ref?: { change: string } | { series: string } | { template: string } | { finding: string };
 }
 
 /** A log template mined from one component's container logs. */
@@ -88,7 +86,7 @@ export type Overview =
       warnings: Warning[];
       counts: { series: number; changes: number; events: number; templates: number; logLines: number };
       /** The investigation, as `investigate` returned it; null when it could not run. */
-      report: unknown;
+      report: Report | null;
     };
 
 export type { BundleEvent };

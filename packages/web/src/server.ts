@@ -7,6 +7,7 @@ import { HindsightError, errorMessage, type Warning } from '@hindsight/core';
 import { Worker } from 'node:worker_threads';
 import { BundleView } from './data.js';
 import type { Overview } from './model.js';
+import type { Report } from '@hindsight/investigate';
 
 /** Options of {@link startServer}. */
 export interface ServeOptions {
@@ -20,7 +21,7 @@ export interface ServeOptions {
    * without a report.
    * When it fails, the views of the bundle's data still work and the failure is a warning.
    */
-  investigate?: ((bundle: string) => Promise<unknown>) | false;
+  investigate?: ((bundle: string) => Promise<Report>) | false;
   /** The built app; by default the one shipped in this package (dist/app). */
   appDir?: string;
 }
@@ -54,7 +55,7 @@ const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-
 type State =
   | { state: 'loading' }
   | { state: 'error'; error: { code: string; message: string; where?: string } }
-  | { state: 'ready'; data: BundleView; report: unknown; warnings: Warning[] };
+  | { state: 'ready'; data: BundleView; report: Report | null; warnings: Warning[] };
 
 /**
  * Serves the web view of a bundle on loopback: a JSON API over the bundle and its investigation,
@@ -90,7 +91,7 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
     investigation.catch(() => undefined);
     try {
       const data = await BundleView.load(options.bundle);
-      let report: unknown = null;
+      let report: Report | null = null;
       const warnings: Warning[] = [...data.bundle.warnings];
       if (run !== false) {
         try {
@@ -105,7 +106,7 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
         }
       }
       // The investigation reads the bundle too and reports the same bad records: list each once.
-      const reportWarnings = (report as { warnings?: Warning[] } | null)?.warnings ?? [];
+      const reportWarnings = report?.warnings ?? [];
       const seen = new Set<string>();
       const all = [...warnings, ...reportWarnings].filter((w) => {
         const k = `${w.code}|${w.where ?? w.name}|${w.message}`;
@@ -324,7 +325,7 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
 }
 
 /** Runs `investigate` in a worker thread, so it uses a second core. */
-function investigateInWorker(bundle: string, started: (w: Worker) => void): Promise<unknown> {
+function investigateInWorker(bundle: string, started: (w: Worker) => void): Promise<Report> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./investigate-worker.js', import.meta.url), {
       workerData: { bundle },
@@ -332,7 +333,7 @@ function investigateInWorker(bundle: string, started: (w: Worker) => void): Prom
     started(worker);
     worker.once(
       'message',
-      (m: { ok: true; report: unknown } | { ok: false; error: { code: string; message: string } }) => {
+      (m: { ok: true; report: Report } | { ok: false; error: { code: string; message: string } }) => {
         if (m.ok) resolve(m.report);
         else reject(new Error(`${m.error.message} [${m.error.code}]`));
         void worker.terminate();
