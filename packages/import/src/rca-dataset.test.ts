@@ -105,7 +105,7 @@ describe.skipIf(!existsSync(nezha))(
     const from = Date.parse('2023-01-29T10:03:00Z');
     const to = Date.parse('2023-01-29T10:07:00Z');
 
-    it('imports a window with every log line and metric point of the source files', async () => {
+    it('imports a window, and the fault-free reference whole as the baseline, with every log line and metric point', async () => {
       const out = path.join(await temp(), 'bundle');
       const result = await importRcaDataset(nezha, out, {
         from: new Date(from).toISOString(),
@@ -118,20 +118,45 @@ describe.skipIf(!existsSync(nezha))(
       // timestamp and pod are the 1st and 4th. Rows the importer reported as malformed are left out.
       const skipped = new Set(result.warnings.filter((w) => /:\d+$/.test(w.where ?? '')).map((w) => w.where));
       const wantLogs = new Map<string, number>();
-      const logDir = path.join(nezha, 'rca_data/2023-01-29/log');
-      for (const name of (await readdir(logDir)).sort()) {
-        let n = 0;
-        for await (const line of lines(path.join(logDir, name))) {
-          n += 1;
-          if (n === 1) continue;
-          const f = line.split(',', 4);
-          const t = Date.parse((f[0] as string).endsWith('Z') ? (f[0] as string) : `${f[0]}Z`);
-          if (!(t >= from && t <= to)) continue;
-          if (skipped.has(`rca_data/2023-01-29/log/${name}:${n}`)) continue;
-          wantLogs.set(f[3] as string, (wantLogs.get(f[3] as string) ?? 0) + 1);
+      const baseline = { from: Infinity, to: -Infinity };
+      for (const folder of ['construct_data/2023-01-29/log', 'rca_data/2023-01-29/log']) {
+        const isBaseline = folder.startsWith('construct_data');
+        for (const name of (await readdir(path.join(nezha, folder))).sort()) {
+          let n = 0;
+          for await (const line of lines(path.join(nezha, folder, name))) {
+            n += 1;
+            if (n === 1) continue;
+            const f = line.split(',', 4);
+            const t = Date.parse((f[0] as string).endsWith('Z') ? (f[0] as string) : `${f[0]}Z`);
+            if (isBaseline) {
+              baseline.from = Math.min(baseline.from, t);
+              baseline.to = Math.max(baseline.to, t);
+            } else if (!(t >= from && t <= to)) continue;
+            if (skipped.has(`${folder}/${name}:${n}`)) continue;
+            wantLogs.set(f[3] as string, (wantLogs.get(f[3] as string) ?? 0) + 1);
+          }
         }
       }
       expect(got.logLines).toEqual(wantLogs);
+      // Spans of the reference minute: each one counted once in its pod's span_count series.
+      let spans = 0;
+      let first = true;
+      for await (const line of lines(path.join(nezha, 'construct_data/2023-01-29/trace/08_50_trace.csv'))) {
+        if (first || line === '') {
+          first = false;
+          continue;
+        }
+        spans += 1;
+        const t = Number(line.split(',')[5]) / 1e6;
+        baseline.from = Math.min(baseline.from, t);
+        baseline.to = Math.max(baseline.to, t);
+      }
+      let spanCount = 0;
+      for (const [key, n] of got.points) if (key.endsWith('|span_count')) spanCount += n;
+      expect(spanCount).toBeGreaterThan(0);
+      expect(result.counts['spans']).toBe(spans);
+      expect(result.manifest.baseline?.from).toBe(new Date(Math.floor(baseline.from)).toISOString());
+      expect(Date.parse(result.manifest.baseline?.to ?? '')).toBe(Math.floor(baseline.to));
       expect([...wantLogs.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(3000);
       // The real 10_06 file holds a broken row (two records run together at line 631): reported, skipped.
       expect(skipped).toContain('rca_data/2023-01-29/log/10_06_log.csv:631');
@@ -154,7 +179,8 @@ describe.skipIf(!existsSync(nezha))(
           });
         }
       }
-      expect(got.points).toEqual(wantPoints);
+      const metricPoints = new Map([...got.points].filter(([k]) => !/\|span_/.test(k)));
+      expect(metricPoints).toEqual(wantPoints);
       // The service is the pod's Deployment: the pod name without its last two parts.
       const bundle = await openBundle(out);
       const pods = await bundle.pods();

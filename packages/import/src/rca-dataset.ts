@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   BundleWriter,
@@ -24,6 +24,12 @@ export interface RcaDatasetOptions {
   overwrite?: boolean;
   /** Stop early when aborted (Ctrl-C in the CLI). */
   signal?: AbortSignal;
+  /**
+   * A sub-folder of the dataset holding fault-free reference data, imported whole whatever the
+   * window and declared as the bundle's baseline; `false` imports none. Default: a folder named
+   * `construct_data` when there is one (Nezha's layout: the data its patterns are built from).
+   */
+  baseline?: string | false;
 }
 
 /** What an import wrote, and every problem it skipped past. */
@@ -59,6 +65,7 @@ const SPAN_BUCKET_MS = 60_000;
 // Log rows of a file are sorted before they are written (Nezha's are grouped by trace, not time);
 // at most this many are held at once, so a file of any size is read in bounded memory.
 const LOG_SORT_BUFFER = 100_000;
+const DEFAULT_BASELINE_DIR = 'construct_data';
 
 function columnsOf(header: string[]): Columns {
   const norm = header.map(normalizeColumn);
@@ -131,6 +138,20 @@ interface Plan {
   header: string[];
   cols: Columns;
   kind: FileKind;
+  /** A file of the fault-free reference: all its rows are kept, whatever the window. */
+  baseline: boolean;
+}
+
+/** The baseline folder relative to the dataset, or undefined when there is none. */
+async function baselineDir(dir: string, option: string | false | undefined): Promise<string | undefined> {
+  if (option === false) return undefined;
+  const rel = option ?? DEFAULT_BASELINE_DIR;
+  const st = await stat(path.join(dir, rel)).catch(() => undefined);
+  if (st?.isDirectory()) return path.normalize(rel);
+  if (option !== undefined) {
+    throw new HindsightError('HINDSIGHT_USAGE', `baseline folder not found: ${rel}`, path.join(dir, rel));
+  }
+  return undefined;
 }
 
 /** Where series points go: the identity of a series and its points, per metric file. */
@@ -171,6 +192,7 @@ export async function importRcaDataset(
 
   const plans: Plan[] = [];
   const notes: string[] = [];
+  const base = await baselineDir(dir, options.baseline);
   for (const file of files) {
     const rel = path.relative(dir, file);
     const header = await readCsvHeader(file);
@@ -180,7 +202,8 @@ export async function importRcaDataset(
       notes.push(rel);
       continue;
     }
-    plans.push({ file, rel, header, cols, kind });
+    const baseline = base !== undefined && rel.startsWith(`${base}${path.sep}`);
+    plans.push({ file, rel, header, cols, kind, baseline });
   }
   if (plans.length === 0) {
     throw new HindsightError('HINDSIGHT_USAGE', 'no CSV file with a time column was found', dir);
@@ -192,7 +215,9 @@ export async function importRcaDataset(
     // No window given: it is the data's own extent, found by a first streaming pass.
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
-    for (const p of plans) {
+    // The baseline is not part of the window unless it is all there is.
+    const analysed = plans.some((p) => !p.baseline) ? plans.filter((p) => !p.baseline) : plans;
+    for (const p of analysed) {
       const times = p.kind === 'spans' ? [p.cols.start as number] : p.cols.times;
       for await (const row of csvRows(p.file, () => undefined)) {
         const t = rowTime(row.fields, times);
@@ -207,6 +232,13 @@ export async function importRcaDataset(
   }
   if (from > to) throw new HindsightError('HINDSIGHT_USAGE', '--from is after --to');
   const inWindow = (t: number): boolean => t >= (from as number) && t <= (to as number);
+  // Rows of the baseline's files are kept whole; their extent becomes the manifest's baseline.
+  const baseSpan = { from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
+  const inBaseline = (t: number): boolean => {
+    if (t < baseSpan.from) baseSpan.from = t;
+    if (t > baseSpan.to) baseSpan.to = t;
+    return true;
+  };
 
   const writer = await BundleWriter.create(out, {
     window: { from: new Date(from), to: new Date(to) },
@@ -242,9 +274,10 @@ export async function importRcaDataset(
 
   for (const p of plans) {
     if (options.signal?.aborted) break;
-    if (p.kind === 'metrics') await importMetrics(p, writer, countingProblem, inWindow, notePod, counts);
-    else if (p.kind === 'logs') await importLogs(p, sinkFor, countingProblem, inWindow, notePod, counts);
-    else await importSpans(p, writer, countingProblem, inWindow, notePod, counts, calls);
+    const keep = p.baseline ? inBaseline : inWindow;
+    if (p.kind === 'metrics') await importMetrics(p, writer, countingProblem, keep, notePod, counts);
+    else if (p.kind === 'logs') await importLogs(p, sinkFor, countingProblem, keep, notePod, counts);
+    else await importSpans(p, writer, countingProblem, keep, notePod, counts, calls);
   }
 
   for (const [name, p] of [...pods].sort(([a], [b]) => a.localeCompare(b))) {
@@ -271,6 +304,13 @@ export async function importRcaDataset(
   if (kinds('logs') > 0) writer.recordSource({ name: 'rca-logs', status: 'ok', items: counts.logLines });
   if (kinds('spans') > 0) writer.recordSource({ name: 'rca-traces', status: 'ok', items: counts.spans });
   writer.addNote(`imported from ${path.basename(path.resolve(dir))} (an RCA dataset folder)`);
+  if (base !== undefined && baseSpan.from <= baseSpan.to) {
+    writer.setBaseline({
+      from: new Date(baseSpan.from),
+      to: new Date(baseSpan.to),
+      note: `fault-free reference data of the dataset (${base.split(path.sep).join('/')})`,
+    });
+  }
   if (notes.length > 0) {
     const shown = notes.slice(0, 5).join(', ');
     writer.addNote(
