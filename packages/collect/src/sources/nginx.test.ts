@@ -158,6 +158,31 @@ describe('nginx source on lines written by a real nginx with the chart log_forma
     expect(r.warnings[0]?.message).toMatch(/1 of 11 .*line 6/);
     expect(total((await seriesOf(`${tmp.dir}/mixed`)).find((s) => s.name === 'nginx_requests'))).toBe(10);
   });
+
+  it("counts nginx's own error-log lines in the same stream as a series by level, without a warning", async () => {
+    // A container's logs hold stderr (the error log) beside stdout (the access log).
+    const errors = (await readFile(path.join(tmp.dir, 'error.log'), 'utf8'))
+      .split('\n')
+      .filter((l) => /\[error\]/.test(l));
+    expect(errors.some((l) => l.includes('upstream timed out'))).toBe(true);
+    const good = (await readFile(accessLog, 'utf8')).split('\n').filter((l) => l.length > 0);
+    const mixed = path.join(tmp.dir, 'with-errors.log');
+    await writeFile(mixed, [...good.slice(0, 12), ...errors, ...good.slice(12)].join('\n') + '\n');
+    const now = Date.now();
+    const r = await collect({
+      output: `${tmp.dir}/with-errors`,
+      window: { from: new Date(now - 120_000), to: new Date(now + 60_000) },
+      nginxLog: mixed,
+      sources: [nginxSource],
+    });
+    expect(r.warnings).toEqual([]);
+    expect(r.manifest.sources[0]).toMatchObject({ name: 'nginx', status: 'ok' });
+    const series = await seriesOf(`${tmp.dir}/with-errors`);
+    const lines = series.find((s) => s.name === 'nginx_error_log_lines');
+    expect(lines?.labels).toEqual({ source: 'nginx', component: 'nginx', level: 'error' });
+    expect(total(lines)).toBe(errors.length);
+    expect(total(series.find((s) => s.name === 'nginx_requests'))).toBe(24);
+  });
 });
 
 describe('nginx log_format compiler', () => {

@@ -16,7 +16,13 @@ interface Second {
   s504: number;
   requestTimes: number[];
   upstreamTimes: number[];
+  /** Error-log lines by level (`error`, `warn`, ...). */
+  errorLines: Map<string, number>;
 }
+
+// nginx's error log: `2026/01/02 03:04:05 [error] 7#7: *9 upstream timed out ...`. A container's logs
+// hold it beside the access log (stderr and stdout in one stream, as `kubectl logs` shows them).
+const ERROR_LINE = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2}) \[([a-z]+)\] /;
 
 function percentile(sorted: number[], p: number): number {
   // Nearest rank: a value that was observed, never an interpolation between two.
@@ -31,6 +37,9 @@ export class AccessLogAggregator {
   unmatched = 0;
   firstUnmatched = 0;
   outside = 0;
+  /** Lines of nginx's own error log, counted as a series rather than warned about. */
+  errorLines = 0;
+  private readonly levels = new Set<string>();
 
   constructor(
     private readonly format: NginxLogFormat,
@@ -42,31 +51,19 @@ export class AccessLogAggregator {
     this.lines += 1;
     const v = this.format.parse(line);
     if (!v) {
-      this.unmatched += 1;
-      if (this.firstUnmatched === 0) this.firstUnmatched = this.lines;
+      const e = ERROR_LINE.exec(line);
+      if (e) this.addErrorLine(e, fallbackTime);
+      else {
+        this.unmatched += 1;
+        if (this.firstUnmatched === 0) this.firstUnmatched = this.lines;
+      }
       return;
     }
     let t = lineTime(v);
     if (Number.isNaN(t)) t = fallbackTime;
-    if (Number.isNaN(t) || t < this.window.from || t > this.window.to) {
-      this.outside += 1;
-      return;
-    }
+    const s = this.second(t);
+    if (!s) return;
     this.parsed += 1;
-    const sec = Math.floor(t / 1000) * 1000;
-    let s = this.seconds.get(sec);
-    if (!s) {
-      s = {
-        requests: 0,
-        classes: [0, 0, 0, 0],
-        s499: 0,
-        s502: 0,
-        s504: 0,
-        requestTimes: [],
-        upstreamTimes: [],
-      };
-      this.seconds.set(sec, s);
-    }
     s.requests += 1;
     const status = Number(v['status']);
     const cls = Math.floor(status / 100);
@@ -83,6 +80,50 @@ export class AccessLogAggregator {
       .filter((x) => /^\d+(\.\d+)?$/.test(x))
       .map(Number);
     if (ut.length > 0) s.upstreamTimes.push(ut.reduce((a, b) => a + b, 0));
+  }
+
+  private addErrorLine(e: RegExpExecArray, fallbackTime: number): void {
+    // The error log's time has no zone: nginx writes its own local time. A pod log's timestamp is
+    // exact, so it wins; a file is read on the machine that wrote it, in the same zone.
+    const [y, mo, d, h, mi, sec] = e.slice(1, 7).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const t = Number.isNaN(fallbackTime) ? new Date(y, mo - 1, d, h, mi, sec).getTime() : fallbackTime;
+    const s = this.second(t);
+    if (!s) return;
+    const level = e[7] as string;
+    this.errorLines += 1;
+    this.levels.add(level);
+    s.errorLines.set(level, (s.errorLines.get(level) ?? 0) + 1);
+  }
+
+  /** The tally of the second of `t`, or undefined (counted as outside) when `t` is not in the window. */
+  private second(t: number): Second | undefined {
+    if (Number.isNaN(t) || t < this.window.from || t > this.window.to) {
+      this.outside += 1;
+      return undefined;
+    }
+    const sec = Math.floor(t / 1000) * 1000;
+    let s = this.seconds.get(sec);
+    if (!s) {
+      s = {
+        requests: 0,
+        classes: [0, 0, 0, 0],
+        s499: 0,
+        s502: 0,
+        s504: 0,
+        requestTimes: [],
+        upstreamTimes: [],
+        errorLines: new Map(),
+      };
+      this.seconds.set(sec, s);
+    }
+    return s;
   }
 
   /** The series: one point per second from the first to the last second seen (zeros in between). */
@@ -111,6 +152,15 @@ export class AccessLogAggregator {
         const ut = s.upstreamTimes.sort((a, b) => a - b);
         set.add('nginx_upstream_time_p99', labels, 'gauge', t, percentile(ut, 0.99), 's');
       }
+      for (const level of this.levels)
+        set.add(
+          'nginx_error_log_lines',
+          { ...labels, level },
+          'gauge',
+          t,
+          s?.errorLines.get(level) ?? 0,
+          'lines/s',
+        );
     }
     return set;
   }
