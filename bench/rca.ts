@@ -21,6 +21,11 @@ const data = path.resolve(repo, '../shared/data/nezha-tt-dev');
 const day = '2023-01-29';
 const beforeMin = Number(process.env['HINDSIGHT_RCA_BEFORE_MIN'] ?? 10);
 const afterMin = Number(process.env['HINDSIGHT_RCA_AFTER_MIN'] ?? 10);
+// The incident time given to investigate (`incidentAt`): inject_time shifted by this many seconds,
+// or none when HINDSIGHT_RCA_AT=none. Nezha's and RCAEval's evaluations give their methods the
+// injection time too.
+const atEnv = process.env['HINDSIGHT_RCA_AT'] ?? '0';
+const atShiftS = atEnv === 'none' ? undefined : Number(atEnv);
 
 interface Fault {
   inject_time: string;
@@ -73,7 +78,8 @@ if (!existsSync(data)) {
       const t = Date.parse(`${f.inject_time.replace(' ', 'T')}Z`);
       const out = path.join(
         cache,
-        `${f.inject_time.slice(11).replaceAll(':', '')}-m${beforeMin}-p${afterMin}`,
+        // `-b`: bundles that hold the dataset's fault-free reference as their baseline.
+        `${f.inject_time.slice(11).replaceAll(':', '')}-m${beforeMin}-p${afterMin}-b`,
       );
       let s = performance.now();
       if (fresh || !existsSync(path.join(out, 'manifest.json'))) {
@@ -86,7 +92,10 @@ if (!existsSync(data)) {
         importMs += performance.now() - s;
       }
       s = performance.now();
-      const report = await investigate(out, { top: 10 });
+      const report = await investigate(out, {
+        top: 10,
+        ...(atShiftS !== undefined ? { incidentAt: t + atShiftS * 1000 } : {}),
+      });
       investigateMs += performance.now() - s;
       if (process.env['HINDSIGHT_RCA_DUMP'] === '1') {
         await writeFile(`${out}.report.json`, JSON.stringify(report, null, 1));

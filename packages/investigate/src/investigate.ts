@@ -24,6 +24,11 @@ export interface InvestigateOptions {
   workers?: 1 | 2;
   /** Bucket width for rates in ms (default: the window / 180, between 5 s and 5 min). */
   bucketMs?: number;
+  /**
+   * When the incident was under way, if known (an alert, a user's report): anomalies that ended
+   * before it began are earlier episodes, not its cause. RFC 3339, unix ms or a Date.
+   */
+  incidentAt?: string | number | Date;
 }
 
 /** The bucket width for a window: about 180 buckets, on a 5-second grid, between 5 s and 5 min. */
@@ -59,6 +64,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       bucketMs,
       data,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.incidentAt !== undefined ? { incidentAt: new Date(options.incidentAt).getTime() } : {}),
     };
     const warnings: Warning[] = [];
     for (const s of bundle.manifest.sources) {

@@ -63,6 +63,8 @@ export interface Finding {
   direction?: 'up' | 'down' | 'appeared' | 'vanished';
   /** Whether users feel it (errors, lost sessions, slow or failed requests), not only a system metric. */
   userFacing?: boolean;
+  /** Judged against the bundle's baseline (a period known to be normal), not the window's own past. */
+  baseline?: boolean;
   evidence: Evidence[];
   /** For a change: the change as the bundle recorded it. */
   change?: Change;
@@ -79,6 +81,8 @@ export interface AnalyzerContext {
   /** Parts of the bundle loaded once and shared (logs mined into templates, series as rates). */
   data: BundleData;
   signal?: AbortSignal;
+  /** When the incident was under way, if the user knows (an alert, a report): unix ms. */
+  incidentAt?: number;
 }
 
 /** One analyzer: one file in src/analyzers, listed in the `analyzers` array. */

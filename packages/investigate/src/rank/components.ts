@@ -18,8 +18,12 @@ export function rankComponents(moved: Finding[], tau: number, graph: TopologyGra
   // anomaly was on the faulty service in 1 of 10). The incident begins with the first strong
   // user-facing anomaly; anomalies long before it count half, those after it fade slowly (3 tau).
   // Measured in bench/RESULTS.md `## rca`.
+  // A strong departure from the bundle's baseline (a period known to be normal) is firmer ground
+  // than a move within the window, whose own past may hold earlier incidents: it anchors first.
+  const firm = moved.filter((a) => a.baseline && a.strength >= STRONG);
   const user = moved.filter((a) => a.userFacing && a.strength >= STRONG);
-  const t0 = Math.min(...(user.length > 0 ? user : moved).map((a) => a.time));
+  const anchors = firm.length > 0 ? firm : user.length > 0 ? user : moved;
+  const t0 = Math.min(...anchors.map((a) => a.time));
   const near = (t: number): number => Math.exp(-Math.max(0, t - t0) / (3 * tau)) * (t < t0 - tau ? 0.5 : 1);
   const byComp = new Map<string, Finding[]>();
   for (const a of moved) {

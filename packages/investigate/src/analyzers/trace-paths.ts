@@ -1,0 +1,323 @@
+import type { Bundle, LogFileRef } from '@hindsight/core';
+import { TemplateMiner } from '@hindsight/drain';
+import { parseLogLine, type LogLevel } from '../log-line.js';
+import type { Analyzer, AnalyzerContext, Finding } from '../types.js';
+import { gridPoints } from './metric-changes.js';
+
+// A trace id in a log line: `trace_id=<hex>` as the importers append it, or the application's own
+// `TraceID: <hex>` or `"traceId":"<hex>"` (W3C and Zipkin ids are 16 or 32 hex digits).
+const TRACE_ID = /\btrace[_-]?id["']?\s*[:=]\s*["']?([0-9a-f]{16,32})\b/i;
+// A source location written by the logger (logback's `%C{1}#%L`): the statement itself, a sharper
+// identity than a mined template, whose variable parts may split one statement into several.
+const SOURCE_LOCATION = /\b[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+#\d{1,5}\b/;
+const END = '(end of its part of the request)';
+
+// An event seen this often in the baseline has a known next step; rarer ones say nothing.
+const MIN_SUPPORT = 5;
+// A departure seen once is noise; twice within one episode it is a path the code now takes.
+const MIN_RECURRENCE = 2;
+// Departures further apart than this are separate episodes (bursts of traffic, or of faults).
+const EPISODE_GAP_MS = 120_000;
+// Ten departures make a full-volume finding (log scale below).
+const FULL_VOLUME = 10;
+const MAX_SAMPLES = 4;
+
+/** One log statement of one component within one request. */
+interface Step {
+  time: number;
+  order: number;
+  event: string;
+  pod: string;
+  container: string;
+  text: string;
+  level: LogLevel;
+}
+
+/** A transition the baseline never took although it knows where its event leads. */
+interface Departure {
+  component: string;
+  from: string;
+  to: string;
+  time: number;
+  pod: string;
+  container: string;
+  text: string;
+  level: LogLevel;
+}
+
+/**
+ * Names each log line's event: its source location when the logger writes one, else its Drain
+ * template within its group. Drain may generalise a template later; `resolve` follows the renames.
+ */
+class EventNamer {
+  private readonly miners = new Map<string, TemplateMiner>();
+  private readonly renamed = new Map<string, string>();
+  private readonly labels = new Map<string, string>();
+
+  name(group: string, text: string, content: string): string {
+    const loc = SOURCE_LOCATION.exec(text);
+    if (loc) return `at ${loc[0]}`;
+    let miner = this.miners.get(group);
+    if (!miner) this.miners.set(group, (miner = new TemplateMiner()));
+    const m = miner.add(content);
+    const id = `${group}|${m.id}`;
+    if (m.change === 'updated' && m.previousId !== undefined)
+      this.renamed.set(`${group}|${m.previousId}`, id);
+    this.labels.set(id, m.template.slice(0, 100));
+    return id;
+  }
+
+  resolve(event: string): string {
+    let e = event;
+    // Bounded: a rename chain cannot be longer than the number of renames.
+    for (let i = 0; i <= this.renamed.size && this.renamed.has(e); i++) e = this.renamed.get(e) as string;
+    return e;
+  }
+
+  label(event: string): string {
+    return this.labels.get(event) ?? event;
+  }
+}
+
+/** The steps of each (trace, component) pair in one period, read from every log of the bundle. */
+type Paths = Map<string, { component: string; steps: Step[] }>;
+
+async function readPaths(
+  bundle: Bundle,
+  ctx: AnalyzerContext,
+  baseline: { from: number; to: number },
+  namer: EventNamer,
+): Promise<{ base: Paths; window: Paths }> {
+  await ctx.data.components();
+  const base: Paths = new Map();
+  const window: Paths = new Map();
+  let order = 0;
+  const refs: LogFileRef[] = await bundle.logs();
+  for (const ref of refs) {
+    if (ctx.signal?.aborted) break;
+    const component = ctx.data.componentOf(ref.pod);
+    const group = `${ctx.data.workloadOf(ref.pod)}/${ref.container}`;
+    for await (const line of bundle.readLog(ref)) {
+      const inBase = line.time >= baseline.from && line.time <= baseline.to;
+      const inWindow = line.time >= ctx.window.from && line.time <= ctx.window.to;
+      if (!inBase && !inWindow) continue;
+      const trace = TRACE_ID.exec(line.text);
+      if (!trace) continue;
+      const parsed = parseLogLine(line.text);
+      const step: Step = {
+        time: line.time,
+        order: order++,
+        event: namer.name(group, line.text, parsed.content),
+        pod: ref.pod,
+        container: ref.container,
+        text: line.text.slice(0, 400),
+        level: parsed.level,
+      };
+      const into = inBase ? base : window;
+      const key = `${(trace[1] as string).toLowerCase()}\u0000${component}`;
+      const p = into.get(key);
+      if (p) p.steps.push(step);
+      else into.set(key, { component, steps: [step] });
+    }
+  }
+  return { base, window };
+}
+
+/** A component's part of a request as its ordered events, repeats of one event collapsed, then END. */
+function sequenceOf(steps: Step[], namer: EventNamer): Step[] {
+  const sorted = [...steps].sort((a, b) => a.time - b.time || a.order - b.order);
+  const out: Step[] = [];
+  for (const s of sorted) {
+    const event = namer.resolve(s.event);
+    if (out.length > 0 && (out[out.length - 1] as Step).event === event) continue;
+    out.push({ ...s, event });
+  }
+  const last = out[out.length - 1];
+  if (last) out.push({ ...last, event: END, text: '' });
+  return out;
+}
+
+/** Counts of next events per (component, event) in the baseline. */
+class PathModel {
+  private readonly next = new Map<string, Map<string, number>>();
+  private readonly total = new Map<string, number>();
+
+  add(component: string, seq: Step[]): void {
+    for (let i = 0; i + 1 < seq.length; i++) {
+      const key = `${component}\u0000${(seq[i] as Step).event}`;
+      const to = (seq[i + 1] as Step).event;
+      let m = this.next.get(key);
+      if (!m) this.next.set(key, (m = new Map()));
+      m.set(to, (m.get(to) ?? 0) + 1);
+      this.total.set(key, (this.total.get(key) ?? 0) + 1);
+    }
+  }
+
+  support(component: string, event: string): number {
+    return this.total.get(`${component}\u0000${event}`) ?? 0;
+  }
+
+  seen(component: string, from: string, to: string): boolean {
+    return (this.next.get(`${component}\u0000${from}`)?.get(to) ?? 0) > 0;
+  }
+}
+
+/** Splits time-sorted departures into episodes: runs without a gap longer than EPISODE_GAP_MS. */
+function episodes(list: Departure[]): Departure[][] {
+  const out: Departure[][] = [];
+  let cur: Departure[] = [];
+  for (const d of list) {
+    const prev = cur[cur.length - 1];
+    if (prev && d.time - prev.time > EPISODE_GAP_MS) {
+      out.push(cur);
+      cur = [];
+    }
+    cur.push(d);
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+function countBetween(times: number[], from: number, to: number): number {
+  let n = 0;
+  for (const t of times) if (t >= from && t <= to) n++;
+  return n;
+}
+
+function mostCommon(values: string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? '';
+}
+
+/**
+ * Request paths against the baseline (the idea of Nezha's event graphs, FSE 2023): each request's
+ * log statements per component, in order, give transitions (statement -> next statement, or the
+ * end of the component's part). A transition the baseline never took, from a statement it saw
+ * often, is a departure: the code now goes elsewhere there, as when a method returns early or
+ * throws. It is laid at the component whose statement is the last common one. Departures are
+ * grouped per transition into episodes; each becomes a finding whose strength is the share of the
+ * statement's passes that departed, times how surely the baseline would have shown that share
+ * (1 - (1 - share)^support), times the volume. Needs a bundle with a baseline period and log lines
+ * that carry trace ids; otherwise it finds nothing. With `ctx.incidentAt`, only requests from then
+ * on are compared.
+ */
+export const tracePaths: Analyzer = {
+  name: 'trace-paths',
+  needs: ['logs'],
+  async analyze(bundle, ctx) {
+    const baseline = bundle.baselineMs;
+    if (!baseline) return [];
+    const namer = new EventNamer();
+    const paths = await readPaths(bundle, ctx, baseline, namer);
+    const model = new PathModel();
+    for (const p of paths.base.values()) model.add(p.component, sequenceOf(p.steps, namer));
+    const passes = new Map<string, number[]>();
+    const departures = new Map<string, Departure[]>();
+    // Given the incident's time, only the part of the window after it is compared: what the code
+    // did before is another episode (on Nezha's data, the fault injected minutes before).
+    const since = ctx.incidentAt ?? Number.NEGATIVE_INFINITY;
+    for (const p of paths.window.values()) {
+      const seq = sequenceOf(p.steps, namer);
+      for (let i = 0; i + 1 < seq.length; i++) {
+        const a = seq[i] as Step;
+        const b = seq[i + 1] as Step;
+        if (a.time < since) continue;
+        const key = `${p.component}\u0000${a.event}`;
+        const times = passes.get(key);
+        if (times) times.push(a.time);
+        else passes.set(key, [a.time]);
+        if (model.support(p.component, a.event) < MIN_SUPPORT) continue;
+        if (model.seen(p.component, a.event, b.event)) continue;
+        const d: Departure = {
+          component: p.component,
+          from: a.event,
+          to: b.event,
+          time: b.event === END ? a.time : b.time,
+          pod: a.pod,
+          container: a.container,
+          text: b.event === END ? a.text : b.text,
+          level: b.event === END ? a.level : b.level,
+        };
+        const dk = `${key}\u0000${b.event}`;
+        const list = departures.get(dk);
+        if (list) list.push(d);
+        else departures.set(dk, [d]);
+      }
+    }
+    const out: Finding[] = [];
+    for (const [dk, list] of [...departures].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      list.sort((x, y) => x.time - y.time);
+      const first = list[0] as Departure;
+      const key = `${first.component}\u0000${first.from}`;
+      const support = model.support(first.component, first.from);
+      for (const ep of episodes(list)) {
+        if (ep.length < MIN_RECURRENCE) continue;
+        const start = (ep[0] as Departure).time;
+        const end = (ep[ep.length - 1] as Departure).time;
+        const n = Math.max(ep.length, countBetween(passes.get(key) ?? [], start, end));
+        const share = ep.length / n;
+        const sureness = 1 - (1 - share) ** support;
+        const volume = Math.min(1, Math.log10(1 + ep.length) / Math.log10(1 + FULL_VOLUME));
+        const strength = Math.min(1, share * sureness * volume);
+        if (strength < 0.05) continue;
+        out.push(findingOf(ctx, namer, dk, ep, { n, support, strength }));
+      }
+    }
+    return out;
+  },
+};
+
+function findingOf(
+  ctx: AnalyzerContext,
+  namer: EventNamer,
+  dk: string,
+  ep: Departure[],
+  f: { n: number; support: number; strength: number },
+): Finding {
+  const first = ep[0] as Departure;
+  const last = ep[ep.length - 1] as Departure;
+  const perBucket = new Float64Array(ctx.data.buckets);
+  for (const d of ep) {
+    const i = Math.floor((d.time - ctx.window.from) / ctx.bucketMs);
+    if (i >= 0 && i < perBucket.length) perBucket[i] = (perBucket[i] as number) + 1;
+  }
+  const from = namer.label(first.from);
+  const to = first.to === END ? END : namer.label(first.to);
+  const signal = `trace:${dk.split('\u0000').join(':')}`;
+  const error = ep.some((d) => d.level === 'error' || d.level === 'fatal');
+  return {
+    id: `${signal}@${first.time}`,
+    analyzer: 'trace-paths',
+    kind: 'anomaly',
+    component: first.component,
+    pod: mostCommon(ep.map((d) => d.pod)),
+    signal,
+    title:
+      `requests took a path the baseline never took in ${first.component}: after "${from}" came "${to}"` +
+      ` (${ep.length} of ${f.n} times; the baseline went elsewhere all ${f.support} times)`,
+    time: first.time,
+    end: last.time,
+    strength: f.strength,
+    direction: 'appeared',
+    userFacing: error,
+    baseline: true,
+    evidence: [
+      {
+        type: 'series',
+        name: `departures after "${from.slice(0, 60)}"`,
+        labels: { component: first.component },
+        unit: 'requests',
+        points: gridPoints(ctx, perBucket),
+      },
+      {
+        type: 'lines',
+        template: `${from} -> ${to}`,
+        lines: ep
+          .filter((d) => d.text !== '')
+          .slice(0, MAX_SAMPLES)
+          .map((d) => ({ time: d.time, pod: d.pod, container: d.container, text: d.text })),
+      },
+    ],
+  };
+}
