@@ -78,8 +78,9 @@ if (!existsSync(data)) {
       const t = Date.parse(`${f.inject_time.replace(' ', 'T')}Z`);
       const out = path.join(
         cache,
-        // `-b`: bundles that hold the dataset's fault-free reference as their baseline.
-        `${f.inject_time.slice(11).replaceAll(':', '')}-m${beforeMin}-p${afterMin}-b`,
+        // `-b2`: bundles that hold the dataset's fault-free reference as their baseline, and log
+        // times in nanoseconds.
+        `${f.inject_time.slice(11).replaceAll(':', '')}-m${beforeMin}-p${afterMin}-b2`,
       );
       let s = performance.now();
       if (fresh || !existsSync(path.join(out, 'manifest.json'))) {

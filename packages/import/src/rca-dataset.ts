@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   BundleWriter,
   HindsightError,
+  parseRfc3339,
   type LogSink,
   type Manifest,
   type Pod,
@@ -122,6 +123,16 @@ function unwrapDockerLine(text: string): string {
     // not a json-file record after all: keep the text as it is
   }
   return text;
+}
+
+// The row's own RFC 3339 time when it has one (Nezha's `Timestamp` holds nanoseconds, and the
+// steps of one request often share a millisecond), else its time in ms.
+function precise(fields: string[], times: number[], t: number): string | number {
+  for (const i of times) {
+    const cell = (fields[i] ?? '').trim();
+    if (parseRfc3339(cell) === t) return cell;
+  }
+  return t;
 }
 
 async function listCsv(dir: string): Promise<string[]> {
@@ -422,11 +433,18 @@ async function importLogs(
 ): Promise<void> {
   const { cols, header } = p;
   const stem = path.basename(p.file, path.extname(p.file));
-  let buffer: Array<{ t: number; pod: string; container: string; text: string }> = [];
+  let buffer: Array<{
+    t: number;
+    ns: number;
+    stamp: string | number;
+    pod: string;
+    container: string;
+    text: string;
+  }> = [];
   const flush = async (): Promise<void> => {
-    buffer.sort((a, b) => a.t - b.t);
+    buffer.sort((a, b) => a.t - b.t || a.ns - b.ns);
     for (const r of buffer) {
-      await (await sinkFor(r.pod, r.container)).write(r.t, r.text);
+      await (await sinkFor(r.pod, r.container)).write(r.stamp, r.text);
       counts.logLines += 1;
     }
     buffer = [];
@@ -454,7 +472,10 @@ async function importLogs(
       text = `${text} trace_id=${trace}${span ? ` span_id=${span}` : ''}`;
     }
     notePod(pod, container, node);
-    buffer.push({ t, pod, container, text });
+    const stamp = precise(f, cols.times, t);
+    // The fraction in nanoseconds (digits vary: trailing zeros are dropped) orders ties within a ms.
+    const ns = typeof stamp === 'string' ? Number((/\.(\d+)/.exec(stamp)?.[1] ?? '').padEnd(9, '0')) : 0;
+    buffer.push({ t, ns, stamp, pod, container, text });
     if (buffer.length >= LOG_SORT_BUFFER) await flush();
   }
   await flush();

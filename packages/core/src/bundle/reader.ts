@@ -21,7 +21,7 @@ import {
   type Series,
   type Topology,
 } from './schema.js';
-import { parseRfc3339 } from './time.js';
+import { parseRfc3339, subMillisecondNanos } from './time.js';
 
 /** A problem found while reading: where it is, and how bad. */
 export interface BundleProblem {
@@ -36,6 +36,11 @@ export interface BundleProblem {
 export interface LogLine {
   /** unix milliseconds */
   time: number;
+  /**
+   * Nanoseconds past `time`'s millisecond, from the timestamp's fraction (0 when it has none):
+   * orders lines written within one millisecond (the steps of one request, say).
+   */
+  subMs: number;
   text: string;
   /** 1-based line number in the file */
   lineNo: number;
@@ -158,7 +163,7 @@ export class Bundle {
           message: `time ${raw.slice(0, sp)} is outside the bundle window`,
         });
       }
-      yield { time, text: raw.slice(sp + 1), lineNo };
+      yield { time, subMs: subMillisecondNanos(raw, sp), text: raw.slice(sp + 1), lineNo };
     }
   }
 

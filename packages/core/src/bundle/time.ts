@@ -22,3 +22,20 @@ export function parseRfc3339(s: string): number {
 export function formatLogTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 }
+
+/**
+ * The nanoseconds past the millisecond of an RFC 3339 timestamp (the fraction's digits after the
+ * third; `.123456789` gives 456789), read from `text` up to `end`; 0 when there are none.
+ */
+export function subMillisecondNanos(text: string, end = text.length): number {
+  const dot = text.lastIndexOf('.', end);
+  if (dot < 0 || end - dot <= 4) return 0;
+  let ns = 0;
+  let digits = true;
+  for (let i = dot + 4; i < dot + 10; i++) {
+    const c = digits && i < end ? text.charCodeAt(i) - 48 : -1;
+    if (c < 0 || c > 9) digits = false;
+    ns = ns * 10 + (digits ? c : 0);
+  }
+  return ns;
+}

@@ -25,6 +25,8 @@ const MAX_SAMPLES = 4;
 /** One log statement of one component within one request. */
 interface Step {
   time: number;
+  /** Nanoseconds past `time`: the steps of one request often share a millisecond. */
+  subMs: number;
   order: number;
   event: string;
   pod: string;
@@ -106,6 +108,7 @@ async function readPaths(
       const parsed = parseLogLine(line.text);
       const step: Step = {
         time: line.time,
+        subMs: line.subMs,
         order: order++,
         event: namer.name(group, line.text, parsed.content),
         pod: ref.pod,
@@ -125,7 +128,7 @@ async function readPaths(
 
 /** A component's part of a request as its ordered events, repeats of one event collapsed, then END. */
 function sequenceOf(steps: Step[], namer: EventNamer): Step[] {
-  const sorted = [...steps].sort((a, b) => a.time - b.time || a.order - b.order);
+  const sorted = [...steps].sort((a, b) => a.time - b.time || a.subMs - b.subMs || a.order - b.order);
   const out: Step[] = [];
   for (const s of sorted) {
     const event = namer.resolve(s.event);
