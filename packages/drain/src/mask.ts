@@ -29,8 +29,6 @@ const DELIMITERS = new Uint8Array(128);
 for (const c of ` \t,!;:=|"'[](){}.-+@#$%&/\\<>*?~^\``) DELIMITERS[c.charCodeAt(0)] = 1;
 
 // Path delimiters: the reduced set Loghub-2.0 uses to find path-like parts (rule PS).
-const PATH_DELIMITERS = /([\s,!;:=|"'[\](){}])/;
-const PATH = /^(\/[^/]+)+\/?$/;
 const UUID = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
 // IPv6, full or `::`-compressed, with an optional zone (`%eth0`).
 const IPV6 =
@@ -38,7 +36,6 @@ const IPV6 =
 const EMAIL = /^[\w.+-]+@[\w-]+(\.[\w-]+)+$/;
 const WINDOWS_PATH = /^[A-Za-z]:\\/;
 const MAC = /(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}/g;
-const URL_SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
 // Values that are data, not words (Loghub-2.0 rule BL): a flag or an absent value.
 const VALUE_WORDS = new Set(['true', 'false', 'null', 'none', 'nil', 'undefined']);
 
@@ -47,12 +44,6 @@ export const MAX_TOKEN_LENGTH = 256;
 
 function isDigit(c: number): boolean {
   return c >= Ch.Zero && c <= Ch.Nine;
-}
-
-/** Whether a token is a plain decimal number: the commonest variable, masked without parsing. */
-function isNumber(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (!isDigit(s.charCodeAt(i))) return false;
-  return true;
 }
 
 /**
@@ -86,9 +77,67 @@ function isVariablePart(s: string, start: number, end: number): boolean {
   return hex && end - start >= 8;
 }
 
-// A run of word characters, dots and dashes: one name, such as a host, a block id or a class.
-// It ends on a word character or a variable, so a sentence's full stop stays outside.
-const NAME_RUN = /(?:[A-Za-z0-9_.-]|<\*>)*<\*>(?:(?:[A-Za-z0-9_.-]|<\*>)*(?:[A-Za-z0-9_]|<\*>))?/g;
+function isWordChar(c: number): boolean {
+  return (
+    (c >= Ch.Zero && c <= Ch.Nine) ||
+    (c >= Ch.UpperA && c <= Ch.UpperZ) ||
+    (c >= Ch.LowerA && c <= Ch.LowerZ) ||
+    c === 95
+  );
+}
+
+function isWildcardAt(s: string, i: number): boolean {
+  return s.charCodeAt(i) === 60 && s.charCodeAt(i + 1) === 42 && s.charCodeAt(i + 2) === 62;
+}
+
+/** Whether the name `s[start, end)`, holding a `<*>`, is dot-led or dash-joined to a variable. */
+function isVariableName(s: string, start: number, end: number): boolean {
+  if (end - start === 3) return false;
+  if (isWildcardAt(s, start) && s.charCodeAt(start + 3) === Ch.Dot) return true;
+  for (let i = start; i < end; i++) {
+    if (s.charCodeAt(i) !== 45) continue;
+    if ((i + 4 <= end && isWildcardAt(s, i + 1)) || (i - 3 >= start && isWildcardAt(s, i - 3))) return true;
+  }
+  return false;
+}
+
+/**
+ * Turns each name holding a variable that is dot-led or dash-joined into one `<*>`. A name is a run
+ * of word characters, dots, dashes and `<*>` that ends on a word character or a `<*>` (so a
+ * sentence's full stop stays outside). One pass over the characters: the regular expression
+ * `(?:[A-Za-z0-9_.-]|<\*>)*<\*>(?:(?:[A-Za-z0-9_.-]|<\*>)*(?:[A-Za-z0-9_]|<\*>))?` replaced with a
+ * function did the same at several times the cost.
+ */
+function collapseNames(s: string): string {
+  let out = '';
+  let copied = 0;
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    const start = i;
+    let variable = false;
+    // End of the last word character or `<*>` of the run: the name stops there.
+    let end = i;
+    while (i < n) {
+      if (isWildcardAt(s, i)) {
+        variable = true;
+        i += 3;
+        end = i;
+        continue;
+      }
+      const c = s.charCodeAt(i);
+      if (isWordChar(c)) end = i + 1;
+      else if (c !== Ch.Dot && c !== 45) break;
+      i++;
+    }
+    if (i === start) i++;
+    else if (variable && isVariableName(s, start, end)) {
+      out += s.slice(copied, start) + WILDCARD;
+      copied = end;
+    }
+  }
+  return copied === 0 ? s : out + s.slice(copied);
+}
 
 /**
  * Collapses `<*>.<*>` and `<*><*>` (Loghub-2.0 rules DV and CV) until nothing changes, then turns a
@@ -105,46 +154,125 @@ function collapse(s: string): string {
   }
   if (s.length <= 3) return s;
   if (!(s.includes('-') || s.includes('<*>.'))) return s;
-  return s.replace(NAME_RUN, (run) => {
-    if (run === WILDCARD) return run;
-    if (run.startsWith('<*>.') || run.includes('-<*>') || run.includes('<*>-')) return WILDCARD;
-    return run;
-  });
+  return collapseNames(s);
 }
 
-function maskParts(token: string): string {
+/**
+ * Whether `s[start, end)` is a value word (`true`, `False`, `NULL`, ...), checked on the character
+ * codes: this runs for every short part of every masked token, where lower-casing a slice to look
+ * it up in {@link VALUE_WORDS} showed in the profile.
+ */
+function isValueWordAt(s: string, start: number, end: number): boolean {
+  const n = end - start;
+  if (n < 3 || n > 9) return false;
+  const f = s.charCodeAt(start) | 32;
+  if (f !== 102 && f !== 110 && f !== 116 && f !== 117) return false;
+  return VALUE_WORDS.has(s.slice(start, end).toLowerCase());
+}
+
+/**
+ * Replaces each delimiter-free part of a token that is a value with `<*>`, keeping the delimiters.
+ * Returns the token itself when no part is a value. With `merge`, values joined by single dots
+ * become one `<*>` as they are found (rule DV, without rebuilding the string until nothing
+ * changes); only valid when every `<*>` of the result comes from this function or a path (which
+ * is never next to a part), so never when the token held a `*`.
+ */
+function maskParts(token: string, merge: boolean): string {
   let out = '';
+  // Characters before `copied` are in `out` already; an unchanged token is never rebuilt.
+  let copied = 0;
   let start = 0;
+  // Where the last value written ended (-1: none), to see a `<*>.<*>` chain as it grows.
+  let lastEnd = -1;
   const n = token.length;
   for (let i = 0; i <= n; i++) {
     const c = i < n ? token.charCodeAt(i) : 32;
     if (c < 128 && DELIMITERS[c] === 1) {
-      if (i > start) {
-        const part = token.slice(start, i);
-        const value =
-          isVariablePart(token, start, i) || (i - start <= 9 && VALUE_WORDS.has(part.toLowerCase()));
-        out += value ? WILDCARD : part;
+      if (i > start && (isVariablePart(token, start, i) || isValueWordAt(token, start, i))) {
+        if (!(merge && lastEnd === start - 1 && token.charCodeAt(lastEnd) === Ch.Dot)) {
+          out += token.slice(copied, start) + WILDCARD;
+        }
+        copied = i;
+        lastEnd = i;
       }
-      if (i < n) out += token[i];
       start = i + 1;
     }
   }
-  return out;
+  return copied === 0 ? token : out + token.slice(copied);
 }
 
+/** {@link collapse} of a string in which no `<*>.<*>` nor `<*><*>` is left. */
+function collapseMerged(s: string): string {
+  if (s.length <= 3) return s;
+  if (!(s.includes('-') || s.includes('<*>.'))) return s;
+  return collapseNames(s);
+}
+
+// Loghub-2.0's path delimiters (rule PS) as character codes: whitespace and `,!;:=|"'[](){}`.
+const PATH_DELIMITERS = new Uint8Array(128);
+for (const c of ' \t\n\v\f\r,!;:=|"\'[](){}') PATH_DELIMITERS[c.charCodeAt(0)] = 1;
+
+/**
+ * Whether `s[start, end)` is a Unix path: `/` and then one or more non-empty names separated by
+ * single slashes, optionally ending in one (`^(\/[^/]+)+\/?$`, checked without a regular expression).
+ */
+function isPathAt(s: string, start: number, end: number): boolean {
+  if (end - start < 2 || s.charCodeAt(start) !== Ch.Slash) return false;
+  let last = end;
+  if (s.charCodeAt(end - 1) === Ch.Slash) last = end - 1;
+  if (last - start < 2) return false;
+  for (let i = start + 1; i < last; i++) {
+    if (s.charCodeAt(i) === Ch.Slash && s.charCodeAt(i - 1) === Ch.Slash) return false;
+  }
+  return s.charCodeAt(last - 1) !== Ch.Slash;
+}
+
+function isPathDelimiter(c: number): boolean {
+  // `\s` in the original pattern also covers Unicode spaces; a token never holds one, as lines are
+  // split on them, except the rare ones the fast split keeps (treated here as the pattern does).
+  return c < 128
+    ? PATH_DELIMITERS[c] === 1
+    : c === 0xa0 ||
+        c === 0x1680 ||
+        (c >= 0x2000 && c <= 0x200a) ||
+        c === 0x2028 ||
+        c === 0x2029 ||
+        c === 0x202f ||
+        c === 0x205f ||
+        c === 0x3000 ||
+        c === 0xfeff;
+}
+
+/** Whether a token starts with a URL scheme and `://` (`^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/`). */
+function hasUrlScheme(s: string): boolean {
+  const k = s.indexOf(':');
+  if (k < 1 || s.charCodeAt(k + 1) !== Ch.Slash || s.charCodeAt(k + 2) !== Ch.Slash) return false;
+  const f = s.charCodeAt(0) | 32;
+  if (f < Ch.LowerA || f > Ch.LowerZ) return false;
+  for (let i = 1; i < k; i++) {
+    const c = s.charCodeAt(i);
+    if (!(isWordChar(c) && c !== 95) && c !== 43 && c !== Ch.Dot && c !== 45) return false;
+  }
+  return true;
+}
+
+/** URLs become one `<*>`; each path-delimited part that is a Unix path becomes `<*>` (rule PS). */
 function maskPaths(token: string): string {
   if (token.indexOf('/') < 0) return token;
-  if (URL_SCHEME.test(token)) return WILDCARD;
-  const parts = token.split(PATH_DELIMITERS);
-  let changed = false;
-  for (let i = 0; i < parts.length; i += 2) {
-    const p = parts[i];
-    if (p !== undefined && p.length > 1 && PATH.test(p)) {
-      parts[i] = WILDCARD;
-      changed = true;
+  if (hasUrlScheme(token)) return WILDCARD;
+  let out = '';
+  let copied = 0;
+  let start = 0;
+  const n = token.length;
+  for (let i = 0; i <= n; i++) {
+    if (i < n && !isPathDelimiter(token.charCodeAt(i))) continue;
+    if (isPathAt(token, start, i)) {
+      out += token.slice(copied, start) + WILDCARD;
+      copied = i;
     }
+    start = i + 1;
   }
-  return changed ? parts.join('') : token;
+  return copied === 0 ? token : out + token.slice(copied);
 }
 
 /** Whether a digit-free token of 3 to 9 characters is a value word (`true`, `null`, ...). */
@@ -165,7 +293,7 @@ export const enum TokenClass {
 
 /**
  * Classifies a token in one pass, so that plain words (the commonest tokens) and plain numbers
- * (the commonest variables) skip the cache lookup and the regular expressions of {@link maskToken}.
+ * (the commonest variables) skip {@link maskToken}.
  */
 export function classifyToken(token: string): TokenClass {
   const n = token.length;
@@ -180,57 +308,86 @@ export function classifyToken(token: string): TokenClass {
   }
   if (digits > 0) return digits === n ? TokenClass.Number : TokenClass.Other;
   if (other) return TokenClass.Other;
-  if (n >= 3 && n <= 9) {
-    const f = token.charCodeAt(0) | 32;
-    if ((f === 102 || f === 110 || f === 116 || f === 117) && VALUE_WORDS.has(token.toLowerCase())) {
-      return TokenClass.Other;
-    }
-  }
+  if (n >= 3 && n <= 9 && isValueWord(token)) return TokenClass.Other;
   return TokenClass.Word;
 }
 
+// What one pass over a token found (bits of `shape`): which of the regular expressions below can
+// match at all. Most tokens need none of them.
+const SLASH = 1;
+const EQUALS = 2;
+const AT = 4;
+const BACKSLASH = 8;
+const DOUBLE_COLON = 16;
+const STAR = 32;
+// Whitespace other than a space or a tab (a path delimiter but not a part delimiter, so a path and
+// a value can touch), or a `*`: both rule out merging values while they are found.
+const ODD_SPACE = 64;
+const NO_MERGE = STAR | ODD_SPACE;
+
 /**
  * Masks the variable parts of one token (no whitespace inside).
- * Tokens without a digit, a slash or an `@` return unchanged, which is the fast path for most words.
+ * One pass over the characters decides which masks can apply; a regular expression runs only on a
+ * token that has the characters it needs (an `@` for an e-mail, four dashes for a UUID, ...).
  */
 export function maskToken(token: string): string {
-  const cls = classifyToken(token);
-  if (cls === TokenClass.Word) return token;
-  if (cls === TokenClass.Number) return WILDCARD;
   const n = token.length;
   if (n > MAX_TOKEN_LENGTH) return WILDCARD;
-  let digit = false;
-  let special = false;
+  let digits = 0;
+  let colons = 0;
+  let dashes = 0;
+  let shape = 0;
+  let prev = 0;
   for (let i = 0; i < n; i++) {
     const c = token.charCodeAt(i);
     if (c <= Ch.Nine) {
-      if (c >= Ch.Zero) {
-        digit = true;
-        break;
-      }
-      if (c === Ch.Slash) special = true;
-    } else if (c === 64 || c === 92) special = true;
+      if (c >= Ch.Zero) digits++;
+      else if (c === 45) dashes++;
+      else if (c === Ch.Slash) shape |= SLASH;
+      else if (c < 32) shape |= ODD_SPACE;
+    } else if (c <= 64) {
+      if (c === 58) {
+        colons++;
+        if (prev === 58) shape |= DOUBLE_COLON;
+      } else if (c === 61) shape |= EQUALS;
+      else if (c === 64) shape |= AT;
+    } else if (c === 92) shape |= BACKSLASH;
+    else if (c > 127 && isPathDelimiter(c)) shape |= ODD_SPACE;
+    prev = c;
   }
-  if (!digit) {
+  // Scanned apart from the loop above, which keeps to the characters most tokens hold.
+  if (token.indexOf('*') >= 0) shape |= STAR;
+  if (digits === 0) {
     if (n === 0) return token;
-    if (n <= 9 && VALUE_WORDS.has(token.toLowerCase())) return WILDCARD;
-    if (token.indexOf('@') > 0 && EMAIL.test(token)) return WILDCARD;
-    if (WINDOWS_PATH.test(token)) return WILDCARD;
-    const p = special ? maskPaths(token) : token;
+    if (n <= 9 && isValueWordAt(token, 0, n)) return WILDCARD;
+    if (shape === 0 && colons === 0) return token;
+    if (shape & AT && token.indexOf('@') > 0 && EMAIL.test(token)) return WILDCARD;
+    if (shape & BACKSLASH && WINDOWS_PATH.test(token)) return WILDCARD;
+    const p = shape & (SLASH | AT | BACKSLASH) ? maskPaths(token) : token;
     // `key=true` or `obj=null`: a value word after a separator.
-    const q = token.indexOf('=') >= 0 || token.indexOf(':') >= 0 ? maskParts(p) : p;
-    return q === token ? token : collapse(q);
+    const merge = (shape & NO_MERGE) === 0;
+    const q = shape & EQUALS || colons > 0 ? maskParts(p, merge) : p;
+    if (q === token) return token;
+    return merge ? collapseMerged(q) : collapse(q);
   }
-  if (!special && isNumber(token)) return WILDCARD;
-  if (token.indexOf('@') > 0 && EMAIL.test(token)) return WILDCARD;
+  if (digits === n) return WILDCARD;
+  if (shape & AT && token.indexOf('@') > 0 && EMAIL.test(token)) return WILDCARD;
   // A UUID is one value even where its dash-separated parts look like words (`fe1a`, `b8cc`).
-  if (n >= 36) token = token.replace(UUID, WILDCARD);
-  if (n >= 17) token = token.replace(MAC, WILDCARD);
-  if (WINDOWS_PATH.test(token)) return WILDCARD;
-  if (token.includes('::') || token.split(':').length > 7) token = token.replace(IPV6, WILDCARD);
-  const p = maskPaths(token);
+  // Replacing a UUID or a MAC address only removes hex digits, dashes and colons, so the
+  // counts taken above still rule out the patterns after it.
+  const original = token;
+  if (n >= 36 && dashes >= 4) token = token.replace(UUID, WILDCARD);
+  if (n >= 17 && colons + dashes >= 5) token = token.replace(MAC, WILDCARD);
+  if (shape & BACKSLASH && WINDOWS_PATH.test(token)) return WILDCARD;
+  if (shape & DOUBLE_COLON || colons >= 7) {
+    if (token.includes('::') || token.split(':').length > 7) token = token.replace(IPV6, WILDCARD);
+  }
+  const p = shape & SLASH ? maskPaths(token) : token;
   if (p === WILDCARD) return p;
-  return collapse(maskParts(p));
+  // A `<*>` written by the patterns above (or a `*` of the token) may sit next to a value: the
+  // general collapse handles those.
+  if ((shape & NO_MERGE) === 0 && token === original) return collapseMerged(maskParts(p, true));
+  return collapse(maskParts(p, false));
 }
 
 const DELIM_OR_WILDCARD_END = (s: string, i: number): boolean => {
