@@ -9,7 +9,9 @@
 // Run: node --import tsx bench/diagnosis.ts [--write] [name-filter]   (--write records bench/RESULTS.md)
 // Redis and PostgreSQL are sampled every 2 s during the incident (sampleLab) and merged into the
 // bundle, as a team's Prometheus would hold them; everything else is collected at the end.
-// Env: HINDSIGHT_DIAG_WARM_S (8), HINDSIGHT_DIAG_SPACING_S (10), HINDSIGHT_DIAG_TAIL_S (15).
+// Env: HINDSIGHT_DIAG_WARM_S (8), HINDSIGHT_DIAG_SPACING_S (10), HINDSIGHT_DIAG_TAIL_S (15),
+// HINDSIGHT_DIAG_SEED (1000: scenario k of the catalogue runs with seed + k, with or without a filter),
+// HINDSIGHT_DIAG_KEEP (a folder: each scenario's bundle, report.json and incident.json are kept there).
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +27,8 @@ const filter = process.argv.slice(2).find((a) => !a.startsWith('--'));
 const warmMs = Number(process.env['HINDSIGHT_DIAG_WARM_S'] ?? 8) * 1000;
 const spacingMs = Number(process.env['HINDSIGHT_DIAG_SPACING_S'] ?? 10) * 1000;
 const tailMs = Number(process.env['HINDSIGHT_DIAG_TAIL_S'] ?? 15) * 1000;
+const baseSeed = Number(process.env['HINDSIGHT_DIAG_SEED'] ?? 1000);
+const keep = process.env['HINDSIGHT_DIAG_KEEP'];
 
 interface Row {
   name: string;
@@ -42,10 +46,12 @@ interface Row {
 }
 
 const files = (await readdir(path.join(repo, 'bench/scenarios'))).filter((f) => f.endsWith('.ts')).sort();
-const scenarios: Scenario[] = [];
-for (const f of files) {
+// A scenario's seed follows its place in the whole catalogue, so a filtered run repeats a full one.
+const scenarios: Array<{ scenario: Scenario; seed: number }> = [];
+for (const [k, f] of files.entries()) {
   const m = (await import(path.join(repo, 'bench/scenarios', f))) as { scenario: Scenario };
-  if (!filter || m.scenario.name.includes(filter)) scenarios.push(m.scenario);
+  if (!filter || m.scenario.name.includes(filter))
+    scenarios.push({ scenario: m.scenario, seed: baseSeed + k });
 }
 
 /** 1-based rank of `revision` among revisions ranked by a method, or undefined when absent. */
@@ -70,10 +76,10 @@ function helmChanges(changes: Change[]): Array<{ revision: number; time: number 
 }
 
 const rows: Row[] = [];
-const tmp = await mkdtemp(path.join(os.tmpdir(), 'hs-bench-diagnosis-'));
+const tmp = keep ? path.resolve(keep) : await mkdtemp(path.join(os.tmpdir(), 'hs-bench-diagnosis-'));
 const t0 = Date.now();
 try {
-  for (const [i, scenario] of scenarios.entries()) {
+  for (const { scenario, seed } of scenarios) {
     const row: Row = { name: scenario.name, lost: 0, stuck: 0, errors: 0, requests: 0 };
     rows.push(row);
     const dir = path.join(tmp, scenario.name);
@@ -87,7 +93,7 @@ try {
         warmMs,
         spacingMs,
         tailMs,
-        seed: 1000 + i,
+        seed,
         samples: path.join(dir, 'samples'),
         onPhase: say,
       });
@@ -108,6 +114,13 @@ try {
       const start = Date.now();
       const report = await investigate(collected.bundlePath, { top: 5 });
       row.reportMs = Date.now() - start;
+      if (keep) {
+        await writeFile(path.join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+        await writeFile(
+          path.join(dir, 'incident.json'),
+          `${JSON.stringify({ seed, ...incident }, null, 2)}\n`,
+        );
+      }
       const top = report.hypotheses[0];
       row.topCause =
         top?.cause.type === 'change'
@@ -145,12 +158,12 @@ try {
       row.note = err instanceof Error ? err.message.slice(0, 160) : String(err);
       say(`failed: ${row.note}`);
     } finally {
-      await lab.down({ purge: true }).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
+      await lab.down({ purge: !keep }).catch(() => undefined);
+      if (!keep) await rm(dir, { recursive: true, force: true });
     }
   }
 } finally {
-  await rm(tmp, { recursive: true, force: true });
+  if (!keep) await rm(tmp, { recursive: true, force: true });
 }
 
 const mark = (r: number | undefined) => (r === undefined ? '-' : String(r));
@@ -178,7 +191,7 @@ if (write) {
     '',
     `\`node --import tsx bench/diagnosis.ts --write\` on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (shared),`,
     `each scenario from a clean lab (time scale 0.2), 20 users, warm ${warmMs / 1000} s, gaps ~${spacingMs / 1000} s (seeded),`,
-    `tail ${tailMs / 1000} s, two decoys. Ranks are of the injected Helm revision.`,
+    `tail ${tailMs / 1000} s, two decoys, seed ${baseSeed} (+ the scenario's place). Ranks are of the injected Helm revision.`,
     `Report time: from the end of collection to the report (investigate only). Whole run: ${((Date.now() - t0) / 60000).toFixed(1)} min.`,
     'Decoys: two per scenario; how many go before the fault (0, 1 or 2) is drawn from the seed, so the fault revision varies.',
     "Sessions lost, stuck and 5xx/timeouts are the traffic's ground truth over the incident. Where sessions lost is 0 the lab",
