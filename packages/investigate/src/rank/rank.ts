@@ -369,7 +369,7 @@ export function rank(input: RankInput): RankResult {
  * lasts when it ends within `margin` of `to`; a moved series lasts by how far its last points
  * (within `margin` of its last point) still stand from the level before towards the level after.
  */
-export function lasting(a: Finding, to: number, margin: number): number {
+function lasting(a: Finding, to: number, margin: number): number {
   if (a.end !== undefined) {
     const gap = to - a.end - margin;
     return gap <= 0 ? 1 : Math.max(0, 1 - gap / margin);

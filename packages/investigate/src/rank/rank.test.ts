@@ -1,0 +1,110 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  analyzers,
+  investigate,
+  quietScenario,
+  writeSyntheticBundle,
+  type Analyzer,
+  type Finding,
+  type Report,
+  type SyntheticChange,
+} from '../index.js';
+
+// Rollouts on a quiet synthetic bundle, with the anomalies scripted by an analyzer of the test's
+// own, so that each case says exactly what moved, when, and for how long.
+const start = Date.parse('2026-03-02T09:00:00Z');
+const at = (min: number): number => start + min * 60_000;
+
+let tmp: string;
+let n = 0;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'hs-rank-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** A burst that ended: an episode from `fromMin` to `toMin`. */
+function burst(id: string, component: string, fromMin: number, toMin: number, strength: number): Finding {
+  return {
+    id: `scripted:${id}`,
+    analyzer: 'scripted',
+    kind: 'anomaly',
+    component,
+    signal: id,
+    title: `${id} increased`,
+    time: at(fromMin),
+    end: at(toMin),
+    strength,
+    direction: 'up',
+    userFacing: true,
+    evidence: [],
+  };
+}
+
+/** A level that moved at `fromMin` from `before` to `after` and stayed there to the end. */
+function level(id: string, component: string, fromMin: number, before: number, after: number): Finding {
+  const points: Array<[number, number]> = [];
+  for (let m = 0; m <= 40; m += 0.25) points.push([at(m), m < fromMin ? before : after]);
+  return {
+    id: `scripted:${id}`,
+    analyzer: 'scripted',
+    kind: 'anomaly',
+    component,
+    signal: id,
+    title: `${id} up ${before} -> ${after}`,
+    time: at(fromMin),
+    strength: 0.6,
+    direction: 'up',
+    evidence: [{ type: 'series', name: id, labels: {}, unit: 'value', points, before, after }],
+  };
+}
+
+async function investigateScripted(changes: SyntheticChange[], findings: Finding[]): Promise<Report> {
+  const dir = path.join(tmp, `b${n++}`);
+  await writeSyntheticBundle(dir, quietScenario({ changes }));
+  const scripted: Analyzer = { name: 'scripted', needs: [], analyze: () => Promise.resolve(findings) };
+  const changesOnly = analyzers.filter((a) => a.name === 'config-changes');
+  return investigate(dir, { analyzers: [...changesOnly, scripted], now: new Date(at(60)) });
+}
+
+const revisionOf = (r: Report, i: number): number | undefined => {
+  const c = r.hypotheses[i]?.cause;
+  return c?.type === 'change' ? c.revision : undefined;
+};
+
+describe('rank', () => {
+  it('ranks the change whose effects last above an earlier one whose rollout burst ended', async () => {
+    const r = await investigateScripted(
+      [
+        { atMin: 10, revision: 5, diff: [{ path: 'nginx.proxyConnectTimeout', from: '5s', to: '6s' }] },
+        { atMin: 20, revision: 6, diff: [{ path: 'redis.replica.replicaCount', from: 2, to: 6 }] },
+      ],
+      [
+        burst('nginx_5xx', 'nginx', 10.2, 12, 0.9),
+        burst('shop_errors', 'shop', 10.2, 12, 0.8),
+        level('redis_connected_replicas', 'redis', 20.5, 2, 6),
+        level('redis_repl_output', 'redis', 20.5, 70, 220),
+      ],
+    );
+    expect(revisionOf(r, 0)).toBe(6);
+    expect(revisionOf(r, 1)).toBe(5);
+  });
+
+  it('credits a burst to the rollout it followed most closely, not to an earlier change', async () => {
+    const r = await investigateScripted(
+      [
+        { atMin: 10, revision: 5, diff: [{ path: 'shop.session.ttlSeconds', from: 1800, to: 3600 }] },
+        { atMin: 10.5, revision: 6, diff: [{ path: 'shop.postgres.poolMax', from: 10, to: 20 }] },
+      ],
+      [burst('shop_errors', 'shop', 10.75, 11.5, 0.8)],
+    );
+    const explains = (rev: number): string[] =>
+      r.hypotheses.find((h) => h.cause.type === 'change' && h.cause.revision === rev)?.explains ?? [];
+    expect(explains(6)).toContain('scripted:shop_errors');
+    expect(explains(5)).not.toContain('scripted:shop_errors');
+  });
+});
