@@ -10,6 +10,10 @@ const STRONG = 0.5;
 // the faulty service; weighting them down moved top-3 from 3 to 5 of 10.
 const CALLER_SIDE = /client/i;
 const CALLER_SIDE_WEIGHT = 0.3;
+// Where the bundle has a baseline, a move judged only against the window's own past weighs half: that
+// past may hold earlier incidents (Nezha's faults come ~7 min apart, inside a -10/+10 min window).
+// Measured with the trace-paths weights in bench/RESULTS.md `## rca` (chosen on those 10 faults).
+const WINDOW_ONLY_WEIGHT = 0.5;
 
 /** Components ranked as root-cause candidates when no change was recorded. */
 export function rankComponents(moved: Finding[], tau: number, graph: TopologyGraph): Hypothesis[] {
@@ -44,7 +48,8 @@ export function rankComponents(moved: Finding[], tau: number, graph: TopologyGra
           a.strength *
           near(a.time) *
           (a.userFacing ? 1.5 : 1) *
-          (CALLER_SIDE.test(a.signal) ? CALLER_SIDE_WEIGHT : 1),
+          (CALLER_SIDE.test(a.signal) ? CALLER_SIDE_WEIGHT : 1) *
+          (firm.length > 0 && !a.baseline ? WINDOW_ONLY_WEIGHT : 1),
       )
       .sort((x, y) => y - x);
     let raw = 0;
