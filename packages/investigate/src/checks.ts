@@ -1,4 +1,4 @@
-import { detectShifts, type ShiftOptions } from './stats.js';
+import { detectShifts, median, type ShiftOptions } from './stats.js';
 import type { PreparedSeries } from './data.js';
 import type { AnalyzerContext, Finding } from './types.js';
 import { fmt, seriesEvidence } from './analyzers/metric-changes.js';
@@ -40,55 +40,69 @@ function base(
 }
 
 /**
- * A counter that grows inside the window when it should not (full resyncs, evictions, deadlocks):
- * one finding at its first increase, stronger with more increments.
+ * The runs of `hits` (sample times, ascending) split where no hit came for longer than a bucket
+ * and two sampling intervals: a counter that grew in two bursts, or a link that went down twice, is
+ * two episodes, so that each is set against the change that preceded it (bursts during two
+ * rollouts 14 s apart were one finding, timed at the first).
  */
-export function counterIncrease(ctx: AnalyzerContext, s: PreparedSeries, spec: CheckSpec): Finding[] {
-  let first: number | undefined;
-  let total = 0;
-  let last = 0;
-  for (const [t, rate] of s.points) {
-    if (rate > 0) {
-      first ??= t;
-      last = t;
-      total += rate;
-    }
+function episodes<T extends [number, number]>(s: PreparedSeries, hits: T[], bucketMs: number): T[][] {
+  const steps = s.points.slice(1).map(([t], i) => t - (s.points[i] as [number, number])[0]);
+  const quiet = Math.max(bucketMs, 2 * (steps.length > 0 ? median(steps) : 0));
+  const out: T[][] = [];
+  for (const h of hits) {
+    const run = out.at(-1);
+    const last = run?.at(-1);
+    if (run && last && h[0] - last[0] <= quiet) run.push(h);
+    else out.push([h]);
   }
-  if (first === undefined) return [];
-  // Increasing from the window's start is a steady rate, not news: only a change of rate counts.
-  const early = s.points[Math.min(s.points.length - 1, Math.floor(s.points.length / 10))];
-  if (early && first <= early[0]) return shiftCheck(ctx, s, spec, { direction: 'up' });
-  const f = base(
-    ctx,
-    s,
-    { ...spec, strength: Math.min(1, spec.strength + 0.05 * Math.log2(1 + total)) },
-    first,
-    `${spec.what} increased on ${where(s)}`,
-  );
-  f.end = last;
-  f.direction = 'up';
-  return [f];
+  return out;
 }
 
-/** A gauge that takes a bad value (a replication link down = 0): one finding at the first time. */
+/**
+ * A counter that grows inside the window when it should not (full resyncs, evictions, deadlocks):
+ * one finding at the first increase of each episode, stronger with more increments.
+ */
+export function counterIncrease(ctx: AnalyzerContext, s: PreparedSeries, spec: CheckSpec): Finding[] {
+  const hits = s.points.filter(([, rate]) => rate > 0);
+  const first = hits[0];
+  if (!first) return [];
+  // Increasing from the window's start is a steady rate, not news: only a change of rate counts.
+  const early = s.points[Math.min(s.points.length - 1, Math.floor(s.points.length / 10))];
+  if (early && first[0] <= early[0]) return shiftCheck(ctx, s, spec, { direction: 'up' });
+  return episodes(s, hits, ctx.bucketMs).map((run) => {
+    const total = run.reduce((sum, [, rate]) => sum + rate, 0);
+    const f = base(
+      ctx,
+      s,
+      { ...spec, strength: Math.min(1, spec.strength + 0.05 * Math.log2(1 + total)) },
+      (run[0] as [number, number])[0],
+      `${spec.what} increased on ${where(s)}`,
+    );
+    f.end = (run.at(-1) as [number, number])[0];
+    f.direction = 'up';
+    return f;
+  });
+}
+
+/** A gauge that takes a bad value (a replication link down = 0): one finding per episode, at its start. */
 export function gaugeAt(
   ctx: AnalyzerContext,
   s: PreparedSeries,
   spec: CheckSpec,
   bad: (v: number) => boolean,
 ): Finding[] {
-  const hit = s.points.filter(([, v]) => bad(v));
-  if (hit.length === 0) return [];
-  const first = (hit[0] as [number, number])[0];
-  const f = base(
-    ctx,
-    s,
-    { ...spec, strength: Math.min(1, spec.strength * (0.6 + 0.4 * Math.min(1, hit.length / 10))) },
-    first,
-    `${spec.what} on ${where(s)} (${hit.length} sample${hit.length === 1 ? '' : 's'})`,
-  );
-  f.end = (hit[hit.length - 1] as [number, number])[0];
-  return [f];
+  const hits = s.points.filter(([, v]) => bad(v));
+  return episodes(s, hits, ctx.bucketMs).map((run) => {
+    const f = base(
+      ctx,
+      s,
+      { ...spec, strength: Math.min(1, spec.strength * (0.6 + 0.4 * Math.min(1, run.length / 10))) },
+      (run[0] as [number, number])[0],
+      `${spec.what} on ${where(s)} (${run.length} sample${run.length === 1 ? '' : 's'})`,
+    );
+    f.end = (run.at(-1) as [number, number])[0];
+    return f;
+  });
 }
 
 /** A level shift with domain words, at a lower threshold than the generic detector. */

@@ -88,6 +88,9 @@ export function mergeFindings(findings: Finding[], bucketMs: number): Finding[] 
     near.strength = Math.max(near.strength, f.strength);
     near.userFacing = (near.userFacing ?? false) || (f.userFacing ?? false);
     near.time = Math.min(near.time, f.time);
+    // An episode merged with another ends with the later; without an end, one is still going on.
+    if (near.end !== undefined && f.end !== undefined) near.end = Math.max(near.end, f.end);
+    else delete near.end;
   }
   return [...bySignal.values()].flat().sort(compareFindings);
 }
