@@ -6,7 +6,9 @@
 // components the report ranks. Published: Nezha 0.867 top-1 / 0.978 top-3 (services, Train
 // Ticket); RCAEval's best method 0.69 top-1.
 // Run: node --import tsx bench/rca.ts [--write]   (--write records the table in bench/RESULTS.md)
-// Window: HINDSIGHT_RCA_BEFORE_MIN (default 10) minutes before, HINDSIGHT_RCA_AFTER_MIN (default 10) after.
+// Window: HINDSIGHT_RCA_BEFORE_MIN (default 10) minutes before, HINDSIGHT_RCA_AFTER_MIN (default 10) after,
+// chosen before any run (faults come ~7 min apart, so the window holds the neighbouring faults' data).
+// Incident time: HINDSIGHT_RCA_AT (default 0) seconds after inject_time, or `none`.
 // Imported bundles are cached in bench/out/rca/ (gitignored) and reused; HINDSIGHT_RCA_FRESH=1 re-imports.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -113,7 +115,9 @@ if (!existsSync(data)) {
   }
   const n = faults.length;
   const table = [
-    `Nezha Train Ticket ${day}, ${n} faults with log data, window inject_time -${beforeMin}/+${afterMin} min`,
+    `Nezha Train Ticket ${day}, ${n} faults with log data, window inject_time -${beforeMin}/+${afterMin} min,` +
+      ` incidentAt ${atShiftS === undefined ? 'not given' : `inject_time${atShiftS === 0 ? '' : ` ${atShiftS > 0 ? '+' : ''}${atShiftS} s`}`};` +
+      ` baseline: the dataset's fault-free reference (construct_data, 08:48-08:51)`,
     '',
     '| inject (UTC) | faulty service | type | verdict | top 3 components | rank |',
     '| --- | --- | --- | --- | --- | --- |',
