@@ -1,5 +1,5 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -192,3 +192,61 @@ describe.skipIf(!existsSync(nezha))(
     });
   },
 );
+
+describe('importRcaDataset with a fault-free reference folder', () => {
+  const header = 'Timestamp,PodName,TraceID,SpanID,Log';
+  const row = (t: string, msg: string): string =>
+    `${t},api-5d8f7c6b9a-qwert,0123456789abcdef0123456789abcdef,0123456789abcdef,${msg}`;
+
+  async function dataset(): Promise<string> {
+    const dir = await temp();
+    await mkdir(path.join(dir, 'reference'), { recursive: true });
+    await mkdir(path.join(dir, 'incident'), { recursive: true });
+    await writeFile(
+      path.join(dir, 'reference/log.csv'),
+      [
+        header,
+        row('2026-02-01T08:00:00.000000300Z', 'b'),
+        row('2026-02-01T08:00:00.000000100Z', 'a'),
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      path.join(dir, 'incident/log.csv'),
+      [header, row('2026-02-01T10:00:00Z', 'c'), row('2026-02-01T10:05:00Z', 'd'), ''].join('\n'),
+    );
+    return dir;
+  }
+
+  it('imports the reference whole as the baseline, outside the window, in nanosecond order', async () => {
+    const dir = await dataset();
+    const out = path.join(dir, 'bundle');
+    const result = await importRcaDataset(dir, out, { baseline: 'reference' });
+    // Without --from/--to the window is the data's extent, the reference left out.
+    expect(result.manifest.window).toEqual({
+      from: '2026-02-01T10:00:00.000Z',
+      to: '2026-02-01T10:05:00.000Z',
+    });
+    expect(result.manifest.baseline).toMatchObject({
+      from: '2026-02-01T08:00:00.000Z',
+      to: '2026-02-01T08:00:00.000Z',
+    });
+    expect(await validateBundle(out)).toEqual([]);
+    const bundle = await openBundle(out);
+    const [ref] = await bundle.logs();
+    const got: string[] = [];
+    for await (const l of bundle.readLog(ref!)) got.push(`${l.subMs} ${l.text.split(' ')[0]}`);
+    await bundle.close();
+    expect(got).toEqual(['100 a', '300 b', '0 c', '0 d']);
+  });
+
+  it('leaves the reference out when told, and names a baseline folder that is not there', async () => {
+    const dir = await dataset();
+    const none = await importRcaDataset(dir, path.join(dir, 'b1'), { baseline: false });
+    expect(none.manifest.baseline).toBeUndefined();
+    expect(none.manifest.window.from).toBe('2026-02-01T08:00:00.000Z');
+    await expect(importRcaDataset(dir, path.join(dir, 'b2'), { baseline: 'normal' })).rejects.toMatchObject({
+      code: 'HINDSIGHT_USAGE',
+    });
+  });
+});

@@ -283,7 +283,9 @@ export async function importRcaDataset(
     problem(file, line, message);
   };
 
-  for (const p of plans) {
+  // The reference first: it is usually recorded before the incident, so each log stays in time order.
+  const ordered = [...plans.filter((p) => p.baseline), ...plans.filter((p) => !p.baseline)];
+  for (const p of ordered) {
     if (options.signal?.aborted) break;
     const keep = p.baseline ? inBaseline : inWindow;
     if (p.kind === 'metrics') await importMetrics(p, writer, countingProblem, keep, notePod, counts);
