@@ -102,6 +102,7 @@ export const metricChanges: Analyzer = {
             signal: s.key,
             title: `${s.key} rose beyond its usual range ${fmt(ex.baseline)}..${fmt(ex.upper)} to ${fmt(ex.level)}${s.kind === 'counter' ? ' per second' : ''}${f < 0.5 ? ' (follows traffic)' : ''}`,
             time,
+            end: ctx.data.timeOf(ex.end),
             strength,
             direction: 'up',
             userFacing: USER_FACING.test(s.name),

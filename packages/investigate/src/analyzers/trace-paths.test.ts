@@ -64,10 +64,9 @@ async function writeBundle(withBaseline: boolean): Promise<string> {
     for (let t = base; t < base + 60_000; t += 1500) await request(logs, t, traceId(++n), {});
   }
   for (let t = from; t < to; t += 5000) {
-    await request(logs, t, traceId(++n), {
-      checkoutSkips: t >= from + 120_000 && t < from + 240_000,
-      paymentFails: t >= incident,
-    });
+    const earlier = t >= from + 120_000 && t < from + 240_000;
+    await request(logs, t, traceId(++n), { checkoutSkips: earlier, paymentFails: t >= incident });
+    if (earlier) await logs.checkout.write(t + 20, 'ERROR c.s.StockCache#77 stock cache refresh failed');
   }
   await w.finish();
   return dir;
@@ -82,8 +81,9 @@ describe('trace-paths: request paths against the baseline', () => {
     expect(payment?.title).toContain('after "at p.s.PaymentService#30" came');
     expect(payment?.title).toContain('(120 of 120 times; the baseline went elsewhere all 40 times)');
     expect(Math.abs((payment?.time ?? 0) - incident)).toBeLessThan(1000);
-    // The checkout episode ended minutes before the incident: it did not cause it.
-    expect(departures.filter((f) => f.component === 'checkout')).toEqual([]);
+    // The checkout episode ended minutes before the incident: it did not cause it, nor did the
+    // errors logged meanwhile.
+    expect(report.findings.filter((f) => f.component === 'checkout')).toEqual([]);
     expect(report.verdict).toBe('component');
     expect(report.hypotheses[0]?.cause).toMatchObject({ type: 'component', component: 'payment' });
   });
@@ -98,6 +98,12 @@ describe('trace-paths: request paths against the baseline', () => {
     expect(checkout?.time).toBe(from + 120_000);
     expect(checkout?.end).toBe(from + 235_000);
     expect(departures.some((f) => f.component === 'payment')).toBe(true);
+    const cacheErrors = report.findings.find((f) => f.title.includes('stock cache refresh failed'));
+    expect(cacheErrors).toMatchObject({
+      analyzer: 'log-patterns',
+      component: 'checkout',
+      end: from + 235_020,
+    });
   });
 
   it('finds nothing without a baseline: the window alone does not say which path is normal', async () => {

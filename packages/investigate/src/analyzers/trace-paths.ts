@@ -1,6 +1,7 @@
 import type { Bundle, LogFileRef } from '@hindsight/core';
 import { TemplateMiner } from '@hindsight/drain';
 import { parseLogLine, type LogLevel } from '../log-line.js';
+import { endedBefore, INCIDENT_SLACK_MS } from '../incident.js';
 import type { Analyzer, AnalyzerContext, Finding } from '../types.js';
 import { gridPoints } from './metric-changes.js';
 
@@ -20,8 +21,6 @@ const MIN_RECURRENCE = 2;
 const EPISODE_GAP_MS = 120_000;
 // Ten departures make a full-volume finding (log scale below).
 const FULL_VOLUME = 10;
-// How far an incident's given time may lag its onset (an alert's delay).
-const INCIDENT_SLACK_MS = 60_000;
 // A new path between ordinary statements may be a branch that a short baseline did not sample (on
 // Nezha's data, one reference minute of 71 requests); a new path into an error is a failure.
 // Weighing the quiet ones half moved top-1 from 0.6 to 0.7 with the ranking's own change
@@ -196,7 +195,7 @@ function episodes(list: Departure[]): Departure[][] {
  */
 function incidentWeight(at: number | undefined, start: number, end: number): number {
   if (at === undefined) return 1;
-  if (end < at - INCIDENT_SLACK_MS) return 0;
+  if (endedBefore({ kind: 'anomaly', end }, at)) return 0;
   if (start >= at) return 1;
   return Math.exp(-(at - start) / INCIDENT_SLACK_MS);
 }
