@@ -15,6 +15,8 @@ export class BoundedCache<V> {
   private readonly map = new Map<string, V>();
   private weight = 0;
   private readonly classes: AdmissionClass[];
+  // How many classes are sparse.
+  private sparse = 0;
 
   /**
    * @param maxEntries - entries held before the cache is cleared
@@ -29,6 +31,11 @@ export class BoundedCache<V> {
     this.classes = Array.from({ length: classCount }, () => ({ lookups: 0, hits: 0, dense: true }));
   }
 
+  /** Whether every class is consulted for every key (then a lookup needs no class first). */
+  allDense(): boolean {
+    return this.sparse === 0;
+  }
+
   /**
    * Whether to look a key up (and keep it if it misses): every key of class `cls` while the class
    * pays, only the sample while it does not. The sample is the keys whose {@link sampleOf} is a
@@ -36,22 +43,27 @@ export class BoundedCache<V> {
    * is the class's whether the class is dense or sparse (a key that was skipped while sparse
    * misses once when the class turns dense, which says nothing about the class).
    */
-  consults(cls: number, sample: number): boolean {
-    return (this.classes[cls] as AdmissionClass).dense || sample % SPARSE === 0;
+  consults(cls: number, key: string): boolean {
+    return (this.classes[cls] as AdmissionClass).dense || inSample(key);
   }
 
-  /** Looks a consulted key of class `cls` up; a key of the sample counts towards the class's rate. */
-  get(key: string, cls: number, sample: number): V | undefined {
-    const v = this.map.get(key);
-    if (sample % SPARSE !== 0) return v;
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+
+  /**
+   * Counts a lookup of a key of the sample (see {@link BoundedCache.consults}) of class `cls`.
+   * Every window of such lookups decides whether the class is dense or sparse.
+   */
+  counted(cls: number, hit: boolean): void {
     const c = this.classes[cls] as AdmissionClass;
-    if (v !== undefined) c.hits++;
-    if (++c.lookups === WINDOW) {
-      c.dense = c.hits * MIN_HITS_OUT_OF >= WINDOW * MIN_HITS;
-      c.lookups = 0;
-      c.hits = 0;
-    }
-    return v;
+    if (hit) c.hits++;
+    if (++c.lookups < WINDOW) return;
+    const dense = c.hits * MIN_HITS_OUT_OF >= WINDOW * MIN_HITS;
+    if (dense !== c.dense) this.sparse += dense ? -1 : 1;
+    c.dense = dense;
+    c.lookups = 0;
+    c.hits = 0;
   }
 
   /** Keeps a key that missed; the key should be an {@link ownCopy}. */
@@ -85,7 +97,12 @@ const SPARSE = 16;
  * hash of the whole string (which costs more than a lookup saves), but enough to pick the same
  * sixteenth of the lines every time they come, whatever their order.
  */
-export function sampleOf(s: string): number {
+/** Whether a key is in the sample that measures its class's hit rate (one key in {@link SPARSE}). */
+export function inSample(key: string): boolean {
+  return sampleOf(key) % SPARSE === 0;
+}
+
+function sampleOf(s: string): number {
   const n = s.length;
   if (n === 0) return 0;
   return (

@@ -390,6 +390,89 @@ export function maskToken(token: string): string {
   return collapse(maskParts(p, false));
 }
 
+/**
+ * Masks the token `s[start, end)` in one pass over its characters, for the commonest shapes of
+ * token with a digit or a `key=value`: plain ASCII parts between delimiters, no path, address or
+ * pattern character. Returns undefined for any other token (a `/`, `@`, `\\` or `*`, a non-ASCII or
+ * control character, `::`, seven colons, the dashes and colons of a UUID or a MAC address, more
+ * than {@link MAX_TOKEN_LENGTH} characters), which {@link maskToken} handles; where it returns a
+ * string, it is the one {@link maskToken} gives. Works on the line, so a token that is masked is
+ * never sliced out of it first.
+ */
+export function maskSimple(s: string, start: number, end: number): string | undefined {
+  const n = end - start;
+  if (n > MAX_TOKEN_LENGTH) return undefined;
+  let out = '';
+  let copied = start;
+  let lastEnd = -1;
+  // The part in progress, as isVariablePart sees it.
+  let part = start;
+  let digits = 0;
+  let letters = 0;
+  let run = 0;
+  let longRun = false;
+  let hex = true;
+  // The token as a whole, as maskToken's first pass sees it.
+  let anyDigit = false;
+  let keyed = false;
+  let colons = 0;
+  let dashes = 0;
+  let prev = 0;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? s.charCodeAt(i) : 32;
+    if (c >= 128) return undefined;
+    if (DELIMITERS[c] !== 1) {
+      if (c < 32) return undefined;
+      prev = c;
+      if (c >= Ch.Zero && c <= Ch.Nine) {
+        digits++;
+        anyDigit = true;
+        if (++run >= 4) longRun = true;
+        continue;
+      }
+      run = 0;
+      if ((c >= Ch.LowerA && c <= Ch.LowerZ) || (c >= Ch.UpperA && c <= Ch.UpperZ)) {
+        letters++;
+        if (!((c >= Ch.LowerA && c <= Ch.LowerF) || (c >= 65 && c <= 70))) hex = false;
+      } else hex = false;
+      continue;
+    }
+    if (i > part) {
+      const len = i - part;
+      const value =
+        isDigit(s.charCodeAt(part)) ||
+        longRun ||
+        (digits > 0 && (digits >= letters || (hex && len >= 8))) ||
+        isValueWordAt(s, part, i);
+      if (value) {
+        // Values joined by single dots are one value (rule DV).
+        if (!(lastEnd === part - 1 && s.charCodeAt(lastEnd) === Ch.Dot))
+          out += s.slice(copied, part) + WILDCARD;
+        copied = i;
+        lastEnd = i;
+      }
+    }
+    part = i + 1;
+    digits = 0;
+    letters = 0;
+    run = 0;
+    longRun = false;
+    hex = true;
+    if (c === Ch.Slash || c === 64 || c === 92 || c === 42) return undefined;
+    if (c === 58) {
+      if (prev === 58) return undefined;
+      colons++;
+      keyed = true;
+    } else if (c === 61) keyed = true;
+    else if (c === 45) dashes++;
+    prev = c;
+  }
+  if (colons >= 7 || (n >= 36 && dashes >= 4) || (n >= 17 && colons + dashes >= 5)) return undefined;
+  if (!anyDigit && !keyed) return isValueWordAt(s, start, end) ? WILDCARD : s.slice(start, end);
+  if (copied === start) return s.slice(start, end);
+  return collapseMerged(out + s.slice(copied, end));
+}
+
 const DELIM_OR_WILDCARD_END = (s: string, i: number): boolean => {
   const c = s.charCodeAt(i);
   return c < 128 && DELIMITERS[c] === 1;

@@ -1,4 +1,4 @@
-import { BoundedCache, ownCopy, sampleOf } from './cache.js';
+import { BoundedCache, inSample, ownCopy } from './cache.js';
 import { templateId } from './hash.js';
 import {
   MAX_TOKEN_LENGTH,
@@ -6,6 +6,7 @@ import {
   WILDCARD,
   classifyToken,
   isValueWord,
+  maskSimple,
   maskToken,
   matchesPattern,
   mergeTokens,
@@ -151,15 +152,22 @@ interface Node {
   clusters: Cluster[];
 }
 
+/** The template a line (or a shape of line) joined without changing anything, valid while the state version is `version`. */
+interface Known {
+  cluster: Cluster | undefined;
+  version: number;
+}
+
 /** What the miner knows about one line it has seen: its tokens, and the template it joined. */
-interface LineEntry {
+interface LineEntry extends Known {
   /** The masked tokens; shared, never mutated (a new cluster takes a copy). */
   tokens: string[];
   /** Whether the line was cut (by `maxLineLength` or `maxTokens`). */
   cut: boolean;
-  /** The template the line joined without changing anything, valid while the state version is `version`. */
-  cluster: Cluster | undefined;
-  version: number;
+  /** The line's class in the line cache: 1 if it holds a digit, else 0. */
+  cls: number;
+  /** Whether the line is in the sample that measures its class's hit rate. */
+  sampled: boolean;
 }
 
 const newNode = (): Node => ({ children: new Map(), clusters: [] });
@@ -171,6 +179,12 @@ const newNode = (): Node => ({ children: new Map(), clusters: [] });
 const LINE_CACHE_SIZE = 1 << 15;
 const LINE_CACHE_CHARS = 1 << 21;
 const LINE_CACHE_MAX_LINE = 1024;
+// Lines that differ only in their values share their masked tokens: a shape seen before at the
+// same state skips the tree search. Bounded like the line cache; shapes are few (about as many as
+// templates, times the words a template leaves unmasked).
+const SHAPE_CACHE_SIZE = 1 << 14;
+const SHAPE_CACHE_CHARS = 1 << 21;
+const SHAPE_CACHE_MAX = 1024;
 const DIGIT = /[0-9]/;
 // A template's `<*>` facing a word is weak evidence either way: it counts as half a mismatch.
 // Measured on Loghub-2k at similarity 0.7: 0 gives average GA 0.976, 0.5 gives 0.979.
@@ -201,6 +215,7 @@ export class TemplateMiner {
   private truncated = 0;
   private readonly prefixDepth: number;
   private readonly lineCache = new BoundedCache<LineEntry>(LINE_CACHE_SIZE, LINE_CACHE_CHARS, 2);
+  private readonly shapeCache = new BoundedCache<Known>(SHAPE_CACHE_SIZE, SHAPE_CACHE_CHARS);
   /**
    * Bumped whenever a template, the tree or a leaf changes: a line's cached template is only
    * reused while the version it was found at is current, so results are exactly those of a full search.
@@ -257,12 +272,10 @@ export class TemplateMiner {
           break;
         }
         if (len <= MAX_TOKEN_LENGTH && digits === len) tokens.push(WILDCARD);
-        else {
+        else if (len <= MAX_TOKEN_LENGTH && digits === 0 && !other) {
           const t = line.slice(start, i);
-          if (len <= MAX_TOKEN_LENGTH && digits === 0 && !other && (len < 3 || len > 9 || !isValueWord(t))) {
-            tokens.push(t);
-          } else tokens.push(maskToken(t));
-        }
+          tokens.push(len < 3 || len > 9 || !isValueWord(t) ? t : WILDCARD);
+        } else tokens.push(maskSimple(line, start, i) ?? maskToken(line.slice(start, i)));
       }
       start = i + 1;
       digits = 0;
@@ -273,21 +286,44 @@ export class TemplateMiner {
 
   /** The tokens of a line, from the line cache when it was seen before; counts a cut line. */
   private entryOf(content: string): LineEntry {
-    // Lines with a digit and lines without are told apart before the lookup (a native scan),
-    // so that a class that does not repeat costs neither a lookup nor an entry.
-    const cls = DIGIT.test(content) ? 1 : 0;
-    const sample = sampleOf(content);
     let e: LineEntry | undefined;
-    if (content.length <= LINE_CACHE_MAX_LINE && this.lineCache.consults(cls, sample)) {
-      e = this.lineCache.get(content, cls, sample);
-      if (e === undefined) {
-        // Split the copy, so the cached tokens are views of it, not of the caller's buffer.
-        const own = ownCopy(content);
-        e = { tokens: this.split(own), cut: this.lastCut, cluster: undefined, version: -1 };
-        this.lineCache.put(own, e, own.length);
+    if (content.length <= LINE_CACHE_MAX_LINE) {
+      const cache = this.lineCache;
+      // While both classes pay, a line is looked up first: a hit knows its class, so the scan for
+      // a digit is only paid on a miss.
+      if (cache.allDense()) {
+        e = cache.get(content);
+        if (e === undefined) e = this.remember(content, DIGIT.test(content) ? 1 : 0);
+        else if (e.sampled) cache.counted(e.cls, true);
+      } else {
+        const cls = DIGIT.test(content) ? 1 : 0;
+        if (cache.consults(cls, content)) {
+          e = cache.get(content);
+          if (e === undefined) e = this.remember(content, cls);
+          else if (e.sampled) cache.counted(cls, true);
+        }
       }
-    } else e = { tokens: this.split(content), cut: this.lastCut, cluster: undefined, version: -1 };
+    }
+    e ??= {
+      tokens: this.split(content),
+      cut: this.lastCut,
+      cluster: undefined,
+      version: -1,
+      cls: 0,
+      sampled: false,
+    };
     if (e.cut) this.truncated++;
+    return e;
+  }
+
+  /** Splits a line that missed the line cache and keeps it there. */
+  private remember(content: string, cls: number): LineEntry {
+    const sampled = inSample(content);
+    if (sampled) this.lineCache.counted(cls, false);
+    // Split the copy, so the cached tokens are views of it, not of the caller's buffer.
+    const own = ownCopy(content);
+    const e = { tokens: this.split(own), cut: this.lastCut, cluster: undefined, version: -1, cls, sampled };
+    this.lineCache.put(own, e, own.length);
     return e;
   }
 
@@ -340,16 +376,17 @@ export class TemplateMiner {
     let cluster: Cluster | undefined;
     let change: MatchChange = 'none';
     let previousId: string | undefined;
-    if (entry.version === this.version) {
-      // Seen at this very state: the search and the generalisation would give the same answer.
-      cluster = entry.cluster as Cluster;
-      cluster.count++;
-      cluster.last = this.lines;
-      if (timeMs !== undefined && Number.isFinite(timeMs)) this.countAt(cluster, timeMs);
-      return { id: cluster.id, template: cluster.template, count: cluster.count, change };
-    }
+    // Seen at this very state: the search and the generalisation would give the same answer.
+    if (entry.version === this.version) return this.joined(entry.cluster as Cluster, timeMs);
     const tokens = entry.tokens;
     const version = this.version;
+    // The same tokens (the same line with other values) seen at this very state: the same answer.
+    const shape = this.shapeOf(tokens);
+    if (shape !== undefined && shape.version === version) {
+      entry.cluster = shape.cluster;
+      entry.version = version;
+      return this.joined(shape.cluster as Cluster, timeMs);
+    }
     cluster = this.search(tokens);
     if (cluster === undefined) {
       cluster = this.create(tokens);
@@ -367,6 +404,10 @@ export class TemplateMiner {
     if (this.version === version && change === 'none') {
       entry.cluster = cluster;
       entry.version = version;
+      if (shape !== undefined) {
+        shape.cluster = cluster;
+        shape.version = version;
+      }
     }
     cluster.count++;
     cluster.last = this.lines;
@@ -375,6 +416,33 @@ export class TemplateMiner {
     const result: MatchResult = { id: cluster.id, template: cluster.template, count: cluster.count, change };
     if (previousId !== undefined) result.previousId = previousId;
     return result;
+  }
+
+  /** Counts a line in a template it joins without changing anything. */
+  private joined(cluster: Cluster, timeMs: number | undefined): MatchResult {
+    cluster.count++;
+    cluster.last = this.lines;
+    if (timeMs !== undefined && Number.isFinite(timeMs)) this.countAt(cluster, timeMs);
+    return { id: cluster.id, template: cluster.template, count: cluster.count, change: 'none' };
+  }
+
+  /**
+   * What is known about a line's masked tokens (its shape), from the shape cache: lines that
+   * differ only in their masked values share it, so a line never seen whole usually has.
+   * Undefined while the cache is not consulted for this shape.
+   */
+  private shapeOf(tokens: string[]): Known | undefined {
+    const key = tokens.join(' ');
+    const cache = this.shapeCache;
+    if (key.length > SHAPE_CACHE_MAX || !cache.consults(0, key)) return undefined;
+    let known = cache.get(key);
+    const sampled = inSample(key);
+    if (sampled) cache.counted(0, known !== undefined);
+    if (known === undefined) {
+      known = { cluster: undefined, version: -1 };
+      cache.put(key, known, key.length);
+    }
+    return known;
   }
 
   /** The template a line would join, without learning from it; undefined when none is similar enough. */
