@@ -83,4 +83,24 @@ describe('component checks', () => {
       expect(end).toBeLessThanOrEqual(to + 2);
     }
   });
+
+  it('takes errors from the first line of a pod created mid-window as news, at its start', async () => {
+    const dir = path.join(tmp, 'nginx');
+    const w = await BundleWriter.create(dir, {
+      window: { from: new Date(start), to: new Date(start + 600_000) },
+      namespace: 'shop',
+      cluster: 'test',
+    });
+    // The old pod's access log went with it; the new one answers 5xx from its first second.
+    const points: Array<[number, number]> = [];
+    for (let t = start + 300_000; t <= start + 600_000; t += 1000) points.push([t, 5]);
+    const labels = { source: 'nginx', component: 'nginx', pod: 'shop-nginx-new' };
+    await w.addSeries({ name: 'nginx_status_5xx', labels, kind: 'gauge', unit: 'requests/s', points });
+    await w.finish();
+    const r = await investigate(dir, { analyzers: analyzers.filter((a) => a.name === 'nginx') });
+    const errors = r.findings.filter((f) => /5xx responses/.test(f.title));
+    expect(errors).toHaveLength(1);
+    expect(Math.abs((errors[0]?.time ?? 0) - (start + 300_000))).toBeLessThanOrEqual(5000);
+    expect(errors[0]?.userFacing).toBe(true);
+  });
 });

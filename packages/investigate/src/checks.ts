@@ -40,6 +40,15 @@ function base(
 }
 
 /**
+ * Whether a series begins well after the window does: its pod was created during the window (a
+ * rollout), so its first values are news, not a level it always had.
+ */
+export function startsLate(ctx: AnalyzerContext, s: PreparedSeries): boolean {
+  const first = s.points[0];
+  return first !== undefined && first[0] > ctx.window.from + 2 * ctx.bucketMs;
+}
+
+/**
  * The runs of `hits` (sample times, ascending) split where no hit came for longer than a bucket
  * and two sampling intervals: a counter that grew in two bursts, or a link that went down twice, is
  * two episodes, so that each is set against the change that preceded it (bursts during two
@@ -67,8 +76,10 @@ export function counterIncrease(ctx: AnalyzerContext, s: PreparedSeries, spec: C
   const first = hits[0];
   if (!first) return [];
   // Increasing from the window's start is a steady rate, not news: only a change of rate counts.
+  // A series that begins late (a pod created by a rollout) has no before: from its start is news.
   const early = s.points[Math.min(s.points.length - 1, Math.floor(s.points.length / 10))];
-  if (early && first[0] <= early[0]) return shiftCheck(ctx, s, spec, { direction: 'up' });
+  if (!startsLate(ctx, s) && early && first[0] <= early[0])
+    return shiftCheck(ctx, s, spec, { direction: 'up' });
   return episodes(s, hits, ctx.bucketMs).map((run) => {
     const total = run.reduce((sum, [, rate]) => sum + rate, 0);
     const f = base(

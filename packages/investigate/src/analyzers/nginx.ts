@@ -1,4 +1,4 @@
-import { counterIncrease, shiftCheck } from '../checks.js';
+import { counterIncrease, shiftCheck, startsLate } from '../checks.js';
 import type { Analyzer, Finding } from '../types.js';
 
 /**
@@ -18,7 +18,9 @@ export const nginxChecks: Analyzer = {
       userFacing: true,
     });
     for (const s of all) {
-      const zeroBefore = s.points.slice(0, Math.max(3, s.points.length >> 3)).every(([, v]) => v === 0);
+      // Errors from none: zero at first, or a pod a rollout created (its old pod's log is gone).
+      const zeroBefore =
+        startsLate(ctx, s) || s.points.slice(0, Math.max(3, s.points.length >> 3)).every(([, v]) => v === 0);
       switch (s.name) {
         case 'nginx_status_5xx':
         case 'nginx_status_504':
