@@ -216,6 +216,15 @@ export class TemplateMiner {
   private readonly prefixDepth: number;
   private readonly lineCache = new BoundedCache<LineEntry>(LINE_CACHE_SIZE, LINE_CACHE_CHARS, 2);
   private readonly shapeCache = new BoundedCache<Known>(SHAPE_CACHE_SIZE, SHAPE_CACHE_CHARS);
+  private readonly scratchTokens: string[] = [];
+  private readonly scratch: LineEntry = {
+    tokens: [],
+    cut: false,
+    cluster: undefined,
+    version: -1,
+    cls: 0,
+    sampled: false,
+  };
   /**
    * Bumped whenever a template, the tree or a leaf changes: a line's cached template is only
    * reused while the version it was found at is current, so results are exactly those of a full search.
@@ -246,9 +255,9 @@ export class TemplateMiner {
    * cut out, a plain word is sliced once, anything else goes through the mask cache. Returns
    * undefined on other whitespace (tab, CR, VT, FF), which takes the general path.
    */
-  private splitFast(line: string): string[] | undefined {
+  private splitFast(line: string, tokens: string[]): string[] | undefined {
     const max = this.options.maxTokens;
-    const tokens: string[] = [];
+    tokens.length = 0;
     const n = line.length;
     let start = 0;
     let digits = 0;
@@ -304,14 +313,15 @@ export class TemplateMiner {
         }
       }
     }
-    e ??= {
-      tokens: this.split(content),
-      cut: this.lastCut,
-      cluster: undefined,
-      version: -1,
-      cls: 0,
-      sampled: false,
-    };
+    if (e === undefined) {
+      // A line not kept: its entry and tokens are scratch, reused by the next such line (nothing
+      // keeps them: a new template copies the tokens).
+      e = this.scratch;
+      e.tokens = this.split(content, this.scratchTokens);
+      e.cut = this.lastCut;
+      e.cluster = undefined;
+      e.version = -1;
+    }
     if (e.cut) this.truncated++;
     return e;
   }
@@ -327,7 +337,8 @@ export class TemplateMiner {
     return e;
   }
 
-  private split(content: string): string[] {
+  /** The masked tokens of a line, written into `tokens` (emptied first) unless a list is collapsed. */
+  private split(content: string, tokens: string[] = []): string[] {
     const o = this.options;
     let line = content;
     let cut = false;
@@ -336,13 +347,13 @@ export class TemplateMiner {
       cut = true;
     }
     if (o.mask && this.extra.length === 0) {
-      const fast = this.splitFast(line);
+      const fast = this.splitFast(line, tokens);
       if (fast !== undefined) {
         this.lastCut ||= cut;
         return collapseRuns(fast, MIN_LIST_RUN);
       }
     }
-    const tokens: string[] = [];
+    tokens.length = 0;
     const max = o.maxTokens;
     // Splitting on single spaces is V8's fastest path; other whitespace takes the general one.
     const parts = hasOtherWhitespace(line) ? line.split(/\s+/) : line.split(' ');
