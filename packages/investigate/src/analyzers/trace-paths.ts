@@ -22,8 +22,9 @@ const EPISODE_GAP_MS = 120_000;
 // Ten departures make a full-volume finding (log scale below).
 const FULL_VOLUME = 10;
 // A new path between ordinary statements may be a branch that a short baseline did not sample (on
-// Nezha's data, one reference minute of 71 requests); a new path into an error is a failure.
-// Weighing the quiet ones half moved top-1 from 0.6 to 0.7 with the ranking's own change
+// Nezha's data, one reference minute of 71 requests); a new path into an error, or to an early
+// end, is a failure. Weighing the quiet ones half moved top-1 from 0.6 to 0.7 with the ranking's
+// own change; counting early ends as failures, from 0.65 to 0.725 over four windows
 // (bench/RESULTS.md `## rca`; chosen on those 10 faults, not held out).
 const QUIET_DEPARTURE_WEIGHT = 0.5;
 const MAX_SAMPLES = 4;
@@ -279,7 +280,9 @@ export const tracePaths: Analyzer = {
         const share = ep.length / n;
         const sureness = 1 - (1 - share) ** support;
         const volume = Math.min(1, Math.log10(1 + ep.length) / Math.log10(1 + FULL_VOLUME));
-        const failing = ep.some((d) => d.level === 'error' || d.level === 'fatal');
+        // Ending early (no statement where the baseline always had one) is a return or a throw
+        // that logged nothing: as telling as an error.
+        const failing = first.to === END || ep.some((d) => d.level === 'error' || d.level === 'fatal');
         const strength = Math.min(
           1,
           share * sureness * volume * timing * (failing ? 1 : QUIET_DEPARTURE_WEIGHT),
