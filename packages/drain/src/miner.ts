@@ -392,7 +392,9 @@ export class TemplateMiner {
     const tokens = entry.tokens;
     const version = this.version;
     // The same tokens (the same line with other values) seen at this very state: the same answer.
-    const shape = this.shapeOf(tokens);
+    // Only for a line the line cache did not know: a line it knows, found stale, comes after a
+    // change that made its shape stale too (on the repeated corpus the lookup cost 5%).
+    const shape = entry === this.scratch ? this.shapeOf(tokens) : undefined;
     if (shape !== undefined && shape.version === version) {
       entry.cluster = shape.cluster;
       entry.version = version;
