@@ -235,65 +235,90 @@ export const tracePaths: Analyzer = {
     const paths = await readPaths(bundle, ctx, baseline, namer);
     const model = new PathModel();
     for (const p of paths.base.values()) model.add(p.component, sequenceOf(p.steps, namer));
-    const passes = new Map<string, number[]>();
-    const departures = new Map<string, Departure[]>();
-    for (const p of paths.window.values()) {
-      const seq = sequenceOf(p.steps, namer);
-      for (let i = 0; i + 1 < seq.length; i++) {
-        const a = seq[i] as Step;
-        const b = seq[i + 1] as Step;
-        const key = `${p.component}\u0000${a.event}`;
-        const times = passes.get(key);
-        if (times) times.push(a.time);
-        else passes.set(key, [a.time]);
-        if (model.support(p.component, a.event) < MIN_SUPPORT) continue;
-        if (model.seen(p.component, a.event, b.event)) continue;
-        const d: Departure = {
-          component: p.component,
-          from: a.event,
-          to: b.event,
-          time: b.event === END ? a.time : b.time,
-          pod: a.pod,
-          container: a.container,
-          text: b.event === END ? a.text : b.text,
-          level: b.event === END ? a.level : b.level,
-        };
-        const dk = `${key}\u0000${b.event}`;
-        const list = departures.get(dk);
-        if (list) list.push(d);
-        else departures.set(dk, [d]);
-      }
-    }
+    const { passes, departures } = departuresFrom(paths.window, model, namer);
     const out: Finding[] = [];
     for (const [dk, list] of [...departures].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       list.sort((x, y) => x.time - y.time);
       const first = list[0] as Departure;
-      const key = `${first.component}\u0000${first.from}`;
+      const times = passes.get(`${first.component}\u0000${first.from}`) ?? [];
       const support = model.support(first.component, first.from);
       for (const ep of episodes(list)) {
         if (ep.length < MIN_RECURRENCE) continue;
-        const start = (ep[0] as Departure).time;
-        const end = (ep[ep.length - 1] as Departure).time;
-        const timing = incidentWeight(ctx.incidentAt, start, end);
-        if (timing === 0) continue;
-        const n = Math.max(ep.length, countBetween(passes.get(key) ?? [], start, end));
-        const share = ep.length / n;
-        const sureness = 1 - (1 - share) ** support;
-        const volume = Math.min(1, Math.log10(1 + ep.length) / Math.log10(1 + FULL_VOLUME));
-        // Ending early (no statement where the baseline always had one) is a return or a throw
-        // that logged nothing: as telling as an error.
-        const failing = first.to === END || ep.some((d) => d.level === 'error' || d.level === 'fatal');
-        const strength = Math.min(
-          1,
-          share * sureness * volume * timing * (failing ? 1 : QUIET_DEPARTURE_WEIGHT),
-        );
-        if (strength < 0.05) continue;
-        out.push(findingOf(ctx, namer, dk, ep, { n, support, strength }));
+        const scored = scoreEpisode(ep, times, support, ctx.incidentAt);
+        if (scored.strength >= 0.05) out.push(findingOf(ctx, namer, dk, ep, { ...scored, support }));
       }
     }
     return out;
   },
 };
+
+/**
+ * Every transition of the window's requests: when each statement was passed (`passes`, per
+ * component and statement), and the departures grouped per transition.
+ */
+function departuresFrom(
+  window: Paths,
+  model: PathModel,
+  namer: EventNamer,
+): { passes: Map<string, number[]>; departures: Map<string, Departure[]> } {
+  const passes = new Map<string, number[]>();
+  const departures = new Map<string, Departure[]>();
+  for (const p of window.values()) {
+    const seq = sequenceOf(p.steps, namer);
+    for (let i = 0; i + 1 < seq.length; i++) {
+      const a = seq[i] as Step;
+      const b = seq[i + 1] as Step;
+      const key = `${p.component}\u0000${a.event}`;
+      const times = passes.get(key);
+      if (times) times.push(a.time);
+      else passes.set(key, [a.time]);
+      if (model.support(p.component, a.event) < MIN_SUPPORT) continue;
+      if (model.seen(p.component, a.event, b.event)) continue;
+      // An early end is dated and shown by the last statement before it.
+      const at = b.event === END ? a : b;
+      const d: Departure = {
+        component: p.component,
+        from: a.event,
+        to: b.event,
+        time: at.time,
+        pod: a.pod,
+        container: a.container,
+        text: at.text,
+        level: at.level,
+      };
+      const dk = `${key}\u0000${b.event}`;
+      const list = departures.get(dk);
+      if (list) list.push(d);
+      else departures.set(dk, [d]);
+    }
+  }
+  return { passes, departures };
+}
+
+/**
+ * An episode's strength: the share of the statement's passes in its span that departed, how
+ * surely the baseline's `support` passes would have shown that share (1 - (1 - share)^support),
+ * its volume, its fit to the incident time, and half for a quiet departure.
+ */
+function scoreEpisode(
+  ep: Departure[],
+  passTimes: number[],
+  support: number,
+  incidentAt: number | undefined,
+): { n: number; strength: number } {
+  const first = ep[0] as Departure;
+  const start = first.time;
+  const end = (ep[ep.length - 1] as Departure).time;
+  const n = Math.max(ep.length, countBetween(passTimes, start, end));
+  const share = ep.length / n;
+  const sureness = 1 - (1 - share) ** support;
+  const volume = Math.min(1, Math.log10(1 + ep.length) / Math.log10(1 + FULL_VOLUME));
+  // Ending early (where the baseline never ended) is a return or a throw that logged nothing: as
+  // telling as an error.
+  const failing = first.to === END || ep.some((d) => d.level === 'error' || d.level === 'fatal');
+  const weight = incidentWeight(incidentAt, start, end) * (failing ? 1 : QUIET_DEPARTURE_WEIGHT);
+  return { n, strength: Math.min(1, share * sureness * volume * weight) };
+}
 
 function findingOf(
   ctx: AnalyzerContext,
