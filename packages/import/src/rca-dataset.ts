@@ -9,7 +9,7 @@ import {
   type Pod,
   type Warning,
 } from '@hindsight/core';
-import { csvRows, importWarning, readCsvHeader, type ImportProblem } from './csv.js';
+import { csvRows, importWarning, readCsvHeader, type CsvRow, type ImportProblem } from './csv.js';
 import { looksLikePod, normalizeColumn, serviceOfPod } from './names.js';
 import { parseTimeCell } from './time.js';
 
@@ -102,6 +102,24 @@ function toMs(t: string | number | Date | undefined): number | undefined {
   const ms = parseTimeCell(t);
   if (Number.isNaN(ms)) throw new HindsightError('HINDSIGHT_USAGE', `not a time: ${t} (use RFC 3339)`);
   return ms;
+}
+
+/**
+ * The well-formed rows of a file with their time, those kept by `keep`; a row without a readable
+ * time is reported with its line and skipped.
+ */
+async function* timedRows(
+  p: Plan,
+  problem: ImportProblem,
+  keep: (t: number) => boolean,
+): AsyncGenerator<{ row: CsvRow; t: number }> {
+  for await (const row of csvRows(p.file, problem)) {
+    const t = rowTime(row.fields, p.cols.times);
+    if (Number.isNaN(t)) {
+      const columns = p.cols.times.map((i) => p.header[i]).join(' or ');
+      problem(p.file, row.line, `no readable time in ${columns}; row skipped`);
+    } else if (keep(t)) yield { row, t };
+  }
 }
 
 function rowTime(fields: string[], times: number[]): number {
@@ -360,17 +378,7 @@ async function importMetrics(
   const stem = path.basename(p.file, path.extname(p.file)).replace(/[_-]metrics?$/i, '');
   const acc = new Map<string, SeriesAcc>();
   const notNumber = new Map<number, number>();
-  for await (const row of csvRows(p.file, problem)) {
-    const t = rowTime(row.fields, cols.times);
-    if (Number.isNaN(t)) {
-      problem(
-        p.file,
-        row.line,
-        `no readable time in ${cols.times.map((i) => header[i]).join(' or ')}; row skipped`,
-      );
-      continue;
-    }
-    if (!inWindow(t)) continue;
+  for await (const { row, t } of timedRows(p, problem, inWindow)) {
     const pod = cols.pod !== undefined ? row.fields[cols.pod] : undefined;
     const service = cols.service !== undefined ? row.fields[cols.service] : undefined;
     const node = cols.node !== undefined ? row.fields[cols.node] : undefined;
@@ -433,7 +441,7 @@ async function importLogs(
   notePod: (pod: string, container?: string, node?: string) => void,
   counts: { logLines: number },
 ): Promise<void> {
-  const { cols, header } = p;
+  const { cols } = p;
   const stem = path.basename(p.file, path.extname(p.file));
   let buffer: Array<{
     t: number;
@@ -451,17 +459,7 @@ async function importLogs(
     }
     buffer = [];
   };
-  for await (const row of csvRows(p.file, problem)) {
-    const t = rowTime(row.fields, cols.times);
-    if (Number.isNaN(t)) {
-      problem(
-        p.file,
-        row.line,
-        `no readable time in ${cols.times.map((i) => header[i]).join(' or ')}; row skipped`,
-      );
-      continue;
-    }
-    if (!inWindow(t)) continue;
+  for await (const { row, t } of timedRows(p, problem, inWindow)) {
     const f = row.fields;
     const pod =
       (cols.pod !== undefined && f[cols.pod]) || (cols.service !== undefined && f[cols.service]) || stem;
