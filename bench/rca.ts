@@ -75,6 +75,7 @@ if (!existsSync(data)) {
   let importMs = 0;
   let imported = 0;
   let investigateMs = 0;
+  let investigateCpuMs = 0;
   {
     for (const f of faults) {
       const t = Date.parse(`${f.inject_time.replace(' ', 'T')}Z`);
@@ -95,11 +96,14 @@ if (!existsSync(data)) {
         importMs += performance.now() - s;
       }
       s = performance.now();
+      const cpu = process.cpuUsage();
       const report = await investigate(out, {
         top: 10,
         ...(atShiftS !== undefined ? { incidentAt: t + atShiftS * 1000 } : {}),
       });
       investigateMs += performance.now() - s;
+      const used = process.cpuUsage(cpu);
+      investigateCpuMs += (used.user + used.system) / 1000;
       if (process.env['HINDSIGHT_RCA_DUMP'] === '1') {
         await writeFile(`${out}.report.json`, JSON.stringify(report, null, 1));
       }
@@ -124,7 +128,7 @@ if (!existsSync(data)) {
     ...rows,
     '',
     `top-1 ${(top1 / n).toFixed(3)} (${top1}/${n}), top-3 ${(top3 / n).toFixed(3)} (${top3}/${n});` +
-      ` mean import ${imported > 0 ? (importMs / imported / 1000).toFixed(1) : '- (cached)'} s, investigate ${(investigateMs / n / 1000).toFixed(1)} s per fault` +
+      ` mean import ${imported > 0 ? (importMs / imported / 1000).toFixed(1) : '- (cached)'} s, investigate ${(investigateMs / n / 1000).toFixed(1)} s (CPU ${(investigateCpuMs / n / 1000).toFixed(1)} s) per fault` +
       ` (${os.cpus().length} cores). Published: Nezha 0.867 / 0.978, RCAEval best 0.69 top-1.`,
   ].join('\n');
   console.log(`\n${table.split('\n').slice(-1)[0]}`);
