@@ -31,7 +31,7 @@ const EMAIL = /^[\w.+-]+@[\w-]+(\.[\w-]+)+$/;
 const WINDOWS_PATH = /^[A-Za-z]:\\/;
 const MAC = /(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}/g;
 // Values that are data, not words (Loghub-2.0 rule BL): a flag or an absent value.
-const VALUE_WORDS = new Set(['true', 'false', 'null', 'none', 'nil', 'undefined']);
+const VALUE_WORDS = ['true', 'false', 'null', 'none', 'nil', 'undefined'];
 
 /** Longest token kept as is; anything longer (a blob, a base64 payload) is one variable. */
 export const MAX_TOKEN_LENGTH = 256;
@@ -147,16 +147,24 @@ function collapse(s: string): string {
 }
 
 /**
- * Whether `s[start, end)` is a value word (`true`, `False`, `NULL`, ...), checked on the character
- * codes: this runs for every short part of every masked token, where lower-casing a slice to look
- * it up in {@link VALUE_WORDS} showed in the profile.
+ * Whether `s[start, end)` is a value word (`true`, `False`, `NULL`, ...), compared on the character
+ * codes: this runs for every short word that starts like one (`the`, `for`, `node`), where
+ * lower-casing a slice to look it up in a set showed in the profile. `c | 32` lower-cases an ASCII
+ * letter and turns no other character into one, and no other character lower-cases to a letter
+ * of these words, so this is exactly a case-insensitive match.
  */
 function isValueWordAt(s: string, start: number, end: number): boolean {
   const n = end - start;
   if (n < 3 || n > 9) return false;
   const f = s.charCodeAt(start) | 32;
   if (f !== 102 && f !== 110 && f !== 116 && f !== 117) return false;
-  return VALUE_WORDS.has(s.slice(start, end).toLowerCase());
+  for (const w of VALUE_WORDS) {
+    if (w.length !== n) continue;
+    let k = 0;
+    while (k < n && (s.charCodeAt(start + k) | 32) === w.charCodeAt(k)) k++;
+    if (k === n) return true;
+  }
+  return false;
 }
 
 /**
@@ -232,13 +240,13 @@ function isPathDelimiter(c: number): boolean {
         c === 0xfeff;
 }
 
-/** Whether a token starts with a URL scheme and `://` (`^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/`). */
-function hasUrlScheme(s: string): boolean {
-  const k = s.indexOf(':');
-  if (k < 1 || s.charCodeAt(k + 1) !== 47 || s.charCodeAt(k + 2) !== 47) return false;
-  const f = s.charCodeAt(0) | 32;
+/** Whether `s[start, end)` starts with a URL scheme and `://` (`^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/`). */
+function hasUrlScheme(s: string, start: number, end: number): boolean {
+  const k = s.indexOf(':', start);
+  if (k < start + 1 || k + 2 >= end || s.charCodeAt(k + 1) !== 47 || s.charCodeAt(k + 2) !== 47) return false;
+  const f = s.charCodeAt(start) | 32;
   if (f < 97 || f > 122) return false;
-  for (let i = 1; i < k; i++) {
+  for (let i = start + 1; i < k; i++) {
     const c = s.charCodeAt(i);
     if (!(isWordChar(c) && c !== 95) && c !== 43 && c !== 46 && c !== 45) return false;
   }
@@ -248,7 +256,7 @@ function hasUrlScheme(s: string): boolean {
 /** URLs become one `<*>`; each path-delimited part that is a Unix path becomes `<*>` (rule PS). */
 function maskPaths(token: string): string {
   if (token.indexOf('/') < 0) return token;
-  if (hasUrlScheme(token)) return WILDCARD;
+  if (hasUrlScheme(token, 0, token.length)) return WILDCARD;
   let out = '';
   let copied = 0;
   let start = 0;
@@ -266,8 +274,7 @@ function maskPaths(token: string): string {
 
 /** Whether a digit-free token of 3 to 9 characters is a value word (`true`, `null`, ...). */
 export function isValueWord(token: string): boolean {
-  const f = token.charCodeAt(0) | 32;
-  return (f === 102 || f === 110 || f === 116 || f === 117) && VALUE_WORDS.has(token.toLowerCase());
+  return isValueWordAt(token, 0, token.length);
 }
 
 /** A token's class before masking: see {@link classifyToken}. */
@@ -479,7 +486,7 @@ export function maskSimple(s: string, start: number, end: number): string | unde
     prev = c;
   }
   if (colons >= 7 || (n >= 36 && dashes >= 4) || (n >= 17 && colons + dashes >= 5)) return undefined;
-  if (slash && hasUrlScheme(s.slice(start, end))) return WILDCARD;
+  if (slash && hasUrlScheme(s, start, end)) return WILDCARD;
   if (!anyDigit && !keyed) {
     // Without a digit or a separator, maskToken masks paths but not parts: left to it.
     if (slash) return undefined;
