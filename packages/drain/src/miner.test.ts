@@ -22,6 +22,17 @@ describe('masks', () => {
     ['ssh2', 'ssh2'],
     ['jk2_init()', 'jk2_init()'],
     ['org.apache.hadoop.Foo', 'org.apache.hadoop.Foo'],
+    ['HTTP/1.1', 'HTTP/<*>'],
+    ['(/tmp/x1):', '(<*>):'],
+    ['/var/log/a1.log:12', '<*>:<*>'],
+    ['/a//b:9', '/a//b:<*>'],
+    ['http://h/1', '<*>'],
+    ['::1', '<*>'],
+    ['x.b9000564-fe1a-409b-b8cc-1e88b294cd1d.7', 'x.<*>'],
+    ['a*1.2', 'a*<*>'],
+    ['v1.2-rc3', '<*>'],
+    ['key=NULL', 'key=<*>'],
+    ['Undefined', '<*>'],
   ])('masks %s as %s', (token, masked) => {
     expect(maskToken(token)).toBe(masked);
   });
@@ -132,6 +143,23 @@ describe('TemplateMiner', () => {
     expect(a.template).toBe('<*>=<*> <*>=<*> state');
     expect(m.add('r26=0x1f r27=0x2e state').id).toBe(a.id);
     expect(m.add('Machine Register: state').id).not.toBe(a.id);
+  });
+
+  it('gives a line seen before the template it has now, not the one it had then', () => {
+    const m = new TemplateMiner({ maxTemplates: 2 });
+    m.add('alpha one x y');
+    expect(m.add('alpha one x y')).toMatchObject({ change: 'none', count: 2 });
+    m.add('beta two p q');
+    m.add('gamma three r s');
+    expect(m.stats().evicted).toBe(1);
+    expect(m.add('alpha one x y')).toMatchObject({ change: 'created', count: 1 });
+  });
+
+  it('gives a line with new values the template its shape has now', () => {
+    const m = new TemplateMiner();
+    for (let i = 0; i < 50; i++) m.add(`job ${i} ran on alpha`);
+    expect(m.add('job 77 ran on beta')).toMatchObject({ template: 'job <*> ran on <*>', change: 'updated' });
+    expect(m.add('job 123 ran on alpha')).toMatchObject({ template: 'job <*> ran on <*>', change: 'none' });
   });
 
   it('matches without learning', () => {
