@@ -58,10 +58,37 @@ describe('hindsight import', () => {
     expect(result.counts['pods']).toBe(46);
     const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')) as {
       sources: Array<{ name: string }>;
+      baseline?: { from: string; to: string };
     };
     expect(manifest.sources.map((s) => s.name)).toEqual(['rca-metrics', 'rca-logs', 'rca-traces']);
+    // The dataset's fault-free reference (its construct_data folder) comes along as the baseline.
+    expect(Date.parse(manifest.baseline?.to ?? '')).toBeLessThan(Date.parse('2023-01-29T14:22:00Z'));
     expect((await hindsight(['validate', out])).code).toBe(0);
   });
+
+  it.skipIf(!existsSync(nezha))(
+    'imports no baseline with --no-baseline, and names a missing one',
+    async () => {
+      const out = await outDir();
+      const window = ['--from', '2023-01-29T14:22:00Z', '--to', '2023-01-29T14:23:00Z'];
+      const r = await hindsight(['import', 'rca-dataset', nezha, '-o', out, ...window, '--no-baseline']);
+      expect(r.code, r.stderr).toBe(0);
+      const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')) as object;
+      expect(manifest).not.toHaveProperty('baseline');
+      const missing = await hindsight([
+        'import',
+        'rca-dataset',
+        nezha,
+        '-o',
+        await outDir(),
+        ...window,
+        '--baseline',
+        'no-such-folder',
+      ]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/baseline folder not found: no-such-folder/);
+    },
+  );
 
   it('refuses a missing --output and an unknown folder with a usage or import error', async () => {
     expect((await hindsight(['import', 'support-bundle', 'x.tar.gz'])).code).toBe(2);

@@ -95,6 +95,36 @@ describe('hindsight investigate', () => {
     expect(fmt.stderr).toMatch(/terminal, json, markdown, html/);
   });
 
+  it('leaves out anomalies that ended before a given incident time, and says so', async () => {
+    const lab = fixture('lab-redis-replicas-2-to-6');
+    const all = await hindsight(['investigate', lab, '--json']);
+    // Ten minutes after the window: every anomaly that recovered is an earlier episode.
+    const later = await hindsight(['investigate', lab, '--json', '--incident-at', '2026-11-25T20:45:00Z']);
+    expect(later.code, later.stderr).toBe(0);
+    const before = JSON.parse(all.stdout) as { findings: unknown[]; incident?: unknown };
+    const after = JSON.parse(later.stdout) as {
+      findings: unknown[];
+      incident: { at: string; earlierEpisodes: number };
+      hypotheses: Array<{ cause: { revision?: number } }>;
+    };
+    expect(before.incident).toBeUndefined();
+    expect(after.incident.at).toBe('2026-11-25T20:45:00.000Z');
+    expect(after.incident.earlierEpisodes).toBeGreaterThan(0);
+    expect(after.findings.length).toBeLessThan(before.findings.length);
+    // The lasting effects of the replica change remain: it still ranks first.
+    expect(after.hypotheses[0]?.cause.revision).toBe(3);
+    const text = await hindsight(['investigate', lab, '--incident-at', '2026-11-25T20:45:00Z']);
+    expect(text.stdout).toMatch(
+      /incident under way at 2026-11-25 20:45:00Z: \d+ anomalies that ended before it left out/,
+    );
+  });
+
+  it('rejects an --incident-at that is not a time, naming the option', async () => {
+    const r = await hindsight(['investigate', fixture('quiet-no-change'), '--incident-at', 'yesterday']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--incident-at must be a time.*"yesterday"/);
+  });
+
   it('fails with exit code 3 naming the bundle when it does not exist', async () => {
     const r = await hindsight(['investigate', path.join(tmp, 'nope')]);
     expect(r.code).toBe(3);

@@ -95,6 +95,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
     // Given the incident's time, anomalies that had ended before it are earlier episodes. On
     // Nezha's faults (~7 min apart) this moved top-1 from 0.7 to 0.8 (bench/RESULTS.md `## rca`).
     const at = ctx.incidentAt;
+    const found = findings.length;
     if (at !== undefined) findings.splice(0, findings.length, ...findings.filter((f) => !endedBefore(f, at)));
     progress('ranking');
     let topology;
@@ -117,6 +118,9 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       bundle: bundlePath,
       window: { from: bundle.manifest.window.from, to: bundle.manifest.window.to },
       generatedAt: (options.now ?? new Date()).toISOString(),
+      ...(at !== undefined
+        ? { incident: { at: new Date(at).toISOString(), earlierEpisodes: found - findings.length } }
+        : {}),
       verdict: ranked.verdict,
       summary: ranked.summary,
       hypotheses: ranked.hypotheses.slice(0, top),

@@ -144,6 +144,8 @@ export interface Report {
   bundle: string;
   window: { from: string; to: string };
   generatedAt: string;
+  /** The incident time given to the investigation, and how many anomalies ended before it (left out). */
+  incident?: { at: string; earlierEpisodes: number };
   /** `change`: a change is the likely cause; `component`: no change explains it, components are ranked; `none`: nothing moved. */
   verdict: 'change' | 'component' | 'none';
   summary: string;

@@ -10,6 +10,8 @@ interface ImportOptions {
   from?: string;
   to?: string;
   namespace?: string;
+  /** A folder name, or false for --no-baseline; undefined lets the importer choose. */
+  baseline?: string | false;
 }
 
 // Warnings beyond this many are counted, not printed: a broken file can have one per row.
@@ -77,11 +79,17 @@ export const importCommand: CommandSpec = {
       .option('--from <time>', 'keep records from this time (RFC 3339)')
       .option('--to <time>', 'keep records up to this time (RFC 3339)')
       .option('--namespace <ns>', 'namespace given to the pods (the datasets record none)', 'default')
+      .option(
+        '--baseline <dir>',
+        "a sub-folder of fault-free reference data, imported whole and declared the bundle's baseline (default: construct_data when present)",
+      )
+      .option('--no-baseline', 'import no baseline, even when the dataset has one')
       .action(async (dir: string, opts: ImportOptions) => {
         const result = await importRcaDataset(dir, opts.output, {
           ...(opts.from ? { from: opts.from } : {}),
           ...(opts.to ? { to: opts.to } : {}),
           ...(opts.namespace ? { namespace: opts.namespace } : {}),
+          ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
           overwrite: opts.force ?? false,
           signal: ctx.signal,
         });

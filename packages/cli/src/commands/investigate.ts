@@ -27,6 +27,7 @@ interface InvestigateOptions {
   redis: string[];
   postgres?: string;
   keepBundle?: string;
+  incidentAt?: string;
 }
 
 const collectAll = (value: string, previous: string[]): string[] => [...previous, value];
@@ -107,6 +108,7 @@ export const investigateCommand: CommandSpec = {
     'hindsight investigate test/fixtures/redis-replicas-2-to-6.tar.gz',
     'hindsight investigate bundle.tar.gz --top 3 --html report.html',
     'hindsight investigate bundle --json | jq .hypotheses[0].cause',
+    'hindsight investigate bundle --incident-at 2026-01-02T03:04:00Z   # when the alert fired',
     'hindsight investigate --kubeconfig ~/.kube/config -n shop --since 1h --redis redis://10.0.0.5:6379',
   ],
   define(cmd, { io, setExitCode, signal }) {
@@ -117,6 +119,10 @@ export const investigateCommand: CommandSpec = {
         'a bundle folder or .tar.gz (or collect one first with --kubeconfig, --redis, --postgres)',
       )
       .option('--top <k>', 'how many hypotheses to report', '5')
+      .option(
+        '--incident-at <time>',
+        'when the incident was known to be under way (an alert, a report; RFC 3339): anomalies that ended before it are earlier episodes, not its cause',
+      )
       .option('--json', 'print the report as JSON (schema in docs/report.md)')
       .option('--markdown <file>', 'also write a Markdown report to FILE')
       .option('--html <file>', 'also write a self-contained HTML report with charts to FILE')
@@ -142,6 +148,14 @@ export const investigateCommand: CommandSpec = {
             'HINDSIGHT_USAGE',
             `--top must be a whole number of at least 1, not "${opts.top}"`,
             '--top',
+          );
+        }
+        const incidentAt = opts.incidentAt !== undefined ? Date.parse(opts.incidentAt) : undefined;
+        if (incidentAt !== undefined && Number.isNaN(incidentAt)) {
+          throw new HindsightError(
+            'HINDSIGHT_USAGE',
+            `--incident-at must be a time such as 2026-01-02T03:04:05Z, not "${opts.incidentAt}"`,
+            '--incident-at',
           );
         }
         const format = opts.json ? 'json' : (opts.format ?? 'terminal');
@@ -177,7 +191,12 @@ export const investigateCommand: CommandSpec = {
         const bundle = collected?.bundle ?? (bundleArg as string);
         let report;
         try {
-          report = await investigate(bundle, { top, onProgress, signal });
+          report = await investigate(bundle, {
+            top,
+            onProgress,
+            signal,
+            ...(incidentAt !== undefined ? { incidentAt } : {}),
+          });
         } finally {
           await collected?.cleanup();
         }

@@ -13,6 +13,15 @@ export const terminalReporter: Reporter = {
     lines.push(
       `${p('bold', 'hindsight investigate')}  ${report.bundle}  ${p('dim', `(${stamp(report.window.from)} to ${stamp(report.window.to)}; ${report.stats.logLines} log lines, ${report.stats.series} series, ${report.stats.changes} changes; ${(report.stats.durationMs / 1000).toFixed(1)} s)`)}`,
     );
+    if (report.incident) {
+      const n = report.incident.earlierEpisodes;
+      lines.push(
+        p(
+          'dim',
+          `incident under way at ${stamp(report.incident.at)}: ${n} anomal${n === 1 ? 'y' : 'ies'} that ended before it left out`,
+        ),
+      );
+    }
     lines.push('');
     const verdictStyle: Style = report.verdict === 'none' ? 'green' : 'yellow';
     lines.push(p(verdictStyle, p('bold', report.summary)));
