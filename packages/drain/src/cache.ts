@@ -28,7 +28,12 @@ export class BoundedCache<V> {
     private readonly maxWeight: number,
     classCount = 1,
   ) {
-    this.classes = Array.from({ length: classCount }, () => ({ lookups: 0, hits: 0, dense: true }));
+    this.classes = Array.from({ length: classCount }, () => ({
+      lookups: 0,
+      hits: 0,
+      dense: true,
+      window: FIRST_WINDOW,
+    }));
   }
 
   /** Whether every class is consulted for every key (then a lookup needs no class first). */
@@ -58,8 +63,9 @@ export class BoundedCache<V> {
   counted(cls: number, hit: boolean): void {
     const c = this.classes[cls] as AdmissionClass;
     if (hit) c.hits++;
-    if (++c.lookups < WINDOW) return;
-    const dense = c.hits * MIN_HITS_OUT_OF >= WINDOW * MIN_HITS;
+    if (++c.lookups < c.window) return;
+    const dense = c.hits * MIN_HITS_OUT_OF >= c.window * MIN_HITS;
+    c.window = WINDOW;
     if (dense !== c.dense) this.sparse += dense ? -1 : 1;
     c.dense = dense;
     c.lookups = 0;
@@ -80,6 +86,8 @@ export class BoundedCache<V> {
 interface AdmissionClass {
   lookups: number;
   hits: number;
+  /** Lookups of the sample per judgement. */
+  window: number;
   /** Whether every key is consulted, or only a sample. */
   dense: boolean;
 }
@@ -88,6 +96,10 @@ interface AdmissionClass {
 // MIN_HITS in MIN_HITS_OUT_OF, only the sample, one key in SPARSE, is looked up and kept until a
 // window shows it being hit again.
 const WINDOW = 1 << 8;
+// A cold cache misses everything: the first judgement waits for four windows (about 16,000 keys),
+// so that lines repeating with a longer period than one window are kept while they are first seen
+// (bench/drain-speed.mjs, repeated: without it, a second pass over the bodies missed as well).
+const FIRST_WINDOW = 1 << 10;
 // A kept miss costs about twice a line's own work and a hit saves about four fifths of it
 // (bench/drain-equiv.mjs, varied corpus), so a class pays from about 70% hits.
 const MIN_HITS = 7;
