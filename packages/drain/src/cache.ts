@@ -1,27 +1,24 @@
 /**
  * A bounded string-keyed cache that is cleared when full (memory stays flat however many distinct
- * keys pass) and that is consulted for only a sample of the keys of a class while that class does
- * not pay.
+ * keys pass) and that keeps only a sample of the keys of a class that misses while that class
+ * does not pay. Every key is still looked up: a lookup costs little, a kept miss a lot.
  *
  * Keys come in classes (for the miner's line cache: lines without a digit, lines with one), each
  * with its own hit rate: lines without a digit repeat, lines with one mostly do not. A miss that is
  * kept costs far more than the work a hit saves (the copy, the entry, and the garbage collector
  * moving everything the cache holds to the old generation before it is cleared): on
  * bench/drain-equiv.mjs's varied corpus, where 39% of the lines with a digit hit, keeping them all
- * made the miner 25% slower than having no line cache, and keeping one in 16 still 20% slower
- * (the lookups themselves, and what was kept).
+ * made the miner 25% slower than having no line cache.
  */
 export class BoundedCache<V> {
   private readonly map = new Map<string, V>();
   private weight = 0;
   private readonly classes: AdmissionClass[];
-  // How many classes are sparse.
-  private sparse = 0;
 
   /**
    * @param maxEntries - entries held before the cache is cleared
    * @param maxWeight - total weight (for strings: characters) held before it is cleared
-   * @param classCount - how many classes of keys {@link BoundedCache.consults} tells apart
+   * @param classCount - how many classes of keys {@link BoundedCache.admits} tells apart
    */
   constructor(
     private readonly maxEntries: number,
@@ -36,20 +33,15 @@ export class BoundedCache<V> {
     }));
   }
 
-  /** Whether every class is consulted for every key (then a lookup needs no class first). */
-  allDense(): boolean {
-    return this.sparse === 0;
-  }
-
   /**
-   * Whether to look a key up (and keep it if it misses): every key of class `cls` while the class
-   * pays, only the sample while it does not. The sample is the keys whose {@link sampleOf} is a
-   * multiple of {@link SPARSE}: always the same keys, always looked up and kept, so its hit rate
-   * is the class's whether the class is dense or sparse (a key that was skipped while sparse
-   * misses once when the class turns dense, which says nothing about the class).
+   * Whether to keep a key of class `cls` that missed: every key while the class pays, only the
+   * sample while it does not. The sample is the keys {@link inSample} picks (one in
+   * {@link SPARSE}): always the same keys, always kept, so its hit rate is the class's whether the
+   * class is dense or sparse (a key that was not kept while sparse misses once when the class
+   * turns dense, which says nothing about the class).
    */
-  consults(cls: number, key: string): boolean {
-    return (this.classes[cls] as AdmissionClass).dense || inSample(key);
+  admits(cls: number): boolean {
+    return (this.classes[cls] as AdmissionClass).dense;
   }
 
   get(key: string): V | undefined {
@@ -57,7 +49,7 @@ export class BoundedCache<V> {
   }
 
   /**
-   * Counts a lookup of a key of the sample (see {@link BoundedCache.consults}) of class `cls`.
+   * Counts a lookup of a key of the sample (see {@link BoundedCache.admits}) of class `cls`.
    * Every window of such lookups decides whether the class is dense or sparse.
    */
   counted(cls: number, hit: boolean): void {
@@ -66,7 +58,6 @@ export class BoundedCache<V> {
     if (++c.lookups < c.window) return;
     const dense = c.hits * MIN_HITS_OUT_OF >= c.window * MIN_HITS;
     c.window = WINDOW;
-    if (dense !== c.dense) this.sparse += dense ? -1 : 1;
     c.dense = dense;
     c.lookups = 0;
     c.hits = 0;

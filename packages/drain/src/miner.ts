@@ -298,19 +298,16 @@ export class TemplateMiner {
     let e: LineEntry | undefined;
     if (content.length <= LINE_CACHE_MAX_LINE) {
       const cache = this.lineCache;
-      // While both classes pay, a line is looked up first: a hit knows its class, so the scan for
-      // a digit is only paid on a miss.
-      if (cache.allDense()) {
-        e = cache.get(content);
-        if (e === undefined) e = this.remember(content, DIGIT.test(content) ? 1 : 0);
-        else if (e.sampled) cache.counted(e.cls, true);
+      // Every line is looked up (a hit knows its class); only a miss pays for the scan for a
+      // digit, and is kept while its class pays or when it is in the class's sample.
+      e = cache.get(content);
+      if (e !== undefined) {
+        if (e.sampled) cache.counted(e.cls, true);
       } else {
         const cls = DIGIT.test(content) ? 1 : 0;
-        if (cache.consults(cls, content)) {
-          e = cache.get(content);
-          if (e === undefined) e = this.remember(content, cls);
-          else if (e.sampled) cache.counted(cls, true);
-        }
+        const sampled = inSample(content);
+        if (sampled) cache.counted(cls, false);
+        if (sampled || cache.admits(cls)) e = this.remember(content, cls, sampled);
       }
     }
     if (e === undefined) {
@@ -327,9 +324,7 @@ export class TemplateMiner {
   }
 
   /** Splits a line that missed the line cache and keeps it there. */
-  private remember(content: string, cls: number): LineEntry {
-    const sampled = inSample(content);
-    if (sampled) this.lineCache.counted(cls, false);
+  private remember(content: string, cls: number, sampled: boolean): LineEntry {
     // Split the copy, so the cached tokens are views of it, not of the caller's buffer.
     const own = ownCopy(content);
     const e = { tokens: this.split(own), cut: this.lastCut, cluster: undefined, version: -1, cls, sampled };
@@ -446,12 +441,12 @@ export class TemplateMiner {
    */
   private shapeOf(tokens: string[]): Known | undefined {
     const key = tokens.join(' ');
+    if (key.length > SHAPE_CACHE_MAX) return undefined;
     const cache = this.shapeCache;
-    if (key.length > SHAPE_CACHE_MAX || !cache.consults(0, key)) return undefined;
     let known = cache.get(key);
     const sampled = inSample(key);
     if (sampled) cache.counted(0, known !== undefined);
-    if (known === undefined) {
+    if (known === undefined && (sampled || cache.admits(0))) {
       known = { cluster: undefined, version: -1 };
       cache.put(key, known, key.length);
     }
