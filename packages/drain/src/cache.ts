@@ -14,6 +14,8 @@ export class BoundedCache<V> {
   private readonly map = new Map<string, V>();
   private weight = 0;
   private readonly classes: AdmissionClass[];
+  // How many classes are sparse.
+  private sparse = 0;
 
   /**
    * @param maxEntries - entries held before the cache is cleared
@@ -29,8 +31,14 @@ export class BoundedCache<V> {
       lookups: 0,
       hits: 0,
       dense: true,
+      bad: 0,
       window: FIRST_WINDOW,
     }));
+  }
+
+  /** Whether every class keeps every key (then a lookup needs no class first). */
+  allDense(): boolean {
+    return this.sparse === 0;
   }
 
   /**
@@ -56,7 +64,10 @@ export class BoundedCache<V> {
     const c = this.classes[cls] as AdmissionClass;
     if (hit) c.hits++;
     if (++c.lookups < c.window) return;
-    const dense = c.hits * MIN_HITS_OUT_OF >= c.window * MIN_HITS;
+    // Two windows below the threshold in a row: one may be a cold start or a burst of new keys.
+    c.bad = c.hits * MIN_HITS_OUT_OF >= c.window * MIN_HITS ? 0 : c.bad + 1;
+    const dense = c.bad < 2;
+    if (dense !== c.dense) this.sparse += dense ? -1 : 1;
     c.window = WINDOW;
     c.dense = dense;
     c.lookups = 0;
@@ -79,8 +90,10 @@ interface AdmissionClass {
   hits: number;
   /** Lookups of the sample per judgement. */
   window: number;
-  /** Whether every key is consulted, or only a sample. */
+  /** Whether every key is kept, or only the sample. */
   dense: boolean;
+  /** Judgements below the threshold in a row. */
+  bad: number;
 }
 
 // Hit rate judged over windows of this many lookups of a class's sample (about 4,000 keys); below

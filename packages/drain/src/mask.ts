@@ -153,7 +153,7 @@ function collapse(s: string): string {
  * letter and turns no other character into one, and no other character lower-cases to a letter
  * of these words, so this is exactly a case-insensitive match.
  */
-function isValueWordAt(s: string, start: number, end: number): boolean {
+export function isValueWordAt(s: string, start: number, end: number): boolean {
   const n = end - start;
   if (n < 3 || n > 9) return false;
   const f = s.charCodeAt(start) | 32;

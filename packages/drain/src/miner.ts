@@ -6,6 +6,7 @@ import {
   WILDCARD,
   classifyToken,
   isValueWord,
+  isValueWordAt,
   maskSimple,
   maskToken,
   matchesPattern,
@@ -295,31 +296,48 @@ export class TemplateMiner {
 
   /** The tokens of a line, from the line cache when it was seen before; counts a cut line. */
   private entryOf(content: string): LineEntry {
-    let e: LineEntry | undefined;
-    if (content.length <= LINE_CACHE_MAX_LINE) {
-      const cache = this.lineCache;
-      // Every line is looked up (a hit knows its class); only a miss pays for the scan for a
-      // digit, and is kept while its class pays or when it is in the class's sample.
-      e = cache.get(content);
-      if (e !== undefined) {
-        if (e.sampled) cache.counted(e.cls, true);
-      } else {
-        const cls = DIGIT.test(content) ? 1 : 0;
-        const sampled = inSample(content);
-        if (sampled) cache.counted(cls, false);
-        if (sampled || cache.admits(cls)) e = this.remember(content, cls, sampled);
-      }
-    }
-    if (e === undefined) {
-      // A line not kept: its entry and tokens are scratch, reused by the next such line (nothing
-      // keeps them: a new template copies the tokens).
-      e = this.scratch;
-      e.tokens = this.split(content, this.scratchTokens);
-      e.cut = this.lastCut;
-      e.cluster = undefined;
-      e.version = -1;
-    }
+    const e = this.cachedEntry(content) ?? this.scratchEntry(content);
     if (e.cut) this.truncated++;
+    return e;
+  }
+
+  /** The line cache's entry for a line, kept now if it is to be; undefined for a line not kept. */
+  private cachedEntry(content: string): LineEntry | undefined {
+    if (content.length > LINE_CACHE_MAX_LINE) return undefined;
+    const cache = this.lineCache;
+    let cls = -1;
+    let sampled = false;
+    // While a class is sparse, a line of it outside the sample is not even looked up (it was not
+    // kept); the scan for a digit comes first. While both are dense, a hit knows its class and
+    // only a miss pays for the scan.
+    if (!cache.allDense()) {
+      cls = DIGIT.test(content) ? 1 : 0;
+      sampled = inSample(content);
+      if (!sampled && !cache.admits(cls)) return undefined;
+    }
+    const e = cache.get(content);
+    if (e !== undefined) {
+      if (e.sampled) cache.counted(e.cls, true);
+      return e;
+    }
+    if (cls < 0) {
+      cls = DIGIT.test(content) ? 1 : 0;
+      sampled = inSample(content);
+    }
+    if (sampled) cache.counted(cls, false);
+    return sampled || cache.admits(cls) ? this.remember(content, cls, sampled) : undefined;
+  }
+
+  /**
+   * A line not kept: its entry and tokens are scratch, reused by the next such line (nothing keeps
+   * them: a new template copies the tokens).
+   */
+  private scratchEntry(content: string): LineEntry {
+    const e = this.scratch;
+    e.tokens = this.split(content, this.scratchTokens);
+    e.cut = this.lastCut;
+    e.cluster = undefined;
+    e.version = -1;
     return e;
   }
 
@@ -378,23 +396,27 @@ export class TemplateMiner {
    */
   add(content: string, timeMs?: number): MatchResult {
     this.lines++;
-    const entry = this.entryOf(content);
+    const version = this.version;
+    let entry = this.cachedEntry(content);
+    let shape: Known | undefined;
+    if (entry === undefined) {
+      // The same tokens (the same line with other values) seen at this very state: the same
+      // answer, found by the line's shape without cutting the line into tokens. Only for a line
+      // the line cache does not know: a line it knows, found stale, comes after a change that made
+      // its shape stale too.
+      const key = this.shapeKey(content);
+      shape = key === undefined ? undefined : this.shapeOf(key);
+      if (shape !== undefined && shape.version === version)
+        return this.joined(shape.cluster as Cluster, timeMs);
+      entry = this.scratchEntry(content);
+    }
+    if (entry.cut) this.truncated++;
+    // Seen at this very state: the search and the generalisation would give the same answer.
+    if (entry.version === version) return this.joined(entry.cluster as Cluster, timeMs);
+    const tokens = entry.tokens;
     let cluster: Cluster | undefined;
     let change: MatchChange = 'none';
     let previousId: string | undefined;
-    // Seen at this very state: the search and the generalisation would give the same answer.
-    if (entry.version === this.version) return this.joined(entry.cluster as Cluster, timeMs);
-    const tokens = entry.tokens;
-    const version = this.version;
-    // The same tokens (the same line with other values) seen at this very state: the same answer.
-    // Only for a line the line cache did not know: a line it knows, found stale, comes after a
-    // change that made its shape stale too (on the repeated corpus the lookup cost 5%).
-    const shape = entry === this.scratch ? this.shapeOf(tokens) : undefined;
-    if (shape !== undefined && shape.version === version) {
-      entry.cluster = shape.cluster;
-      entry.version = version;
-      return this.joined(shape.cluster as Cluster, timeMs);
-    }
     cluster = this.search(tokens);
     if (cluster === undefined) {
       cluster = this.create(tokens);
@@ -439,8 +461,7 @@ export class TemplateMiner {
    * differ only in their masked values share it, so a line never seen whole usually has.
    * Undefined while the cache is not consulted for this shape.
    */
-  private shapeOf(tokens: string[]): Known | undefined {
-    const key = tokens.join(' ');
+  private shapeOf(key: string): Known | undefined {
     if (key.length > SHAPE_CACHE_MAX) return undefined;
     const cache = this.shapeCache;
     let known = cache.get(key);
@@ -448,9 +469,58 @@ export class TemplateMiner {
     if (sampled) cache.counted(0, known !== undefined);
     if (known === undefined && (sampled || cache.admits(0))) {
       known = { cluster: undefined, version: -1 };
-      cache.put(key, known, key.length);
+      // The key may be the line itself: a view of the caller's buffer.
+      const own = ownCopy(key);
+      cache.put(own, known, own.length);
     }
     return known;
+  }
+
+  /**
+   * A line's masked tokens joined by one space, built from the line itself (a plain word is never
+   * cut out): the key of the shape cache. Undefined for a line that needs the general path (other
+   * whitespace, a leading, trailing or double space, a list run, a cut, custom masks), which
+   * then skips the shape cache.
+   */
+  private shapeKey(line: string): string | undefined {
+    const o = this.options;
+    const n = line.length;
+    if (!o.mask || this.extra.length > 0 || n === 0 || n > o.maxLineLength) return undefined;
+    if (line.charCodeAt(0) === 32 || line.charCodeAt(n - 1) === 32) return undefined;
+    let key = '';
+    let copied = 0;
+    let count = 0;
+    let run = 0;
+    for (let start = 0; start < n;) {
+      let digits = 0;
+      let other = false;
+      let i = start;
+      for (; i < n; i++) {
+        const c = line.charCodeAt(i);
+        if (c <= 61) {
+          if (c === 32) break;
+          if (c >= 48 && c <= 57) digits++;
+          else if (c === 47 || c === 58 || c === 61) other = true;
+          else if (c === 9 || c === 11 || c === 12 || c === 13) return undefined;
+        } else if (c === 64 || c === 92) other = true;
+      }
+      const len = i - start;
+      if (len === 0 || ++count === o.maxTokens) return undefined;
+      let masked: string | undefined;
+      if (len <= MAX_TOKEN_LENGTH && digits === len) masked = WILDCARD;
+      else if (len <= MAX_TOKEN_LENGTH && digits === 0 && !other) {
+        if (isValueWordAt(line, start, i)) masked = WILDCARD;
+      } else masked = maskSimple(line, start, i) ?? maskToken(line.slice(start, i));
+      if (masked === WILDCARD) {
+        if (++run === MIN_LIST_RUN) return undefined;
+      } else run = 0;
+      if (masked !== undefined) {
+        key += line.slice(copied, start) + masked;
+        copied = i;
+      }
+      start = i + 1;
+    }
+    return copied === 0 ? line : key + line.slice(copied);
   }
 
   /** The template a line would join, without learning from it; undefined when none is similar enough. */
