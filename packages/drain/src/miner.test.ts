@@ -162,6 +162,20 @@ describe('TemplateMiner', () => {
     expect(m.add('job 123 ran on alpha')).toMatchObject({ template: 'job <*> ran on <*>', change: 'none' });
   });
 
+  it('mines a line the same whatever whitespace separates its tokens', () => {
+    const m = new TemplateMiner();
+    for (let i = 0; i < 20; i++) m.add(`worker ${i} started on node-${i}`);
+    const t = m.add('worker 20 started on node-20');
+    expect(t.template).toBe('worker <*> started on <*>');
+    for (const line of [
+      'worker  21 started on node-21',
+      ' worker 22 started on node-22 ',
+      'worker\t23 started on\tnode-23',
+    ]) {
+      expect(m.add(line)).toMatchObject({ id: t.id, change: 'none' });
+    }
+  });
+
   it('matches without learning', () => {
     const m = new TemplateMiner();
     m.add('disk sda1 is 91% full');
