@@ -8,8 +8,9 @@ import { storyScenario, type Scenario } from '../../packages/cli/dist/index.js';
 // shop.redisReplicaMaxConnAgeSeconds (60 by default; 5 here, so that a lab minute holds what a
 // production hour does), and fresh connections land on the new replicas while they are still
 // empty. Measured in one run (time scale 0.2, 20 users): 0.08 sessions lost a second before the
-// upgrade, 2.25 after it (a redis.logLevel decoy after it included); the bench's runs lost 118-277. Not the demo's yet: after the fix (replicaCount back to 2) 30 sessions were still lost
-// in 12 s against 261 before it, above the demo test's tenth.
+// upgrade, 2.25 after it (a redis.logLevel decoy after it included); the bench's runs lost 118-277.
+// Not the demo's yet: after the fix (replicaCount back to 2) 30 sessions were still lost in 12 s
+// against 261 before it, above the demo test's tenth.
 // The demo keeps its decoy before the fault; here the split is drawn from the seed like the others.
 export const scenario: Scenario = {
   ...storyScenario,
