@@ -153,7 +153,10 @@ interface Node {
   clusters: Cluster[];
 }
 
-/** The template a line (or a shape of line) joined without changing anything, valid while the state version is `version`. */
+/**
+ * The template a line (or a shape of line) joined without changing anything, valid while the
+ * state version is `version`.
+ */
 interface Known {
   cluster: Cluster | undefined;
   version: number;
@@ -253,7 +256,8 @@ export class TemplateMiner {
   /**
    * Splits on spaces and classifies each token in one pass over the characters, with the same
    * result as the general path below: a plain number becomes `<*>` without its text ever being
-   * cut out, a plain word is sliced once, anything else goes through the mask cache. Returns
+   * cut out, a plain word is sliced once, anything else is masked in place by maskSimple (or by
+   * maskToken, for the shapes that need a regular expression). Returns
    * undefined on other whitespace (tab, CR, VT, FF), which takes the general path.
    */
   private splitFast(line: string, tokens: string[]): string[] | undefined {
