@@ -350,7 +350,10 @@ export function rank(input: RankInput): RankResult {
   } else if (changes.length === 0) {
     verdict = 'component';
     hypotheses.push(...rankComponents(moved, tau, graph));
-    summary = `No change was found in this bundle. ${moved.length} signal${moved.length === 1 ? '' : 's'} moved; components are ranked by their strongest anomalies from the start of the incident (the first strong user-facing anomaly).`;
+    const start = moved.some((a) => a.baseline)
+      ? 'the first departure from the baseline'
+      : 'the first strong user-facing anomaly';
+    summary = `No change was found in this bundle. ${moved.length} signal${moved.length === 1 ? '' : 's'} moved; components are ranked by their strongest anomalies from the start of the incident (${start}).`;
   } else {
     hypotheses.sort(compareHypotheses);
     const top = hypotheses[0] as Hypothesis;
