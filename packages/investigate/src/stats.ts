@@ -47,6 +47,20 @@ export interface ShiftOptions {
   maxShifts?: number;
 }
 
+/** The samples of a series on a grid (NaN = no sample) with their grid indexes. */
+function samplesOf(values: ArrayLike<number>): { idx: number[]; xs: number[] } {
+  const idx: number[] = [];
+  const xs: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (Number.isFinite(v)) {
+      idx.push(i);
+      xs.push(v);
+    }
+  }
+  return { idx, xs };
+}
+
 /**
  * Finds level shifts in a series sampled on a regular grid (NaN = no sample) by binary
  * segmentation with a two-window median test: for each split the medians of both sides are
@@ -58,15 +72,7 @@ export function detectShifts(values: ArrayLike<number>, options: ShiftOptions = 
   const minZ = options.minZ ?? 5;
   const minRel = options.minRelative ?? 0.2;
   const maxShifts = options.maxShifts ?? 3;
-  const idx: number[] = [];
-  const xs: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] as number;
-    if (Number.isFinite(v)) {
-      idx.push(i);
-      xs.push(v);
-    }
-  }
+  const { idx, xs } = samplesOf(values);
   const out: Shift[] = [];
   const segments: Array<[number, number]> = [[0, xs.length]];
   while (segments.length > 0 && out.length < maxShifts) {
@@ -201,15 +207,7 @@ export function detectExcursions(values: ArrayLike<number>, options: ExcursionOp
   const minBase = options.minBaseline ?? 6;
   const run = options.run ?? 2;
   const minExcess = options.minExcess ?? 5;
-  const idx: number[] = [];
-  const xs: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] as number;
-    if (Number.isFinite(v)) {
-      idx.push(i);
-      xs.push(v);
-    }
-  }
+  const { idx, xs } = samplesOf(values);
   for (let k = minBase; k + run <= xs.length; k++) {
     const base = xs.slice(0, k);
     const p50 = median(base);

@@ -74,6 +74,22 @@ function finite(xs: Float64Array): number[] {
 }
 
 /** Change points on every series (counters as rates), each with its time, size and confidence. */
+/** What every anomaly of a series has in common: its identity, where it is, and when it began. */
+function seriesAnomaly(
+  s: PreparedSeries,
+  time: number,
+): Pick<Finding, 'id' | 'analyzer' | 'kind' | 'component' | 'pod' | 'signal' | 'time'> {
+  return {
+    id: `metric:${s.key}@${time}`,
+    analyzer: 'metric-changes',
+    kind: 'anomaly',
+    component: s.component,
+    ...(s.pod ? { pod: s.pod } : {}),
+    signal: s.key,
+    time,
+  };
+}
+
 export const metricChanges: Analyzer = {
   name: 'metric-changes',
   needs: ['series'],
@@ -94,14 +110,8 @@ export const metricChanges: Analyzer = {
           if (strength < 0.05) continue;
           const time = ctx.data.timeOf(ex.onset);
           out.push({
-            id: `metric:${s.key}@${time}`,
-            analyzer: 'metric-changes',
-            kind: 'anomaly',
-            component: s.component,
-            ...(s.pod ? { pod: s.pod } : {}),
-            signal: s.key,
+            ...seriesAnomaly(s, time),
             title: `${s.key} rose beyond its usual range ${fmt(ex.baseline)}..${fmt(ex.upper)} to ${fmt(ex.level)}${s.kind === 'counter' ? ' per second' : ''}${f < 0.5 ? ' (follows traffic)' : ''}`,
-            time,
             end: ctx.data.timeOf(ex.end),
             strength,
             direction: 'up',
@@ -130,14 +140,8 @@ export const metricChanges: Analyzer = {
         if (strength < 0.05) continue;
         const time = ctx.data.timeOf(sh.onset);
         out.push({
-          id: `metric:${s.key}@${time}`,
-          analyzer: 'metric-changes',
-          kind: 'anomaly',
-          component: s.component,
-          ...(s.pod ? { pod: s.pod } : {}),
-          signal: s.key,
+          ...seriesAnomaly(s, time),
           title: `${s.key} ${sh.direction} ${fmt(sh.before)} -> ${fmt(sh.after)}${s.kind === 'counter' ? ' per second' : ''}${note}`,
-          time,
           strength,
           direction: sh.direction,
           userFacing: !isLoad && sh.direction === 'up' && USER_FACING.test(s.name),
