@@ -106,7 +106,15 @@ export async function investigate(bundlePath: string, options: InvestigateOption
     }
     const graph = new TopologyGraph(topology);
     const known = await data.components().catch(() => new Set<string>());
-    const ranked = rank({ findings, data, graph, known, window, bucketMs });
+    const ranked = rank({
+      findings,
+      data,
+      graph,
+      known,
+      window,
+      bucketMs,
+      ...(at !== undefined ? { incidentAt: at } : {}),
+    });
     const logs = await data.logs().catch(() => ({ groups: [], lines: 0, files: 0 }));
     const series = await data.series().catch(() => []);
     const events = await data.events().catch(() => []);

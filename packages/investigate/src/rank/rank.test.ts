@@ -63,12 +63,20 @@ function level(id: string, component: string, fromMin: number, before: number, a
   };
 }
 
-async function investigateScripted(changes: SyntheticChange[], findings: Finding[]): Promise<Report> {
+async function investigateScripted(
+  changes: SyntheticChange[],
+  findings: Finding[],
+  incidentAt?: number,
+): Promise<Report> {
   const dir = path.join(tmp, `b${n++}`);
   await writeSyntheticBundle(dir, quietScenario({ changes }));
   const scripted: Analyzer = { name: 'scripted', needs: [], analyze: () => Promise.resolve(findings) };
   const changesOnly = analyzers.filter((a) => a.name === 'config-changes');
-  return investigate(dir, { analyzers: [...changesOnly, scripted], now: new Date(at(60)) });
+  return investigate(dir, {
+    analyzers: [...changesOnly, scripted],
+    now: new Date(at(60)),
+    ...(incidentAt !== undefined ? { incidentAt } : {}),
+  });
 }
 
 const revisionOf = (r: Report, i: number): number | undefined => {
@@ -106,5 +114,19 @@ describe('rank', () => {
       r.hypotheses.find((h) => h.cause.type === 'change' && h.cause.revision === rev)?.explains ?? [];
     expect(explains(6)).toContain('scripted:shop_errors');
     expect(explains(5)).not.toContain('scripted:shop_errors');
+  });
+
+  it('with no change, anchors the components on the incident time when it is given', async () => {
+    // alpha's errors rose long before and stayed; beta's rose when the incident was reported.
+    const findings = [
+      { ...level('alpha_errors', 'alpha', 5, 0, 10), userFacing: true },
+      { ...level('beta_errors', 'beta', 25, 0, 10), userFacing: true, strength: 0.9 },
+    ];
+    const component = (r: Report): string | undefined => {
+      const c = r.hypotheses[0]?.cause;
+      return c?.type === 'component' ? c.component : undefined;
+    };
+    expect(component(await investigateScripted([], findings))).toBe('alpha');
+    expect(component(await investigateScripted([], findings, at(25.5)))).toBe('beta');
   });
 });

@@ -17,6 +17,8 @@ export interface RankInput {
   known: Set<string>;
   window: { from: number; to: number };
   bucketMs: number;
+  /** When the incident was known to be under way (unix ms), if given. */
+  incidentAt?: number;
 }
 
 /** The outcome of ranking. */
@@ -349,7 +351,7 @@ export function rank(input: RankInput): RankResult {
     }
   } else if (changes.length === 0) {
     verdict = 'component';
-    hypotheses.push(...rankComponents(moved, tau, graph));
+    hypotheses.push(...rankComponents(moved, tau, graph, input.incidentAt));
     const start = moved.some((a) => a.baseline)
       ? 'the first departure from the baseline'
       : 'the first strong user-facing anomaly';
