@@ -21,7 +21,7 @@ export type {
   Topology,
   SourceStatus,
 } from './bundle/schema.js';
-export { parseRfc3339, formatLogTimestamp } from './bundle/time.js';
+export { parseRfc3339, formatLogTimestamp, subMillisecondNanos } from './bundle/time.js';
 export { bundleLayout, logFilePath, parseLogFilePath } from './bundle/layout.js';
 export type { LogFileRef } from './bundle/layout.js';
 export { BundleWriter } from './bundle/writer.js';

@@ -4,6 +4,7 @@ import {
   BundleWriter,
   HindsightError,
   parseRfc3339,
+  subMillisecondNanos,
   type LogSink,
   type Manifest,
   type Pod,
@@ -473,8 +474,8 @@ async function importLogs(
     }
     notePod(pod, container, node);
     const stamp = precise(f, cols.times, t);
-    // The fraction in nanoseconds (digits vary: trailing zeros are dropped) orders ties within a ms.
-    const ns = typeof stamp === 'string' ? Number((/\.(\d+)/.exec(stamp)?.[1] ?? '').padEnd(9, '0')) : 0;
+    // The nanoseconds past the millisecond order the ties within one.
+    const ns = typeof stamp === 'string' ? subMillisecondNanos(stamp) : 0;
     buffer.push({ t, ns, stamp, pod, container, text });
     if (buffer.length >= LOG_SORT_BUFFER) await flush();
   }
