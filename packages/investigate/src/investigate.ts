@@ -95,8 +95,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
     // Given the incident's time, anomalies that had ended before it are earlier episodes. On
     // Nezha's faults (~7 min apart) this moved top-1 from 0.7 to 0.8 (bench/RESULTS.md `## rca`).
     const at = ctx.incidentAt;
-    const found = findings.length;
-    if (at !== undefined) findings.splice(0, findings.length, ...findings.filter((f) => !endedBefore(f, at)));
+    const kept = at === undefined ? findings : findings.filter((f) => !endedBefore(f, at));
     progress('ranking');
     let topology;
     try {
@@ -107,7 +106,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
     const graph = new TopologyGraph(topology);
     const known = await data.components().catch(() => new Set<string>());
     const ranked = rank({
-      findings,
+      findings: kept,
       data,
       graph,
       known,
@@ -127,7 +126,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       window: { from: bundle.manifest.window.from, to: bundle.manifest.window.to },
       generatedAt: (options.now ?? new Date()).toISOString(),
       ...(at !== undefined
-        ? { incident: { at: new Date(at).toISOString(), earlierEpisodes: found - findings.length } }
+        ? { incident: { at: new Date(at).toISOString(), earlierEpisodes: findings.length - kept.length } }
         : {}),
       verdict: ranked.verdict,
       summary: ranked.summary,
