@@ -1,4 +1,4 @@
-import { detectShifts, median, type ShiftOptions } from './stats.js';
+import { detectShifts, median, runsOf, type ShiftOptions } from './stats.js';
 import type { PreparedSeries } from './data.js';
 import type { AnalyzerContext, Finding } from './types.js';
 import { fmt, seriesEvidence } from './analyzers/metric-changes.js';
@@ -57,14 +57,7 @@ export function startsLate(ctx: AnalyzerContext, s: PreparedSeries): boolean {
 function episodes<T extends [number, number]>(s: PreparedSeries, hits: T[], bucketMs: number): T[][] {
   const steps = s.points.slice(1).map(([t], i) => t - (s.points[i] as [number, number])[0]);
   const quiet = Math.max(bucketMs, 2 * (steps.length > 0 ? median(steps) : 0));
-  const out: T[][] = [];
-  for (const h of hits) {
-    const run = out.at(-1);
-    const last = run?.at(-1);
-    if (run && last && h[0] - last[0] <= quiet) run.push(h);
-    else out.push([h]);
-  }
-  return out;
+  return runsOf(hits, ([t]) => t, quiet);
 }
 
 /**

@@ -47,6 +47,21 @@ export interface ShiftOptions {
   maxShifts?: number;
 }
 
+/**
+ * Splits items sorted by time into runs wherever two neighbours lie more than `maxGap` ms apart:
+ * the episodes of something that happened in bursts.
+ */
+export function runsOf<T>(items: readonly T[], timeOf: (item: T) => number, maxGap: number): T[][] {
+  const out: T[][] = [];
+  for (const item of items) {
+    const run = out.at(-1);
+    const last = run?.at(-1);
+    if (run && last !== undefined && timeOf(item) - timeOf(last) <= maxGap) run.push(item);
+    else out.push([item]);
+  }
+  return out;
+}
+
 /** The samples of a series on a grid (NaN = no sample) with their grid indexes. */
 function samplesOf(values: ArrayLike<number>): { idx: number[]; xs: number[] } {
   const idx: number[] = [];

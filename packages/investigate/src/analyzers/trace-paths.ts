@@ -4,6 +4,7 @@ import { parseLogLine, type LogLevel } from '../log-line.js';
 import { endedBefore, INCIDENT_SLACK_MS } from '../incident.js';
 import type { Analyzer, AnalyzerContext, Finding } from '../types.js';
 import { gridPoints } from './metric-changes.js';
+import { runsOf } from '../stats.js';
 
 // A trace id in a log line: `trace_id=<hex>` as the importers append it, or the application's own
 // `TraceID: <hex>` or `"traceId":"<hex>"` (W3C and Zipkin ids are 16 or 32 hex digits).
@@ -172,22 +173,6 @@ class PathModel {
   }
 }
 
-/** Splits time-sorted departures into episodes: runs without a gap longer than EPISODE_GAP_MS. */
-function episodes(list: Departure[]): Departure[][] {
-  const out: Departure[][] = [];
-  let cur: Departure[] = [];
-  for (const d of list) {
-    const prev = cur[cur.length - 1];
-    if (prev && d.time - prev.time > EPISODE_GAP_MS) {
-      out.push(cur);
-      cur = [];
-    }
-    cur.push(d);
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
-}
-
 /**
  * How much an episode [start, end] belongs to an incident known to be under way at `at`: fully when
  * it begins after; not at all when it ended before (what recovered before did not cause it); in
@@ -200,6 +185,8 @@ function incidentWeight(at: number | undefined, start: number, end: number): num
   if (start >= at) return 1;
   return Math.exp(-(at - start) / INCIDENT_SLACK_MS);
 }
+
+const isError = (d: Departure): boolean => d.level === 'error' || d.level === 'fatal';
 
 function countBetween(times: number[], from: number, to: number): number {
   let n = 0;
@@ -242,7 +229,7 @@ export const tracePaths: Analyzer = {
       const first = list[0] as Departure;
       const times = passes.get(`${first.component}\u0000${first.from}`) ?? [];
       const support = model.support(first.component, first.from);
-      for (const ep of episodes(list)) {
+      for (const ep of runsOf(list, (d) => d.time, EPISODE_GAP_MS)) {
         if (ep.length < MIN_RECURRENCE) continue;
         const scored = scoreEpisode(ep, times, support, ctx.incidentAt);
         if (scored.strength >= 0.05) out.push(findingOf(ctx, namer, dk, ep, { ...scored, support }));
@@ -315,7 +302,7 @@ function scoreEpisode(
   const volume = Math.min(1, Math.log10(1 + ep.length) / Math.log10(1 + FULL_VOLUME));
   // Ending early (where the baseline never ended) is a return or a throw that logged nothing: as
   // telling as an error.
-  const failing = first.to === END || ep.some((d) => d.level === 'error' || d.level === 'fatal');
+  const failing = first.to === END || ep.some(isError);
   const weight = incidentWeight(incidentAt, start, end) * (failing ? 1 : QUIET_DEPARTURE_WEIGHT);
   return { n, strength: Math.min(1, share * sureness * volume * weight) };
 }
@@ -337,7 +324,7 @@ function findingOf(
   const from = namer.label(first.from);
   const to = first.to === END ? END : namer.label(first.to);
   const signal = `trace:${dk.split('\u0000').join(':')}`;
-  const error = ep.some((d) => d.level === 'error' || d.level === 'fatal');
+  const error = ep.some(isError);
   return {
     id: `${signal}@${first.time}`,
     analyzer: 'trace-paths',
