@@ -110,16 +110,16 @@ const MIN_HITS = 7;
 const MIN_HITS_OUT_OF = 10;
 const SPARSE = 16;
 
-/**
- * A cheap, deterministic sample value of a string: its length and four of its characters. Not a
- * hash of the whole string (which costs more than a lookup saves), but enough to pick the same
- * sixteenth of the lines every time they come, whatever their order.
- */
 /** Whether a key is in the sample that measures its class's hit rate (one key in {@link SPARSE}). */
 export function inSample(key: string): boolean {
   return sampleOf(key) % SPARSE === 0;
 }
 
+/**
+ * A cheap, deterministic sample value of a string: its length and four of its characters. Not a
+ * hash of the whole string (which costs more than a lookup saves), but enough to pick the same
+ * sixteenth of the lines every time they come, whatever their order.
+ */
 function sampleOf(s: string): number {
   const n = s.length;
   if (n === 0) return 0;
