@@ -9,7 +9,7 @@ export type {
   TimeWindow,
 } from './source.js';
 export { sources } from './sources/index.js';
-export { parseDuration, resolveWindow } from './window.js';
+export { parseDuration, parseTime, resolveWindow } from './window.js';
 export {
   CHART_LOG_FORMAT,
   COMBINED_LOG_FORMAT,

@@ -20,7 +20,8 @@ export function parseDuration(text: string): number {
   return total;
 }
 
-function parseTime(text: string, flag: string): number {
+/** Parses the time given to an option (RFC 3339); a usage error naming the option otherwise. */
+export function parseTime(text: string, flag: string): number {
   const t = Date.parse(text);
   if (Number.isNaN(t)) {
     throw new HindsightError(

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Option } from 'commander';
-import { collect, resolveWindow, type CollectOptions } from '@hindsight/collect';
+import { collect, parseTime, resolveWindow, type CollectOptions } from '@hindsight/collect';
 import { HindsightError } from '@hindsight/core';
 import { investigate, isReporterName, reporters, type ReporterName } from '@hindsight/investigate';
 import type { CommandSpec } from '../command.js';
@@ -150,14 +150,8 @@ export const investigateCommand: CommandSpec = {
             '--top',
           );
         }
-        const incidentAt = opts.incidentAt !== undefined ? Date.parse(opts.incidentAt) : undefined;
-        if (incidentAt !== undefined && Number.isNaN(incidentAt)) {
-          throw new HindsightError(
-            'HINDSIGHT_USAGE',
-            `--incident-at must be a time such as 2026-01-02T03:04:05Z, not "${opts.incidentAt}"`,
-            '--incident-at',
-          );
-        }
+        const incidentAt =
+          opts.incidentAt !== undefined ? parseTime(opts.incidentAt, '--incident-at') : undefined;
         const format = opts.json ? 'json' : (opts.format ?? 'terminal');
         if (!isReporterName(format)) {
           throw new HindsightError(
