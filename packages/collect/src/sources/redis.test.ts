@@ -1,8 +1,17 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle, validateBundle, type Series } from '@hindsight/core';
 import { collect } from '../collect.js';
 import { redisSource } from './redis.js';
-import { shopServers, tempDir, filesContaining } from '../test-support.js';
+import {
+  shopServers,
+  tempDir,
+  filesContaining,
+  httpServer,
+  sendJson,
+  type TestHttpServer,
+} from '../test-support.js';
 
 type RedisSet = Awaited<ReturnType<Awaited<ReturnType<typeof shopServers>>['startRedisReplicaSet']>>;
 let redis: RedisSet;
@@ -110,5 +119,171 @@ describe('redis source against a real redis-server master and replica', () => {
     expect(await validateBundle(out)).toEqual([]);
     expect(JSON.stringify(r.warnings)).not.toContain('hunter2secret');
     expect(await filesContaining(out, 'hunter2secret')).toEqual([]);
+  });
+});
+
+/** A TCP forwarder to `port`, standing where a Service's address would: the node is not dialled directly. */
+async function proxyTo(port: number): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((down) => {
+    const up = net.connect(port, '127.0.0.1');
+    for (const s of [down, up]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    down.pipe(up).pipe(down);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+interface PodObject {
+  metadata: { name: string; labels: Record<string, string> };
+  spec: { containers: Array<{ ports?: Array<{ containerPort: number }> }> };
+  status: { podIP?: string; podIPs?: Array<{ ip: string }>; phase?: string };
+}
+
+/**
+ * Recorded pod objects (fixtures/kube-api/pods.json) moved to where this test's redis-servers
+ * listen: `ports` maps a pod's name to its container port on 127.0.0.1.
+ */
+async function podsAt(ports: Record<string, number>): Promise<PodObject[]> {
+  const file = new URL('../../fixtures/kube-api/pods.json', import.meta.url);
+  const list = JSON.parse(await readFile(file, 'utf8')) as { items: PodObject[] };
+  return list.items.map((p) => {
+    const port = ports[p.metadata.name];
+    if (port === undefined) return p;
+    return {
+      ...p,
+      spec: {
+        ...p.spec,
+        containers: p.spec.containers.map((c) => ({ ...c, ports: [{ containerPort: port }] })),
+      },
+      status: { ...p.status, podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }] },
+    };
+  });
+}
+
+/** A Kubernetes API answering the shop namespace's pod list with `pods` (or an error), and its kubeconfig. */
+async function podApi(
+  pods: () => PodObject[] | undefined,
+): Promise<{ server: TestHttpServer; kubeconfig: string }> {
+  const server = await httpServer((url, _req, res) => {
+    if (url.pathname !== '/api/v1/namespaces/shop/pods')
+      return sendJson(res, 404, { kind: 'Status', code: 404, message: `not found (${url.pathname})` });
+    const items = pods();
+    if (!items) return sendJson(res, 403, { kind: 'Status', code: 403, message: 'pods is forbidden' });
+    return sendJson(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items });
+  });
+  const kubeconfig = `${tmp.dir}/kubeconfig-${server.url.replace(/\D/g, '')}`;
+  await writeFile(
+    kubeconfig,
+    `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster:
+    server: ${server.url}
+    insecure-skip-tls-verify: true
+contexts:
+- name: c
+  context: {cluster: c, user: u, namespace: shop}
+current-context: c
+users:
+- name: u
+  user: {token: t}
+`,
+  );
+  return { server, kubeconfig };
+}
+
+describe('redis source naming the pod of each node (recorded pod objects over HTTP, real redis-servers)', () => {
+  const replicaPort = (): number => (redis.replicas[0] as { port: number }).port;
+
+  it('labels each node with its pod, the master reached through a Service-like forwarder', async () => {
+    const service = await proxyTo(redis.master.port);
+    const items = await podsAt({
+      'shop-redis-master-0': redis.master.port,
+      'shop-redis-replica-0': replicaPort(),
+    });
+    const listing = await podApi(() => items);
+    const out = `${tmp.dir}/pods`;
+    const now = Date.now();
+    const controller = new AbortController();
+    let samples = 0;
+    try {
+      const r = await collect({
+        output: out,
+        window: { from: new Date(now - 60_000), to: new Date(now + 120_000) },
+        redis: [`redis://127.0.0.1:${service.port}`],
+        kubeconfig: listing.kubeconfig,
+        watchMs: 60_000,
+        intervalMs: 200,
+        sources: [redisSource],
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (e.state === 'progress' && e.detail?.startsWith('sample')) samples += 1;
+          if (samples >= 3) controller.abort();
+        },
+      });
+      expect(r.warnings).toEqual([]);
+      expect(await validateBundle(out)).toEqual([]);
+      const series = await seriesOf(out);
+      const clients = series.filter((s) => s.name === 'redis_connected_clients');
+      expect(clients.map((s) => [s.labels['node'], s.labels['pod'], s.labels['role']]).sort()).toEqual([
+        [`127.0.0.1:${service.port}`, 'shop-redis-master-0', 'master'],
+        [`127.0.0.1:${replicaPort()}`, 'shop-redis-replica-0', 'replica'],
+      ]);
+      // The pod's component label, as the kubernetes source attributes the pod itself.
+      for (const s of clients) expect(s.labels['component']).toBe('redis');
+      const online = series.find((s) => s.name === 'redis_replica_online');
+      expect(online?.labels).toMatchObject({
+        pod: 'shop-redis-master-0',
+        replica: `127.0.0.1:${replicaPort()}`,
+        replica_pod: 'shop-redis-replica-0',
+      });
+      // The same processes answered every round: the pods were listed once.
+      expect(listing.server.requests.filter((u) => u.pathname.endsWith('/pods'))).toHaveLength(1);
+    } finally {
+      await Promise.all([service.close(), listing.server.close()]);
+    }
+  });
+
+  it('keeps host:port alone when no pod listens at a node, and warns when pods cannot be listed', async () => {
+    const elsewhere = await podApi(() => [] as PodObject[]);
+    const forbidden = await podApi(() => undefined);
+    const now = Date.now();
+    const window = { from: new Date(now - 60_000), to: new Date(now + 60_000) };
+    try {
+      for (const api of [elsewhere, forbidden]) {
+        const out = `${tmp.dir}/no-pod-${api.server.url.replace(/\D/g, '')}`;
+        const r = await collect({
+          output: out,
+          window,
+          redis: [redis.masterUrl],
+          kubeconfig: api.kubeconfig,
+          sources: [redisSource],
+        });
+        expect(r.manifest.sources[0]).toMatchObject({ name: 'redis', status: 'ok' });
+        const clients = (await seriesOf(out)).filter((s) => s.name === 'redis_connected_clients');
+        expect(clients.map((s) => s.labels['node']).sort()).toEqual(
+          [`127.0.0.1:${redis.master.port}`, `127.0.0.1:${replicaPort()}`].sort(),
+        );
+        for (const s of clients) expect(s.labels['pod']).toBeUndefined();
+        expect(r.warnings.map((w) => w.message)).toEqual(
+          api === forbidden ? [expect.stringMatching(/named by address.*HTTP 403: pods is forbidden/)] : [],
+        );
+      }
+    } finally {
+      await Promise.all([elsewhere.server.close(), forbidden.server.close()]);
+    }
   });
 });

@@ -1,9 +1,12 @@
+import type { V1Pod } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { errorMessage, redactText, type BundleWriter } from '@hindsight/core';
+import { apiError, loadKube } from '../kube.js';
 import { mapLimit } from '../limit.js';
 import { sampleOverTime } from '../sampler.js';
 import { SeriesSet } from '../series-set.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
+import { COMPONENT_LABEL } from './kubernetes.js';
 
 /** INFO fields that only grow (counters); every other numeric field is a gauge. */
 const COUNTER_FIELDS = new Set([
@@ -100,16 +103,105 @@ function sibling(of: NodeRef, host: string, port: number): NodeRef {
   return { host, port, url: u.toString() };
 }
 
+/** One node's replies in one round, kept until the round knows which pods the nodes are. */
+interface NodeSample {
+  /** host:port as reached (from a URL given, or as a master lists its replica). */
+  node: string;
+  info: RedisInfo;
+  role: string;
+  latency: unknown[];
+  /** host:port the node itself saw our connection arrive at (CLIENT INFO's laddr): behind a
+   * Service or a proxy, the pod's own address rather than the one dialled. */
+  local?: string;
+}
+
+/** The pod that runs a Redis node, as the Kubernetes API named it. */
+interface PodRef {
+  name: string;
+  component?: string;
+}
+
+/** `host:port` with an IPv6 host unbracketed, as INFO and CLIENT INFO write it (`::1:6379`). */
+function bare(address: string): string {
+  return address.replace(/^\[([^\]]*)\]/, '$1');
+}
+
+/**
+ * The pod listening at each `ip:port`: the pod's IPs with each port its containers declare (a
+ * hostNetwork pod has its node's IP and is told apart by port), and its node's IP with each host
+ * port. A pod that has finished no longer holds its IP; one being deleted yields it to a live one.
+ */
+function podsByAddress(pods: V1Pod[]): Map<string, PodRef> {
+  const out = new Map<string, PodRef>();
+  const deleting = (p: V1Pod): number => (p.metadata?.deletionTimestamp ? 1 : 0);
+  // Pods being deleted first, so that a live pod given the same address overwrites them.
+  for (const p of [...pods].sort((a, b) => deleting(b) - deleting(a))) {
+    const name = p.metadata?.name;
+    const phase = p.status?.phase;
+    if (!name || phase === 'Succeeded' || phase === 'Failed') continue;
+    const component = p.metadata?.labels?.[COMPONENT_LABEL];
+    const ref: PodRef = { name, ...(component ? { component } : {}) };
+    const ips = new Set([p.status?.podIP, ...(p.status?.podIPs ?? []).map((i) => i.ip)]);
+    for (const c of p.spec?.containers ?? []) {
+      for (const port of c.ports ?? []) {
+        for (const ip of ips) if (ip) out.set(`${ip}:${port.containerPort}`, ref);
+        const hostIP = port.hostIP ?? p.status?.hostIP;
+        if (port.hostPort && hostIP) out.set(`${hostIP}:${port.hostPort}`, ref);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Names the pod behind each Redis address from the pods the Kubernetes API lists. The pods are
+ * listed again only when a Redis process not seen before answers (a new address, or a new run_id
+ * at a known one: a rolled pod that was given a freed address), so a steady watch lists them once.
+ */
+class PodNames {
+  private index = new Map<string, PodRef>();
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly list: () => Promise<V1Pod[]>) {}
+
+  /** Lists the pods again when one of `runs` (`address run_id`) is new. */
+  async refresh(runs: string[]): Promise<void> {
+    if (runs.every((r) => this.seen.has(r))) return;
+    this.index = podsByAddress(await this.list());
+    for (const r of runs) this.seen.add(r);
+  }
+
+  at(address: string): PodRef | undefined {
+    return this.index.get(bare(address));
+  }
+}
+
+/** The `ip:port` a connection arrived at, from CLIENT INFO (Redis 6.2+); undefined before that. */
+async function localAddress(c: Redis): Promise<string | undefined> {
+  try {
+    const reply = String(await c.call('CLIENT', 'INFO'));
+    return /(?:^|\s)laddr=(\S+)/.exec(reply)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 /** Adds the series of one node's INFO, ROLE and LATENCY LATEST at `time`. */
 function record(
   set: SeriesSet,
-  info: RedisInfo,
-  role: string,
-  latency: unknown[],
-  base: Record<string, string>,
+  sample: NodeSample,
+  podAt: (address: string) => PodRef | undefined,
   time: number,
 ): void {
-  const labels = { ...base, role };
+  const { info, role, latency } = sample;
+  const pod = (sample.local !== undefined ? podAt(sample.local) : undefined) ?? podAt(sample.node);
+  const labels = {
+    source: 'redis',
+    component: pod?.component ?? 'redis',
+    node: sample.node,
+    ...(pod ? { pod: pod.name } : {}),
+    role,
+  };
   for (const [section, fields] of info) {
     for (const [key, value] of fields) {
       if (section === 'commandstats' && key.startsWith('cmdstat_')) {
@@ -136,15 +228,11 @@ function record(
       if (section === 'replication' && /^slave\d+$/.test(key)) {
         const p = parsePairs(value);
         const replica = `${p['ip']}:${p['port']}`;
-        set.add('redis_replica_lag_seconds', { ...labels, replica }, 'gauge', time, Number(p['lag']), 's');
-        set.add('redis_replica_offset', { ...labels, replica }, 'counter', time, Number(p['offset']));
-        set.add(
-          'redis_replica_online',
-          { ...labels, replica },
-          'gauge',
-          time,
-          p['state'] === 'online' ? 1 : 0,
-        );
+        const replicaPod = podAt(replica);
+        const r = { ...labels, replica, ...(replicaPod ? { replica_pod: replicaPod.name } : {}) };
+        set.add('redis_replica_lag_seconds', r, 'gauge', time, Number(p['lag']), 's');
+        set.add('redis_replica_offset', r, 'counter', time, Number(p['offset']));
+        set.add('redis_replica_online', r, 'gauge', time, p['state'] === 'online' ? 1 : 0);
         continue;
       }
       if (key === 'master_link_status') {
@@ -164,10 +252,22 @@ function record(
   }
 }
 
+/** Pod names from the cluster's pods when a kubeconfig is given; none for Redis outside Kubernetes. */
+function podNames(ctx: SourceContext): PodNames | undefined {
+  if (!ctx.options.kubeconfig) return undefined;
+  let kube: ReturnType<typeof loadKube> | undefined;
+  return new PodNames(async () => {
+    kube ??= loadKube(ctx.options);
+    const { core, namespace } = await kube;
+    return (await core.listNamespacedPod({ namespace })).items;
+  });
+}
+
 /**
  * Samples INFO (every section), ROLE and LATENCY LATEST from each Redis URL given and from the
  * replicas a master lists, once or every --interval during --watch. Series are `redis_<field>`
- * with labels {source, component, node: host:port, role}.
+ * with labels {source, component, node: host:port, role}, and `pod` when a kubeconfig is given and
+ * a pod listens at the node's address (its component then comes from the pod's component label).
  */
 export const redisSource: Source = {
   name: 'redis',
@@ -199,20 +299,23 @@ export const redisSource: Source = {
     const set = new SeriesSet();
     const failures = new Map<string, string>();
     const reached = new Set<string>();
-    const sampleNode = async (n: NodeRef, time: number): Promise<void> => {
+    let pods = podNames(ctx);
+    let round: NodeSample[] = [];
+    const sampleNode = async (n: NodeRef): Promise<void> => {
       const key = `${n.host}:${n.port}`;
       const c = client(n);
       try {
         if (c.status === 'wait' || c.status === 'end') await c.connect();
-        const [infoText, role, latency] = await Promise.all([
+        const [infoText, role, latency, local] = await Promise.all([
           c.info('all') as Promise<string>,
           c.call('ROLE') as Promise<unknown[]>,
           (c.call('LATENCY', 'LATEST') as Promise<unknown[]>).catch(() => [] as unknown[]),
+          localAddress(c),
         ]);
         const info = parseInfo(infoText);
         const roleName = String(role[0] ?? info.get('replication')?.get('role') ?? 'unknown');
         const r = roleName === 'slave' ? 'replica' : roleName;
-        record(set, info, r, latency, { source: 'redis', component: 'redis', node: key }, time);
+        round.push({ node: key, info, role: r, latency, ...(local ? { local } : {}) });
         reached.add(key);
         failures.delete(key);
         // A master lists its connected replicas: read them too, with the same credentials.
@@ -232,12 +335,25 @@ export const redisSource: Source = {
       const result = await sampleOverTime(ctx, async (time) => {
         // Nodes found in this round are sampled in the same round, so one-shot runs see replicas.
         const seen = new Set<string>();
+        round = [];
         for (;;) {
           const todo = [...nodes.entries()].filter(([k]) => !seen.has(k));
           if (todo.length === 0) break;
           for (const [k] of todo) seen.add(k);
-          await mapLimit(todo, ctx.options.fetchConcurrency ?? 4, ([, n]) => sampleNode(n, time));
+          await mapLimit(todo, ctx.options.fetchConcurrency ?? 4, ([, n]) => sampleNode(n));
         }
+        try {
+          await pods?.refresh(round.map((r) => `${r.node} ${r.info.get('server')?.get('run_id') ?? ''}`));
+        } catch (err) {
+          ctx.warn({
+            code: 'HINDSIGHT_SOURCE_FAILED',
+            message: `Redis nodes are named by address, not by pod: cannot list pods: ${apiError(err)}`,
+            ...(ctx.options.kubeconfig ? { where: ctx.options.kubeconfig } : {}),
+          });
+          pods = undefined;
+        }
+        const podAt = (address: string): PodRef | undefined => pods?.at(address);
+        for (const sample of round) record(set, sample, podAt, time);
         ctx.progress(set.size, `${reached.size} nodes`);
         if (reached.size === 0) throw new Error([...failures.values()][0] ?? 'no node reached');
       });
