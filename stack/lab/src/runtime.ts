@@ -1064,7 +1064,26 @@ export class LabRuntime {
           },
         ],
       },
-      spec: { ...pod.spec, nodeName: 'lab', restartPolicy: 'Always' },
+      // Every lab pod shares the machine's network, as a hostNetwork pod does: its podIP is the
+      // host's and its containers listen on the ports the lab gave them, so podIP:containerPort
+      // is where a client (hindsight naming a Redis node's pod) really reaches it.
+      spec: {
+        ...pod.spec,
+        containers: pod.spec.containers.map((c) => ({
+          ...c,
+          ...(c.ports
+            ? {
+                ports: c.ports.map((p) => ({
+                  ...p,
+                  containerPort: pod.ports.get(p.containerPort) ?? p.containerPort,
+                })),
+              }
+            : {}),
+        })),
+        hostNetwork: true,
+        nodeName: 'lab',
+        restartPolicy: 'Always',
+      },
       status: {
         phase,
         conditions: [
