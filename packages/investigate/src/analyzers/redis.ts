@@ -1,5 +1,5 @@
 import { counterIncrease, gaugeAt, shiftCheck, sumSeries } from '../checks.js';
-import type { PreparedSeries } from '../data.js';
+import { seriesKey, type PreparedSeries } from '../data.js';
 import type { Analyzer, Finding } from '../types.js';
 
 // Redis commands that write: their rate is the write load the master replicates to every replica.
@@ -51,8 +51,10 @@ export const redisChecks: Analyzer = {
       strength,
       userFacing,
     });
-    const writesByPod = new Map<string, PreparedSeries[]>();
+    const writesAt = new Map<string, PreparedSeries[]>();
     for (const s of all) {
+      // A master's series about one of its replicas: the replica's pod where the collector knew it.
+      const replica = s.labels['replica_pod'] ?? s.labels['replica'];
       switch (s.name) {
         case 'redis_connected_slaves':
         case 'redis_connected_replicas':
@@ -71,18 +73,15 @@ export const redisChecks: Analyzer = {
           out.push(...gaugeAt(ctx, s, spec('redis: replication link down', 0.8), (v) => v === 0));
           break;
         case 'redis_replica_online':
-          out.push(
-            ...gaugeAt(
-              ctx,
-              s,
-              spec(`redis: replica ${s.labels['replica'] ?? ''} offline`, 0.7),
-              (v) => v === 0,
-            ),
-          );
+          out.push(...gaugeAt(ctx, s, spec(`redis: replica ${replica ?? ''} offline`, 0.7), (v) => v === 0));
           break;
         case 'redis_replica_lag_seconds':
         case 'redis_master_last_io_seconds_ago':
-          out.push(...shiftCheck(ctx, s, spec('redis: replication lag', 0.6), { direction: 'up' }));
+          out.push(
+            ...shiftCheck(ctx, s, spec(`redis: replication lag${replica ? ` of ${replica}` : ''}`, 0.6), {
+              direction: 'up',
+            }),
+          );
           break;
         case 'redis_evicted_keys':
           out.push(...counterIncrease(ctx, s, spec('redis: keys evicted', 0.8, true)));
@@ -99,10 +98,8 @@ export const redisChecks: Analyzer = {
         case 'redis_cmdstat_calls': {
           const cmd = (s.labels['command'] ?? '').toLowerCase();
           if (WRITES.has(cmd)) {
-            const pod = s.pod ?? s.labels['node'] ?? s.labels['instance'] ?? 'redis';
-            const list = writesByPod.get(pod) ?? [];
-            list.push(s);
-            writesByPod.set(pod, list);
+            const at = s.pod ?? s.labels['node'] ?? s.labels['instance'] ?? 'redis';
+            writesAt.set(at, [...(writesAt.get(at) ?? []), s]);
           }
           break;
         }
@@ -110,9 +107,13 @@ export const redisChecks: Analyzer = {
           break;
       }
     }
-    for (const [pod, parts] of [...writesByPod].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      const labels = { component: parts[0]?.component ?? 'redis', node: pod };
-      const sum = sumSeries(ctx, parts, 'redis_write_commands', labels, `redis_write_commands{node=${pod}}`);
+    // One sum per pod where the series name one (its writes across a restart that moved its
+    // address), else per address.
+    for (const [at, parts] of [...writesAt].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const first = parts[0] as PreparedSeries;
+      const labels = { component: first.component, ...(first.pod ? { pod: at } : { node: at }) };
+      const key = seriesKey('redis_write_commands', labels);
+      const sum = sumSeries(ctx, parts, 'redis_write_commands', labels, key);
       if (sum) out.push(...shiftCheck(ctx, sum, spec('redis: write commands', 0.8)));
     }
     return out;
