@@ -17,11 +17,15 @@ export interface TemplateStats {
   group: string;
   component: string;
   level: LogLevel;
+  /** Lines in the window. */
   count: number;
+  /** Lines in the bundle's baseline period (a period known to be normal), when it has one. */
+  baselineCount: number;
   /** Lines per bucket, over the whole group. */
   counts: Float64Array;
   /** Lines per pod. */
   pods: Map<string, number>;
+  /** The first and last line in the window (Infinity and -Infinity for a template seen only in the baseline). */
   firstTime: number;
   lastTime: number;
   /** The first lines, and the first lines after a gap, kept as evidence. */
@@ -38,6 +42,8 @@ export interface LogGroup {
   container: string;
   component: string;
   lines: number;
+  /** Lines in the bundle's baseline period. */
+  baselineLines: number;
   /** Lines per bucket, all templates together: the traffic this group saw. */
   totals: Float64Array;
   templates: Map<string, TemplateStats>;
@@ -264,7 +270,13 @@ export class BundleData {
         component: this.componentOf(ref.pod),
       }));
       for (const t of tasks) this.knownComponents.add(t.component);
-      const grid = { from: this.window.from, bucketMs: this.bucketMs, buckets: this.buckets };
+      const baseline = this.bundle.baselineMs;
+      const grid = {
+        from: this.window.from,
+        bucketMs: this.bucketMs,
+        buckets: this.buckets,
+        ...(baseline ? { baseline } : {}),
+      };
       const { groups, lines } = await mineInParallel(this.bundle, tasks, grid, this.onProgress, this.workers);
       return { groups, lines, files: refs.length };
     });

@@ -20,6 +20,8 @@ export interface Grid {
   from: number;
   bucketMs: number;
   buckets: number;
+  /** The bundle's baseline period: its lines are mined too, and counted apart from the window's. */
+  baseline?: { from: number; to: number };
 }
 
 const MAX_SAMPLES = 4;
@@ -42,14 +44,7 @@ const SEVERITY: Record<LogLevel, number> = {
 };
 const severity = (l: LogLevel): number => SEVERITY[l];
 
-function newTemplate(
-  id: string,
-  template: string,
-  g: LogGroup,
-  level: LogLevel,
-  time: number,
-  n: number,
-): TemplateStats {
+function newTemplate(id: string, template: string, g: LogGroup, level: LogLevel, n: number): TemplateStats {
   return {
     id,
     template,
@@ -57,10 +52,11 @@ function newTemplate(
     component: g.component,
     level,
     count: 0,
+    baselineCount: 0,
     counts: new Float64Array(n),
     pods: new Map(),
-    firstTime: time,
-    lastTime: time,
+    firstTime: Infinity,
+    lastTime: -Infinity,
     samples: [],
   };
 }
@@ -72,6 +68,7 @@ function newGroup(task: MineTask, n: number): LogGroup {
     container: task.ref.container,
     component: task.component,
     lines: 0,
+    baselineLines: 0,
     totals: new Float64Array(n),
     templates: new Map(),
     pods: new Set(),
@@ -81,6 +78,7 @@ function newGroup(task: MineTask, n: number): LogGroup {
 /** Adds `from`'s counts into `into`. */
 function absorb(into: TemplateStats, from: TemplateStats): void {
   into.count += from.count;
+  into.baselineCount += from.baselineCount;
   for (let i = 0; i < into.counts.length; i++)
     into.counts[i] = (into.counts[i] as number) + (from.counts[i] as number);
   for (const [p, c] of from.pods) into.pods.set(p, (into.pods.get(p) ?? 0) + c);
@@ -109,7 +107,8 @@ function rename(g: LogGroup, from: string, to: string, template: string): void {
 /**
  * Mines log files in this thread: each line is parsed (JSON fields or plain text), its template
  * found by Drain (a structured line whose reduced text repeats skips the tree search), and counted
- * per bucket and per pod. Returns the groups and the number of lines read.
+ * per bucket and per pod; lines of the baseline period are mined by the same Drain and only
+ * counted. Returns the groups and the number of lines read.
  */
 export async function mineLogs(
   bundle: Bundle,
@@ -118,6 +117,7 @@ export async function mineLogs(
   onFile?: (i: number, task: MineTask) => void,
 ): Promise<{ groups: LogGroup[]; lines: number }> {
   const n = grid.buckets;
+  const base = grid.baseline;
   const groups = new Map<string, LogGroup>();
   const miners = new Map<string, TemplateMiner>();
   const caches = new Map<string, Map<string, TemplateStats>>();
@@ -139,7 +139,8 @@ export async function mineLogs(
     for await (const line of bundle.readLog(task.ref)) {
       lines++;
       const b = Math.floor((line.time - grid.from) / grid.bucketMs);
-      if (b < 0 || b >= n) continue;
+      const inWindow = b >= 0 && b < n;
+      if (!inWindow && !(base && line.time >= base.from && line.time <= base.to)) continue;
       const parsed = parseLogLine(line.text);
       let t = cache.get(parsed.content);
       while (t?.mergedInto) t = t.mergedInto;
@@ -148,7 +149,7 @@ export async function mineLogs(
         if (m.change === 'updated' && m.previousId !== undefined) rename(g, m.previousId, m.id, m.template);
         t = g.templates.get(m.id);
         if (!t) {
-          t = newTemplate(m.id, m.template, g, parsed.level, line.time, n);
+          t = newTemplate(m.id, m.template, g, parsed.level, n);
           g.templates.set(m.id, t);
         }
         t.template = m.template;
@@ -157,6 +158,11 @@ export async function mineLogs(
           if (cache.size >= MAX_CACHE) cache.clear();
           cache.set(parsed.content, t);
         } else if (cache.size < MAX_PLAIN_CACHE) cache.set(parsed.content, t);
+      }
+      if (!inWindow) {
+        t.baselineCount++;
+        g.baselineLines++;
+        continue;
       }
       t.count++;
       t.counts[b] = (t.counts[b] as number) + 1;
@@ -203,6 +209,7 @@ export function mergeGroups(parts: LogGroup[][], buckets: number): LogGroup[] {
       ...first,
       name,
       lines: 0,
+      baselineLines: 0,
       totals: new Float64Array(buckets),
       templates: new Map(),
       pods: new Set(),
@@ -211,6 +218,7 @@ export function mergeGroups(parts: LogGroup[][], buckets: number): LogGroup[] {
     const all: TemplateStats[] = [];
     for (const part of list) {
       g.lines += part.lines;
+      g.baselineLines += part.baselineLines;
       for (let i = 0; i < buckets; i++) g.totals[i] = (g.totals[i] as number) + (part.totals[i] as number);
       for (const p of part.pods) g.pods.add(p);
       all.push(...part.templates.values());
@@ -226,6 +234,7 @@ export function mergeGroups(parts: LogGroup[][], buckets: number): LogGroup[] {
           id: m.id,
           template: m.template,
           count: 0,
+          baselineCount: 0,
           counts: new Float64Array(buckets),
           pods: new Map(),
           samples: [],

@@ -96,6 +96,8 @@ describe('trace-paths: request paths against the baseline', () => {
     expect(checkout?.title).toContain(
       'after "at c.s.CheckoutService#10" came "(end of its part of the request)"',
     );
+    // A request cut short where the baseline always went on failed its caller, as an error would.
+    expect(checkout?.userFacing).toBe(true);
     expect(checkout?.time).toBe(from + 120_000);
     expect(checkout?.end).toBe(from + 235_000);
     expect(departures.some((f) => f.component === 'payment')).toBe(true);
