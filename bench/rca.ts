@@ -9,6 +9,8 @@
 // Window: HINDSIGHT_RCA_BEFORE_MIN (default 10) minutes before, HINDSIGHT_RCA_AFTER_MIN (default 10) after,
 // chosen before any run (faults come ~7 min apart, so the window holds the neighbouring faults' data).
 // Incident time: HINDSIGHT_RCA_AT (default 0) seconds after inject_time, or `none`.
+// HINDSIGHT_RCA_FAULTS=all adds the day's faults whose log minutes are not in the set: metrics only,
+// and none of them was looked at while the weights were chosen (a held-out check).
 // Imported bundles are cached in bench/out/rca/ (gitignored) and reused; HINDSIGHT_RCA_FRESH=1 re-imports.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -28,6 +30,11 @@ const afterMin = Number(process.env['HINDSIGHT_RCA_AFTER_MIN'] ?? 10);
 // injection time too.
 const atEnv = process.env['HINDSIGHT_RCA_AT'] ?? '0';
 const atShiftS = atEnv === 'none' ? undefined : Number(atEnv);
+const allFaults = process.env['HINDSIGHT_RCA_FAULTS'] === 'all';
+
+// Nezha's fault types: an injector makes a method return an error value or throw (code defects),
+// or loads the pod (resource faults).
+const CODE_DEFECTS = new Set(['return', 'exception']);
 
 interface Fault {
   inject_time: string;
@@ -62,14 +69,16 @@ if (!existsSync(data)) {
   const logMinutes = new Set(
     (await readdir(path.join(data, `rca_data/${day}/log`))).map((f) => f.slice(0, 5)),
   );
+  const logged = (f: Fault): boolean => logMinutes.has(f.inject_time.slice(11, 16).replace(':', '_'));
   const faults = Object.values(list)
     .flat()
-    .filter((f) => logMinutes.has(f.inject_time.slice(11, 16).replace(':', '_')))
+    .filter((f) => allFaults || logged(f))
     .sort((a, b) => a.inject_time.localeCompare(b.inject_time));
   const cache = path.join(repo, 'bench/out/rca');
   await mkdir(cache, { recursive: true });
   const fresh = process.env['HINDSIGHT_RCA_FRESH'] === '1';
   const rows: string[] = [];
+  const groups = new Map<string, { n: number; top1: number; top3: number }>();
   let top1 = 0;
   let top3 = 0;
   let importMs = 0;
@@ -112,6 +121,13 @@ if (!existsSync(data)) {
       const at = ranked.indexOf(truth) + 1;
       if (at === 1) top1 += 1;
       if (at >= 1 && at <= 3) top3 += 1;
+      const kind = `${logged(f) ? 'logs and metrics' : 'metrics only'}, ${CODE_DEFECTS.has(f.inject_type) ? 'code defects' : 'resource faults'}`;
+      const g = groups.get(kind) ?? { n: 0, top1: 0, top3: 0 };
+      groups.set(kind, {
+        n: g.n + 1,
+        top1: g.top1 + (at === 1 ? 1 : 0),
+        top3: g.top3 + (at >= 1 && at <= 3 ? 1 : 0),
+      });
       const row = `| ${f.inject_time.slice(11)} | ${truth} | ${f.inject_type} | ${report.verdict} | ${ranked.slice(0, 3).join(', ')} | ${at > 0 ? at : '-'} |`;
       rows.push(row);
       console.log(row);
@@ -119,7 +135,7 @@ if (!existsSync(data)) {
   }
   const n = faults.length;
   const table = [
-    `Nezha Train Ticket ${day}, ${n} faults with log data, window inject_time -${beforeMin}/+${afterMin} min,` +
+    `Nezha Train Ticket ${day}, ${n} faults ${allFaults ? 'of the day' : 'with log data'}, window inject_time -${beforeMin}/+${afterMin} min,` +
       ` incidentAt ${atShiftS === undefined ? 'not given' : `inject_time${atShiftS === 0 ? '' : ` ${atShiftS > 0 ? '+' : ''}${atShiftS} s`}`};` +
       ` baseline: the dataset's fault-free reference (construct_data, 08:48-08:51)`,
     '',
@@ -132,7 +148,12 @@ if (!existsSync(data)) {
       ` (${os.cpus().length} cores). Published: Nezha 0.867 / 0.978, RCAEval best 0.69 top-1.`,
   ].join('\n');
   console.log(`\n${table.split('\n').slice(-1)[0]}`);
-  if (process.argv.includes('--write')) {
+  if (groups.size > 1)
+    for (const [kind, g] of [...groups].sort())
+      console.log(
+        `  ${kind}: top-1 ${(g.top1 / g.n).toFixed(3)} (${g.top1}/${g.n}), top-3 ${(g.top3 / g.n).toFixed(3)} (${g.top3}/${g.n})`,
+      );
+  if (process.argv.includes('--write') && !allFaults) {
     const file = path.join(repo, 'bench/RESULTS.md');
     const text = existsSync(file) ? await readFile(file, 'utf8') : '# Benchmark results\n';
     const section = `## rca\n\n${table}\n`;
