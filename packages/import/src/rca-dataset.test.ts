@@ -249,4 +249,13 @@ describe('importRcaDataset with a fault-free reference folder', () => {
       code: 'HINDSIGHT_USAGE',
     });
   });
+
+  it('names a dataset folder that is not there', async () => {
+    const dir = await dataset();
+    const missing = path.join(dir, 'no-such-dataset');
+    await expect(importRcaDataset(missing, path.join(dir, 'b3'))).rejects.toMatchObject({
+      code: 'HINDSIGHT_USAGE',
+      message: `dataset folder not found (${missing})`,
+    });
+  });
 });

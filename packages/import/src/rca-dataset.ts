@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   BundleWriter,
+  errorMessage,
   HindsightError,
   parseRfc3339,
   subMillisecondNanos,
@@ -206,7 +207,12 @@ export async function importRcaDataset(
   options: RcaDatasetOptions = {},
 ): Promise<ImportResult> {
   const files = await listCsv(dir).catch((err: unknown) => {
-    throw new HindsightError('HINDSIGHT_USAGE', `cannot read the dataset folder: ${String(err)}`, dir);
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new HindsightError(
+      'HINDSIGHT_USAGE',
+      missing ? 'dataset folder not found' : `cannot read the dataset folder: ${errorMessage(err)}`,
+      dir,
+    );
   });
   const warnings: Warning[] = [];
   const perFile = new Map<string, number>();

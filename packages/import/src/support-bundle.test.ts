@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeRelease, openBundle, unpackBundle, validateBundle, type HelmRelease } from '@hindsight/core';
 import { importSupportBundle } from './index.js';
@@ -178,6 +179,22 @@ describe('importSupportBundle with Helm release records', () => {
       time: '2026-01-01T10:02:00.000Z',
       diff: [{ path: 'redis.replica.replicaCount', from: 2, to: 6 }],
     });
+  });
+
+  it('says a truncated support bundle archive may be re-downloaded, naming it', async () => {
+    const dir = await temp();
+    const archive = path.join(dir, 'support-bundle.tar.gz');
+    const whole = await readFile(path.join(data, 'support-bundle.tar.gz')).catch(() => undefined);
+    // Without the real bundle, any gzip stream cut short does: a truncated download looks the same.
+    const bytes = whole ?? gzipSync(Buffer.alloc(1 << 20, 'x'));
+    await writeFile(archive, bytes.subarray(0, Math.floor(bytes.length / 3)));
+    const err = await importSupportBundle(archive, path.join(dir, 'out')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'HINDSIGHT_BUNDLE_ARCHIVE' });
+    expect((err as Error).message).toMatch(
+      /^cannot unpack the support bundle, it may be truncated \(.+\); copy or download it again/,
+    );
+    expect((err as Error).message).toContain(archive);
+    expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 
   it('refuses a folder that is not a support bundle, naming it', async () => {

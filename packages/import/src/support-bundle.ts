@@ -326,7 +326,16 @@ export async function importSupportBundle(
       throw new HindsightError('HINDSIGHT_USAGE', 'a support bundle is a .tar.gz file or its folder', input);
     // Symlinks in the archive (all-logs/, run-*/) are unpacked as links and never followed:
     // they point at files the bundle also holds as regular files.
-    temp = await unpackBundle(input);
+    temp = await unpackBundle(input).catch((err: unknown) => {
+      // core's advice (re-run collect) is for hindsight's own bundles.
+      if (!(err instanceof HindsightError) || err.code !== 'HINDSIGHT_BUNDLE_ARCHIVE') throw err;
+      throw new HindsightError(
+        'HINDSIGHT_BUNDLE_ARCHIVE',
+        `cannot unpack the support bundle, it may be truncated (${errorMessage(err.cause ?? err)}); copy or download it again`,
+        input,
+        { cause: err },
+      );
+    });
   }
   try {
     return await importFromFolder(await findRoot(temp ?? input), out, options);

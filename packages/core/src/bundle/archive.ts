@@ -15,6 +15,14 @@ export async function packBundle(dir: string, archive: string): Promise<void> {
 }
 
 /**
+ * Removes a half-unpacked folder. tar may still be writing entries when it rejects, so removal can
+ * meet a folder that fills again (ENOTEMPTY): retried, and never allowed to hide the archive's error.
+ */
+async function discard(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }).catch(() => undefined);
+}
+
+/**
  * Unpacks a bundle archive into a new temporary folder and returns it. Entries that would land
  * outside the folder (absolute paths, `..`) are refused by node-tar; a truncated or corrupt archive
  * is a HINDSIGHT_BUNDLE_ARCHIVE error naming the file.
@@ -33,7 +41,7 @@ export async function unpackBundle(archive: string): Promise<string> {
       onwarn: (_code: string, message: string) => problems.push(message),
     });
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await discard(dir);
     throw new HindsightError(
       'HINDSIGHT_BUNDLE_ARCHIVE',
       `cannot unpack bundle archive: ${errorMessage(err)}; re-copy it or re-run collect`,
@@ -42,7 +50,7 @@ export async function unpackBundle(archive: string): Promise<string> {
     );
   }
   if (problems.length > 0) {
-    await rm(dir, { recursive: true, force: true });
+    await discard(dir);
     throw new HindsightError(
       'HINDSIGHT_BUNDLE_ARCHIVE',
       `bundle archive is damaged: ${problems[0]}`,
