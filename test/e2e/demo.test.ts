@@ -55,6 +55,20 @@ describe('hindsight demo --quick (CLI, real processes)', () => {
     expect(await readFile(html, 'utf8')).toContain('redis.replica.replicaCount');
   });
 
+  it('names the Redis nodes it sampled by their pods, not by address', async () => {
+    const text = await readFile(join(dir, 'bundle', 'series', 'redis.jsonl'), 'utf8');
+    const series = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { labels: Record<string, string> });
+    expect(series.length).toBeGreaterThan(0);
+    const pods = new Set(series.map((s) => s.labels['pod']));
+    // The master, and the sixth replica the story's upgrade adds.
+    expect(pods).toContain('shop-redis-master-0');
+    expect(pods).toContain('shop-redis-replica-5');
+    expect([...pods].filter((p) => !/^shop-redis-(master|replica)-\d+$/.test(p ?? ''))).toEqual([]);
+  });
+
   it('shows progress on stderr: phases, elapsed time and sessions lost so far', () => {
     for (const phase of ['up', 'traffic', 'upgrade', 'collect', 'investigate', 'fix', 'down'])
       expect(r.stderr).toMatch(new RegExp(`\\[\\s*\\d+ s\\] ${phase} `));

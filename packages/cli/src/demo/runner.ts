@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { collect, type CollectResult, type ProgressEvent } from '@hindsight/collect';
+import { collect, sources, type CollectResult, type ProgressEvent } from '@hindsight/collect';
 import { HindsightError, type Manifest } from '@hindsight/core';
 import type { Report } from '@hindsight/investigate';
 import type { Lab, TrafficSecond, TrafficSummary } from '@hindsight/lab';
@@ -233,6 +233,9 @@ async function endpoints(lab: Lab): Promise<LabEndpoints> {
   };
 }
 
+/** The sources {@link sampleLab} runs: those that keep no history of their own. */
+const SAMPLED = new Set(['redis', 'postgres']);
+
 /** Redis and PostgreSQL sampled while an incident runs; {@link LabSampling.stop} ends it. */
 export interface LabSampling {
   /** The bundle the samples go to. */
@@ -259,6 +262,11 @@ export async function sampleLab(
     output: o.output,
     overwrite: true,
     window: { from, to: new Date(from.getTime() + 3_600_000) },
+    // The kubeconfig only names each Redis node's pod (shop-redis-replica-1, not 127.0.0.1:port):
+    // the cluster itself is read once, after the incident, by collectLab.
+    sources: sources.filter((s) => SAMPLED.has(s.name)),
+    kubeconfig: e.kubeconfig,
+    namespace: e.namespace,
     redis: [e.redis],
     postgres: e.postgres,
     watchMs: 3_600_000,
