@@ -73,7 +73,6 @@ function finite(xs: Float64Array): number[] {
   return out;
 }
 
-/** Change points on every series (counters as rates), each with its time, size and confidence. */
 /** What every anomaly of a series has in common: its identity, where it is, and when it began. */
 function seriesAnomaly(
   s: PreparedSeries,
@@ -90,14 +89,98 @@ function seriesAnomaly(
   };
 }
 
+// Labels that say where a series is measured; the title names the place once, by the first of them.
+const PLACE_LABELS = ['pod', 'node'] as const;
+const NOT_DISTINGUISHING = new Set(['source', 'component', ...PLACE_LABELS]);
+
+function placeOf(s: PreparedSeries): string | undefined {
+  for (const k of PLACE_LABELS) if (s.labels[k]) return s.labels[k];
+  return s.component === 'unknown' ? undefined : s.component;
+}
+
+/** True when `key`'s values and the places of `group` name each other one to one (`instance` beside `pod`). */
+function samePlace(group: PreparedSeries[], key: string): boolean {
+  const places = new Map<string, string>();
+  const values = new Map<string, string>();
+  for (const s of group) {
+    const v = s.labels[key] ?? '';
+    const p = placeOf(s) ?? '';
+    if ((places.get(v) ?? p) !== p || (values.get(p) ?? v) !== v) return false;
+    places.set(v, p);
+    values.set(p, v);
+  }
+  return true;
+}
+
+/** Labels of `group` whose values differ between its series, in key order, except those in `skip`. */
+function varying(group: PreparedSeries[], skip: (key: string) => boolean): string[] {
+  const keys = new Set(group.flatMap((s) => Object.keys(s.labels)));
+  return [...keys].filter((k) => !skip(k) && new Set(group.map((s) => s.labels[k] ?? '')).size > 1).sort();
+}
+
+/** True when two of `group` have samples over a common stretch of time. */
+function overlap(group: PreparedSeries[]): boolean {
+  const spans = group
+    .map((s) => [s.points[0]?.[0] ?? Infinity, s.points.at(-1)?.[0] ?? -Infinity] as const)
+    .sort((a, b) => a[0] - b[0]);
+  let end = -Infinity;
+  for (const [first, last] of spans) {
+    if (first <= end) return true;
+    end = Math.max(end, last);
+  }
+  return false;
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const g = groups.get(k);
+    if (g) g.push(item);
+    else groups.set(k, [item]);
+  }
+  return [...groups.values()];
+}
+
+function subject(s: PreparedSeries, keys: string[]): string {
+  const place = placeOf(s);
+  const labels = keys.filter((k) => s.labels[k] !== undefined).map((k) => `${k}=${s.labels[k]}`);
+  return `${s.name}${place ? ` on ${place}` : ''}${labels.length > 0 ? ` (${labels.join(', ')})` : ''}`;
+}
+
+/**
+ * What a title calls each series (by key): its name, where it is (the pod, else the node, else the
+ * component) and only the labels that tell it apart from the other series of that name, e.g.
+ * `redis_connected_slaves on shop-redis-master-0 (role=master)`. Why: at 3 a.m. the full key
+ * (`{component=redis,node=127.0.0.1:41234,pod=...,role=master}`) buries the pod; it stays in the
+ * finding's `signal` and its evidence's labels. Series that would read alike keep the labels that
+ * part them only when they run at the same time (two processes in one pod); a pod restarted at a
+ * new address is one place, one after the other.
+ */
+function seriesSubjects(series: PreparedSeries[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const group of groupBy(series, (s) => s.name)) {
+    const keys = varying(group, (k) => NOT_DISTINGUISHING.has(k) || samePlace(group, k));
+    for (const same of groupBy(group, (s) => subject(s, keys))) {
+      const text = subject(same[0] as PreparedSeries, keys);
+      const more = overlap(same) ? varying(same, (k) => k === 'source' || keys.includes(k)) : [];
+      for (const s of same) out.set(s.key, more.length > 0 ? subject(s, [...keys, ...more].sort()) : text);
+    }
+  }
+  return out;
+}
+
+/** Change points on every series (counters as rates), each with its time, size and confidence. */
 export const metricChanges: Analyzer = {
   name: 'metric-changes',
   needs: ['series'],
   async analyze(_bundle, ctx) {
     const series = await ctx.data.series();
     const traffic = await ctx.data.traffic();
+    const subjects = seriesSubjects(series);
     const out: Finding[] = [];
     for (const s of series) {
+      const what = subjects.get(s.key) ?? s.key;
       const isLoad = LOAD.test(s.name);
       const shifts = detectShifts(s.values);
       // A rise that lasts a few samples and then ends is no level shift; judged against the
@@ -111,7 +194,7 @@ export const metricChanges: Analyzer = {
           const time = ctx.data.timeOf(ex.onset);
           out.push({
             ...seriesAnomaly(s, time),
-            title: `${s.key} rose beyond its usual range ${fmt(ex.baseline)}..${fmt(ex.upper)} to ${fmt(ex.level)}${s.kind === 'counter' ? ' per second' : ''}${f < 0.5 ? ' (follows traffic)' : ''}`,
+            title: `${what} rose beyond its usual range ${fmt(ex.baseline)}..${fmt(ex.upper)} to ${fmt(ex.level)}${s.kind === 'counter' ? ' per second' : ''}${f < 0.5 ? ' (follows traffic)' : ''}`,
             end: ctx.data.timeOf(ex.end),
             strength,
             direction: 'up',
@@ -141,7 +224,7 @@ export const metricChanges: Analyzer = {
         const time = ctx.data.timeOf(sh.onset);
         out.push({
           ...seriesAnomaly(s, time),
-          title: `${s.key} ${sh.direction} ${fmt(sh.before)} -> ${fmt(sh.after)}${s.kind === 'counter' ? ' per second' : ''}${note}`,
+          title: `${what} ${sh.direction} ${fmt(sh.before)} -> ${fmt(sh.after)}${s.kind === 'counter' ? ' per second' : ''}${note}`,
           strength,
           direction: sh.direction,
           userFacing: !isLoad && sh.direction === 'up' && USER_FACING.test(s.name),

@@ -94,7 +94,7 @@ function hypothesisHtml(
   for (const f of charts) {
     const ev = seriesOf(f) as SeriesEvidence;
     parts.push(
-      `<figure><figcaption>${esc(f.title)} <span class="unit">(${esc(ev.unit)})</span></figcaption>${svgChart(
+      `<figure><figcaption title="${esc(f.signal)}">${esc(f.title)} <span class="unit">(${esc(ev.unit)})</span></figcaption>${svgChart(
         ev,
         from,
         to,
