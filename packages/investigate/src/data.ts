@@ -1,6 +1,6 @@
 import type { Bundle, BundleEvent, Change, Pod, Series, Topology } from '@hindsight/core';
 import type { LogLevel } from './log-line.js';
-import { mineInParallel, type MineTask } from './mine.js';
+import { mineInParallel, type Grid, type MineTask } from './mine.js';
 
 /** A sample log line kept as evidence. */
 export interface SampleLine {
@@ -25,6 +25,8 @@ export interface TemplateStats {
   counts: Float64Array;
   /** Lines per pod. */
   pods: Map<string, number>;
+  /** Lines per bucket on each pod that logged this template in the window. */
+  podCounts: Map<string, Float64Array>;
   /** The first and last line in the window (Infinity and -Infinity for a template seen only in the baseline). */
   firstTime: number;
   lastTime: number;
@@ -55,6 +57,15 @@ export interface LogModel {
   groups: LogGroup[];
   lines: number;
   files: number;
+}
+
+/**
+ * The mined logs with the grid their counts are on: plain data (Maps, Sets, typed arrays), so it
+ * crosses a worker thread's boundary as it is.
+ */
+export interface MinedLogs {
+  grid: Grid;
+  model: LogModel;
 }
 
 /** A series on the bucket grid: counters turned into rates per second. */
@@ -270,16 +281,31 @@ export class BundleData {
         component: this.componentOf(ref.pod),
       }));
       for (const t of tasks) this.knownComponents.add(t.component);
-      const baseline = this.bundle.baselineMs;
-      const grid = {
-        from: this.window.from,
-        bucketMs: this.bucketMs,
-        buckets: this.buckets,
-        ...(baseline ? { baseline } : {}),
-      };
-      const { groups, lines } = await mineInParallel(this.bundle, tasks, grid, this.onProgress, this.workers);
+      const { groups, lines } = await mineInParallel(
+        this.bundle,
+        tasks,
+        this.grid(),
+        this.onProgress,
+        this.workers,
+      );
       return { groups, lines, files: refs.length };
     });
+  }
+
+  /** The mined logs with their grid, for a view that shows the templates the analyzers saw. */
+  async minedLogs(): Promise<MinedLogs> {
+    return { grid: this.grid(), model: await this.logs() };
+  }
+
+  /** The grid log lines are counted on, with the bundle's baseline period when it has one. */
+  private grid(): Grid {
+    const baseline = this.bundle.baselineMs;
+    return {
+      from: this.window.from,
+      bucketMs: this.bucketMs,
+      buckets: this.buckets,
+      ...(baseline ? { baseline } : {}),
+    };
   }
 
   /**

@@ -3,7 +3,7 @@
  * pipeline (analyzers -> findings -> rank -> hypotheses) and returns a {@link Report} as a value;
  * the reporters turn it into text. See README.md and docs/report.md for the contract.
  */
-export { investigate, bucketFor } from './investigate.js';
+export { investigate, bucketFor, analysisWindow } from './investigate.js';
 export type { InvestigateOptions } from './investigate.js';
 export { analyzers } from './analyzers/index.js';
 export { reporters, isReporterName } from './reporters/index.js';
@@ -14,7 +14,9 @@ export type { Excursion, ExcursionOptions, Shift, ShiftOptions } from './stats.j
 export { parseLogLine } from './log-line.js';
 export type { ParsedLogLine, LogLevel } from './log-line.js';
 export { BundleData } from './data.js';
-export type { LogGroup, LogModel, PreparedSeries, TemplateStats, SampleLine } from './data.js';
+export type { LogGroup, LogModel, MinedLogs, PreparedSeries, TemplateStats, SampleLine } from './data.js';
+export { templateMatcher } from './mine.js';
+export type { Grid } from './mine.js';
 export { writeSyntheticBundle, storyScenario, quietScenario } from './testing/synthetic-bundle.js';
 export type { SyntheticScenario, SyntheticChange } from './testing/synthetic-bundle.js';
 export type {

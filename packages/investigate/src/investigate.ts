@@ -1,6 +1,6 @@
-import { errorMessage, openBundle, type Warning } from '@hindsight/core';
+import { errorMessage, openBundle, type Bundle, type Warning } from '@hindsight/core';
 import { analyzers as defaultAnalyzers } from './analyzers/index.js';
-import { BundleData } from './data.js';
+import { BundleData, type MinedLogs } from './data.js';
 import { dataExtent } from './extent.js';
 import { endedBefore } from './incident.js';
 import { compareFindings, rank } from './rank/rank.js';
@@ -30,12 +30,37 @@ export interface InvestigateOptions {
    * before it began are earlier episodes, not its cause. RFC 3339, unix ms or a Date.
    */
   incidentAt?: string | number | Date;
+  /**
+   * Called with the logs as the analyzers saw them (templates, counts per bucket and per pod, on the
+   * investigation's grid), when they could be mined: a view of the same bundle shows them without
+   * mining again.
+   */
+  onLogs?: (logs: MinedLogs) => void;
 }
 
 /** The bucket width for a window: about 180 buckets, on a 5-second grid, between 5 s and 5 min. */
 export function bucketFor(windowMs: number): number {
   const raw = Math.ceil(windowMs / 180 / 5000) * 5000;
   return Math.min(300_000, Math.max(5000, raw));
+}
+
+/**
+ * The span an investigation of a bundle analyses, and its bucket width: the bundle's window, or the
+ * span its data covers when that is much shorter (a lab run of minutes collected with --since 1h),
+ * so that the buckets fit the data.
+ */
+export async function analysisWindow(
+  bundle: Bundle,
+  bucketMs?: number,
+): Promise<{ window: { from: number; to: number }; bucketMs: number }> {
+  let window = bundle.windowMs;
+  const extent = await dataExtent(bundle).catch(() => undefined);
+  if (extent) {
+    const from = Math.max(window.from, extent.from - 5000);
+    const to = Math.min(window.to, extent.to + 5000);
+    if (to > from && to - from < 0.5 * (window.to - window.from)) window = { from, to };
+  }
+  return { window, bucketMs: bucketMs ?? bucketFor(window.to - window.from) };
 }
 
 /**
@@ -49,16 +74,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
   progress(`opening ${bundlePath}`);
   const bundle = await openBundle(bundlePath);
   try {
-    // Analyse the span the data covers when it is much shorter than the declared window (a lab
-    // run of minutes collected with --since 1h), so that the buckets fit the data.
-    let window = bundle.windowMs;
-    const extent = await dataExtent(bundle).catch(() => undefined);
-    if (extent) {
-      const from = Math.max(window.from, extent.from - 5000);
-      const to = Math.min(window.to, extent.to + 5000);
-      if (to > from && to - from < 0.5 * (window.to - window.from)) window = { from, to };
-    }
-    const bucketMs = options.bucketMs ?? bucketFor(window.to - window.from);
+    const { window, bucketMs } = await analysisWindow(bundle, options.bucketMs);
     const data = new BundleData(bundle, window, bucketMs, progress, options.workers);
     const ctx: AnalyzerContext = {
       window,
@@ -114,7 +130,9 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       bucketMs,
       ...(at !== undefined ? { incidentAt: at } : {}),
     });
-    const logs = await data.logs().catch(() => ({ groups: [], lines: 0, files: 0 }));
+    const mined = await data.minedLogs().catch(() => undefined);
+    if (mined) options.onLogs?.(mined);
+    const logs = mined?.model ?? { groups: [], lines: 0, files: 0 };
     const series = await data.series().catch(() => []);
     const events = await data.events().catch(() => []);
     const changes = await data.changes().catch(() => []);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Bundle, LogFileRef, Warning } from '@hindsight/core';
-import { TemplateMiner } from '@hindsight/drain';
+import { DEFAULT_OPTIONS, TemplateMiner } from '@hindsight/drain';
 import type { LogGroup, TemplateStats } from './data.js';
 import { parseLogLine, type LogLevel } from './log-line.js';
 
@@ -55,6 +55,7 @@ function newTemplate(id: string, template: string, g: LogGroup, level: LogLevel,
     baselineCount: 0,
     counts: new Float64Array(n),
     pods: new Map(),
+    podCounts: new Map(),
     firstTime: Infinity,
     lastTime: -Infinity,
     samples: [],
@@ -82,10 +83,24 @@ function absorb(into: TemplateStats, from: TemplateStats): void {
   for (let i = 0; i < into.counts.length; i++)
     into.counts[i] = (into.counts[i] as number) + (from.counts[i] as number);
   for (const [p, c] of from.pods) into.pods.set(p, (into.pods.get(p) ?? 0) + c);
+  for (const [p, c] of from.podCounts) addPodCounts(into, p, c, true);
   into.firstTime = Math.min(into.firstTime, from.firstTime);
   into.lastTime = Math.max(into.lastTime, from.lastTime);
   if (severity(from.level) > severity(into.level)) into.level = from.level;
   for (const s of from.samples) if (into.samples.length < MAX_SAMPLES) into.samples.push(s);
+}
+
+/**
+ * Adds one pod's lines per bucket to a template. `shared` says `counts` belongs to another
+ * template too, so it is copied rather than kept.
+ */
+function addPodCounts(t: TemplateStats, pod: string, counts: Float64Array, shared: boolean): void {
+  const into = t.podCounts.get(pod);
+  if (!into) {
+    t.podCounts.set(pod, shared ? new Float64Array(counts) : counts);
+    return;
+  }
+  for (let i = 0; i < into.length; i++) into[i] = (into[i] as number) + (counts[i] as number);
 }
 
 /** Follows Drain's rename of a template (`from` -> `to`), merging into a twin when there is one. */
@@ -135,7 +150,8 @@ export async function mineLogs(
     g.pods.add(task.ref.pod);
     const miner = miners.get(task.group) as TemplateMiner;
     const cache = caches.get(task.group) as Map<string, TemplateStats>;
-    const perPod = new Map<TemplateStats, number>();
+    // This file's lines per bucket, per template: its pod's share, added to the template at the end.
+    const perPod = new Map<TemplateStats, Float64Array>();
     for await (const line of bundle.readLog(task.ref)) {
       lines++;
       const b = Math.floor((line.time - grid.from) / grid.bucketMs);
@@ -166,7 +182,12 @@ export async function mineLogs(
       }
       t.count++;
       t.counts[b] = (t.counts[b] as number) + 1;
-      perPod.set(t, (perPod.get(t) ?? 0) + 1);
+      let mine = perPod.get(t);
+      if (!mine) {
+        mine = new Float64Array(n);
+        perPod.set(t, mine);
+      }
+      mine[b] = (mine[b] as number) + 1;
       if (line.time < t.firstTime) t.firstTime = line.time;
       if (line.time > t.lastTime) t.lastTime = line.time;
       if (parsed.level !== t.level && severity(parsed.level) > severity(t.level)) t.level = parsed.level;
@@ -183,7 +204,10 @@ export async function mineLogs(
     for (const [t0, c] of perPod) {
       let t = t0;
       while (t.mergedInto) t = t.mergedInto;
-      t.pods.set(task.ref.pod, (t.pods.get(task.ref.pod) ?? 0) + c);
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += c[i] as number;
+      t.pods.set(task.ref.pod, (t.pods.get(task.ref.pod) ?? 0) + sum);
+      addPodCounts(t, task.ref.pod, c, false);
     }
   }
   for (const g of groups.values()) for (const t of g.templates.values()) delete t.mergedInto;
@@ -237,6 +261,7 @@ export function mergeGroups(parts: LogGroup[][], buckets: number): LogGroup[] {
           baselineCount: 0,
           counts: new Float64Array(buckets),
           pods: new Map(),
+          podCounts: new Map(),
           samples: [],
         };
         g.templates.set(m.id, into);
@@ -248,6 +273,32 @@ export function mergeGroups(parts: LogGroup[][], buckets: number): LogGroup[] {
     out.push(g);
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Finds the template of a group that a log line belongs to, as mining would: the line parsed the
+ * same way, matched by Drain against a tree rebuilt from the group's templates (a template's id is
+ * a hash of its text, so the ids are the group's). For reading the lines behind a template again,
+ * after the miner itself is gone (it stays in the thread that mined).
+ */
+export function templateMatcher(group: LogGroup): (text: string) => string | undefined {
+  const templates = [...group.templates.values()].sort(
+    (a, b) => b.count - a.count || (a.template < b.template ? -1 : a.template > b.template ? 1 : 0),
+  );
+  const loaded = TemplateMiner.load({
+    version: 1,
+    options: { ...DEFAULT_OPTIONS },
+    stats: { lines: 0, templates: 0, evicted: 0, truncated: 0 },
+    clusters: templates.map((t) => ({
+      tokens: t.template.split(' '),
+      count: t.count + t.baselineCount,
+      last: 0,
+      buckets: [],
+    })),
+  });
+  if (!loaded.ok) throw new Error(`the templates of ${group.name} cannot be matched: ${loaded.error}`);
+  const miner = loaded.miner;
+  return (text) => miner.match(parseLogLine(text).content)?.id;
 }
 
 /** What a mining worker is given. */
