@@ -7,8 +7,15 @@ import {
   type Pod,
   type Series,
 } from '@hindsight/core';
-import { TemplateMiner } from '@hindsight/drain';
-import { BundleData, bucketFor, parseLogLine } from '@hindsight/investigate';
+import {
+  BundleData,
+  analysisWindow,
+  templateMatcher,
+  type Grid,
+  type LogGroup,
+  type MinedLogs,
+  type TemplateStats,
+} from '@hindsight/investigate';
 import type {
   ChangeView,
   SeriesData,
@@ -31,30 +38,22 @@ export function seriesKey(name: string, labels: Record<string, string>): string 
   return parts.length > 0 ? `${name}{${parts.join(',')}}` : name;
 }
 
-interface TemplateGroup {
-  /** `workload/container`, as the investigation names log groups. */
-  name: string;
-  component: string;
-  container: string;
-  miner: TemplateMiner;
-  logs: LogFileRef[];
-}
-
 interface TemplateEntry {
   info: TemplateInfoView;
-  /** The miner's id, which `info.id` extends when two components share a template. */
-  minerId: string;
-  group: TemplateGroup;
-  /** pod -> bucket index -> lines */
-  buckets: Map<string, Map<number, number>>;
+  /** The template as mined: `stats.id` is the group's id, which `info.id` extends when two groups share it. */
+  stats: TemplateStats;
+  group: LogGroup;
 }
 
 /**
- * A bundle read for the web view: series, changes, events and pods held in memory, log templates
- * mined per component and container, and the log files kept on disk, read again when the lines
- * behind a template are asked for.
+ * A bundle read for the web view: series, changes, events and pods held in memory, the log
+ * templates as the investigation mined them (per workload and container, on its bucket grid), and
+ * the log files kept on disk, read again when the lines behind a template are asked for.
  */
 export class BundleView {
+  /** Per group, the matcher of lines to its templates, made on the first request for its lines. */
+  private readonly matchers = new Map<LogGroup, (text: string) => string | undefined>();
+
   private constructor(
     readonly bundle: Bundle,
     readonly series: Series[],
@@ -62,15 +61,21 @@ export class BundleView {
     readonly changes: ChangeView[],
     readonly events: BundleEvent[],
     readonly pods: Pod[],
+    private readonly logFiles: LogFileRef[],
     private readonly templates: Map<string, TemplateEntry>,
-    readonly bucketMs: number,
+    /** The grid template counts are on: the investigation's, so a rate here matches its evidence. */
+    private readonly grid: Grid,
     readonly logLines: number,
-    /** Per pod, the first and last bucket index holding any of its lines. */
+    /** Per pod, the first and last bucket holding any of its lines in the window. */
     private readonly podSpan: Map<string, [number, number]>,
   ) {}
 
-  /** Opens and reads a bundle; throws the HindsightError of `openBundle` when it cannot be read. */
-  static async load(location: string): Promise<BundleView> {
+  /**
+   * Opens and reads a bundle; throws the HindsightError of `openBundle` when it cannot be read.
+   * `mined` is the logs as an investigation of the same bundle mined them; when it is not given,
+   * or settles without them, the logs are mined here, as the investigation mines them.
+   */
+  static async load(location: string, mined?: Promise<MinedLogs | undefined>): Promise<BundleView> {
     const bundle = await openBundle(location);
     try {
       // Workloads and components are named as the investigation names them, so that the views and
@@ -99,9 +104,9 @@ export class BundleView {
         .map((c): ChangeView => ({ ...c, id: changeId(c), timeMs: Date.parse(c.time) }))
         .sort((a, b) => a.timeMs - b.timeMs || a.id.localeCompare(b.id));
       const events = (await bundle.events()).sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
-      // The investigation's grid, so a template's rate here matches the report's evidence.
-      const bucketMs = bucketFor(bundle.windowMs.to - bundle.windowMs.from);
-      const { templates, lines, podSpan } = await mine(bundle, names, bucketMs);
+      const logFiles = await bundle.logs();
+      const logs = (await mined?.catch(() => undefined)) ?? (await mineHere(bundle));
+      const templates = templatesOf(logs.model.groups);
       return new BundleView(
         bundle,
         series,
@@ -109,15 +114,21 @@ export class BundleView {
         changes,
         events,
         pods,
+        logFiles,
         templates,
-        bucketMs,
-        lines,
-        podSpan,
+        logs.grid,
+        logs.model.lines,
+        podSpans(templates),
       );
     } catch (err) {
       await bundle.close();
       throw err;
     }
+  }
+
+  /** The width of a template's count buckets in ms. */
+  get bucketMs(): number {
+    return this.grid.bucketMs;
   }
 
   /** Every component named by a pod, a series, a change or an event, sorted. */
@@ -212,31 +223,39 @@ export class BundleView {
     const cut = ref.lastIndexOf(':');
     const group = ref.slice(4, cut);
     const id = ref.slice(cut + 1);
-    for (const t of this.templates.values()) if (t.minerId === id && t.group.name === group) return t;
+    for (const t of this.templates.values()) if (t.stats.id === id && t.group.name === group) return t;
     return undefined;
   }
 
-  /** A template's lines per second on each pod, per bucket (zero-filled across the window). */
+  /**
+   * A template's lines per second on each pod, per bucket: zero-filled where the pod logged, across
+   * the bundle's window (which the investigation's grid may cover only part of, where the data does).
+   */
   templateRates(id: string): TemplateRates | undefined {
     const t = this.template(id);
     if (!t) return undefined;
-    const from = Math.floor(this.bundle.windowMs.from / this.bucketMs);
-    const to = Math.floor(this.bundle.windowMs.to / this.bucketMs);
-    const perSecond = this.bucketMs / 1000;
-    const pods = [...t.buckets.keys()].sort().map((pod) => {
-      const b = t.buckets.get(pod) as Map<number, number>;
-      // Zero between the pod's first and last line of any template; outside, the pod did not run
-      // (or did not log), which a chart shows as no line rather than as a rate of zero.
-      const [first, last] = this.podSpan.get(pod) ?? [from, to];
+    const { from, bucketMs, buckets } = this.grid;
+    const window = this.bundle.windowMs;
+    const lo = Math.min(0, Math.floor((window.from - from) / bucketMs));
+    const hi = Math.max(buckets - 1, Math.floor((window.to - from) / bucketMs));
+    const perSecond = bucketMs / 1000;
+    const pods = [...t.stats.podCounts.keys()].sort().map((pod) => {
+      const counts = t.stats.podCounts.get(pod) as Float64Array;
+      // Outside the pod's first and last line of any template the pod did not run (or did not
+      // log), which a chart shows as no line rather than as a rate of zero.
+      const [first, last] = this.podSpan.get(pod) ?? [0, buckets - 1];
       const data: Array<[number, number | null]> = [];
-      for (let i = from; i <= to; i++)
-        data.push([i * this.bucketMs, i < first || i > last ? null : (b.get(i) ?? 0) / perSecond]);
+      for (let i = lo; i <= hi; i++)
+        data.push([from + i * bucketMs, i < first || i > last ? null : (counts[i] as number) / perSecond]);
       return { pod, data };
     });
-    return { template: t.info, bucketMs: this.bucketMs, pods };
+    return { template: t.info, bucketMs, pods };
   }
 
-  /** The log lines behind a template, read again from the bundle, oldest first, at most `limit`. */
+  /**
+   * The log lines behind a template in the window, read again from the bundle, oldest first, at
+   * most `limit`.
+   */
   async templateLines(
     id: string,
     options: { pod?: string; limit?: number; fromMs?: number; toMs?: number } = {},
@@ -244,14 +263,25 @@ export class BundleView {
     const t = this.template(id);
     if (!t) return undefined;
     const limit = options.limit ?? 200;
+    // The lines the template's count is of: those of the grid.
+    const fromMs = Math.max(options.fromMs ?? -Infinity, this.grid.from);
+    const toMs = Math.min(
+      options.toMs ?? Infinity,
+      this.grid.from + this.grid.buckets * this.grid.bucketMs - 1,
+    );
+    let match = this.matchers.get(t.group);
+    if (!match) {
+      match = templateMatcher(t.group);
+      this.matchers.set(t.group, match);
+    }
     const lines: TemplateLine[] = [];
     let truncated = false;
-    for (const ref of t.group.logs) {
+    for (const ref of this.logFiles) {
+      if (ref.container !== t.group.container || !t.group.pods.has(ref.pod)) continue;
       if (options.pod !== undefined && ref.pod !== options.pod) continue;
       for await (const line of this.bundle.readLog(ref)) {
-        if (options.fromMs !== undefined && line.time < options.fromMs) continue;
-        if (options.toMs !== undefined && line.time > options.toMs) continue;
-        if (t.group.miner.match(parseLogLine(line.text).content)?.id !== t.minerId) continue;
+        if (line.time < fromMs || line.time > toMs) continue;
+        if (match(line.text) !== t.stats.id) continue;
         if (lines.length >= limit) {
           truncated = true;
           break;
@@ -303,126 +333,54 @@ export function toRate(points: Array<[number, number]>): Array<[number, number]>
   return out;
 }
 
-// Structured lines repeat their mined text exactly, so a cache from text to template skips the
-// miner for most of them; plain text rarely repeats, so its cache stays small. The investigation
-// does the same (packages/investigate/src/data.ts: 3.97 M lines in 24 s).
-const MAX_CACHE = 50_000;
-const MAX_PLAIN_CACHE = 5_000;
+/** Mines the logs in this process, as an investigation of the bundle mines them. */
+async function mineHere(bundle: Bundle): Promise<MinedLogs> {
+  const { window, bucketMs } = await analysisWindow(bundle);
+  return new BundleData(bundle, window, bucketMs).minedLogs();
+}
 
 /**
- * Mines every log in one pass. A template can generalise while lines arrive (its id changes); the
- * counts gathered under the old id are then moved to the new one at the end, following the chain
- * of renames, so every line counts under its final template.
+ * The templates of the window by the id the view names them with. A template seen only in the
+ * baseline period (no line in the window) is left out: the view shows the window.
  */
-async function mine(
-  bundle: Bundle,
-  names: BundleData,
-  bucketMs: number,
-): Promise<{ templates: Map<string, TemplateEntry>; lines: number; podSpan: Map<string, [number, number]> }> {
-  const groups = new Map<string, TemplateGroup>();
-  for (const ref of await bundle.logs()) {
-    const key = `${names.workloadOf(ref.pod)}/${ref.container}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = {
-        name: key,
-        component: names.componentOf(ref.pod),
-        container: ref.container,
-        miner: new TemplateMiner({ bucketMs }),
-        logs: [],
-      };
-      groups.set(key, g);
-    }
-    g.logs.push(ref);
-  }
-  let lines = 0;
-  const podSpan = new Map<string, [number, number]>();
-  const templates = new Map<string, TemplateEntry>();
-  for (const g of groups.values()) {
-    const renamed = new Map<string, string>();
-    const cache = new Map<string, string>();
-    // provisional id -> pod -> bucket -> lines
-    const counts = new Map<string, Map<string, Map<number, number>>>();
-    for (const ref of g.logs) {
-      let first = Infinity;
-      let last = -Infinity;
-      for await (const l of bundle.readLog(ref)) {
-        lines += 1;
-        const bi = Math.floor(l.time / bucketMs);
-        if (bi < first) first = bi;
-        if (bi > last) last = bi;
-        const parsed = parseLogLine(l.text);
-        let id = cache.get(parsed.content);
-        if (id === undefined) {
-          const m = g.miner.add(parsed.content);
-          if (m.previousId !== undefined) renamed.set(m.previousId, m.id);
-          id = m.id;
-          if (parsed.structured) {
-            if (cache.size >= MAX_CACHE) cache.clear();
-            cache.set(parsed.content, id);
-          } else if (cache.size < MAX_PLAIN_CACHE) cache.set(parsed.content, id);
-        }
-        let byPod = counts.get(id);
-        if (!byPod) {
-          byPod = new Map();
-          counts.set(id, byPod);
-        }
-        let b = byPod.get(ref.pod);
-        if (!b) {
-          b = new Map();
-          byPod.set(ref.pod, b);
-        }
-        b.set(bi, (b.get(bi) ?? 0) + 1);
-      }
-      if (first <= last) {
-        const span = podSpan.get(ref.pod);
-        podSpan.set(ref.pod, span ? [Math.min(span[0], first), Math.max(span[1], last)] : [first, last]);
-      }
-    }
-    for (const [provisional, byPod] of counts) {
-      let minerId = provisional;
-      for (let hops = 0; renamed.has(minerId) && hops < 10_000; hops++)
-        minerId = renamed.get(minerId) as string;
-      const info = g.miner.get(minerId);
-      // Evicted by the miner's cap on templates: its lines are not shown.
-      if (!info) continue;
+function templatesOf(groups: LogGroup[]): Map<string, TemplateEntry> {
+  const out = new Map<string, TemplateEntry>();
+  for (const group of groups) {
+    for (const stats of group.templates.values()) {
+      if (stats.count === 0) continue;
       // Ids hash the template text, so two groups can share one: the second gets a suffix.
-      let id = minerId;
-      let t = templates.get(id);
-      if (t && t.group !== g) {
-        id = `${minerId}@${g.name}`;
-        t = templates.get(id);
-      }
-      if (!t) {
-        t = {
-          info: {
-            id,
-            template: info.template,
-            group: g.name,
-            component: g.component,
-            container: g.container,
-            count: 0,
-            pods: {},
-          },
-          minerId,
-          group: g,
-          buckets: new Map(),
-        };
-        templates.set(id, t);
-      }
-      for (const [pod, b] of byPod) {
-        let into = t.buckets.get(pod);
-        if (!into) {
-          into = new Map();
-          t.buckets.set(pod, into);
-        }
-        for (const [bi, n] of b) {
-          into.set(bi, (into.get(bi) ?? 0) + n);
-          t.info.count += n;
-          t.info.pods[pod] = (t.info.pods[pod] ?? 0) + n;
-        }
-      }
+      const id = out.has(stats.id) ? `${stats.id}@${group.name}` : stats.id;
+      const info: TemplateInfoView = {
+        id,
+        template: stats.template,
+        group: group.name,
+        component: group.component,
+        container: group.container,
+        count: stats.count,
+        pods: Object.fromEntries(stats.pods),
+      };
+      out.set(id, { info, stats, group });
     }
   }
-  return { templates, lines, podSpan };
+  return out;
+}
+
+/** Per pod, the first and last bucket in which it logged a line of any template. */
+function podSpans(templates: Map<string, TemplateEntry>): Map<string, [number, number]> {
+  const spans = new Map<string, [number, number]>();
+  for (const { stats } of templates.values()) {
+    for (const [pod, counts] of stats.podCounts) {
+      let first = -1;
+      let last = -1;
+      for (let i = 0; i < counts.length; i++) {
+        if ((counts[i] as number) === 0) continue;
+        if (first < 0) first = i;
+        last = i;
+      }
+      if (first < 0) continue;
+      const span = spans.get(pod);
+      spans.set(pod, span ? [Math.min(span[0], first), Math.max(span[1], last)] : [first, last]);
+    }
+  }
+  return spans;
 }

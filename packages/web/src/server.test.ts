@@ -215,6 +215,101 @@ describe('hindsight serve API', () => {
   });
 });
 
+/**
+ * A window of 20 minutes after a baseline period an hour earlier: `cache warmed` is logged in the
+ * baseline alone, `session read` in both, `session missing` in the window alone.
+ */
+async function writeBaselineBundle(dir: string): Promise<void> {
+  const w = await BundleWriter.create(dir, { window: { from: new Date(t0), to: new Date(t0 + 20 * MIN) } });
+  w.setBaseline({ from: new Date(t0 - 60 * MIN), to: new Date(t0 - 40 * MIN) });
+  await w.addPod({
+    namespace: 'shop',
+    name: 'shop-7d9f8-abcde',
+    component: 'shop',
+    workload: 'shop',
+    labels: {},
+    containers: [],
+  });
+  const log = await w.openLog({
+    namespace: 'shop',
+    pod: 'shop-7d9f8-abcde',
+    container: 'shop',
+    previous: false,
+  });
+  for (let t = t0 - 60 * MIN; t < t0 - 40 * MIN; t += 10_000) {
+    await log.write(t, JSON.stringify({ level: 30, msg: 'cache warmed', entries: t % 997 }));
+    await log.write(t + 1, JSON.stringify({ level: 30, msg: 'session read', session: `s${t % 977}` }));
+  }
+  for (let t = t0; t < t0 + 20 * MIN; t += 10_000) {
+    await log.write(t, JSON.stringify({ level: 30, msg: 'session read', session: `s${t % 977}` }));
+    if (t >= t0 + 10 * MIN) await log.write(t + 1, JSON.stringify({ level: 40, msg: 'session missing' }));
+  }
+  await w.finish();
+}
+
+describe('hindsight serve, log templates', () => {
+  it('opens the template of every log finding in the report, as the investigation mined it', async () => {
+    const o = await json<Overview>(server, '/api/overview');
+    if (o.state !== 'ready') throw new Error(`not ready: ${o.state}`);
+    const signals = (o.report?.findings ?? []).map((f) => f.signal).filter((s) => s.startsWith('log:'));
+    expect(signals.length).toBeGreaterThan(0);
+    for (const signal of signals) {
+      const rates = await json<TemplateRates>(server, `/api/templates/${encodeURIComponent(signal)}/rates`);
+      expect(signal.endsWith(`:${rates.template.id}`)).toBe(true);
+    }
+  });
+
+  it('shows the same templates when the view mines the logs itself (no investigation)', async () => {
+    const s = await startServer({ bundle, investigate: false });
+    try {
+      await s.ready;
+      const mined = await json<{ templates: TemplateInfoView[] }>(s, '/api/templates');
+      const investigated = await json<{ templates: TemplateInfoView[] }>(server, '/api/templates');
+      expect(mined.templates).toEqual(investigated.templates);
+      const id = investigated.templates[0]?.id as string;
+      expect(await json<TemplateRates>(s, `/api/templates/${id}/rates`)).toEqual(
+        await json<TemplateRates>(server, `/api/templates/${id}/rates`),
+      );
+    } finally {
+      await s.close();
+    }
+  });
+
+  it.each([
+    ['mined by the investigation', undefined],
+    ['mined by the view', false as const],
+  ])("shows the window's templates and lines, not the baseline period's (%s)", async (_, investigate) => {
+    const dir = path.join(tmp, `baseline-${investigate === false ? 'view' : 'investigation'}`);
+    await writeBaselineBundle(dir);
+    const s = await startServer({ bundle: dir, ...(investigate === false ? { investigate } : {}) });
+    try {
+      const o = await s.ready;
+      if (o.state !== 'ready') throw new Error(`not ready: ${JSON.stringify(o)}`);
+      expect(o.counts.logLines).toBe(2 * 120 + 120 + 60);
+      const { templates } = await json<{ templates: TemplateInfoView[] }>(s, '/api/templates');
+      expect(templates.map((t) => t.template).sort()).toEqual([
+        expect.stringContaining('session missing'),
+        expect.stringContaining('session read'),
+      ]);
+      expect(o.counts.templates).toBe(2);
+      const read = templates.find((t) => t.template.includes('session read')) as TemplateInfoView;
+      expect(read.count).toBe(120);
+      const lines = await json<{ lines: TemplateLine[]; truncated: boolean }>(
+        s,
+        `/api/templates/${read.id}/lines?limit=2000`,
+      );
+      expect(lines.lines).toHaveLength(120);
+      expect(lines.lines.every((l) => l.timeMs >= t0)).toBe(true);
+      const rates = await json<TemplateRates>(s, `/api/templates/${read.id}/rates`);
+      const data = rates.pods[0]?.data ?? [];
+      expect(data[0]?.[0]).toBe(t0);
+      expect(data.reduce((sum, [, v]) => sum + (v ?? 0) * (rates.bucketMs / 1000), 0)).toBeCloseTo(120);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('hindsight serve, when things go wrong', () => {
   it('reports a bundle that cannot be read as an error state with its code', async () => {
     const s = await startServer({ bundle: path.join(tmp, 'nope') });

@@ -7,7 +7,7 @@ import { HindsightError, errorMessage, type Warning } from '@hindsight/core';
 import { Worker } from 'node:worker_threads';
 import { BundleView } from './data.js';
 import type { Overview } from './model.js';
-import type { Report } from '@hindsight/investigate';
+import type { MinedLogs, Report } from '@hindsight/investigate';
 
 /** Options of {@link startServer}. */
 export interface ServeOptions {
@@ -17,8 +17,9 @@ export interface ServeOptions {
   port?: number;
   /**
    * Runs the investigation of the bundle; its result is served as the report. By default
-   * `investigate` of @hindsight/investigate, in a worker thread; `false` serves the bundle's data
-   * without a report.
+   * `investigate` of @hindsight/investigate, in a worker thread, whose mined logs the views show
+   * (the logs are read and mined once); a function given here leaves the views to mine the logs
+   * themselves. `false` serves the bundle's data without a report.
    * When it fails, the views of the bundle's data still work and the failure is a warning.
    */
   investigate?: ((bundle: string) => Promise<Report>) | false;
@@ -57,6 +58,12 @@ type State =
   | { state: 'error'; error: { code: string; message: string; where?: string } }
   | { state: 'ready'; data: BundleView; report: Report | null; warnings: Warning[] };
 
+/** What an investigation gives the server: the report, and the logs it mined when it can pass them on. */
+interface Investigation {
+  report: Report;
+  logs?: MinedLogs;
+}
+
 /**
  * Serves the web view of a bundle on loopback: a JSON API over the bundle and its investigation,
  * and the built app. The server listens at once and reads the bundle in the background, so the
@@ -85,17 +92,28 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
   const url = `http://127.0.0.1:${port}/`;
 
   const ready = (async (): Promise<Overview> => {
-    const run = options.investigate ?? ((b: string) => investigateInWorker(b, (w) => (worker = w)));
-    // Started first and awaited last: in a worker it runs beside the reading below.
+    const given = options.investigate;
+    const run: ((b: string) => Promise<Investigation>) | false =
+      given === false
+        ? false
+        : given
+          ? (b) => given(b).then((report) => ({ report }))
+          : (b) => investigateInWorker(b, (w) => (worker = w));
+    // Started first and awaited last: in a worker it runs beside the reading below, which takes the
+    // logs it mined instead of mining them again (or mines them itself when it gives none).
     const investigation = run === false ? Promise.resolve(null) : run(options.bundle);
     investigation.catch(() => undefined);
+    const logs = investigation.then(
+      (i) => i?.logs,
+      () => undefined,
+    );
     try {
-      const data = await BundleView.load(options.bundle);
+      const data = await BundleView.load(options.bundle, logs);
       let report: Report | null = null;
       const warnings: Warning[] = [...data.bundle.warnings];
       if (run !== false) {
         try {
-          report = await investigation;
+          report = (await investigation)?.report ?? null;
         } catch (err) {
           warnings.push({
             stage: 'analyze',
@@ -324,8 +342,8 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
   };
 }
 
-/** Runs `investigate` in a worker thread, so it uses a second core. */
-function investigateInWorker(bundle: string, started: (w: Worker) => void): Promise<Report> {
+/** Runs `investigate` in a worker thread, so it uses a second core; its mined logs come back with the report. */
+function investigateInWorker(bundle: string, started: (w: Worker) => void): Promise<Investigation> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./investigate-worker.js', import.meta.url), {
       workerData: { bundle },
@@ -333,8 +351,12 @@ function investigateInWorker(bundle: string, started: (w: Worker) => void): Prom
     started(worker);
     worker.once(
       'message',
-      (m: { ok: true; report: Report } | { ok: false; error: { code: string; message: string } }) => {
-        if (m.ok) resolve(m.report);
+      (
+        m:
+          | { ok: true; report: Report; logs?: MinedLogs }
+          | { ok: false; error: { code: string; message: string } },
+      ) => {
+        if (m.ok) resolve({ report: m.report, ...(m.logs ? { logs: m.logs } : {}) });
         else reject(new Error(`${m.error.message} [${m.error.code}]`));
         void worker.terminate();
       },
