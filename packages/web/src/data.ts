@@ -73,9 +73,14 @@ export class BundleView {
   /**
    * Opens and reads a bundle; throws the HindsightError of `openBundle` when it cannot be read.
    * `mined` is the logs as an investigation of the same bundle mined them; when it is not given,
-   * or settles without them, the logs are mined here, as the investigation mines them.
+   * or settles without them, the logs are mined here, as the investigation mines them, unless
+   * `signal` was aborted meanwhile (the reading is then given up with its reason).
    */
-  static async load(location: string, mined?: Promise<MinedLogs | undefined>): Promise<BundleView> {
+  static async load(
+    location: string,
+    mined?: Promise<MinedLogs | undefined>,
+    signal?: AbortSignal,
+  ): Promise<BundleView> {
     const bundle = await openBundle(location);
     try {
       // Workloads and components are named as the investigation names them, so that the views and
@@ -105,7 +110,11 @@ export class BundleView {
         .sort((a, b) => a.timeMs - b.timeMs || a.id.localeCompare(b.id));
       const events = (await bundle.events()).sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
       const logFiles = await bundle.logs();
-      const logs = (await mined?.catch(() => undefined)) ?? (await mineHere(bundle));
+      let logs = await mined?.catch(() => undefined);
+      if (!logs) {
+        signal?.throwIfAborted();
+        logs = await mineHere(bundle);
+      }
       const templates = templatesOf(logs.model.groups);
       return new BundleView(
         bundle,

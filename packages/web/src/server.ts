@@ -91,27 +91,32 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/`;
 
+  // Closing while the investigation runs stops it; the views must not then mine the logs themselves.
+  const closing = new AbortController();
   const ready = (async (): Promise<Overview> => {
     const given = options.investigate;
-    const run: ((b: string) => Promise<Investigation>) | false =
+    // Started first and awaited last. The default runs in a worker beside the reading below, and
+    // the logs it mined come back with its report, so the views do not mine them again (unless it
+    // fails). A function given instead yields a report alone: the views mine the logs meanwhile.
+    const investigation: Promise<Investigation | null> =
       given === false
-        ? false
+        ? Promise.resolve(null)
         : given
-          ? (b) => given(b).then((report) => ({ report }))
-          : (b) => investigateInWorker(b, (w) => (worker = w));
-    // Started first and awaited last: in a worker it runs beside the reading below, which takes the
-    // logs it mined instead of mining them again (or mines them itself when it gives none).
-    const investigation = run === false ? Promise.resolve(null) : run(options.bundle);
+          ? given(options.bundle).then((report) => ({ report }))
+          : investigateInWorker(options.bundle, (w) => (worker = w));
     investigation.catch(() => undefined);
-    const logs = investigation.then(
-      (i) => i?.logs,
-      () => undefined,
-    );
+    const logs =
+      given === undefined
+        ? investigation.then(
+            (i) => i?.logs,
+            () => undefined,
+          )
+        : undefined;
     try {
-      const data = await BundleView.load(options.bundle, logs);
+      const data = await BundleView.load(options.bundle, logs, closing.signal);
       let report: Report | null = null;
       const warnings: Warning[] = [...data.bundle.warnings];
-      if (run !== false) {
+      if (given !== false) {
         try {
           report = (await investigation)?.report ?? null;
         } catch (err) {
@@ -331,6 +336,7 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
     port,
     ready,
     async close() {
+      closing.abort(new Error('the server was closed while reading the bundle'));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
