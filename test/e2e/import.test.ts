@@ -34,6 +34,43 @@ describe('hindsight import', () => {
     },
   );
 
+  it.skipIf(!existsSync(sb))(
+    'investigates the imported support bundle: the node restart that stopped every container comes first',
+    async () => {
+      // The k3d cluster's containers of four pods all stopped at 09:42:35 (Unknown, exit 255), and
+      // two more failed 35 s later; one change, months before, explains nothing.
+      const out = await outDir();
+      expect((await hindsight(['import', 'support-bundle', sb, '-o', out])).code).toBe(0);
+      const r = await hindsight(['investigate', out, '--json', '--top', '20']);
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as {
+        verdict: string;
+        summary: string;
+        hypotheses: Array<{
+          title: string;
+          time: number;
+          score: number;
+          nextStep: string;
+          cause: { type: string };
+        }>;
+      };
+      expect(report.verdict).toBe('component');
+      expect(report.summary).toMatch(
+        /^No recorded change explains what moved \(1 considered, ranked below the components\)\./,
+      );
+      const top = report.hypotheses[0];
+      expect(top?.title).toMatch(
+        /^node\/k3d-mycluster-server-0: node k3d-mycluster-server-0: 6 containers in 4 pods stopped together \(Unknown, exit 255\).*; 2 more failed within 2 min after \(local-path-provisioner, metrics-server\)$/,
+      );
+      expect(new Date(top?.time ?? 0).toISOString()).toBe('2022-12-21T09:42:35.000Z');
+      expect(top?.nextStep).toMatch(/journalctl -u kubelet/);
+      // Not the Job's single restart in September, which came first.
+      expect(report.hypotheses.slice(0, 3).some((h) => h.title.includes('helm-install-traefik'))).toBe(false);
+      const change = report.hypotheses.findIndex((h) => h.cause.type === 'change');
+      expect(change).toBeGreaterThan(report.hypotheses.findLastIndex((h) => h.score > 0));
+    },
+  );
+
   it.skipIf(!existsSync(nezha))('imports a window of the Nezha dataset, with --json counts', async () => {
     const out = await outDir();
     const r = await hindsight([

@@ -1,4 +1,4 @@
-import type { BundleEvent } from '@hindsight/core';
+import type { BundleEvent, Pod } from '@hindsight/core';
 import type { Analyzer, Finding } from '../types.js';
 
 // How much each kind of event says about a failure; reasons are the kubelet's and the scheduler's.
@@ -18,6 +18,100 @@ const REASONS: Array<{ match: RegExp; strength: number; what: string; userFacing
 ];
 
 const STARTUP_MS = 90_000;
+// Containers of several pods on one node that stopped abnormally within this long of each other
+// stopped together: the node, its kubelet or its container runtime went down, not each app.
+const TOGETHER_MS = 5_000;
+const TOGETHER_MIN_CONTAINERS = 3;
+// What a container's own restart finding keeps when its last stop was the node's, or followed it
+// within AFTERMATH_MS on that node (apps that came back before what they need and failed again).
+const WITH_NODE = 0.3;
+const AFTERMATH_MS = 120_000;
+
+interface Stop {
+  pod: string;
+  container: string;
+  node: string;
+  time: number;
+  reason: string;
+  exitCode?: number;
+}
+
+/**
+ * Groups of abnormal last terminations (not a clean exit 0) on one node within TOGETHER_MS of the
+ * group's first, spanning two pods or more and TOGETHER_MIN_CONTAINERS containers or more.
+ */
+function stoppedTogether(pods: Pod[]): Array<{ group: Stop[]; after: Stop[] }> {
+  const byNode = new Map<string, Stop[]>();
+  for (const p of pods) {
+    if (!p.node) continue;
+    for (const c of p.containers) {
+      const t = c.lastTermination;
+      if (!t?.finishedAt || (t.exitCode === 0 && !/OOM/i.test(t.reason ?? ''))) continue;
+      const stop: Stop = {
+        pod: p.name,
+        container: c.name,
+        node: p.node,
+        time: Date.parse(t.finishedAt),
+        reason: t.reason ?? 'terminated',
+        ...(t.exitCode === undefined ? {} : { exitCode: t.exitCode }),
+      };
+      byNode.set(p.node, [...(byNode.get(p.node) ?? []), stop]);
+    }
+  }
+  const out: Array<{ group: Stop[]; after: Stop[] }> = [];
+  for (const stops of byNode.values()) {
+    stops.sort((x, y) => x.time - y.time || (x.pod < y.pod ? -1 : 1));
+    let group: Stop[] = [];
+    const flush = (): void => {
+      if (group.length < TOGETHER_MIN_CONTAINERS || new Set(group.map((x) => x.pod)).size < 2) return;
+      const end = (group[group.length - 1] as Stop).time;
+      const after = stops.filter((x) => x.time > end && x.time - end <= AFTERMATH_MS);
+      out.push({ group, after });
+    };
+    for (const x of stops) {
+      if (group.length > 0 && x.time - (group[0] as Stop).time > TOGETHER_MS) {
+        flush();
+        group = [];
+      }
+      group.push(x);
+    }
+    flush();
+  }
+  return out;
+}
+
+function nodeFinding({ group, after }: { group: Stop[]; after: Stop[] }): Finding {
+  const first = group[0] as Stop;
+  const last = group[group.length - 1] as Stop;
+  const pods = new Set(group.map((s) => s.pod));
+  const how = [
+    ...new Set(group.map((s) => `${s.reason}${s.exitCode === undefined ? '' : `, exit ${s.exitCode}`}`)),
+  ];
+  return {
+    id: `k8s:node/${first.node}:stopped@${first.time}`,
+    analyzer: 'kubernetes-health',
+    kind: 'health',
+    component: `node/${first.node}`,
+    signal: `k8s:node/${first.node}:stopped`,
+    title:
+      `node ${first.node}: ${group.length} containers in ${pods.size} pods stopped together` +
+      ` (${how.slice(0, 3).join('; ')}): the node, its kubelet or its container runtime restarted` +
+      (after.length > 0
+        ? `; ${after.length} more failed within ${AFTERMATH_MS / 60_000} min after (${after.map((x) => x.container).join(', ')})`
+        : ''),
+    time: first.time,
+    end: last.time,
+    strength: 1,
+    evidence: [...group, ...after].slice(0, 10).map((s) => ({
+      type: 'event' as const,
+      time: s.time,
+      object: `Pod/${s.pod}`,
+      reason: s.reason,
+      message: `container ${s.container} stopped${s.exitCode === undefined ? '' : ` with exit code ${s.exitCode}`}`,
+      count: 1,
+    })),
+  };
+}
 
 /** Restarts, OOM kills, probe failures, pending pods and evictions, from events.jsonl and pods.jsonl. */
 export const kubernetesHealth: Analyzer = {
@@ -79,6 +173,11 @@ export const kubernetesHealth: Analyzer = {
         })),
       });
     }
+    const together = stoppedTogether(pods);
+    out.push(...together.map(nodeFinding));
+    const withNode = new Set(
+      together.flatMap((t) => [...t.group, ...t.after]).map((x) => `${x.pod}/${x.container}`),
+    );
     for (const p of pods) {
       const component = p.component ?? ctx.data.componentOf(p.name);
       if (p.phase === 'Pending' || p.phase === 'Failed') {
@@ -120,7 +219,9 @@ export const kubernetesHealth: Analyzer = {
           signal: `k8s:pod/${p.name}/${c.name}:restarts`,
           title: `container ${p.name}/${c.name} restarted ${c.restartCount} time${c.restartCount === 1 ? '' : 's'} (last: ${reason}${c.lastTermination?.exitCode === undefined ? '' : `, exit ${c.lastTermination.exitCode}`})`,
           time,
-          strength: Math.min(1, (oom ? 0.8 : 0.5) + 0.05 * c.restartCount),
+          strength:
+            Math.min(1, (oom ? 0.8 : 0.5) + 0.05 * c.restartCount) *
+            (withNode.has(`${p.name}/${c.name}`) ? WITH_NODE : 1),
           evidence: [
             {
               type: 'event',

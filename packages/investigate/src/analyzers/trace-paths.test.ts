@@ -85,7 +85,9 @@ describe('trace-paths: request paths against the baseline', () => {
     // errors logged meanwhile.
     expect(report.findings.filter((f) => f.component === 'checkout')).toEqual([]);
     expect(report.verdict).toBe('component');
-    expect(report.summary).toContain('(the first departure from the baseline)');
+    expect(report.summary).toContain(
+      '(the first departure from the baseline since a minute before the incident time)',
+    );
     expect(report.hypotheses[0]?.cause).toMatchObject({ type: 'component', component: 'payment' });
   });
 

@@ -1,6 +1,7 @@
 import type { TopologyGraph } from '../topology.js';
 import type { Finding, Hypothesis } from '../types.js';
 import { INCIDENT_SLACK_MS } from '../incident.js';
+import { runsOf } from '../stats.js';
 import { iso, round, step } from './common.js';
 
 // A user-facing anomaly at least this strong marks the start of an incident.
@@ -16,7 +17,24 @@ const CALLER_SIDE_WEIGHT = 0.3;
 // Measured with the trace-paths weights in bench/RESULTS.md `## rca` (chosen on those 10 faults).
 const WINDOW_ONLY_WEIGHT = 0.5;
 
-/** Components ranked as root-cause candidates when no change was recorded. */
+/** The anomalies the component ranking anchors on: departures from a baseline first. */
+function anchorsOf(moved: Finding[]): { list: Finding[]; kind: string } {
+  const firm = moved.filter((a) => a.baseline);
+  if (firm.length > 0) return { list: firm, kind: 'departure from the baseline' };
+  const user = moved.filter((a) => a.userFacing && a.strength >= STRONG);
+  if (user.length > 0) return { list: user, kind: 'strong user-facing anomaly' };
+  return { list: moved, kind: 'anomaly' };
+}
+
+/** Where the component ranking says the incident starts, in words for the report's summary. */
+export function incidentStart(moved: Finding[], incidentAt?: number): string {
+  const { kind } = anchorsOf(moved);
+  return incidentAt === undefined
+    ? `the first large episode, from its first ${kind}`
+    : `the first ${kind} since a minute before the incident time`;
+}
+
+/** Components ranked as root-cause candidates when no change explains what moved. */
 export function rankComponents(
   moved: Finding[],
   tau: number,
@@ -33,14 +51,17 @@ export function rankComponents(
   // first. Requiring strength >= 0.5 here instead gave top-1 0.575 / top-3 0.85 against 0.65 /
   // 0.95, mean of four windows on Nezha's faults (bench/RESULTS.md `## rca`).
   const firm = moved.filter((a) => a.baseline);
-  const user = moved.filter((a) => a.userFacing && a.strength >= STRONG);
-  const candidates = firm.length > 0 ? firm : user.length > 0 ? user : moved;
+  const candidates = anchorsOf(moved).list;
   // Given the incident's time, what began well before it is an earlier episode, not its onset: with
   // the hint 2 min late, top-1 on Nezha's faults 0.7 -> 0.8, the same at 0, -2 min and +-1 min.
   const recent =
     incidentAt === undefined ? [] : candidates.filter((a) => a.time >= incidentAt - INCIDENT_SLACK_MS);
   const anchors = recent.length > 0 ? recent : candidates;
-  const t0 = Math.min(...anchors.map((a) => a.time));
+  // Without the incident's time, the incident is the first large episode, not the first blip: a
+  // support bundle spans months, and a Job's one restart in September outweighed, by coming first,
+  // a node's restart in December that stopped every container.
+  const t0 =
+    incidentAt === undefined ? onsetOfMainEpisode(anchors, tau) : Math.min(...anchors.map((a) => a.time));
   const near = (t: number): number => Math.exp(-Math.max(0, t - t0) / (3 * tau)) * (t < t0 - tau ? 0.5 : 1);
   const byComp = new Map<string, Finding[]>();
   for (const a of moved) {
@@ -90,11 +111,28 @@ export function rankComponents(
         ...effects.filter((a) => a !== first).map((a) => step('effect', a)),
       ],
       explains: sorted.map((a) => a.id),
-      nextStep: `look at ${component} around ${iso(first.time)}: ${first.title}`,
+      nextStep: component.startsWith('node/')
+        ? `look at ${component.slice(5)} around ${iso(first.time)}: its uptime (a reboot?), its conditions (kubectl describe node ${component.slice(5)}), and its kubelet's and container runtime's logs (journalctl -u kubelet -u containerd)`
+        : `look at ${component} around ${iso(first.time)}: ${first.title}`,
       reasons: [
         `${sorted.length} anomal${sorted.length === 1 ? 'y' : 'ies'} in ${component}, the first at ${iso(first.time)}`,
       ],
     });
   }
   return out;
+}
+
+/**
+ * The start of the first episode (anomalies no further apart than `gap`) whose strengths add up
+ * to at least half those of the episode that moved most: an earlier episode of about the same
+ * size is more likely where it began, a blip before a storm is not.
+ */
+export function onsetOfMainEpisode(anomalies: Finding[], gap: number): number {
+  const sorted = [...anomalies].sort((a, b) => a.time - b.time);
+  const episodes = runsOf(sorted, (a) => a.time, gap).map((run) => ({
+    start: (run[0] as Finding).time,
+    weight: run.reduce((s, a) => s + a.strength, 0),
+  }));
+  const most = Math.max(...episodes.map((e) => e.weight));
+  return episodes.find((e) => e.weight >= most / 2)?.start ?? Number.NaN;
 }

@@ -4,7 +4,7 @@ import type { BundleData } from '../data.js';
 import type { Cause, ChainStep, Finding, Hypothesis, Report } from '../types.js';
 import { median } from '../stats.js';
 import { nextStepFor } from './next-step.js';
-import { rankComponents } from './components.js';
+import { incidentStart, rankComponents } from './components.js';
 import { iso, round, step } from './common.js';
 
 export { iso } from './common.js';
@@ -349,21 +349,29 @@ export function rank(input: RankInput): RankResult {
         reasons: ['no signal moved after it'],
       });
     }
-  } else if (changes.length === 0) {
-    verdict = 'component';
-    hypotheses.push(...rankComponents(moved, tau, graph, input.incidentAt));
-    const start = moved.some((a) => a.baseline)
-      ? 'the first departure from the baseline'
-      : 'the first strong user-facing anomaly';
-    summary = `No change was found in this bundle. ${moved.length} signal${moved.length === 1 ? '' : 's'} moved; components are ranked by their strongest anomalies from the start of the incident (${start}).`;
   } else {
     hypotheses.sort(compareHypotheses);
-    const top = hypotheses[0] as Hypothesis;
-    verdict = top.cause.type === 'change' && top.score > 0.05 ? 'change' : 'component';
-    summary =
-      verdict === 'change'
-        ? `${top.score >= WEAK_SCORE ? 'Likely cause' : 'Possible cause, on weak evidence'}: ${top.title} (score ${top.score}). ${top.explains.length} anomal${top.explains.length === 1 ? 'y follows' : 'ies follow'} it${effectText(top)}.`
-        : `No recorded change explains what moved; the earliest anomaly is ${top.title}.`;
+    const top = hypotheses[0];
+    if (top?.cause.type === 'change' && top.score > 0.05) {
+      verdict = 'change';
+      summary = `${top.score >= WEAK_SCORE ? 'Likely cause' : 'Possible cause, on weak evidence'}: ${top.title} (score ${top.score}). ${top.explains.length} anomal${top.explains.length === 1 ? 'y follows' : 'ies follow'} it${effectText(top)}.`;
+    } else {
+      // No change explains what moved: the components are the candidates, and the changes stay
+      // listed below them so that a reader sees what was considered.
+      verdict = 'component';
+      const considered = hypotheses.filter((h) => h.cause.type === 'change');
+      hypotheses.splice(
+        0,
+        hypotheses.length,
+        ...rankComponents(moved, tau, graph, input.incidentAt),
+        ...considered,
+      );
+      const none =
+        changes.length === 0
+          ? 'No change was found in this bundle.'
+          : `No recorded change explains what moved (${considered.length} considered, ranked below the components).`;
+      summary = `${none} ${moved.length} signal${moved.length === 1 ? '' : 's'} moved; components are ranked by their strongest anomalies from the start of the incident (${incidentStart(moved, input.incidentAt)}).`;
+    }
   }
   hypotheses.sort(compareHypotheses);
   hypotheses.forEach((h, i) => (h.rank = i + 1));
