@@ -1,5 +1,5 @@
 export { Lab } from './lab.js';
-export type { LabOptions, LabStatus, LabPodStatus, ValuesInput } from './lab.js';
+export type { LabOptions, LabStatus, LabPodStatus, RolloutOptions, ValuesInput } from './lab.js';
 export { defaultLabDir, defaultChartDir, labPaths } from './paths.js';
 export type { LabPaths } from './paths.js';
 export { ReleaseStore, decodeSecret, historyEntries } from './release-store.js';

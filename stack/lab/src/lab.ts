@@ -36,6 +36,16 @@ export interface ValuesInput {
   values?: Values;
 }
 
+/** Options of a rollout: `up`, `upgrade` and `rollback`. */
+export interface RolloutOptions {
+  /**
+   * Aborting it (Ctrl-C) stops waiting for the rollout and stops the rollout itself, promptly;
+   * the call then rejects with the signal's reason, and a revision it made is recorded `failed`, as
+   * Helm records an interrupted upgrade. The pods started so far run on until `down` stops them.
+   */
+  signal?: AbortSignal;
+}
+
 /** One pod in `lab status`. */
 export interface LabPodStatus {
   name: string;
@@ -121,7 +131,7 @@ export class Lab {
     }
   }
 
-  private async control<T>(method: 'GET' | 'POST', path: string): Promise<T> {
+  private async control<T>(method: 'GET' | 'POST', path: string, signal?: AbortSignal): Promise<T> {
     const s = this.liveStatus();
     if (!s)
       throw new HindsightError(
@@ -131,9 +141,12 @@ export class Lab {
       );
     const url = `http://127.0.0.1:${s.apiPort}${CONTROL_PREFIX}${path}`;
     try {
-      const res = await fetch(url, { method, signal: AbortSignal.timeout(15 * 60_000) });
+      const limit = AbortSignal.timeout(15 * 60_000);
+      const res = await fetch(url, { method, signal: signal ? AbortSignal.any([limit, signal]) : limit });
       return (await res.json()) as T;
     } catch (err) {
+      // Aborting closes the connection, which tells the supervisor to stop the rollout.
+      if (signal?.aborted) throw signal.reason;
       throw new HindsightError(
         'HINDSIGHT_LAB',
         `the lab supervisor did not answer: ${errorMessage(err)}`,
@@ -198,7 +211,9 @@ export class Lab {
     config: Values,
     description: string,
     from?: HelmRelease,
+    signal?: AbortSignal,
   ): Promise<HelmRelease> {
+    signal?.throwIfAborted();
     const store = this.store(c);
     const prev = await store.latest(c.release);
     const version = (prev?.version ?? 0) + 1;
@@ -240,10 +255,23 @@ export class Lab {
       version,
       namespace: c.namespace,
     };
+    signal?.throwIfAborted();
     await store.create(release);
+    // Not cut short: a supervisor left starting would have no status file for `down` to find it by.
     await this.startSupervisor();
-    this.progress(`applying revision ${version}`);
-    const r = await this.control<{ ok: boolean; error?: string }>('POST', `/apply?revision=${version}`);
+    let r: { ok: boolean; error?: string };
+    try {
+      signal?.throwIfAborted();
+      this.progress(`applying revision ${version}`);
+      r = await this.control('POST', `/apply?revision=${version}`, signal);
+    } catch (err) {
+      if (!signal?.aborted) throw err;
+      await store.update({
+        ...release,
+        info: { ...release.info, status: 'failed', description: `${kind} failed: interrupted` },
+      });
+      throw err;
+    }
     if (!r.ok) {
       await store.update({
         ...release,
@@ -263,7 +291,8 @@ export class Lab {
    * the supervisor and waits until every pod is ready. On a folder with history and no values,
    * runs the deployed revision again; with values, makes a new revision from them.
    */
-  async up(input: ValuesInput = {}): Promise<LabStatus> {
+  async up(input: ValuesInput & RolloutOptions = {}): Promise<LabStatus> {
+    const { signal } = input;
     await mkdir(this.paths.root, { recursive: true });
     let c = await readLabConfig(this.paths.config);
     if (!c) {
@@ -287,11 +316,14 @@ export class Lab {
     const given =
       (input.valueFiles?.length ?? 0) + (input.set?.length ?? 0) + Object.keys(input.values ?? {}).length > 0;
     if (deployed && !given) {
+      signal?.throwIfAborted();
       await this.startSupervisor();
+      signal?.throwIfAborted();
       this.progress(`starting revision ${deployed.version} again`);
       const r = await this.control<{ ok: boolean; error?: string }>(
         'POST',
         `/apply?revision=${deployed.version}`,
+        signal,
       );
       if (!r.ok)
         throw new HindsightError(
@@ -306,6 +338,8 @@ export class Lab {
         history.length ? 'upgrade' : 'install',
         config,
         history.length ? 'Upgrade complete' : 'Install complete',
+        undefined,
+        signal,
       );
     }
     return this.status();
@@ -324,17 +358,17 @@ export class Lab {
    * revision's (as `helm upgrade --reuse-values`), so faults and fixes accumulate as a team's
    * upgrades do; `resetValues` starts again from the chart's defaults.
    */
-  async upgrade(input: ValuesInput & { resetValues?: boolean } = {}): Promise<HelmRelease> {
+  async upgrade(input: ValuesInput & RolloutOptions & { resetValues?: boolean } = {}): Promise<HelmRelease> {
     const c = await this.config();
     const store = this.store(c);
     const deployed = (await store.history(c.release)).filter((r) => r.info.status === 'deployed').at(-1);
     const base = input.resetValues || !deployed ? this.labValues(c) : (deployed.config ?? {});
     const config = mergeValues(base, await this.readValues(input));
-    return this.deploy(c, 'upgrade', config, 'Upgrade complete');
+    return this.deploy(c, 'upgrade', config, 'Upgrade complete', undefined, input.signal);
   }
 
   /** Rolls back to `revision` (default: the one before the latest) as a new revision, like `helm rollback`. */
-  async rollback(revision?: number): Promise<HelmRelease> {
+  async rollback(revision?: number, options: RolloutOptions = {}): Promise<HelmRelease> {
     const c = await this.config();
     const history = await this.store(c).history(c.release);
     const latest = history.at(-1);
@@ -346,7 +380,7 @@ export class Lab {
         `release ${c.release} has no revision ${target}`,
         this.paths.releases,
       );
-    return this.deploy(c, 'rollback', from.config ?? {}, `Rollback to ${target}`, from);
+    return this.deploy(c, 'rollback', from.config ?? {}, `Rollback to ${target}`, from, options.signal);
   }
 
   /** Every revision, decoded, oldest first. */

@@ -848,8 +848,10 @@ export class LabRuntime {
     what: string,
     timeoutMs = Math.max(30_000, 120_000 * Math.min(1, this.o.timeScale)),
   ): Promise<void> {
+    const gen = this.generation;
     const until = Date.now() + timeoutMs;
     while (!pods.every((p) => this.podReady(p) || p.deleting)) {
+      this.stillApplying(gen, what);
       if (Date.now() > until) {
         const notReady = pods.filter((p) => !this.podReady(p)).map((p) => p.name);
         throw new HindsightError(
@@ -896,12 +898,33 @@ export class LabRuntime {
     );
   }
 
+  /** Throws when the rollout of generation `gen` was stopped: cancelled, or the lab shutting down. */
+  private stillApplying(gen: number, what: string): void {
+    if (gen !== this.generation)
+      throw new HindsightError('HINDSIGHT_LAB', 'the rollout was stopped before it finished', what);
+  }
+
   /**
    * Makes the running processes match `manifest` (the rendered revision `revision`): workloads in
    * dependency order (hindsight.dev/depends-on), each rolled or scaled and ready before the next.
+   * Aborting `signal` stops the rollout where it is, promptly: the pods started so far run on, as
+   * tracked as any (`shutdown` stops them), and the workloads not reached yet keep their pods.
    */
-  async apply(manifest: string, revision: number): Promise<void> {
+  async apply(manifest: string, revision: number, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const gen = ++this.generation;
+    const cancel = () => {
+      if (this.generation === gen) ++this.generation;
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      await this.rollout(manifest, revision, gen);
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
+
+  private async rollout(manifest: string, revision: number, gen: number): Promise<void> {
     this.objects = parseManifest(manifest).map((o) => ({
       ...o,
       metadata: { ...o.metadata, namespace: this.o.namespace },
@@ -933,7 +956,7 @@ export class LabRuntime {
       if (!wanted.has(`${pod.workload.kind}/${pod.workload.name}`)) await this.deletePod(pod);
     }
     for (const w of this.ordered(this.workloads)) {
-      if (gen !== this.generation) return;
+      this.stillApplying(gen, `${w.kind} ${w.metadata.name}`);
       if (w.kind === 'StatefulSet') await this.reconcileStatefulSet(w);
       else await this.reconcileDeployment(w);
     }

@@ -97,13 +97,19 @@ export async function runSupervisor(dir: string): Promise<void> {
       json(res, 200, status());
     } else if (action === '/apply' && req.method === 'POST') {
       const revision = Number(url.searchParams.get('revision'));
+      // A client that stops waiting (Ctrl-C on `lab up`) closes the connection: the rollout stops
+      // where it is, instead of running on for minutes nobody waits for.
+      const gone = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) gone.abort(new Error('the client stopped waiting'));
+      });
       const job = queue.then(async () => {
         const rel = await store.get(config.release, revision);
         if (!rel) throw new Error(`no revision ${revision} of release ${config.release}`);
         applying = revision;
         log(`applying revision ${revision}`);
         try {
-          await runtime.apply(rel.manifest, revision);
+          await runtime.apply(rel.manifest, revision, gone.signal);
           lastError = undefined;
         } finally {
           applying = undefined;

@@ -72,7 +72,7 @@ export const demoCommand: CommandSpec = {
         const scenario = storyScenario;
         try {
           enter('up', `the lab as the story's team ran it: ${scenario.up.join(' ')}`);
-          await lab.up({ set: scenario.up });
+          await lab.up({ set: scenario.up, signal });
           if (signal.aborted) return setExitCode(exitCodes.interrupted);
           enter(
             'traffic',
@@ -111,7 +111,7 @@ export const demoCommand: CommandSpec = {
           if (opts.json) io.out(reporters.json.render(report));
           else io.out(reporters.terminal.render(report, { paint: (style, text) => paint(io, style, text) }));
           enter('fix', report.hypotheses[0]?.nextStep ?? 'no hypothesis: nothing to apply');
-          const fix = await applyFix(lab, report);
+          const fix = await applyFix(lab, report, signal);
           if (fix) say(`applied: ${fix.action} (revision ${fix.revision})`);
           if (signal.aborted) return setExitCode(exitCodes.interrupted);
           enter('traffic', 'after the fix');

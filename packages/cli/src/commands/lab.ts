@@ -77,6 +77,15 @@ export const labCommand: CommandSpec = {
       }
       throw err;
     };
+    // Ctrl-C stops waiting for a rollout (and the rollout itself); what it started keeps running.
+    const failRollout = (err: unknown, dir: string | undefined) => {
+      if (!ctx.signal.aborted) return fail(err);
+      const where = dir ? ` --dir ${dir}` : '';
+      io.err(
+        `${paint(io, 'yellow', 'interrupted')} the rollout stopped where it was; the pods started so far run on (\`hindsight lab status${where}\` lists them, \`hindsight lab down${where}\` stops them)`,
+      );
+      setExitCode(exitCodes.interrupted);
+    };
 
     withDir(cmd.command('up'))
       .description('render the chart with the values and start every pod (revision 1 on a new lab)')
@@ -93,11 +102,15 @@ export const labCommand: CommandSpec = {
           json?: boolean;
         }) => {
           try {
-            const s = await lab(o, ctx).up({ valueFiles: o.values ?? [], set: o.set ?? [] });
+            const s = await lab(o, ctx).up({
+              valueFiles: o.values ?? [],
+              set: o.set ?? [],
+              signal: ctx.signal,
+            });
             if (o.json) io.out(JSON.stringify(s, null, 2));
             else printStatus(ctx, s);
           } catch (err) {
-            fail(err);
+            failRollout(err, o.dir);
           }
         },
       );
@@ -121,6 +134,7 @@ export const labCommand: CommandSpec = {
               valueFiles: o.values ?? [],
               set: o.set ?? [],
               resetValues: o.resetValues === true,
+              signal: ctx.signal,
             });
             if (o.json)
               io.out(
@@ -128,7 +142,7 @@ export const labCommand: CommandSpec = {
               );
             else io.out(`${paint(io, 'green', 'deployed')}  release ${r.name} revision ${r.version}`);
           } catch (err) {
-            fail(err);
+            failRollout(err, o.dir);
           }
         },
       );
@@ -141,7 +155,9 @@ export const labCommand: CommandSpec = {
         try {
           if (rev !== undefined && !/^\d+$/.test(rev))
             throw new HindsightError('HINDSIGHT_USAGE', `invalid revision: ${rev}`, 'REVISION');
-          const r = await lab(o, ctx).rollback(rev === undefined ? undefined : Number(rev));
+          const r = await lab(o, ctx).rollback(rev === undefined ? undefined : Number(rev), {
+            signal: ctx.signal,
+          });
           if (o.json)
             io.out(
               JSON.stringify(
@@ -155,7 +171,7 @@ export const labCommand: CommandSpec = {
               `${paint(io, 'green', 'deployed')}  release ${r.name} revision ${r.version} (${r.info.description ?? ''})`,
             );
         } catch (err) {
-          fail(err);
+          failRollout(err, o.dir);
         }
       });
 

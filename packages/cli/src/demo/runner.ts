@@ -134,8 +134,10 @@ export async function runIncident(lab: Lab, scenario: Scenario, o: IncidentOptio
       let revision: number;
       let failed: string | undefined;
       try {
-        revision = (await lab.upgrade({ set: step.set })).version;
+        revision = (await lab.upgrade({ set: step.set, signal: stop.signal })).version;
       } catch (err) {
+        // Interrupted mid-rollout: the incident ends here, as it does between two upgrades.
+        if (stop.signal.aborted) break;
         // A failed rollout is part of some faults (a master OOMKilled at start): Helm keeps the
         // revision as `failed` and the pods run on, so the incident goes on too.
         if (!(err instanceof HindsightError)) throw err;
@@ -353,18 +355,23 @@ function show(v: unknown): string {
  * Applies the top hypothesis' next step to the lab: when it is a Helm change whose previous values
  * are all known, those values are restored by an upgrade (later, unrelated revisions stay); when a
  * value was new in that revision (no previous value to restore), the release is rolled back to the
- * revision before it. Returns undefined when the top hypothesis is not a Helm change.
+ * revision before it. Returns undefined when the top hypothesis is not a Helm change. Aborting
+ * `signal` stops the rollout (see the lab's `RolloutOptions`).
  */
-export async function applyFix(lab: Lab, report: Report): Promise<AppliedFix | undefined> {
+export async function applyFix(
+  lab: Lab,
+  report: Report,
+  signal?: AbortSignal,
+): Promise<AppliedFix | undefined> {
   const top = report.hypotheses[0];
   if (!top || top.cause.type !== 'change' || top.cause.kind !== 'helm') return undefined;
   const diff = top.cause.diff;
   if (diff.length > 0 && diff.every((d) => d.from !== undefined && typeof d.from !== 'object')) {
     const set = diff.map((d) => `${d.path}=${show(d.from)}`);
-    const r = await lab.upgrade({ set });
+    const r = await lab.upgrade({ set, signal });
     return { action: `upgrade --set ${set.join(' --set ')}`, revision: r.version };
   }
   const prev = top.cause.fromRevision ?? (top.cause.revision ?? 1) - 1;
-  const r = await lab.rollback(prev);
+  const r = await lab.rollback(prev, { signal });
   return { action: `rollback ${prev}`, revision: r.version };
 }
