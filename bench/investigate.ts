@@ -3,35 +3,18 @@
 // The bundle is generated once (deterministic seed) and kept in the temp folder for later runs.
 // Run: node --import tsx bench/investigate.ts   (HINDSIGHT_BENCH_RPS=300 by default;
 // HINDSIGHT_BENCH_WORKERS=1 mines on one thread, 2 on two; the default chooses by size)
-import { stat } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { investigate, storyScenario, writeSyntheticBundle } from '@hindsight/investigate';
+import { investigate } from '@hindsight/investigate';
+import { ensureLargeBundle, largeBundleDir as dir } from './large-bundle.js';
 
-const rps = Number(process.env['HINDSIGHT_BENCH_RPS'] ?? 300);
 const workersEnv = process.env['HINDSIGHT_BENCH_WORKERS'];
 const workers = workersEnv === '1' ? 1 : workersEnv === '2' ? 2 : undefined;
-const dir = path.join(os.tmpdir(), `hs-bench-investigate-${rps}`);
-const scenario = storyScenario({
-  seed: 42,
-  durationMin: 60,
-  rps,
-  shopPods: 5,
-  changes: [
-    { atMin: 15, revision: 5, diff: [{ path: 'shop.logLevel', from: 'info', to: 'debug' }] },
-    { atMin: 30, revision: 6, diff: [{ path: 'redis.replica.replicaCount', from: 2, to: 6 }] },
-    { atMin: 45, revision: 7, diff: [{ path: 'shop.podLabels.team', from: 'payments', to: 'checkout' }] },
-  ],
-  bursts: [{ atMin: 5, minutes: 4, factor: 2 }],
-});
 
-if (!(await stat(path.join(dir, 'manifest.json')).catch(() => undefined))) {
-  const t = performance.now();
-  const { lines } = await writeSyntheticBundle(dir, scenario);
+const generated = await ensureLargeBundle();
+if (generated)
   console.log(
-    `generated ${lines.toLocaleString('en')} log lines in ${((performance.now() - t) / 1000).toFixed(1)} s into ${dir}`,
+    `generated ${generated.lines.toLocaleString('en')} log lines in ${generated.seconds.toFixed(1)} s into ${dir}`,
   );
-}
 
 const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(0)} MB`;
 const baseline = process.memoryUsage().rss;

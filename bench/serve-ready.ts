@@ -5,29 +5,13 @@
 // Run: node --import tsx bench/serve-ready.ts   (HINDSIGHT_BENCH_RPS=300 by default;
 // HINDSIGHT_BENCH_RUNS=1 by default). Each run is a fresh process, so its peak RSS is its own.
 import { spawn } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { storyScenario, writeSyntheticBundle } from '@hindsight/investigate';
 import { startServer } from '@hindsight/web';
+import { ensureLargeBundle, largeBundleDir as dir } from './large-bundle.js';
 
-const rps = Number(process.env['HINDSIGHT_BENCH_RPS'] ?? 300);
 const runs = Math.max(1, Number(process.env['HINDSIGHT_BENCH_RUNS'] ?? 1));
-const dir = path.join(os.tmpdir(), `hs-bench-investigate-${rps}`);
-// bench/investigate.ts's scenario: the same seed and shape write the same bundle.
-const scenario = storyScenario({
-  seed: 42,
-  durationMin: 60,
-  rps,
-  shopPods: 5,
-  changes: [
-    { atMin: 15, revision: 5, diff: [{ path: 'shop.logLevel', from: 'info', to: 'debug' }] },
-    { atMin: 30, revision: 6, diff: [{ path: 'redis.replica.replicaCount', from: 2, to: 6 }] },
-    { atMin: 45, revision: 7, diff: [{ path: 'shop.podLabels.team', from: 'payments', to: 'checkout' }] },
-  ],
-  bursts: [{ atMin: 5, minutes: 4, factor: 2 }],
-});
 
 /** What one measured run prints, as one JSON line. */
 interface Run {
@@ -87,13 +71,11 @@ function runChild(): Promise<Run> {
 if (process.argv.includes('--measure')) {
   console.log(JSON.stringify(await measure()));
 } else {
-  if (!(await stat(path.join(dir, 'manifest.json')).catch(() => undefined))) {
-    const t = performance.now();
-    const { lines } = await writeSyntheticBundle(dir, scenario);
+  const generated = await ensureLargeBundle();
+  if (generated)
     console.log(
-      `generated ${lines.toLocaleString('en')} log lines in ${((performance.now() - t) / 1000).toFixed(1)} s into ${dir}`,
+      `generated ${generated.lines.toLocaleString('en')} log lines in ${generated.seconds.toFixed(1)} s into ${dir}`,
     );
-  }
   const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(0)} MB`;
   const results: Run[] = [];
   for (let i = 0; i < runs; i++) results.push(await runChild());
