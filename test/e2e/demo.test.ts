@@ -55,7 +55,7 @@ describe('hindsight demo --quick (CLI, real processes)', () => {
     expect(await readFile(html, 'utf8')).toContain('redis.replica.replicaCount');
   });
 
-  it('names the Redis nodes it sampled by their pods, not by address', async () => {
+  it('names the Redis nodes it sampled, and their findings, by pod, not by address', async () => {
     const text = await readFile(join(dir, 'bundle', 'series', 'redis.jsonl'), 'utf8');
     const series = text
       .split('\n')
@@ -67,6 +67,9 @@ describe('hindsight demo --quick (CLI, real processes)', () => {
     expect(pods).toContain('shop-redis-master-0');
     expect(pods).toContain('shop-redis-replica-5');
     expect([...pods].filter((p) => !/^shop-redis-(master|replica)-\d+$/.test(p ?? ''))).toEqual([]);
+    // The report's metric titles name those pods too.
+    const places = [...r.stdout.matchAll(/\bredis_\w+ on (\S+)/g)].map((m) => m[1]);
+    expect(places.filter((p) => !p?.startsWith('shop-redis-'))).toEqual([]);
   });
 
   it('shows progress on stderr: phases, elapsed time and sessions lost so far', () => {
