@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { matchesFieldSelector, matchesSelector, parseLabelSelector } from './label-selector.js';
-import { readPodLog, type LogQuery } from './pod-log.js';
+import { followPodLog, readPodLog, type LogQuery } from './pod-log.js';
 
 /** A Kubernetes object as JSON. */
 export interface KubeObject {
@@ -46,6 +46,11 @@ export interface ClusterView {
     container: string | undefined,
     previous: boolean,
   ): Promise<string | { status: number; message: string }>;
+  /**
+   * True once nothing more will be written to `file` (from {@link logFile}): its container instance
+   * exited, or the pod is gone. A `follow` stream ends then; without it, it ends at once.
+   */
+  logEnded?(namespace: string, pod: string, container: string | undefined, file: string): boolean;
 }
 
 /** Something the lab answers beside the Kubernetes API (its control endpoints). */
@@ -182,7 +187,7 @@ function num(v: string | null): number | undefined {
  * The read-only Kubernetes API over the lab: discovery (/version, /api, /apis), list and get of
  * pods, events, secrets, services, configmaps, deployments and statefulsets (labelSelector,
  * fieldSelector), and pod logs (timestamps, sinceTime, sinceSeconds, tailLines, limitBytes,
- * previous, container). Enough for @kubernetes/client-node, kubectl get/logs and helm's secrets
+ * previous, container, follow). Enough for @kubernetes/client-node, kubectl get/logs and helm's secrets
  * driver. Anything else is 405 or 404, as a Status object.
  */
 export function createKubeApi(view: ClusterView, extra?: ExtraHandler): Server {
@@ -266,12 +271,9 @@ export function createKubeApi(view: ClusterView, extra?: ExtraHandler): Server {
       return status(res, 404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
     if (sub === 'log') {
       if (resource !== 'pods') return status(res, 404, 'NotFound', `${p} not found`);
-      const file = await view.logFile(
-        namespace ?? 'default',
-        name,
-        url.searchParams.get('container') ?? undefined,
-        url.searchParams.get('previous') === 'true',
-      );
+      const container = url.searchParams.get('container') ?? undefined;
+      const previous = url.searchParams.get('previous') === 'true';
+      const file = await view.logFile(namespace ?? 'default', name, container, previous);
       if (typeof file !== 'string')
         return status(res, file.status, file.status === 404 ? 'NotFound' : 'BadRequest', file.message);
       const q: LogQuery = {
@@ -287,7 +289,17 @@ export function createKubeApi(view: ClusterView, extra?: ExtraHandler): Server {
           ? { limitBytes: num(url.searchParams.get('limitBytes'))! }
           : {}),
       };
-      return send(res, 200, await readPodLog(file, q));
+      if (url.searchParams.get('follow') !== 'true') return send(res, 200, await readPodLog(file, q));
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.flushHeaders();
+      const gone = new AbortController();
+      res.once('close', () => gone.abort());
+      // A previous instance has ended by definition: its log is sent whole and the stream ends.
+      const ended = (): boolean =>
+        previous || (view.logEnded?.(namespace ?? 'default', name, container, file) ?? true);
+      await followPodLog(file, q, res, ended, gone.signal);
+      res.end();
+      return;
     }
     if ((req.headers.accept ?? '').includes('as=Table')) return send(res, 200, asTable(resource, [obj]));
     return send(res, 200, obj);

@@ -1235,6 +1235,13 @@ export class LabRuntime {
         }
         return join(this.o.paths.logs, podName, c.spec.name, `${c.restartCount}.log`);
       },
+      // The file's instance is done once its writer says so, or once another instance (a restart)
+      // or none (the pod deleted, the container waiting to start) writes the container's log.
+      logEnded: (_ns, podName, container, file) => {
+        const pod = this.pods.get(podName);
+        const c = container ? pod?.containers.find((x) => x.spec.name === container) : pod?.containers[0];
+        return !c?.log || c.log.file !== file || c.log.ended;
+      },
     };
   }
 }
