@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle, validateBundle, type Series } from '@hindsight/core';
 import { collect } from '../collect.js';
@@ -101,6 +102,58 @@ describe('redis source against a real redis-server master and replica', () => {
     const uptime = (await seriesOf(out)).filter((s) => s.name === 'redis_connected_clients');
     expect(uptime).toHaveLength(2);
     for (const s of uptime) expect(s.points.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('lets a replica leave during a watch without calling the source partial', async () => {
+    // A rollout replaces a replica: the master stops listing it and its address stops answering.
+    const servers = await shopServers();
+    const set = await servers.startRedisReplicaSet({ replicas: 2 });
+    try {
+      const leaving = set.replicas[1] as { port: number };
+      const out = `${tmp.dir}/leave`;
+      const now = Date.now();
+      let samples = 0;
+      let shutdown: Promise<unknown> | undefined;
+      const r = await collect({
+        output: out,
+        window: { from: new Date(now - 60_000), to: new Date(now + 60_000) },
+        redis: [set.masterUrl],
+        watchMs: 4000,
+        intervalMs: 250,
+        sources: [redisSource],
+        onProgress: (e) => {
+          if (e.state !== 'progress' || !e.detail?.startsWith('sample')) return;
+          samples += 1;
+          if (samples === 3) {
+            const c = new Redis({
+              port: leaving.port,
+              host: '127.0.0.1',
+              lazyConnect: true,
+              retryStrategy: () => null,
+            });
+            c.on('error', () => undefined);
+            shutdown = c
+              .connect()
+              .then(() => c.call('SHUTDOWN', 'NOSAVE').catch(() => undefined))
+              .finally(() => c.disconnect());
+          }
+        },
+      });
+      await shutdown;
+      expect(r.manifest.sources[0]).toMatchObject({ name: 'redis', status: 'ok' });
+      expect(r.warnings).toEqual([]);
+      const clients = (await seriesOf(out)).filter((s) => s.name === 'redis_connected_clients');
+      const gone = clients.find((s) => s.labels['node'] === `127.0.0.1:${leaving.port}`);
+      const stays = clients.find((s) => s.labels['node'] === `127.0.0.1:${set.master.port}`);
+      expect(gone?.points.length).toBeGreaterThanOrEqual(2);
+      expect(stays?.points.length).toBeGreaterThan(gone?.points.length ?? 0);
+      const slaves = (await seriesOf(out)).find(
+        (s) => s.name === 'redis_connected_slaves' && s.labels['node'] === `127.0.0.1:${set.master.port}`,
+      );
+      expect(slaves?.points.at(-1)?.[1]).toBe(1);
+    } finally {
+      await set.stop();
+    }
   });
 
   it('records a node that is down as failed, and never writes a URL password', async () => {
@@ -238,10 +291,13 @@ describe('redis source naming the pod of each node (recorded pod objects over HT
       expect(await validateBundle(out)).toEqual([]);
       const series = await seriesOf(out);
       const clients = series.filter((s) => s.name === 'redis_connected_clients');
-      expect(clients.map((s) => [s.labels['node'], s.labels['pod'], s.labels['role']]).sort()).toEqual([
-        [`127.0.0.1:${service.port}`, 'shop-redis-master-0', 'master'],
-        [`127.0.0.1:${replicaPort()}`, 'shop-redis-replica-0', 'replica'],
-      ]);
+      // Sorted both sides: the ports, and so the order, differ from run to run.
+      expect(clients.map((s) => [s.labels['node'], s.labels['pod'], s.labels['role']]).sort()).toEqual(
+        [
+          [`127.0.0.1:${service.port}`, 'shop-redis-master-0', 'master'],
+          [`127.0.0.1:${replicaPort()}`, 'shop-redis-replica-0', 'replica'],
+        ].sort(),
+      );
       // The pod's component label, as the kubernetes source attributes the pod itself.
       for (const s of clients) expect(s.labels['component']).toBe('redis');
       const online = series.find((s) => s.name === 'redis_replica_online');

@@ -278,6 +278,11 @@ export const redisSource: Source = {
       const n = nodeFromUrl(url);
       nodes.set(`${n.host}:${n.port}`, n);
     }
+    const given = new Set(nodes.keys());
+    // Replicas the masters list in the current round: one found through a master that is neither
+    // listed nor answering any more left (a replica rolled to a new address, or scaled away).
+    let listed = new Set<string>();
+    const left = new Set<string>();
     const clients = new Map<string, Redis>();
     const client = (n: NodeRef): Redis => {
       const key = `${n.host}:${n.port}`;
@@ -324,6 +329,8 @@ export const redisSource: Source = {
           const p = parsePairs(v);
           if (!p['ip'] || !p['port']) continue;
           const id = `${p['ip']}:${p['port']}`;
+          listed.add(id);
+          left.delete(id);
           if (!nodes.has(id)) nodes.set(id, sibling(n, p['ip'], Number(p['port'])));
         }
       } catch (err) {
@@ -336,6 +343,7 @@ export const redisSource: Source = {
         // Nodes found in this round are sampled in the same round, so one-shot runs see replicas.
         const seen = new Set<string>();
         round = [];
+        listed = new Set();
         for (;;) {
           const todo = [...nodes.entries()].filter(([k]) => !seen.has(k));
           if (todo.length === 0) break;
@@ -352,9 +360,17 @@ export const redisSource: Source = {
           });
           pods = undefined;
         }
+        // A replica that left is not a node we failed to read: stop asking it (a master lists it
+        // again if it comes back). The master's own series say that it left.
+        for (const k of [...failures.keys()]) {
+          if (given.has(k) || listed.has(k)) continue;
+          failures.delete(k);
+          nodes.delete(k);
+          left.add(k);
+        }
         const podAt = (address: string): PodRef | undefined => pods?.at(address);
         for (const sample of round) record(set, sample, podAt, time);
-        ctx.progress(set.size, `${reached.size} nodes`);
+        ctx.progress(set.size, `${reached.size} nodes${left.size > 0 ? `, ${left.size} left` : ''}`);
         if (reached.size === 0) throw new Error([...failures.values()][0] ?? 'no node reached');
       });
       if (result.ok === 0) {
