@@ -76,14 +76,24 @@ class KubeHttpError extends Error {
   }
 }
 
+/** Which container log to read: the current instance's, or the one before its last restart. */
+export interface PodLogRef {
+  namespace: string;
+  pod: string;
+  container: string;
+  previous: boolean;
+}
+
 /**
  * GETs a container log with the kubeconfig's credentials and TLS settings, as a stream. A status
- * other than 200 is a {@link KubeHttpError} with the API's Status body.
+ * other than 200 is a {@link KubeHttpError} with the API's Status body. With `follow` the API keeps
+ * the stream open while the container instance runs.
  */
 async function openPodLog(
   kube: Kube,
-  ref: { namespace: string; pod: string; container: string; previous: boolean },
+  ref: PodLogRef,
   since: number,
+  follow: boolean,
   signal: AbortSignal,
 ): Promise<IncomingMessage> {
   const url = new URL(
@@ -93,6 +103,7 @@ async function openPodLog(
   url.searchParams.set('timestamps', 'true');
   url.searchParams.set('sinceTime', new Date(since).toISOString());
   if (ref.previous) url.searchParams.set('previous', 'true');
+  if (follow) url.searchParams.set('follow', 'true');
   const opts: https.RequestOptions = {};
   await kube.config.applyToHTTPSOptions(opts);
   const send = url.protocol === 'https:' ? https.request : http.request;
@@ -128,14 +139,16 @@ export interface LogReadResult {
 /**
  * Streams a container log (`timestamps=true`, from the window's start) line by line to `onLine`,
  * keeping the lines of the window; the writable waits for `onLine`, so a large log never sits in
- * memory.
+ * memory. With `follow`, it returns when the API ends the stream (the container instance stopped,
+ * its pod was deleted) or when `signal` is aborted.
  */
 export async function streamPodLog(
   kube: Kube,
-  ref: { namespace: string; pod: string; container: string; previous: boolean },
+  ref: PodLogRef,
   window: { from: number; to: number },
   onLine: (timestamp: string, time: number, text: string) => Promise<void>,
   signal: AbortSignal,
+  follow = false,
 ): Promise<LogReadResult> {
   const result: LogReadResult = { lines: 0, untimed: 0, late: 0 };
   let rest = '';
@@ -169,7 +182,7 @@ export async function streamPodLog(
     },
   });
   try {
-    const res = await openPodLog(kube, ref, window.from, signal);
+    const res = await openPodLog(kube, ref, window.from, follow, signal);
     // pipeline() carries a failure of either side (a connection dropped mid-log, an abort) to the
     // other and rejects; Log.log() of client-node uses pipe(), which leaves the reader waiting forever.
     await pipeline(res, out, { signal });

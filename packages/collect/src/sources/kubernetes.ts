@@ -1,7 +1,8 @@
-import type { BundleEvent, BundleWriter, LogSink, Pod } from '@hindsight/core';
+import { setMaxListeners } from 'node:events';
+import { errorMessage, type BundleEvent, type BundleWriter, type LogSink, type Pod } from '@hindsight/core';
 import type { CoreV1Event, V1ObjectMeta, V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
-import { apiError, loadKube, streamPodLog, type Kube } from '../kube.js';
-import { mapLimit } from '../limit.js';
+import { apiError, loadKube, streamPodLog, type Kube, type LogReadResult, type PodLogRef } from '../kube.js';
+import { mapLimit, sleep } from '../limit.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
 
 /** The label that names a workload's component (nginx, shop, redis, postgresql). */
@@ -75,154 +76,63 @@ function eventTime(e: CoreV1Event): string | undefined {
   );
 }
 
+/** The pods the options select, as the API lists them. */
+async function listPods(kube: Kube, selector: string | undefined): Promise<V1Pod[]> {
+  try {
+    return (
+      await kube.core.listNamespacedPod({
+        namespace: kube.namespace,
+        ...(selector ? { labelSelector: selector } : {}),
+      })
+    ).items;
+  } catch (err) {
+    throw new Error(`cannot list pods in ${kube.namespace} at ${kube.server}: ${apiError(err)}`);
+  }
+}
+
+/**
+ * The containers whose logs count, with their restarts: init containers ran before the others (a
+ * migration, a wait-for-redis), so theirs count too.
+ */
+function logContainers(pod: V1Pod): Array<{ name: string; restartCount: number }> {
+  const restarts = new Map((pod.status?.containerStatuses ?? []).map((c) => [c.name, c.restartCount]));
+  return [
+    ...(pod.status?.initContainerStatuses ?? []).map((c) => ({ name: c.name, restartCount: c.restartCount })),
+    ...(pod.spec?.containers ?? []).map((c) => ({ name: c.name, restartCount: restarts.get(c.name) ?? 0 })),
+  ];
+}
+
+/** Records a failed log read, unless it only says the previous instance's log is gone. */
+function logFailed(ctx: SourceContext, kube: Kube, problems: string[], job: PodLogRef, err: unknown): void {
+  const what = `${job.pod}/${job.container}${job.previous ? ' (previous)' : ''}`;
+  // The previous instance's log is gone once the node has cleaned it up: not a failure of ours.
+  if (job.previous && (err as { code?: number })?.code === 400) return;
+  problems.push(`log ${what}: ${apiError(err)}`);
+  ctx.warn({
+    code: 'HINDSIGHT_SOURCE_FAILED',
+    message: `cannot read the log of ${what}: ${apiError(err)}`,
+    where: `${kube.server}/api/v1/namespaces/${job.namespace}/pods/${job.pod}/log`,
+  });
+}
+
 /** Reads pods, their containers' logs, events and the workloads' topology from the Kubernetes API. */
 export const kubernetesSource: Source = {
   name: 'kubernetes',
   needs: ['kubeconfig'],
   async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
     const kube = await loadKube(ctx.options);
-    const ns = kube.namespace;
     const problems: string[] = [];
-    let items = 0;
-
-    ctx.progress(items, `pods in ${ns}`);
-    let podList: V1Pod[];
-    try {
-      podList = (
-        await kube.core.listNamespacedPod({
-          namespace: ns,
-          ...(ctx.options.selector ? { labelSelector: ctx.options.selector } : {}),
-        })
-      ).items;
-    } catch (err) {
-      throw new Error(`cannot list pods in ${ns} at ${kube.server}: ${apiError(err)}`);
+    ctx.progress(0, `pods in ${kube.namespace}`);
+    const listed = await listPods(kube, ctx.options.selector);
+    let items: number;
+    // A window that ends in the past (--to) has nothing left to follow.
+    if ((ctx.options.watchMs ?? 0) > 0 && ctx.window.to > Date.now()) {
+      const watched = await followLogs(writer, ctx, kube, listed, problems);
+      items = watched.lines + (await writeState(writer, ctx, kube, watched.pods, problems));
+    } else {
+      items = await writeState(writer, ctx, kube, listed, problems);
+      items += await readLogs(writer, ctx, kube, listed, problems, items);
     }
-    const pods = podList.map((p) => toPod(p, ns)).sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const p of pods) await writer.addPod(p);
-    items += pods.length;
-
-    // Workloads first: their components name the component of events about them (a StatefulSet
-    // scaled up, a ReplicaSet creating pods), not only of events about pods.
-    const componentOf = new Map<string, string>();
-    for (const p of pods) if (p.component) componentOf.set(p.name, p.component);
-    try {
-      const topology = await readTopology(kube, ns);
-      if (topology.components.length > 0) await writer.setTopology({ components: topology.components });
-      for (const [k, v] of topology.componentOf) componentOf.set(k, v);
-    } catch (err) {
-      problems.push(`topology: ${apiError(err)}`);
-      ctx.warn({
-        code: 'HINDSIGHT_SOURCE_FAILED',
-        message: `cannot read workloads in ${ns}: ${apiError(err)}`,
-      });
-    }
-
-    const events: BundleEvent[] = [];
-    // A container that ended in the window is a state transition worth a line of its own: its
-    // events may have expired (the API keeps them one hour by default) while the pod status keeps it.
-    for (const p of pods) {
-      for (const c of p.containers) {
-        const t = c.lastTermination;
-        if (!t?.finishedAt) continue;
-        const ms = Date.parse(t.finishedAt);
-        if (ms < ctx.window.from || ms > ctx.window.to) continue;
-        events.push({
-          time: t.finishedAt,
-          object: { kind: 'Pod', name: p.name, namespace: p.namespace },
-          reason: 'ContainerTerminated',
-          message: `container ${c.name} terminated: ${t.reason ?? 'unknown reason'}${t.exitCode !== undefined ? ` (exit code ${t.exitCode})` : ''}; restarts ${c.restartCount}`,
-          type: t.reason === 'Completed' ? 'Normal' : 'Warning',
-          count: 1,
-          ...(p.component ? { component: p.component } : {}),
-        });
-      }
-    }
-    try {
-      const list = await kube.core.listNamespacedEvent({ namespace: ns });
-      for (const e of list.items) {
-        const time = eventTime(e);
-        if (!time) continue;
-        const ms = Date.parse(time);
-        if (ms < ctx.window.from || ms > ctx.window.to) continue;
-        const objName = e.involvedObject?.name ?? '';
-        // A ReplicaSet is named <deployment>-<hash>: its events belong to the Deployment's component.
-        const component =
-          componentOf.get(objName) ?? componentOf.get(objName.replace(/-[a-z0-9]{5,10}$/, ''));
-        events.push({
-          time,
-          object: {
-            kind: e.involvedObject?.kind ?? 'Unknown',
-            name: objName,
-            ...(e.involvedObject?.namespace ? { namespace: e.involvedObject.namespace } : {}),
-          },
-          reason: e.reason ?? '',
-          message: e.message ?? '',
-          type: e.type === 'Warning' ? 'Warning' : 'Normal',
-          count: Math.max(1, e.count ?? e.series?.count ?? 1),
-          ...(component ? { component } : {}),
-        });
-      }
-    } catch (err) {
-      problems.push(`events: ${apiError(err)}`);
-      ctx.warn({ code: 'HINDSIGHT_SOURCE_FAILED', message: `cannot list events in ${ns}: ${apiError(err)}` });
-    }
-    events.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-    for (const e of events) await writer.addEvent(e);
-    items += events.length;
-
-    // Init containers ran before the others (a migration, a wait-for-redis): their logs count too.
-    const initContainers = new Map(
-      podList.map((p) => [
-        p.metadata?.name ?? '',
-        (p.status?.initContainerStatuses ?? []).map((c) => ({ name: c.name, restartCount: c.restartCount })),
-      ]),
-    );
-    const jobs = pods.flatMap((p) =>
-      [...(initContainers.get(p.name) ?? []), ...p.containers].flatMap((c) => [
-        { namespace: p.namespace, pod: p.name, container: c.name, previous: false },
-        ...(c.restartCount > 0
-          ? [{ namespace: p.namespace, pod: p.name, container: c.name, previous: true }]
-          : []),
-      ]),
-    );
-    let lines = 0;
-    let done = 0;
-    const results = await mapLimit(
-      jobs,
-      ctx.options.fetchConcurrency ?? 4,
-      async (job) => {
-        let sink: LogSink | undefined;
-        const r = await streamPodLog(
-          kube,
-          job,
-          ctx.window,
-          async (ts, _time, text) => {
-            sink ??= await writer.openLog(job);
-            await sink.write(ts, text);
-          },
-          ctx.signal,
-        );
-        lines += r.lines;
-        done += 1;
-        ctx.progress(items + lines, `logs ${done}/${jobs.length} containers`);
-        return r;
-      },
-      ctx.signal,
-    );
-    results.forEach((r, i) => {
-      if (r?.status !== 'rejected') return;
-      const job = jobs[i] as (typeof jobs)[number];
-      const what = `${job.pod}/${job.container}${job.previous ? ' (previous)' : ''}`;
-      // The previous instance's log is gone once the node has cleaned it up: not a failure of ours.
-      if (job.previous && (r.reason as { code?: number })?.code === 400) return;
-      problems.push(`log ${what}: ${apiError(r.reason)}`);
-      ctx.warn({
-        code: 'HINDSIGHT_SOURCE_FAILED',
-        message: `cannot read the log of ${what}: ${apiError(r.reason)}`,
-        where: `${kube.server}/api/v1/namespaces/${job.namespace}/pods/${job.pod}/log`,
-      });
-    });
-    items += lines;
     return {
       status: problems.length > 0 ? 'partial' : 'ok',
       items,
@@ -230,6 +140,314 @@ export const kubernetesSource: Source = {
     };
   },
 };
+
+/** Writes the pods, the workloads' topology and the window's events; returns how many records. */
+async function writeState(
+  writer: BundleWriter,
+  ctx: SourceContext,
+  kube: Kube,
+  podList: readonly V1Pod[],
+  problems: string[],
+): Promise<number> {
+  const ns = kube.namespace;
+  const pods = podList.map((p) => toPod(p, ns)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const p of pods) await writer.addPod(p);
+
+  // Workloads first: their components name the component of events about them (a StatefulSet
+  // scaled up, a ReplicaSet creating pods), not only of events about pods.
+  const componentOf = new Map<string, string>();
+  for (const p of pods) if (p.component) componentOf.set(p.name, p.component);
+  try {
+    const topology = await readTopology(kube, ns);
+    if (topology.components.length > 0) await writer.setTopology({ components: topology.components });
+    for (const [k, v] of topology.componentOf) componentOf.set(k, v);
+  } catch (err) {
+    problems.push(`topology: ${apiError(err)}`);
+    ctx.warn({
+      code: 'HINDSIGHT_SOURCE_FAILED',
+      message: `cannot read workloads in ${ns}: ${apiError(err)}`,
+    });
+  }
+
+  const events: BundleEvent[] = [];
+  // A container that ended in the window is a state transition worth a line of its own: its
+  // events may have expired (the API keeps them one hour by default) while the pod status keeps it.
+  for (const p of pods) {
+    for (const c of p.containers) {
+      const t = c.lastTermination;
+      if (!t?.finishedAt) continue;
+      const ms = Date.parse(t.finishedAt);
+      if (ms < ctx.window.from || ms > ctx.window.to) continue;
+      events.push({
+        time: t.finishedAt,
+        object: { kind: 'Pod', name: p.name, namespace: p.namespace },
+        reason: 'ContainerTerminated',
+        message: `container ${c.name} terminated: ${t.reason ?? 'unknown reason'}${t.exitCode !== undefined ? ` (exit code ${t.exitCode})` : ''}; restarts ${c.restartCount}`,
+        type: t.reason === 'Completed' ? 'Normal' : 'Warning',
+        count: 1,
+        ...(p.component ? { component: p.component } : {}),
+      });
+    }
+  }
+  try {
+    const list = await kube.core.listNamespacedEvent({ namespace: ns });
+    for (const e of list.items) {
+      const time = eventTime(e);
+      if (!time) continue;
+      const ms = Date.parse(time);
+      if (ms < ctx.window.from || ms > ctx.window.to) continue;
+      const objName = e.involvedObject?.name ?? '';
+      // A ReplicaSet is named <deployment>-<hash>: its events belong to the Deployment's component.
+      const component = componentOf.get(objName) ?? componentOf.get(objName.replace(/-[a-z0-9]{5,10}$/, ''));
+      events.push({
+        time,
+        object: {
+          kind: e.involvedObject?.kind ?? 'Unknown',
+          name: objName,
+          ...(e.involvedObject?.namespace ? { namespace: e.involvedObject.namespace } : {}),
+        },
+        reason: e.reason ?? '',
+        message: e.message ?? '',
+        type: e.type === 'Warning' ? 'Warning' : 'Normal',
+        count: Math.max(1, e.count ?? e.series?.count ?? 1),
+        ...(component ? { component } : {}),
+      });
+    }
+  } catch (err) {
+    problems.push(`events: ${apiError(err)}`);
+    ctx.warn({ code: 'HINDSIGHT_SOURCE_FAILED', message: `cannot list events in ${ns}: ${apiError(err)}` });
+  }
+  events.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+  for (const e of events) await writer.addEvent(e);
+  return pods.length + events.length;
+}
+
+/** Reads each container's log once, and its previous instance's when it restarted; returns the lines. */
+async function readLogs(
+  writer: BundleWriter,
+  ctx: SourceContext,
+  kube: Kube,
+  podList: readonly V1Pod[],
+  problems: string[],
+  itemsBefore: number,
+): Promise<number> {
+  const byName = [...podList].sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1));
+  const jobs: PodLogRef[] = byName.flatMap((p) =>
+    logContainers(p).flatMap((c) => {
+      const ref = {
+        namespace: p.metadata?.namespace ?? kube.namespace,
+        pod: p.metadata?.name ?? '',
+        container: c.name,
+      };
+      return [{ ...ref, previous: false }, ...(c.restartCount > 0 ? [{ ...ref, previous: true }] : [])];
+    }),
+  );
+  let lines = 0;
+  let done = 0;
+  const results = await mapLimit(
+    jobs,
+    ctx.options.fetchConcurrency ?? 4,
+    async (job) => {
+      const r = await readLog(writer, kube, job, ctx.window, ctx.signal);
+      lines += r.lines;
+      done += 1;
+      ctx.progress(itemsBefore + lines, `logs ${done}/${jobs.length} containers`);
+      return r;
+    },
+    ctx.signal,
+  );
+  results.forEach((r, i) => {
+    if (r?.status === 'rejected') logFailed(ctx, kube, problems, jobs[i] as PodLogRef, r.reason);
+  });
+  return lines;
+}
+
+/** Reads one container log of the window into its bundle file, opened at its first line. */
+async function readLog(
+  writer: BundleWriter,
+  kube: Kube,
+  job: PodLogRef,
+  window: { from: number; to: number },
+  signal: AbortSignal,
+): Promise<LogReadResult> {
+  let sink: LogSink | undefined;
+  return streamPodLog(
+    kube,
+    job,
+    window,
+    async (ts, _time, text) => {
+      sink ??= await writer.openLog(job);
+      await sink.write(ts, text);
+    },
+    signal,
+  );
+}
+
+/** A log line's place in time to the nanosecond, as [unix ms, ns within the ms], for ordering. */
+function stampOf(ts: string, time: number): [number, number] {
+  const frac = /\.(\d+)/.exec(ts)?.[1] ?? '';
+  return [time, Number(frac.padEnd(9, '0').slice(3, 9))];
+}
+
+function compareStamps(a: [number, number], b: [number, number]): number {
+  return a[0] - b[0] || a[1] - b[1];
+}
+
+/**
+ * Follows one container's log until `stop`: the API's stream ends when the container instance
+ * stops (a restart, its pod deleted), so it is opened again from the last line read, while the
+ * pod is still listed. The API may resend lines at or after `sinceTime` (it keeps whole seconds):
+ * lines before the last one read, and as many at its timestamp as were read, are skipped.
+ */
+async function followContainer(
+  writer: BundleWriter,
+  kube: Kube,
+  ref: PodLogRef,
+  ctx: SourceContext,
+  stop: AbortSignal,
+  listed: () => boolean,
+  onLines: (n: number) => void,
+): Promise<{ error?: unknown }> {
+  const interval = Math.max(100, ctx.options.intervalMs ?? 5000);
+  let sink: LogSink | undefined;
+  let last: [number, number] | undefined;
+  let atLast = 0;
+  let error: unknown;
+  while (!stop.aborted) {
+    let fresh = 0;
+    let skip = atLast;
+    const since = last?.[0] ?? ctx.window.from;
+    try {
+      await streamPodLog(
+        kube,
+        ref,
+        { from: since, to: ctx.window.to },
+        async (ts, time, text) => {
+          const stamp = stampOf(ts, time);
+          const order = last ? compareStamps(stamp, last) : 1;
+          if (order < 0) return;
+          if (order === 0 && skip > 0) {
+            skip -= 1;
+            return;
+          }
+          if (order === 0) atLast += 1;
+          else [last, atLast] = [stamp, 1];
+          sink ??= await writer.openLog(ref);
+          await sink.write(ts, text);
+          fresh += 1;
+          onLines(1);
+        },
+        stop,
+        true,
+      );
+      error = undefined;
+    } catch (err) {
+      const code = (err as { code?: number })?.code;
+      // 404: the pod is gone, and its log with it. 400: the container is waiting to start.
+      if (code === 404) break;
+      if (code !== 400) error = err;
+    }
+    if (stop.aborted || !listed()) break;
+    // A stream that brought lines ended with its instance: the next one may be starting already.
+    if (fresh === 0) await sleep(interval, stop);
+  }
+  return error === undefined ? {} : { error };
+}
+
+/**
+ * `--watch`: follows every container's log from the window's start to its end, lists the pods
+ * again every `intervalMs` and follows the containers of new ones, and keeps what was last known
+ * of pods deleted meanwhile (their streams end with them). Returns every pod seen, for the bundle.
+ */
+async function followLogs(
+  writer: BundleWriter,
+  ctx: SourceContext,
+  kube: Kube,
+  first: readonly V1Pod[],
+  problems: string[],
+): Promise<{ pods: V1Pod[]; lines: number }> {
+  const interval = Math.max(100, ctx.options.intervalMs ?? 5000);
+  const ending = new AbortController();
+  const timer = setTimeout(() => ending.abort(), Math.max(0, ctx.window.to - Date.now()));
+  const stop = AbortSignal.any([ctx.signal, ending.signal]);
+  // Every follow holds a few listeners on it (its request, its pipeline, its wait) while it runs:
+  // that many is the design, not a leak, so Node is not to warn past its default of 10.
+  setMaxListeners(0, stop);
+  const seen = new Map<string, V1Pod>();
+  let current = new Set<string>();
+  const followers: Array<Promise<void>> = [];
+  const followed = new Set<string>();
+  let lines = 0;
+  const count = (n: number): void => {
+    lines += n;
+  };
+
+  const track = (pods: readonly V1Pod[]): void => {
+    current = new Set(pods.map((p) => p.metadata?.name ?? ''));
+    for (const pod of pods) {
+      const name = pod.metadata?.name ?? '';
+      const isNew = !seen.has(name);
+      seen.set(name, pod);
+      for (const c of logContainers(pod)) {
+        const ref = { namespace: pod.metadata?.namespace ?? kube.namespace, pod: name, container: c.name };
+        const key = `${ref.namespace}/${name}/${c.name}`;
+        if (followed.has(key)) continue;
+        followed.add(key);
+        // The instance before a restart that happened before the watch is read once; one that
+        // restarts during the watch is followed to its end.
+        if (isNew && c.restartCount > 0) {
+          const prev = { ...ref, previous: true };
+          followers.push(
+            readLog(writer, kube, prev, ctx.window, ctx.signal).then(
+              (r) => count(r.lines),
+              (err: unknown) => logFailed(ctx, kube, problems, prev, err),
+            ),
+          );
+        }
+        const cur = { ...ref, previous: false };
+        followers.push(
+          followContainer(writer, kube, cur, ctx, stop, () => current.has(name), count).then((r) => {
+            if (r.error !== undefined) logFailed(ctx, kube, problems, cur, r.error);
+          }),
+        );
+      }
+    }
+    ctx.progress(lines, `following ${followed.size} containers of ${current.size} pods`);
+  };
+
+  let relistError: unknown;
+  try {
+    track(first);
+    for (;;) {
+      await sleep(interval, stop);
+      if (stop.aborted) break;
+      try {
+        track(await listPods(kube, ctx.options.selector));
+        relistError = undefined;
+      } catch (err) {
+        relistError = err;
+      }
+    }
+    await Promise.all(followers);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (relistError !== undefined) {
+    problems.push(`pods: ${errorMessage(relistError)}`);
+    ctx.warn({ code: 'HINDSIGHT_SOURCE_FAILED', message: errorMessage(relistError) });
+  }
+  // The pods still there, as they are now; the ones deleted during the watch, as last seen.
+  try {
+    for (const p of await listPods(kube, ctx.options.selector)) {
+      const name = p.metadata?.name ?? '';
+      // A pod created after the watch has no log in the bundle: it is left out too.
+      if (seen.has(name)) seen.set(name, p);
+    }
+  } catch {
+    // What was seen last is still worth writing.
+  }
+  return { pods: [...seen.values()], lines };
+}
 
 function dependsOf(meta: V1ObjectMeta | undefined, template: V1PodTemplateSpec | undefined): string[] {
   const raw =
