@@ -80,6 +80,7 @@ export const collectCommand: CommandSpec = {
   examples: [
     'hindsight collect --kubeconfig ~/.kube/config -n shop --since 1h -o incident',
     'hindsight collect --redis redis://10.0.0.5:6379 --postgres postgres://shop@db/shop --watch 2m -o now',
+    'hindsight collect --kubeconfig ~/.kube/config -n shop -l app.kubernetes.io/component=shop --since 10m --watch 5m -o rollout',
     "hindsight collect --git ./deploy --values-glob 'envs/prod/**/values*.yaml' --from 2026-01-01T10:00:00Z --to 2026-01-01T12:00:00Z -o b",
     "hindsight collect --prometheus http://prom:9090 --promql 'rate(http_requests_total[1m])' --since 30m -o b",
   ],
@@ -93,8 +94,15 @@ export const collectCommand: CommandSpec = {
       .option('--since <duration>', 'window: the last DURATION (1h by default)')
       .option('--from <time>', 'window start (RFC 3339)')
       .option('--to <time>', 'window end (RFC 3339; now by default)')
-      .option('--watch <duration>', 'sample Redis and PostgreSQL for this long (default: once)')
-      .option('--interval <duration>', 'sampling period during --watch', '5s')
+      .option(
+        '--watch <duration>',
+        'extend the window to now + DURATION: sample Redis and PostgreSQL, and follow the logs of pods (those created meanwhile too) until then (default: read once)',
+      )
+      .option(
+        '--interval <duration>',
+        'sampling period during --watch, and how often pods are listed again',
+        '5s',
+      )
       .option(
         '--redis <url>',
         'a Redis node (repeatable); the replicas a master lists are read too',
