@@ -305,10 +305,10 @@ async function followContainer(
   ref: PodLogRef,
   ctx: SourceContext,
   stop: AbortSignal,
+  interval: number,
   listed: () => boolean,
   onLines: (n: number) => void,
 ): Promise<{ error?: unknown }> {
-  const interval = Math.max(100, ctx.options.intervalMs ?? 5000);
   let sink: LogSink | undefined;
   let last: [number, number] | undefined;
   let atLast = 0;
@@ -406,9 +406,11 @@ async function followLogs(
         }
         const cur = { ...ref, previous: false };
         followers.push(
-          followContainer(writer, kube, cur, ctx, stop, () => current.has(name), count).then((r) => {
-            if (r.error !== undefined) logFailed(ctx, kube, problems, cur, r.error);
-          }),
+          followContainer(writer, kube, cur, ctx, stop, interval, () => current.has(name), count).then(
+            (r) => {
+              if (r.error !== undefined) logFailed(ctx, kube, problems, cur, r.error);
+            },
+          ),
         );
       }
     }
