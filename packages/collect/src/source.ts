@@ -13,7 +13,7 @@ export interface CollectOptions {
   window: { from: Date; to: Date };
   /** Allow writing into a folder that already holds files. */
   overwrite?: boolean;
-  /** Sample Redis and PostgreSQL for this long (ms); once when absent. */
+  /** Watch for this long (ms): sample Redis and PostgreSQL, follow pod logs and pods; once when absent. */
   watchMs?: number;
   /** Sampling period during a watch (ms); 5000 by default. */
   intervalMs?: number;

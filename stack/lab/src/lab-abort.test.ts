@@ -7,25 +7,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Lab, type LabStatus } from './lab.js';
+import { pidAlive, waitFor } from './test-support.js';
 
 const execFileP = promisify(execFile);
-
-async function waitFor(check: () => Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('lab: up, aborted', () => {
   let dir = '';
@@ -56,6 +40,7 @@ describe('lab: up, aborted', () => {
       await waitFor(
         async () => (await status())?.pods.some((p) => p.name === 'shop-redis-replica-0') ?? false,
         'the first replica pod',
+        60_000,
       );
       remember((await l.status()) as LabStatus);
       abort.abort();
@@ -67,7 +52,7 @@ describe('lab: up, aborted', () => {
         description: 'install failed: interrupted',
       });
       // The supervisor gave up on the revision too, instead of rolling on toward the shop pods.
-      await waitFor(async () => (await l.status()).applying === undefined, 'the rollout to stop');
+      await waitFor(async () => (await l.status()).applying === undefined, 'the rollout to stop', 60_000);
       const after = await l.status();
       remember(after);
       expect(after.lastError).toMatch(/stopped/);

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findHelm, findKubectl } from './helm.js';
 import { Lab, type LabStatus } from './lab.js';
+import { pidAlive, waitFor } from './test-support.js';
 import { decodeSecret, type ReleaseSecret } from './release-store.js';
 
 const execFileP = promisify(execFile);
@@ -29,23 +30,6 @@ async function connectedReplicas(status: LabStatus): Promise<number> {
     return Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? -1);
   } finally {
     redis.disconnect();
-  }
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
