@@ -2,25 +2,11 @@
 // folder removed) and the demo exits 130, through the built CLI with real processes.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bin, repoRoot } from './helpers.js';
-
-async function processesNaming(text: string): Promise<number[]> {
-  const out: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if ((await readFile(`/proc/${entry}/cmdline`, 'utf8')).replace(/\0/g, ' ').includes(text))
-        out.push(Number(entry));
-    } catch {
-      // gone since readdir
-    }
-  }
-  return out;
-}
+import { bin, processesNaming, repoRoot } from './helpers.js';
 
 describe('hindsight demo, interrupted', () => {
   let dir = '';

@@ -1,3 +1,4 @@
+import { readFile, readdir } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,4 +37,19 @@ export function hindsight(
       resolve({ code: code ?? -1, stdout, stderr });
     });
   });
+}
+
+/** The pids of processes (this one left out) whose command line contains `text`, from /proc. */
+export async function processesNaming(text: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if ((await readFile(`/proc/${entry}/cmdline`, 'utf8')).replace(/\0/g, ' ').includes(text))
+        out.push(Number(entry));
+    } catch {
+      // gone since readdir
+    }
+  }
+  return out;
 }

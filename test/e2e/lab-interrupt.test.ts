@@ -2,25 +2,11 @@
 // for the rollout and exits 130, says how to see and stop what it started, and `lab down` then
 // leaves no process behind.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bin, hindsight, repoRoot } from './helpers.js';
-
-async function processesNaming(text: string): Promise<number[]> {
-  const out: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if ((await readFile(`/proc/${entry}/cmdline`, 'utf8')).replace(/\0/g, ' ').includes(text))
-        out.push(Number(entry));
-    } catch {
-      // gone since readdir
-    }
-  }
-  return out;
-}
+import { bin, hindsight, processesNaming, repoRoot } from './helpers.js';
 
 /** Polls `lab status --json` until a pod named `pod` is listed. */
 async function untilPod(dir: string, pod: string, exited: () => boolean): Promise<void> {
