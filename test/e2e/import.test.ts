@@ -60,7 +60,7 @@ describe('hindsight import', () => {
       );
       const top = report.hypotheses[0];
       expect(top?.title).toMatch(
-        /^node\/k3d-mycluster-server-0: node k3d-mycluster-server-0: 6 containers in 4 pods stopped together \(Unknown, exit 255\).*; 2 more failed within 2 min after \(local-path-provisioner, metrics-server\)$/,
+        /^node k3d-mycluster-server-0: 6 containers in 4 pods stopped together \(Unknown, exit 255\).*; 2 more failed within 2 min after \(local-path-provisioner, metrics-server\)$/,
       );
       expect(new Date(top?.time ?? 0).toISOString()).toBe('2022-12-21T09:42:35.000Z');
       expect(top?.nextStep).toMatch(/journalctl -u kubelet/);

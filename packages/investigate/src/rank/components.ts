@@ -99,7 +99,10 @@ export function rankComponents(
       rank: 0,
       score,
       weight,
-      title: `${component}: ${first.title}`,
+      // A finding about `node/x` titled "node x: ..." names its component already.
+      title: first.title.startsWith(`${component.replace('/', ' ')}:`)
+        ? first.title
+        : `${component}: ${first.title}`,
       time: first.time,
       cause: { type: 'component', component, firstSignal: first.signal },
       chain: [
