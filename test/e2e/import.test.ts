@@ -56,7 +56,7 @@ describe('hindsight import', () => {
       };
       expect(report.verdict).toBe('component');
       expect(report.summary).toMatch(
-        /^No recorded change explains what moved \(1 considered, ranked below the components\)\./,
+        /^No recorded change explains what moved \(1 considered\)\./,
       );
       const top = report.hypotheses[0];
       expect(top?.title).toMatch(

@@ -369,7 +369,7 @@ export function rank(input: RankInput): RankResult {
       const none =
         changes.length === 0
           ? 'No change was found in this bundle.'
-          : `No recorded change explains what moved (${considered.length} considered, ranked below the components).`;
+          : `No recorded change explains what moved (${considered.length} considered).`;
       summary = `${none} ${moved.length} signal${moved.length === 1 ? '' : 's'} moved; components are ranked by their strongest anomalies from the start of the incident (${incidentStart(moved, input.incidentAt)}).`;
     }
   }
