@@ -26,12 +26,21 @@ function anchorsOf(moved: Finding[]): { list: Finding[]; kind: string } {
   return { list: moved, kind: 'anomaly' };
 }
 
-/** Where the component ranking says the incident starts, in words for the report's summary. */
-export function incidentStart(moved: Finding[], incidentAt?: number): string {
-  const { kind } = anchorsOf(moved);
-  return incidentAt === undefined
-    ? `the first large episode, from its first ${kind}`
-    : `the first ${kind} since a minute before the incident time`;
+/**
+ * Where the component ranking says the incident starts, in words for the report's summary; without
+ * an incident time, with the other large episodes a reader may have meant.
+ */
+export function incidentStart(moved: Finding[], tau: number, incidentAt?: number): string {
+  const { list, kind } = anchorsOf(moved);
+  if (incidentAt !== undefined) return `the first ${kind} since a minute before the incident time`;
+  const starts = largeEpisodes(list, tau);
+  if (starts.length < 2) return `the first large episode, from its first ${kind}`;
+  const days = new Set(starts.map((t) => iso(t).slice(0, 10)));
+  const names = starts.map((t) =>
+    days.size > 1 ? iso(t).slice(0, 16).replace('T', ' ') : iso(t).slice(11, 16),
+  );
+  const when = `${names.slice(0, -1).join(', ')} and ${names.at(-1) as string} UTC`;
+  return `the first of ${starts.length} large episodes (${when}), from its first ${kind}; give an incident time (--incident-at) to rank another`;
 }
 
 /** Components ranked as root-cause candidates when no change explains what moved. */
@@ -61,7 +70,9 @@ export function rankComponents(
   // support bundle spans months, and a Job's one restart in September outweighed, by coming first,
   // a node's restart in December that stopped every container.
   const t0 =
-    incidentAt === undefined ? onsetOfMainEpisode(anchors, tau) : Math.min(...anchors.map((a) => a.time));
+    incidentAt === undefined
+      ? (largeEpisodes(anchors, tau)[0] as number)
+      : Math.min(...anchors.map((a) => a.time));
   const near = (t: number): number => Math.exp(-Math.max(0, t - t0) / (3 * tau)) * (t < t0 - tau ? 0.5 : 1);
   const byComp = new Map<string, Finding[]>();
   for (const a of moved) {
@@ -126,16 +137,17 @@ export function rankComponents(
 }
 
 /**
- * The start of the first episode (anomalies no further apart than `gap`) whose strengths add up
- * to at least half those of the episode that moved most: an earlier episode of about the same
- * size is more likely where it began, a blip before a storm is not.
+ * The starts of the episodes (anomalies no further apart than `gap`) whose strengths add up to at
+ * least half those of the episode that moved most, in time order. The incident begins at the
+ * first: an earlier episode of about the same size is more likely where it began, a blip before a
+ * storm is not.
  */
-export function onsetOfMainEpisode(anomalies: Finding[], gap: number): number {
+export function largeEpisodes(anomalies: Finding[], gap: number): number[] {
   const sorted = [...anomalies].sort((a, b) => a.time - b.time);
   const episodes = runsOf(sorted, (a) => a.time, gap).map((run) => ({
     start: (run[0] as Finding).time,
     weight: run.reduce((s, a) => s + a.strength, 0),
   }));
   const most = Math.max(...episodes.map((e) => e.weight));
-  return episodes.find((e) => e.weight >= most / 2)?.start ?? Number.NaN;
+  return episodes.filter((e) => e.weight >= most / 2).map((e) => e.start);
 }

@@ -116,6 +116,40 @@ describe('rank', () => {
     expect(explains(5)).not.toContain('scripted:shop_errors');
   });
 
+  it('with no change and no incident time, starts the incident at the first large episode, not a blip', async () => {
+    const component = (r: Report): string | undefined => {
+      const c = r.hypotheses[0]?.cause;
+      return c?.type === 'component' ? c.component : undefined;
+    };
+    // A lone small blip in alpha, then beta's storm 18 minutes later.
+    const storm = await investigateScripted(
+      [],
+      [
+        burst('alpha_errors', 'alpha', 2, 2.5, 0.3),
+        burst('beta_errors', 'beta', 20, 30, 0.9),
+        burst('beta_timeouts', 'beta', 20.5, 30, 0.9),
+        burst('gamma_errors', 'gamma', 21, 30, 0.6),
+      ],
+    );
+    expect(component(storm)).toBe('beta');
+    expect(storm.summary).toContain('(the first large episode, from its first strong user-facing anomaly)');
+    // Two episodes of about the same size: the first, and the summary names both.
+    const twice = await investigateScripted(
+      [],
+      [
+        burst('alpha_errors', 'alpha', 5, 6, 0.9),
+        burst('alpha_timeouts', 'alpha', 5.5, 6, 0.8),
+        burst('beta_errors', 'beta', 25, 26, 0.9),
+        burst('beta_timeouts', 'beta', 25.5, 26, 0.9),
+      ],
+    );
+    expect(component(twice)).toBe('alpha');
+    expect(twice.summary).toContain(
+      '(the first of 2 large episodes (09:05 and 09:25 UTC), from its first strong user-facing anomaly;' +
+        ' give an incident time (--incident-at) to rank another)',
+    );
+  });
+
   it('with no change, anchors the components on the incident time when it is given', async () => {
     // alpha's errors rose long before and stayed; beta's rose when the incident was reported.
     const findings = [

@@ -370,7 +370,7 @@ export function rank(input: RankInput): RankResult {
         changes.length === 0
           ? 'No change was found in this bundle.'
           : `No recorded change explains what moved (${considered.length} considered).`;
-      summary = `${none} ${moved.length} signal${moved.length === 1 ? '' : 's'} moved; components are ranked by their strongest anomalies from the start of the incident (${incidentStart(moved, input.incidentAt)}).`;
+      summary = `${none} ${moved.length} signal${moved.length === 1 ? '' : 's'} moved; components are ranked by their strongest anomalies from the start of the incident (${incidentStart(moved, tau, input.incidentAt)}).`;
     }
   }
   hypotheses.sort(compareHypotheses);
