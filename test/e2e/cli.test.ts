@@ -46,6 +46,14 @@ describe('hindsight CLI', () => {
     expect(r.stderr).toMatch(/Did you mean validate\?/);
   });
 
+  it('refuses an incident time that is not one, for investigate and serve alike, with exit code 2', async () => {
+    for (const command of ['investigate', 'serve']) {
+      const r = await hindsight([command, good, '--incident-at', 'yesterday']);
+      expect([command, r.code]).toEqual([command, 2]);
+      expect(r.stderr).toContain('--incident-at is not a time: "yesterday" (use RFC 3339)');
+    }
+  });
+
   it('validates a good bundle with exit code 0', async () => {
     const r = await hindsight(['validate', good]);
     expect(r.stdout).toMatch(/^valid/);

@@ -142,6 +142,20 @@ describe('hindsight serve API', () => {
     expect(report.hypotheses[0]?.cause.changeId).toBe('shop-6');
   });
 
+  it('investigates with the incident time it is given', async () => {
+    const at = t0 + 12 * MIN;
+    const s = await startServer({ bundle, incidentAt: at });
+    try {
+      await s.ready;
+      const o = await json<Overview>(s, '/api/overview');
+      expect(o.state).toBe('ready');
+      if (o.state !== 'ready') return;
+      expect((o.report as { incident?: { at: string } }).incident?.at).toBe(new Date(at).toISOString());
+    } finally {
+      await s.close();
+    }
+  });
+
   it('lists changes, events and report anomalies on one timeline, filtered by component', async () => {
     const all = await json<{ items: TimelineItem[] }>(server, '/api/timeline');
     expect(all.items.map((i) => i.kind)).toEqual(['change', 'event', 'change']);

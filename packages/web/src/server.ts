@@ -25,6 +25,8 @@ export interface ServeOptions {
   investigate?: ((bundle: string) => Promise<Report>) | false;
   /** The built app; by default the one shipped in this package (dist/app). */
   appDir?: string;
+  /** When the incident was known to be under way (unix ms), for the default investigation. */
+  incidentAt?: number;
 }
 
 /** A running web view of one bundle. */
@@ -103,7 +105,7 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
         ? Promise.resolve(null)
         : given
           ? given(options.bundle).then((report) => ({ report }))
-          : investigateInWorker(options.bundle, (w) => (worker = w));
+          : investigateInWorker(options.bundle, options.incidentAt, (w) => (worker = w));
     investigation.catch(() => undefined);
     const logs =
       given === undefined
@@ -349,10 +351,14 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
 }
 
 /** Runs `investigate` in a worker thread, so it uses a second core; its mined logs come back with the report. */
-function investigateInWorker(bundle: string, started: (w: Worker) => void): Promise<Investigation> {
+function investigateInWorker(
+  bundle: string,
+  incidentAt: number | undefined,
+  started: (w: Worker) => void,
+): Promise<Investigation> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./investigate-worker.js', import.meta.url), {
-      workerData: { bundle },
+      workerData: { bundle, ...(incidentAt !== undefined ? { incidentAt } : {}) },
     });
     started(worker);
     worker.once(

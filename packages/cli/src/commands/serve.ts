@@ -1,3 +1,4 @@
+import { parseTime } from '@hindsight/collect';
 import { startServer } from '@hindsight/web';
 import { HindsightError } from '@hindsight/core';
 import type { CommandSpec } from '../command.js';
@@ -8,12 +9,22 @@ import { paint } from '../io.js';
 export const serveCommand: CommandSpec = {
   name: 'serve',
   summary: 'open a bundle and its investigation in a browser (served on 127.0.0.1 only)',
-  examples: ['hindsight serve examples/redis-replicas-2-to-6', 'hindsight serve bundle.tar.gz --port 8080'],
+  examples: [
+    'hindsight serve examples/redis-replicas-2-to-6',
+    'hindsight serve bundle.tar.gz --port 8080',
+    'hindsight serve bundle.tar.gz --incident-at 2026-01-02T03:04:00Z   # when the alert fired',
+  ],
   define(cmd, { io, setExitCode, signal }) {
     cmd
       .argument('<bundle>', 'a bundle folder or .tar.gz')
       .option('--port <port>', 'port on 127.0.0.1 (default: a free one)')
-      .action(async (bundle: string, opts: { port?: string }) => {
+      .option(
+        '--incident-at <time>',
+        'when the incident was known to be under way (an alert, a report; RFC 3339), as for investigate',
+      )
+      .action(async (bundle: string, opts: { port?: string; incidentAt?: string }) => {
+        const incidentAt =
+          opts.incidentAt !== undefined ? parseTime(opts.incidentAt, '--incident-at') : undefined;
         const port = Number(opts.port ?? 0);
         if (!Number.isInteger(port) || port < 0 || port > 65535) {
           throw new HindsightError(
@@ -23,7 +34,7 @@ export const serveCommand: CommandSpec = {
         }
         let server;
         try {
-          server = await startServer({ bundle, port });
+          server = await startServer({ bundle, port, ...(incidentAt !== undefined ? { incidentAt } : {}) });
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           throw new HindsightError(
