@@ -1,5 +1,6 @@
 import { errorMessage, openBundle, type Bundle, type Warning } from '@hindsight/core';
 import { analyzers as defaultAnalyzers } from './analyzers/index.js';
+import { atCollection } from './at-collection.js';
 import { BundleData, type MinedLogs } from './data.js';
 import { dataExtent } from './extent.js';
 import { endedBefore } from './incident.js';
@@ -137,6 +138,16 @@ export async function investigate(bundlePath: string, options: InvestigateOption
     const events = await data.events().catch(() => []);
     const changes = await data.changes().catch(() => []);
     const top = options.top ?? 5;
+    const ordered = ranked.findings.sort(compareFindings);
+    const still = await atCollection(bundle, data, ordered).catch((err: unknown) => {
+      warnings.push({
+        stage: 'analyze',
+        name: 'at-collection',
+        code: 'HINDSIGHT_ANALYZER_FAILED',
+        message: `what was still failing at collection could not be read: ${errorMessage(err)}; the rest of the report stands`,
+      });
+      return [];
+    });
     return {
       schema: 'hindsight-report',
       version: 1,
@@ -149,7 +160,8 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       verdict: ranked.verdict,
       summary: ranked.summary,
       hypotheses: ranked.hypotheses.slice(0, top),
-      findings: ranked.findings.sort(compareFindings),
+      atCollection: still,
+      findings: ordered,
       warnings: [...bundle.warnings, ...warnings],
       stats: {
         logLines: logs.lines,

@@ -137,6 +137,31 @@ export interface Hypothesis {
   reasons: string[];
 }
 
+/**
+ * Something still broken when the bundle was collected (the end of its window), described, not
+ * ranked: what an on-call engineer checks first, whatever the hypotheses say caused it.
+ */
+export interface AtCollection {
+  what:
+    | 'crash-looping'
+    | 'oom-killed'
+    | 'failed'
+    | 'image-pull-failing'
+    | 'link-down'
+    | 'pending'
+    | 'replicas-not-ready'
+    | 'not-ready';
+  /** `Kind/name`: `Pod/shop-7d4f8b7c9d-x2x8k`, `Deployment/shop`, `Redis/127.0.0.1:6380` where no pod is known. */
+  object: string;
+  container?: string;
+  component: string;
+  /** Since when (unix ms), where the bundle tells: the first of the recent events, the last stop. */
+  since?: number;
+  detail: string;
+  /** Ids of the report's findings about the same object, strongest first (at most 5). */
+  evidence: string[];
+}
+
 /** The outcome of an investigation. */
 export interface Report {
   schema: 'hindsight-report';
@@ -150,6 +175,8 @@ export interface Report {
   verdict: 'change' | 'component' | 'none';
   summary: string;
   hypotheses: Hypothesis[];
+  /** What was still broken at collection, most severe first; empty when nothing was (absent in older reports). */
+  atCollection?: AtCollection[];
   findings: Finding[];
   warnings: Warning[];
   stats: {

@@ -1,5 +1,5 @@
 import type { Finding, Hypothesis, Report, SeriesEvidence } from '../types.js';
-import { clock, showValue, stamp } from './format.js';
+import { clock, showValue, sinceText, stamp, stillFailingHeading } from './format.js';
 import type { Reporter } from './types.js';
 
 const esc = (s: string): string =>
@@ -54,6 +54,19 @@ export function svgChart(
 ${ticks}${others.map((t) => vline(t, 'other')).join('')}${mark === undefined ? '' : vline(mark, 'mark')}
 <path class="line" d="${path}"/>
 </svg>`;
+}
+
+function stillFailingHtml(report: Report): string {
+  const still = report.atCollection ?? [];
+  if (still.length === 0) return '';
+  const rows = still.map(
+    (e) =>
+      `<tr><td class="warn">${esc(e.what)}</td><td><code>${esc(e.object)}</code></td><td>${esc(e.component)}</td><td><time>${esc(sinceText(e.since, report))}</time></td><td>${esc(e.detail)}</td></tr>`,
+  );
+  return `<section class="still"><h2>${esc(stillFailingHeading(report))}</h2>
+<table><tr><th>what</th><th>object</th><th>component</th><th>since</th><th>detail</th></tr>
+${rows.join('\n')}
+</table></section>`;
 }
 
 function seriesOf(f: Finding): SeriesEvidence | undefined {
@@ -134,6 +147,8 @@ export const htmlReporter: Reporter = {
       `<p class="meta">${esc(report.bundle)}: ${stamp(report.window.from)} to ${stamp(report.window.to)}; ${report.stats.logLines} log lines, ${report.stats.series} series, ${report.stats.changes} changes.</p>`,
     );
     body.push(`<p class="summary">${esc(report.summary)}</p>`);
+    const still = stillFailingHtml(report);
+    if (still) body.push(still);
     if (report.verdict !== 'none')
       for (const h of report.hypotheses) body.push(hypothesisHtml(h, report, byId, changeTimes));
     if (report.warnings.length > 0) {

@@ -1,5 +1,5 @@
 import type { Report } from '../types.js';
-import { clock, showValue, stamp } from './format.js';
+import { clock, showValue, sinceText, stamp, stillFailingHeading } from './format.js';
 import type { Reporter } from './types.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -17,6 +17,16 @@ export const markdownReporter: Reporter = {
       '',
     );
     out.push(`**${report.summary}**`, '');
+    const still = report.atCollection ?? [];
+    if (still.length > 0) {
+      out.push(`## ${stillFailingHeading(report)}`, '');
+      out.push('| what | object | component | since | detail |', '| --- | --- | --- | --- | --- |');
+      for (const e of still)
+        out.push(
+          `| ${e.what} | \`${cell(e.object)}\` | ${cell(e.component)} | ${sinceText(e.since, report)} | ${cell(e.detail)} |`,
+        );
+      out.push('');
+    }
     if (report.verdict !== 'none') {
       out.push('## Hypotheses', '');
       for (const h of report.hypotheses) {

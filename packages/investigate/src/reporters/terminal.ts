@@ -1,6 +1,28 @@
-import type { Report } from '../types.js';
-import { clock, stamp } from './format.js';
+import type { AtCollection, Report } from '../types.js';
+import { clock, sinceText, stamp, stillFailingHeading } from './format.js';
 import type { Reporter, Style } from './types.js';
+
+// The at-collection block stays short: the rest is in --json and the other reports.
+const STILL_LINES = 8;
+
+function stillFailing(report: Report, p: (s: Style, t: string) => string): string[] {
+  const all = report.atCollection ?? [];
+  if (all.length === 0) return [];
+  const shown = all.length > STILL_LINES ? all.slice(0, STILL_LINES - 1) : all;
+  const line = (e: AtCollection): string => {
+    const since = sinceText(e.since, report);
+    const detail = e.detail.length > 120 ? `${e.detail.slice(0, 117)}...` : e.detail;
+    return `  ${p('red', e.what)}  ${e.object}  ${p('dim', `${e.component}${since ? `, since ${since}` : ''}`)}  ${detail}`;
+  };
+  return [
+    '',
+    p('bold', `${stillFailingHeading(report)}:`),
+    ...shown.map(line),
+    ...(shown.length < all.length
+      ? [p('dim', `  ... and ${all.length - shown.length} more (see --json)`)]
+      : []),
+  ];
+}
 
 /** The summary for a terminal: the verdict, the top hypotheses with their chains, readable in 20 seconds. */
 export const terminalReporter: Reporter = {
@@ -25,6 +47,7 @@ export const terminalReporter: Reporter = {
     lines.push('');
     const verdictStyle: Style = report.verdict === 'none' ? 'green' : 'yellow';
     lines.push(p(verdictStyle, p('bold', report.summary)));
+    lines.push(...stillFailing(report, p));
     const shown = report.verdict === 'none' ? [] : report.hypotheses;
     for (const h of shown) {
       lines.push('');

@@ -1,0 +1,333 @@
+import type { Bundle, BundleEvent, Pod } from '@hindsight/core';
+import type { BundleData, PreparedSeries } from './data.js';
+import { clock } from './reporters/format.js';
+import { median } from './stats.js';
+import type { AtCollection, Finding } from './types.js';
+
+// How recent an event, a termination or a sample must be to describe the state at collection. The
+// kubelet's restart back-off tops out at 5 minutes, so a container still crash-looping has stopped
+// or been backed off within twice that.
+const RECENT_MS = 10 * 60_000;
+// A container restarted this many times, with its last stop recent, is looping, not restarted once.
+const LOOPING_RESTARTS = 3;
+
+/** Most severe first: the order of the section. */
+const SEVERITY: readonly AtCollection['what'][] = [
+  'crash-looping',
+  'oom-killed',
+  'failed',
+  'image-pull-failing',
+  'link-down',
+  'pending',
+  'replicas-not-ready',
+  'not-ready',
+];
+
+// Event reasons that say what a pod is going through, checked in order.
+const EVENT_STATES: Array<{ what: AtCollection['what']; reason: RegExp; message?: RegExp }> = [
+  { what: 'image-pull-failing', reason: /^BackOff$/i, message: /pull/i },
+  { what: 'crash-looping', reason: /^BackOff$|CrashLoop/i },
+  { what: 'oom-killed', reason: /^OOMKill/i },
+  { what: 'pending', reason: /^FailedScheduling$/i },
+];
+
+// Workload readiness as kube-state-metrics exports it: desired and ready replicas per workload.
+const REPLICA_SERIES: Array<{ kind: string; label: string; want: string; ready: string }> = [
+  {
+    kind: 'Deployment',
+    label: 'deployment',
+    want: 'kube_deployment_spec_replicas',
+    ready: 'kube_deployment_status_replicas_ready',
+  },
+  {
+    kind: 'StatefulSet',
+    label: 'statefulset',
+    want: 'kube_statefulset_replicas',
+    ready: 'kube_statefulset_status_replicas_ready',
+  },
+];
+// The support-bundle importer's note on a workload short of ready replicas.
+const REPLICA_NOTE = /^(\w+) (?:[^/\s]+\/)?(\S+): (\d+) of (\d+) replicas ready at collection$/;
+
+type Entry = Omit<AtCollection, 'evidence'> & { pod?: string; workload?: string; series?: string };
+
+function stateOf(e: BundleEvent): AtCollection['what'] | undefined {
+  return EVENT_STATES.find((s) => s.reason.test(e.reason) && (!s.message || s.message.test(e.message)))?.what;
+}
+
+/** The start of the last run of `times` (ascending) whose gaps stay under RECENT_MS. */
+function runStart(times: number[]): number | undefined {
+  let i = times.length - 1;
+  if (i < 0) return undefined;
+  while (i > 0 && (times[i] as number) - (times[i - 1] as number) <= RECENT_MS) i--;
+  return times[i];
+}
+
+function lastMessage(events: BundleEvent[]): string | undefined {
+  const e = events[events.length - 1];
+  return e ? `${e.message}${e.count > 1 ? ` (x${e.count})` : ''}` : undefined;
+}
+
+function stopOf(c: Pod['containers'][number]): string {
+  const t = c.lastTermination;
+  const exit = t?.exitCode === undefined ? '' : ` (exit ${t.exitCode})`;
+  const at = t?.finishedAt ? ` at ${clock(Date.parse(t.finishedAt))}` : '';
+  return `${t?.reason ?? 'terminated'}${exit}${at}`;
+}
+
+/** What is wrong with one pod of pods.jsonl at collection, given its events (ascending). */
+function podEntries(p: Pod, events: BundleEvent[], end: number, component: string): Entry[] {
+  const object = `Pod/${p.name}`;
+  const base = { object, component, pod: p.name };
+  const recent = events.filter((e) => Date.parse(e.time) >= end - RECENT_MS);
+  const of = (what: AtCollection['what']): BundleEvent[] => events.filter((e) => stateOf(e) === what);
+  const since = (list: BundleEvent[]): { since?: number } => {
+    const t = runStart(list.map((e) => Date.parse(e.time)));
+    return t === undefined ? {} : { since: t };
+  };
+  if (p.phase === 'Succeeded') return [];
+  if (p.phase === 'Failed') {
+    const stops = p.containers.filter((c) => c.lastTermination);
+    const ended = stops
+      .map((c) => Date.parse(c.lastTermination?.finishedAt ?? ''))
+      .filter((t) => !Number.isNaN(t));
+    return [
+      {
+        ...base,
+        what: 'failed',
+        ...(ended.length > 0 ? { since: Math.max(...ended) } : {}),
+        detail: ['phase Failed', ...stops.map((c) => `container ${c.name} ${stopOf(c)}`)].join('; '),
+      },
+    ];
+  }
+  if (p.phase === 'Pending') {
+    const scheduling = of('pending');
+    const started = p.startTime ? { since: Date.parse(p.startTime) } : since(scheduling);
+    const why = lastMessage(scheduling.filter((e) => recent.includes(e)));
+    return [
+      { ...base, what: 'pending', ...started, detail: why ? `phase Pending; ${why}` : 'phase Pending' },
+    ];
+  }
+  const out: Entry[] = [];
+  const looping = recent.filter((e) => stateOf(e) === 'crash-looping');
+  const pulling = recent.filter((e) => stateOf(e) === 'image-pull-failing');
+  // An event names its container only in its message; with one container there is no doubt.
+  const about = (c: string, list: BundleEvent[]): BundleEvent[] =>
+    p.containers.length === 1 ? list : list.filter((e) => e.message.includes(c));
+  const listed = new Set<string>();
+  for (const c of p.containers) {
+    const t = c.lastTermination;
+    const stopped = t?.finishedAt ? Date.parse(t.finishedAt) : Number.NaN;
+    const recentStop = c.restartCount > 0 && stopped >= end - RECENT_MS;
+    const backoff = about(c.name, looping);
+    const oom = recentStop && /OOM/i.test(t?.reason ?? '');
+    const restarts = `restarted ${c.restartCount} time${c.restartCount === 1 ? '' : 's'}`;
+    if (backoff.length > 0 || (recentStop && (c.ready === false || c.restartCount >= LOOPING_RESTARTS))) {
+      const began = runStart(
+        [...of('crash-looping').map((e) => Date.parse(e.time)), stopped]
+          .filter((x) => !Number.isNaN(x))
+          .sort((a, b) => a - b),
+      );
+      const parts = [
+        `container ${c.name} ${restarts}`,
+        ...(t ? [`last ${stopOf(c)}`] : []),
+        lastMessage(backoff),
+      ];
+      out.push({
+        ...base,
+        what: 'crash-looping',
+        container: c.name,
+        ...(began === undefined ? {} : { since: began }),
+        detail: parts.filter((x) => x !== undefined).join('; '),
+      });
+    } else if (oom) {
+      out.push({
+        ...base,
+        what: 'oom-killed',
+        container: c.name,
+        since: stopped,
+        detail: `container ${c.name} ${stopOf(c)}, ${restarts}${c.ready === true ? ', ready again' : ''}`,
+      });
+    } else if (about(c.name, pulling).length > 0) {
+      out.push({
+        ...base,
+        what: 'image-pull-failing',
+        container: c.name,
+        ...since(of('image-pull-failing')),
+        detail: `container ${c.name}: ${lastMessage(about(c.name, pulling)) ?? ''}`,
+      });
+    } else continue;
+    listed.add(c.name);
+  }
+  const unready = p.containers.filter((c) => c.ready === false && !listed.has(c.name));
+  if (unready.length > 0) {
+    const probes = recent.filter((e) => /^Unhealthy$/i.test(e.reason));
+    const names = unready.map((c) => c.name).join(', ');
+    const why = lastMessage(probes);
+    out.push({
+      ...base,
+      what: 'not-ready',
+      ...since(probes),
+      detail: `container${unready.length === 1 ? '' : 's'} ${names} not ready${why ? `; ${why}` : ''}`,
+    });
+  }
+  return out;
+}
+
+/** Pods the bundle knows only from events (created after the pod list, or not listed): their recent states. */
+function eventOnlyEntries(events: BundleEvent[], end: number, data: BundleData): Entry[] {
+  const out: Entry[] = [];
+  const byState = new Map<string, BundleEvent[]>();
+  for (const e of events) {
+    const what = stateOf(e);
+    if (!what) continue;
+    const key = `${e.object.name}\u0000${what}`;
+    byState.set(key, [...(byState.get(key) ?? []), e]);
+  }
+  for (const [key, list] of byState) {
+    const last = list[list.length - 1] as BundleEvent;
+    if (Date.parse(last.time) < end - RECENT_MS) continue;
+    const [name, what] = key.split('\u0000') as [string, AtCollection['what']];
+    const since = runStart(list.map((e) => Date.parse(e.time)));
+    out.push({
+      what,
+      object: `Pod/${name}`,
+      component: last.component ?? data.componentOf(name),
+      pod: name,
+      ...(since === undefined ? {} : { since }),
+      detail: `${lastMessage(list) ?? last.reason}; no pod status in the bundle`,
+    });
+  }
+  return out;
+}
+
+/** A Redis replica whose link to its master is down at its last sample. */
+function linkEntries(series: PreparedSeries[], end: number): Entry[] {
+  const out: Entry[] = [];
+  const links = series.filter(
+    (s) => s.kind === 'gauge' && (s.name === 'redis_master_link_up' || s.name === 'redis_master_link_status'),
+  );
+  // A replica whose samples stopped well before the others' was replaced or removed (a rolling
+  // restart moves replicas to new addresses): its last value is not the state at collection.
+  const latest = Math.max(...links.map((s) => s.points[s.points.length - 1]?.[0] ?? -Infinity));
+  for (const s of links) {
+    const last = s.points[s.points.length - 1];
+    if (!last || last[1] !== 0 || last[0] < end - RECENT_MS) continue;
+    const step = median(s.points.slice(1).map(([t], i) => t - (s.points[i] as [number, number])[0]));
+    if (last[0] < latest - 3 * (Number.isNaN(step) ? 0 : step)) continue;
+    let i = s.points.length - 1;
+    while (i > 0 && (s.points[i - 1] as [number, number])[1] === 0) i--;
+    const where = s.labels['node'] ?? s.labels['instance'] ?? s.key;
+    out.push({
+      what: 'link-down',
+      object: s.pod ? `Pod/${s.pod}` : `Redis/${where}`,
+      component: s.component,
+      ...(s.pod ? { pod: s.pod } : {}),
+      series: s.key,
+      since: (s.points[i] as [number, number])[0],
+      detail: `replication link to the master down at the last sample (${clock(last[0])}, ${where})`,
+    });
+  }
+  return out;
+}
+
+/** Workloads with fewer ready replicas than desired: from kube-state-metrics series, or the importer's notes. */
+function replicaEntries(bundle: Bundle, series: PreparedSeries[], end: number, data: BundleData): Entry[] {
+  const found = new Map<string, Entry>();
+  const add = (kind: string, name: string, ready: number, want: number): void => {
+    if (ready >= want) return;
+    found.set(`${kind}/${name}`, {
+      what: 'replicas-not-ready',
+      object: `${kind}/${name}`,
+      component: data.componentOf(name),
+      workload: name,
+      detail: `${ready} of ${want} replicas ready`,
+    });
+  };
+  const lastOf = (s: PreparedSeries | undefined): number | undefined => {
+    const p = s?.points[s.points.length - 1];
+    return p && p[0] >= end - RECENT_MS ? p[1] : undefined;
+  };
+  for (const r of REPLICA_SERIES) {
+    for (const want of series.filter((s) => s.name === r.want)) {
+      const name = want.labels[r.label];
+      const ready = series.find(
+        (s) =>
+          s.name === r.ready &&
+          s.labels[r.label] === name &&
+          s.labels['namespace'] === want.labels['namespace'],
+      );
+      const w = lastOf(want);
+      const n = lastOf(ready);
+      if (name && w !== undefined && n !== undefined) add(r.kind, name, n, w);
+    }
+  }
+  for (const note of bundle.manifest.notes ?? []) {
+    const m = REPLICA_NOTE.exec(note);
+    if (!m) continue;
+    const [, kind = '', name = '', ready = '', want = ''] = m;
+    add(kind.charAt(0).toUpperCase() + kind.slice(1), name, Number(ready), Number(want));
+  }
+  return [...found.values()];
+}
+
+/** The ids of the report's health findings about what an entry names, strongest first. */
+function evidenceOf(e: Entry, findings: Finding[], data: BundleData): string[] {
+  return findings
+    .filter(
+      (f) =>
+        (e.series !== undefined && f.signal === e.series) ||
+        (f.kind === 'health' &&
+          f.pod !== undefined &&
+          (f.pod === e.pod || (e.workload !== undefined && data.workloadOf(f.pod) === e.workload))),
+    )
+    .sort((a, b) => b.strength - a.strength || (a.id < b.id ? -1 : 1))
+    .slice(0, 5)
+    .map((f) => f.id);
+}
+
+function compare(a: AtCollection, b: AtCollection): number {
+  const key = (x: AtCollection): string => `${x.object}\u0000${x.container ?? ''}\u0000${x.detail}`;
+  return (
+    SEVERITY.indexOf(a.what) - SEVERITY.indexOf(b.what) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)
+  );
+}
+
+/**
+ * What is still broken when the bundle was collected (the end of its window): pods not ready,
+ * crash-looping, pending, failed or OOM-killed lately, Redis replicas with their link down, and
+ * workloads short of ready replicas. It describes the last state, whatever caused the incident:
+ * empty for a quiet bundle.
+ */
+export async function atCollection(
+  bundle: Bundle,
+  data: BundleData,
+  findings: Finding[],
+): Promise<AtCollection[]> {
+  const end = bundle.windowMs.to;
+  const [pods, events, series] = await Promise.all([data.pods(), data.events(), data.series()]);
+  const podEvents = new Map<string, BundleEvent[]>();
+  for (const e of [...events].sort((a, b) => Date.parse(a.time) - Date.parse(b.time))) {
+    if (e.object.kind !== 'Pod' || Date.parse(e.time) > end) continue;
+    podEvents.set(e.object.name, [...(podEvents.get(e.object.name) ?? []), e]);
+  }
+  const listed = new Set(pods.map((p) => p.name));
+  const entries: Entry[] = [
+    ...pods.flatMap((p) =>
+      podEntries(p, podEvents.get(p.name) ?? [], end, p.component ?? data.componentOf(p.name)),
+    ),
+    ...eventOnlyEntries(
+      [...podEvents].filter(([name]) => !listed.has(name)).flatMap(([, list]) => list),
+      end,
+      data,
+    ),
+    ...linkEntries(series, end),
+    ...replicaEntries(bundle, series, end, data),
+  ];
+  return entries
+    .map(({ pod: _pod, workload: _workload, series: _series, ...rest }, i) => ({
+      ...rest,
+      evidence: evidenceOf(entries[i] as Entry, findings, data),
+    }))
+    .sort(compare);
+}
