@@ -140,3 +140,32 @@ describe('hindsight import', () => {
     expect(r.stderr).toMatch(/HINDSIGHT_USAGE/);
   });
 });
+
+describe('hindsight investigate on an imported support bundle: what is still failing at collection', () => {
+  it.skipIf(!existsSync(sb))(
+    'names static-hi, crash-looping at collection seven hours after the incident, in the JSON and the summary',
+    async () => {
+      // The pod list predates static-hi; only its events (Back-off at 16:43:09, 94 s before the
+      // bundle's end) say it is crash-looping. The ranking, about 09:42, scores it 0.
+      const out = await outDir();
+      expect((await hindsight(['import', 'support-bundle', sb, '-o', out])).code).toBe(0);
+      const json = await hindsight(['investigate', out, '--json']);
+      expect(json.code, json.stderr).toBe(0);
+      const report = JSON.parse(json.stdout) as {
+        atCollection?: Array<{ what: string; object: string; since?: number; evidence: string[] }>;
+      };
+      expect(report.atCollection).toContainEqual(
+        expect.objectContaining({
+          what: 'crash-looping',
+          object: 'Pod/static-hi',
+          since: Date.parse('2022-12-21T16:43:09Z'),
+          evidence: ['k8s:Pod/static-hi:BackOff'],
+        }),
+      );
+      const terminal = await hindsight(['investigate', out]);
+      expect(terminal.stdout).toMatch(
+        /Still failing at collection \(16:44\):\n {2}crash-looping {2}Pod\/static-hi {2}.*Back-off restarting failed container/,
+      );
+    },
+  );
+});
