@@ -104,6 +104,32 @@ describe('atCollection: what is still broken when the bundle was collected', () 
     ]);
   });
 
+  it('lays a back-off that names no container on the one that restarted, and tells an image pull apart', async () => {
+    const report = await reportOf({
+      pods: [
+        pod('cart-7d4f8b7c9d-aaaaa', {
+          containers: [
+            container({ name: 'proxy' }),
+            container({
+              ready: false,
+              restartCount: 2,
+              lastTermination: { reason: 'Error', exitCode: 1, finishedAt: at(30) },
+            }),
+          ],
+        }),
+        pod('search-6c5d7f8b9d-bbbbb', { containers: [container({ ready: false })] }),
+      ],
+      events: [
+        event('cart-7d4f8b7c9d-aaaaa', 'BackOff', 'Back-off restarting failed container', at(59)),
+        event('search-6c5d7f8b9d-bbbbb', 'BackOff', 'Back-off pulling image "example/app:2"', at(59)),
+      ],
+    });
+    expect(report.atCollection?.map((e) => [e.what, e.object, e.container])).toEqual([
+      ['crash-looping', 'Pod/cart-7d4f8b7c9d-aaaaa', 'app'],
+      ['image-pull-failing', 'Pod/search-6c5d7f8b9d-bbbbb', 'app'],
+    ]);
+  });
+
   it('lists a pod known only from a recent back-off event (created after the pod list was taken)', async () => {
     const report = await reportOf({
       pods: [pod('cart-7d4f8b7c9d-aaaaa')],

@@ -68,107 +68,118 @@ function lastMessage(events: BundleEvent[]): string | undefined {
   return e ? `${e.message}${e.count > 1 ? ` (x${e.count})` : ''}` : undefined;
 }
 
-function stopOf(c: Pod['containers'][number]): string {
+type Container = Pod['containers'][number];
+
+function stopOf(c: Container): string {
   const t = c.lastTermination;
   const exit = t?.exitCode === undefined ? '' : ` (exit ${t.exitCode})`;
   const at = t?.finishedAt ? ` at ${clock(Date.parse(t.finishedAt))}` : '';
   return `${t?.reason ?? 'terminated'}${exit}${at}`;
 }
 
-/** What is wrong with one pod of pods.jsonl at collection, given its events (ascending). */
-function podEntries(p: Pod, events: BundleEvent[], end: number, component: string): Entry[] {
-  const object = `Pod/${p.name}`;
-  const base = { object, component, pod: p.name };
-  const recent = events.filter((e) => Date.parse(e.time) >= end - RECENT_MS);
-  const of = (what: AtCollection['what']): BundleEvent[] => events.filter((e) => stateOf(e) === what);
-  const since = (list: BundleEvent[]): { since?: number } => {
-    const t = runStart(list.map((e) => Date.parse(e.time)));
-    return t === undefined ? {} : { since: t };
+function sinceOf(list: BundleEvent[]): { since?: number } {
+  const t = runStart(list.map((e) => Date.parse(e.time)));
+  return t === undefined ? {} : { since: t };
+}
+
+type Base = Pick<Entry, 'object' | 'component' | 'pod'>;
+
+function failedEntry(p: Pod, base: Base): Entry {
+  const stops = p.containers.filter((c) => c.lastTermination);
+  const ended = stops
+    .map((c) => Date.parse(c.lastTermination?.finishedAt ?? ''))
+    .filter((t) => !Number.isNaN(t));
+  return {
+    ...base,
+    what: 'failed',
+    ...(ended.length > 0 ? { since: Math.max(...ended) } : {}),
+    detail: ['phase Failed', ...stops.map((c) => `container ${c.name} ${stopOf(c)}`)].join('; '),
   };
-  if (p.phase === 'Succeeded') return [];
-  if (p.phase === 'Failed') {
-    const stops = p.containers.filter((c) => c.lastTermination);
-    const ended = stops
-      .map((c) => Date.parse(c.lastTermination?.finishedAt ?? ''))
-      .filter((t) => !Number.isNaN(t));
-    return [
-      {
-        ...base,
-        what: 'failed',
-        ...(ended.length > 0 ? { since: Math.max(...ended) } : {}),
-        detail: ['phase Failed', ...stops.map((c) => `container ${c.name} ${stopOf(c)}`)].join('; '),
-      },
-    ];
-  }
-  if (p.phase === 'Pending') {
-    const scheduling = of('pending');
-    const started = p.startTime ? { since: Date.parse(p.startTime) } : since(scheduling);
-    const why = lastMessage(scheduling.filter((e) => recent.includes(e)));
-    return [
-      { ...base, what: 'pending', ...started, detail: why ? `phase Pending; ${why}` : 'phase Pending' },
-    ];
-  }
+}
+
+function pendingEntry(p: Pod, base: Base, events: BundleEvent[], end: number): Entry {
+  const scheduling = events.filter((e) => stateOf(e) === 'pending');
+  const started = p.startTime ? { since: Date.parse(p.startTime) } : sinceOf(scheduling);
+  const why = lastMessage(scheduling.filter((e) => Date.parse(e.time) >= end - RECENT_MS));
+  return { ...base, what: 'pending', ...started, detail: why ? `phase Pending; ${why}` : 'phase Pending' };
+}
+
+/** A running pod's containers that crash-loop, were OOM-killed lately or cannot pull their image. */
+function containerEntries(p: Pod, base: Base, events: BundleEvent[], end: number): Entry[] {
+  const recent = (what: AtCollection['what']): BundleEvent[] =>
+    events.filter((e) => stateOf(e) === what && Date.parse(e.time) >= end - RECENT_MS);
+  const looping = recent('crash-looping');
+  const pulling = recent('image-pull-failing');
+  // An event names its container only in its message, and older kubelets not at all: then it is
+  // about the containers that are down or have restarted.
+  const named = (list: BundleEvent[]): boolean =>
+    list.some((e) => p.containers.some((c) => e.message.includes(c.name)));
+  const about = (c: Container, list: BundleEvent[]): BundleEvent[] =>
+    named(list)
+      ? list.filter((e) => e.message.includes(c.name))
+      : p.containers.length === 1 || c.ready === false || c.restartCount > 0
+        ? list
+        : [];
   const out: Entry[] = [];
-  const looping = recent.filter((e) => stateOf(e) === 'crash-looping');
-  const pulling = recent.filter((e) => stateOf(e) === 'image-pull-failing');
-  // An event names its container only in its message; with one container there is no doubt.
-  const about = (c: string, list: BundleEvent[]): BundleEvent[] =>
-    p.containers.length === 1 ? list : list.filter((e) => e.message.includes(c));
-  const listed = new Set<string>();
   for (const c of p.containers) {
     const t = c.lastTermination;
     const stopped = t?.finishedAt ? Date.parse(t.finishedAt) : Number.NaN;
     const recentStop = c.restartCount > 0 && stopped >= end - RECENT_MS;
-    const backoff = about(c.name, looping);
-    const oom = recentStop && /OOM/i.test(t?.reason ?? '');
+    const backoff = about(c, looping);
     const restarts = `restarted ${c.restartCount} time${c.restartCount === 1 ? '' : 's'}`;
+    const entry = { ...base, container: c.name };
     if (backoff.length > 0 || (recentStop && (c.ready === false || c.restartCount >= LOOPING_RESTARTS))) {
-      const began = runStart(
-        [...of('crash-looping').map((e) => Date.parse(e.time)), stopped]
-          .filter((x) => !Number.isNaN(x))
-          .sort((a, b) => a - b),
-      );
+      const times = events.filter((e) => stateOf(e) === 'crash-looping').map((e) => Date.parse(e.time));
+      const began = runStart([...times, stopped].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b));
       const parts = [
         `container ${c.name} ${restarts}`,
         ...(t ? [`last ${stopOf(c)}`] : []),
         lastMessage(backoff),
       ];
       out.push({
-        ...base,
+        ...entry,
         what: 'crash-looping',
-        container: c.name,
         ...(began === undefined ? {} : { since: began }),
         detail: parts.filter((x) => x !== undefined).join('; '),
       });
-    } else if (oom) {
+    } else if (recentStop && /OOM/i.test(t?.reason ?? '')) {
       out.push({
-        ...base,
+        ...entry,
         what: 'oom-killed',
-        container: c.name,
         since: stopped,
         detail: `container ${c.name} ${stopOf(c)}, ${restarts}${c.ready === true ? ', ready again' : ''}`,
       });
-    } else if (about(c.name, pulling).length > 0) {
+    } else if (about(c, pulling).length > 0) {
       out.push({
-        ...base,
+        ...entry,
         what: 'image-pull-failing',
-        container: c.name,
-        ...since(of('image-pull-failing')),
-        detail: `container ${c.name}: ${lastMessage(about(c.name, pulling)) ?? ''}`,
+        ...sinceOf(events.filter((e) => stateOf(e) === 'image-pull-failing')),
+        detail: `container ${c.name}: ${lastMessage(about(c, pulling)) ?? ''}`,
       });
-    } else continue;
-    listed.add(c.name);
+    }
   }
+  return out;
+}
+
+/** What is wrong with one pod of pods.jsonl at collection, given its events (ascending). */
+function podEntries(p: Pod, events: BundleEvent[], end: number, component: string): Entry[] {
+  const base: Base = { object: `Pod/${p.name}`, component, pod: p.name };
+  if (p.phase === 'Succeeded') return [];
+  if (p.phase === 'Failed') return [failedEntry(p, base)];
+  if (p.phase === 'Pending') return [pendingEntry(p, base, events, end)];
+  const out = containerEntries(p, base, events, end);
+  const listed = new Set(out.map((e) => e.container));
   const unready = p.containers.filter((c) => c.ready === false && !listed.has(c.name));
   if (unready.length > 0) {
-    const probes = recent.filter((e) => /^Unhealthy$/i.test(e.reason));
-    const names = unready.map((c) => c.name).join(', ');
+    const probes = events.filter(
+      (e) => /^Unhealthy$/i.test(e.reason) && Date.parse(e.time) >= end - RECENT_MS,
+    );
     const why = lastMessage(probes);
     out.push({
       ...base,
       what: 'not-ready',
-      ...since(probes),
-      detail: `container${unready.length === 1 ? '' : 's'} ${names} not ready${why ? `; ${why}` : ''}`,
+      ...sinceOf(probes),
+      detail: `container${unready.length === 1 ? '' : 's'} ${unready.map((c) => c.name).join(', ')} not ready${why ? `; ${why}` : ''}`,
     });
   }
   return out;
