@@ -131,6 +131,17 @@ describe.skipIf(!present)('importSupportBundle on real troubleshoot bundles', ()
       expect(changes.map((c) => [c.target, c.fromRevision, c.toRevision])).toEqual([
         ['deployment/nginx-deployment', 1, 2],
       ]);
+      // Each Deployment's desired and ready replicas at collection, named as kube-state-metrics names them.
+      const replicas: Array<[string, string | undefined, number | undefined]> = [];
+      for await (const s of bundle.series())
+        if (s.name.startsWith('kube_deployment_'))
+          replicas.push([s.name, s.labels['deployment'], s.points.at(-1)?.[1]]);
+      expect(replicas).toEqual(
+        expect.arrayContaining([
+          ['kube_deployment_spec_replicas', 'nginx-deployment', 1],
+          ['kube_deployment_status_replicas_ready', 'nginx-deployment', 1],
+        ]),
+      );
     } finally {
       await bundle.close();
     }

@@ -605,10 +605,26 @@ async function importFromFolder(
       );
     }
   }
+  // Each Deployment's desired and ready replicas at collection, as kube-state-metrics names them,
+  // so that a reader of the bundle finds them where a cluster's metrics would put them.
   for (const d of deployments) {
     const m = d.metadata ?? {};
+    if (!m.name) continue;
+    const labels = { source: 'support-bundle', namespace: m.namespace ?? '', deployment: m.name };
     const want = d.spec?.replicas ?? 0;
     const ready = d.status?.readyReplicas ?? 0;
+    await writer.addSeries({
+      name: 'kube_deployment_spec_replicas',
+      labels,
+      kind: 'gauge',
+      points: [[hi, want]],
+    });
+    await writer.addSeries({
+      name: 'kube_deployment_status_replicas_ready',
+      labels,
+      kind: 'gauge',
+      points: [[hi, ready]],
+    });
     if (ready < want)
       writer.addNote(`deployment ${m.namespace}/${m.name}: ${ready} of ${want} replicas ready at collection`);
   }

@@ -49,19 +49,13 @@ const gauge = (name: string, labels: Record<string, string>, values: Array<[stri
   points: values.map(([t, v]) => [Date.parse(t), v]),
 });
 
-async function reportOf(parts: {
-  pods?: Pod[];
-  events?: BundleEvent[];
-  series?: Series[];
-  notes?: string[];
-}): Promise<Report> {
+async function reportOf(parts: { pods?: Pod[]; events?: BundleEvent[]; series?: Series[] }): Promise<Report> {
   const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'hs-at-collection-')), 'bundle');
   temps.push(path.dirname(dir));
   const w = await BundleWriter.create(dir, { window: { from: new Date(from), to: new Date(to) } });
   for (const p of parts.pods ?? []) await w.addPod(p);
   for (const e of parts.events ?? []) await w.addEvent(e);
   for (const s of parts.series ?? []) await w.addSeries(s);
-  for (const n of parts.notes ?? []) w.addNote(n);
   await w.finish();
   return investigate(dir, { now: new Date(0) });
 }
@@ -249,15 +243,21 @@ describe('atCollection: what is still broken when the bundle was collected', () 
     ]);
   });
 
-  it('lists workloads with fewer ready replicas than desired, from kube-state-metrics or the importer', async () => {
-    const ksm = (name: string, v: number): Series =>
-      gauge(name, { namespace: 'shop', deployment: 'cart' }, [
+  it('lists workloads with fewer ready replicas than desired, from kube-state-metrics series', async () => {
+    const ksm = (name: string, deployment: string, v: number): Series =>
+      gauge(name, { namespace: 'shop', deployment }, [
         [at(58), v],
         [at(59), v],
       ]);
     const report = await reportOf({
-      series: [ksm('kube_deployment_spec_replicas', 3), ksm('kube_deployment_status_replicas_ready', 1)],
-      notes: ['deployment shop/search: 0 of 2 replicas ready at collection'],
+      series: [
+        ksm('kube_deployment_spec_replicas', 'cart', 3),
+        ksm('kube_deployment_status_replicas_ready', 'cart', 1),
+        ksm('kube_deployment_spec_replicas', 'search', 2),
+        ksm('kube_deployment_status_replicas_ready', 'search', 0),
+        ksm('kube_deployment_spec_replicas', 'mailer', 2),
+        ksm('kube_deployment_status_replicas_ready', 'mailer', 2),
+      ],
     });
     expect(report.atCollection?.map((e) => [e.what, e.object, e.detail])).toEqual([
       ['replicas-not-ready', 'Deployment/cart', '1 of 3 replicas ready'],

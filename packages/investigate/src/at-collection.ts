@@ -46,8 +46,6 @@ const REPLICA_SERIES: Array<{ kind: string; label: string; want: string; ready: 
     ready: 'kube_statefulset_status_replicas_ready',
   },
 ];
-// The support-bundle importer's note on a workload short of ready replicas.
-const REPLICA_NOTE = /^(\w+) (?:[^/\s]+\/)?(\S+): (\d+) of (\d+) replicas ready at collection$/;
 
 type Entry = Omit<AtCollection, 'evidence'> & { pod?: string; workload?: string; series?: string };
 
@@ -242,8 +240,8 @@ function linkEntries(series: PreparedSeries[], end: number): Entry[] {
   return out;
 }
 
-/** Workloads with fewer ready replicas than desired: from kube-state-metrics series, or the importer's notes. */
-function replicaEntries(bundle: Bundle, series: PreparedSeries[], end: number, data: BundleData): Entry[] {
+/** Workloads with fewer ready replicas than desired, from kube-state-metrics series (the support-bundle importer writes them too). */
+function replicaEntries(series: PreparedSeries[], end: number, data: BundleData): Entry[] {
   const found = new Map<string, Entry>();
   const add = (kind: string, name: string, ready: number, want: number): void => {
     if (ready >= want) return;
@@ -272,12 +270,6 @@ function replicaEntries(bundle: Bundle, series: PreparedSeries[], end: number, d
       const n = lastOf(ready);
       if (name && w !== undefined && n !== undefined) add(r.kind, name, n, w);
     }
-  }
-  for (const note of bundle.manifest.notes ?? []) {
-    const m = REPLICA_NOTE.exec(note);
-    if (!m) continue;
-    const [, kind = '', name = '', ready = '', want = ''] = m;
-    add(kind.charAt(0).toUpperCase() + kind.slice(1), name, Number(ready), Number(want));
   }
   return [...found.values()];
 }
@@ -333,7 +325,7 @@ export async function atCollection(
       data,
     ),
     ...linkEntries(series, end),
-    ...replicaEntries(bundle, series, end, data),
+    ...replicaEntries(series, end, data),
   ];
   return entries
     .map(({ pod: _pod, workload: _workload, series: _series, ...rest }, i) => ({
