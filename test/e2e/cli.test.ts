@@ -54,6 +54,14 @@ describe('hindsight CLI', () => {
     }
   });
 
+  it("refuses an incident time outside the bundle's window, naming the window", async () => {
+    const r = await hindsight(['investigate', good, '--incident-at', '2001-01-01T00:00:00Z']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /the incident time 2001-01-01T00:00:00\.000Z is outside the bundle's window \(\S+ to \S+\); collect a window that holds it/,
+    );
+  });
+
   it('validates a good bundle with exit code 0', async () => {
     const r = await hindsight(['validate', good]);
     expect(r.stdout).toMatch(/^valid/);

@@ -33,4 +33,5 @@ export type {
   Cause,
   ChainStep,
   Report,
+  AtCollection,
 } from './types.js';

@@ -1,4 +1,4 @@
-import { errorMessage, openBundle, type Bundle, type Warning } from '@hindsight/core';
+import { errorMessage, HindsightError, openBundle, type Bundle, type Warning } from '@hindsight/core';
 import { analyzers as defaultAnalyzers } from './analyzers/index.js';
 import { atCollection } from './at-collection.js';
 import { BundleData, type MinedLogs } from './data.js';
@@ -64,6 +64,22 @@ export async function analysisWindow(
   return { window, bucketMs: bucketMs ?? bucketFor(window.to - window.from) };
 }
 
+// An alert may fire a little after the last data a bundle holds, never long after or before it.
+const INCIDENT_AFTER_WINDOW_MS = 10 * 60_000;
+
+/** Refuses an incident time the bundle's window cannot hold: the ranking would anchor on nothing. */
+function checkIncidentTime(at: number, bundle: Bundle, where: string): void {
+  const w = bundle.windowMs;
+  if (Number.isNaN(at)) throw new HindsightError('HINDSIGHT_USAGE', 'the incident time is not a time', where);
+  if (at >= w.from && at <= w.to + INCIDENT_AFTER_WINDOW_MS) return;
+  const iso = (t: number): string => new Date(t).toISOString();
+  throw new HindsightError(
+    'HINDSIGHT_USAGE',
+    `the incident time ${iso(at)} is outside the bundle's window (${iso(w.from)} to ${iso(w.to)}); collect a window that holds it, or give a time within this one`,
+    where,
+  );
+}
+
 /**
  * Investigates a bundle (a folder or .tar.gz): runs every analyzer, ranks the candidate causes and
  * returns the report as a value. An analyzer that fails becomes a warning and the rest run on; only
@@ -75,6 +91,8 @@ export async function investigate(bundlePath: string, options: InvestigateOption
   progress(`opening ${bundlePath}`);
   const bundle = await openBundle(bundlePath);
   try {
+    if (options.incidentAt !== undefined)
+      checkIncidentTime(new Date(options.incidentAt).getTime(), bundle, bundlePath);
     const { window, bucketMs } = await analysisWindow(bundle, options.bucketMs);
     const data = new BundleData(bundle, window, bucketMs, progress, options.workers);
     const ctx: AnalyzerContext = {
