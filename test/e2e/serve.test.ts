@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { storyScenario, writeSyntheticBundle } from '@hindsight/investigate';
-import { bin, repoRoot } from './helpers.js';
+import { bin, hindsight, repoRoot } from './helpers.js';
 
 // Debian's chromium, driven by playwright-core. The flags keep it off the network: without the
 // background-networking ones it keeps trying to reach Google's services.
@@ -24,6 +24,9 @@ const artifacts = path.join(repoRoot, 'test-artifacts', 'serve');
 // The story's fixture bundles (test/fixtures/generate.ts); a synthetic story when they are absent.
 const fixture = path.join(repoRoot, 'test/fixtures/redis-replicas-2-to-6.tar.gz');
 const appBuilt = existsSync(path.join(repoRoot, 'packages/web/dist/app/index.html'));
+// A real Kubernetes support bundle, where one pod is still crash-looping when it was collected.
+const supportBundle = path.resolve(repoRoot, '../shared/data/k8s-support-bundles/support-bundle.tar.gz');
+if (!existsSync(supportBundle)) console.warn(`skipping the support-bundle view: ${supportBundle} is absent`);
 
 interface Served {
   child: ChildProcess;
@@ -63,6 +66,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
   let browser: Browser;
   let story: Served;
   let broken: Served;
+  let imported: Served | undefined;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -81,11 +85,17 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
       serve(bad),
       chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
     ]);
+    if (existsSync(supportBundle)) {
+      const out = path.join(tmp, 'support-bundle');
+      const r = await hindsight(['import', 'support-bundle', supportBundle, '-o', out]);
+      if (r.code !== 0) throw new Error(`hindsight import support-bundle failed: ${r.stderr}`);
+      imported = await serve(out);
+    }
   });
 
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([stop(story), stop(broken)]);
+    await Promise.all([stop(story), stop(broken), stop(imported)]);
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
@@ -106,6 +116,8 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
     expect(await chain.count()).toBeGreaterThan(1);
     expect(await chain.first().textContent()).toMatch(/cause/);
     expect(await page.getByTestId('next-step').textContent()).toMatch(/helm rollback shop|replicaCount/);
+    // Nothing was still broken when the story's bundle was collected: no block at all.
+    expect(await page.getByTestId('at-collection').count()).toBe(0);
     await page.screenshot({ path: path.join(artifacts, '1-top-hypothesis.png') });
     await page.close();
   });
@@ -153,13 +165,51 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
     await page.getByTestId('hypothesis-title').waitFor();
     await page.selectOption('#f-component', 'redis');
     await expect.poll(() => page.url()).toMatch(/component=redis/);
-    await page.getByTestId('templates').waitFor();
-    const components = await page.getByTestId('templates').locator('li .muted').allTextContents();
-    expect(components.length).toBeGreaterThan(0);
-    expect(new Set(components)).toEqual(new Set(['redis']));
+    // The list is drawn again once the filtered data is in: until then it shows every component.
+    const components = (): Promise<string[]> =>
+      page.getByTestId('templates').locator('li .muted').allTextContents();
+    await expect.poll(async () => new Set(await components())).toEqual(new Set(['redis']));
     await page.screenshot({ path: path.join(artifacts, '4-dark-redis.png') });
     await page.close();
   });
+
+  it.skipIf(!existsSync(supportBundle))(
+    'shows what was still failing at collection, opens its evidence, and narrows with the component filter',
+    async () => {
+      const page = await open((imported as Served).url);
+      const block = page.getByTestId('at-collection');
+      await block.waitFor({ timeout: 30_000 });
+      // The bundle's window ends at 16:44:43 UTC; static-hi was backing off from 16:43:09.
+      expect(await block.getByRole('heading').textContent()).toBe('Still failing at collection (16:44 UTC)');
+      const row = page.getByTestId('at-collection-list').locator('li').filter({ hasText: 'Pod/static-hi' });
+      expect(await row.count()).toBe(1);
+      expect(await row.textContent()).toMatch(
+        /crash-looping.*Pod\/static-hi.*since 16:43:09.*Back-off restarting failed container/,
+      );
+      await page.screenshot({ path: path.join(artifacts, '6-still-failing.png') });
+      // Enter on the row opens the finding behind it, and the keyboard keeps its place.
+      await row.focus();
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.url()).toMatch(/#open=finding%3Ak8s%3APod%2Fstatic-hi%3ABackOff/);
+      await page.locator('#detail h2').filter({ hasText: 'static-hi crash-looping' }).waitFor();
+      expect(await page.locator(':focus').textContent()).toMatch(/Pod\/static-hi/);
+      expect(await row.getAttribute('aria-current')).toBe('true');
+      await page.screenshot({ path: path.join(artifacts, '7-still-failing-opened.png') });
+      // Another component's view leaves the entry out, and says there is one outside it.
+      await page.selectOption('#f-component', 'nginx');
+      await expect.poll(() => page.url()).toMatch(/component=nginx/);
+      await expect.poll(() => block.textContent()).toMatch(/None in this view; 1 outside the filter/);
+      expect(await page.getByTestId('at-collection-list').locator('li').count()).toBe(0);
+      await page.selectOption('#f-component', 'static-hi');
+      await expect.poll(() => page.url()).toMatch(/component=static-hi/);
+      await row.waitFor();
+      await page.close();
+      const dark = await open((imported as Served).url, 'dark');
+      await dark.getByTestId('at-collection').waitFor({ timeout: 30_000 });
+      await dark.screenshot({ path: path.join(artifacts, '8-still-failing-dark.png') });
+      await dark.close();
+    },
+  );
 
   it('shows a clear error page, with the message and code, for a bundle that cannot be read', async () => {
     const page = await open(broken.url);

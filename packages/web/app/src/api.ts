@@ -11,7 +11,7 @@ export type {
   TemplateRates,
   TimelineItem,
 } from '@hindsight/web';
-export type { Evidence, Finding, Hypothesis, Report } from '@hindsight/investigate';
+export type { AtCollection, Evidence, Finding, Hypothesis, Report } from '@hindsight/investigate';
 export type TemplateInfo = TemplateInfoView;
 
 /** An error as the server reports it. */

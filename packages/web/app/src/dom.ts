@@ -31,21 +31,37 @@ export function actionList<T>(
   items: T[],
   render: (item: T) => Child[],
   open: (item: T) => void,
-  opts: { label: string; selected?: (item: T) => boolean; className?: string; testId?: string; key?: (item: T) => string },
+  opts: {
+    label: string;
+    selected?: (item: T) => boolean;
+    /** Whether the item opens anything; one that does not stays in the list, to be read and walked past. */
+    opens?: (item: T) => boolean;
+    className?: string;
+    testId?: string;
+    key?: (item: T) => string;
+  },
 ): HTMLUListElement {
   const ul = h('ul', { class: `list ${opts.className ?? ''}`, 'aria-label': opts.label, 'data-testid': opts.testId });
   for (const item of items) {
     const sel = opts.selected?.(item) ?? false;
+    const opens = opts.opens?.(item) ?? true;
     const li = h(
       'li',
-      { tabindex: 0, role: 'button', class: sel ? 'selected' : undefined, 'aria-current': sel ? 'true' : undefined, 'data-key': opts.key?.(item) },
+      {
+        tabindex: 0,
+        role: 'button',
+        class: [sel ? 'selected' : '', opens ? '' : 'static'].join(' ').trim() || undefined,
+        'aria-current': sel ? 'true' : undefined,
+        'aria-disabled': opens ? undefined : 'true',
+        'data-key': opts.key?.(item),
+      },
       ...render(item),
     );
-    li.addEventListener('click', () => open(item));
+    if (opens) li.addEventListener('click', () => open(item));
     li.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' || e.key === ' ') {
         e.preventDefault();
-        open(item);
+        if (opens) open(item);
       } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
         e.preventDefault();
         const next = (e.key === 'ArrowDown' ? li.nextElementSibling : li.previousElementSibling) as HTMLElement | null;
@@ -69,6 +85,12 @@ export function clock(ms: number): string {
 export function stamp(ms: number): string {
   const d = new Date(ms);
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${clock(ms)} UTC`;
+}
+
+/** A time near `ref` as a time of day; one on another (UTC) day with its date. */
+export function near(ms: number, ref: number): string {
+  const day = (t: number): string => new Date(t).toISOString().slice(0, 10);
+  return day(ms) === day(ref) ? clock(ms) : stamp(ms);
 }
 
 /** A value of a diff or an evidence, short: strings bare, the rest as JSON. */

@@ -2,6 +2,7 @@ import './style.css';
 import {
   ApiError,
   get,
+  type AtCollection,
   type ChangeView,
   type Evidence,
   type Finding,
@@ -16,7 +17,7 @@ import {
   type TimelineItem,
 } from './api.js';
 import { timeChart, pruneCharts, type Marker } from './chart.js';
-import { actionList, clock, focusedEntry, h, refocus, seriesKey, show, stamp } from './dom.js';
+import { actionList, clock, focusedEntry, h, near, refocus, seriesKey, show, stamp } from './dom.js';
 
 // The view lives in the URL's hash (`#open=series:...&component=shop&from=...&to=...`), so copying
 // the address shares exactly what is on screen, and Back returns to the previous view.
@@ -107,7 +108,9 @@ async function boot(): Promise<void> {
   (document.getElementById('bundle') as HTMLElement).textContent =
     `${o.bundle} · ${stamp(Date.parse(o.manifest.window.from))} → ${clock(Date.parse(o.manifest.window.to))} UTC`;
   changes = (await get<{ changes: ChangeView[] }>('changes')).changes;
-  for (const c of o.components) compSel.append(h('option', { value: c }, c));
+  // A component known only from the report (a pod seen in events alone) can still be what fails.
+  const failing = (o.report?.atCollection ?? []).map((e) => e.component);
+  for (const c of [...new Set([...o.components, ...failing])].sort()) compSel.append(h('option', { value: c }, c));
   compSel.addEventListener('change', () => go({ component: compSel.value || undefined, pod: undefined }, true));
   podSel.addEventListener('change', () => go({ pod: podSel.value || undefined }, true));
   window.addEventListener('hashchange', () => void render());
@@ -203,11 +206,12 @@ function section(title: string, id: string, ...body: Array<Node | null>): HTMLEl
 
 function hypothesesSection(report: Report | null, v: View): HTMLElement {
   if (!report) return section('Hypotheses', 'h-hyp', h('p', { class: 'muted' }, 'No investigation for this bundle (see the warnings below); its data is shown.'));
-  if (report.hypotheses.length === 0) return section('Hypotheses', 'h-hyp', h('p', {}, report.summary));
+  if (report.hypotheses.length === 0) return section('Hypotheses', 'h-hyp', h('p', {}, report.summary), stillFailing(report, v));
   return section(
     'Hypotheses',
     'h-hyp',
     h('p', { class: 'summary' }, report.summary),
+    stillFailing(report, v),
     actionList(
       report.hypotheses,
       (hy) => [
@@ -218,6 +222,48 @@ function hypothesesSection(report: Report | null, v: View): HTMLElement {
       (hy) => go({ open: `h:${hy.rank}` }),
       { label: 'Ranked hypotheses', testId: 'hypotheses', key: (hy) => `h:${hy.rank}`, selected: (hy) => v.open === `h:${hy.rank}` || (!v.open && hy.rank === 1) },
     ),
+  );
+}
+
+// What was still broken when the bundle was collected, between the summary and the ranking: at
+// night the first question is what is down now, whatever caused it. The filters narrow it.
+function stillFailing(report: Report, v: View): HTMLElement | null {
+  const all = report.atCollection ?? [];
+  if (all.length === 0) return null;
+  const shown = all.filter(
+    (e) => (!v.component || e.component === v.component) && (!v.pod || !e.object.startsWith('Pod/') || e.object === `Pod/${v.pod}`),
+  );
+  const end = Date.parse(report.window.to);
+  const openOf = (e: AtCollection): string | undefined => (e.evidence[0] ? `finding:${e.evidence[0]}` : undefined);
+  const row = (e: AtCollection): Node[] => [
+    h('span', { class: 'badge critical' }, e.what),
+    h(
+      'span',
+      { class: 'grow' },
+      h('code', {}, e.object),
+      e.container ? h('span', { class: 'muted' }, ', container ', h('code', {}, e.container)) : null,
+      // The component only where the object's name does not already say it.
+      e.object.includes(e.component) ? null : h('span', { class: 'muted' }, ` · ${e.component}`),
+      e.since !== undefined ? h('span', { class: 'muted' }, ` · since ${near(e.since, end)}`) : null,
+      h('br'),
+      h('span', { class: 'small' }, e.detail),
+    ),
+  ];
+  const list = actionList(shown, row, (e) => go({ open: openOf(e) }), {
+    label: 'Still failing at collection',
+    className: 'compact',
+    testId: 'at-collection-list',
+    key: (e) => `${e.what}|${e.object}|${e.container ?? ''}`,
+    opens: (e) => openOf(e) !== undefined,
+    selected: (e) => openOf(e) !== undefined && openOf(e) === v.open,
+  });
+  const elsewhere = all.length - shown.length;
+  return h(
+    'section',
+    { class: 'still', 'aria-labelledby': 'h-still', 'data-testid': 'at-collection' },
+    h('h3', { id: 'h-still' }, `Still failing at collection (${clock(end).slice(0, 5)} UTC)`),
+    shown.length > 0 ? list : null,
+    elsewhere > 0 ? h('p', { class: 'muted small' }, shown.length === 0 ? `None in this view; ${elsewhere} outside the filter.` : `${elsewhere} more outside the filter.`) : null,
   );
 }
 
