@@ -55,9 +55,7 @@ describe('hindsight import', () => {
         }>;
       };
       expect(report.verdict).toBe('component');
-      expect(report.summary).toMatch(
-        /^No recorded change explains what moved \(1 considered\)\./,
-      );
+      expect(report.summary).toMatch(/^No recorded change explains what moved \(1 considered\)\./);
       const top = report.hypotheses[0];
       expect(top?.title).toMatch(
         /^node k3d-mycluster-server-0: 6 containers in 4 pods stopped together \(Unknown, exit 255\).*; 2 more failed within 2 min after \(local-path-provisioner, metrics-server\)$/,
