@@ -64,18 +64,20 @@ export async function analysisWindow(
   return { window, bucketMs: bucketMs ?? bucketFor(window.to - window.from) };
 }
 
-// An alert may fire a little after the last data a bundle holds, never long after or before it.
-const INCIDENT_AFTER_WINDOW_MS = 10 * 60_000;
-
-/** Refuses an incident time the bundle's window cannot hold: the ranking would anchor on nothing. */
+/**
+ * Refuses an incident time far from the bundle's window (a wrong day or year, most likely): more
+ * than an hour, or the window's own length, before its start or after its end. Nearer times stand:
+ * an incident still under way after the data ends has its cause in the data.
+ */
 function checkIncidentTime(at: number, bundle: Bundle, where: string): void {
   const w = bundle.windowMs;
   if (Number.isNaN(at)) throw new HindsightError('HINDSIGHT_USAGE', 'the incident time is not a time', where);
-  if (at >= w.from && at <= w.to + INCIDENT_AFTER_WINDOW_MS) return;
+  const slack = Math.max(60 * 60_000, w.to - w.from);
+  if (at >= w.from - slack && at <= w.to + slack) return;
   const iso = (t: number): string => new Date(t).toISOString();
   throw new HindsightError(
     'HINDSIGHT_USAGE',
-    `the incident time ${iso(at)} is outside the bundle's window (${iso(w.from)} to ${iso(w.to)}); collect a window that holds it, or give a time within this one`,
+    `the incident time ${iso(at)} is far outside the bundle's window (${iso(w.from)} to ${iso(w.to)}); collect a window that holds it, or give a time near this one`,
     where,
   );
 }
