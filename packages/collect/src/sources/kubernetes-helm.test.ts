@@ -122,6 +122,27 @@ describe('kubernetes and helm sources over HTTP against recorded API responses',
     });
   });
 
+  it('records desired and ready replicas per workload as kube-state-metrics names them', async () => {
+    const got: Array<[string, string | undefined, number | undefined]> = [];
+    for await (const s of (await openBundle(out)).series())
+      if (s.name.startsWith('kube_'))
+        got.push([s.name, s.labels['deployment'] ?? s.labels['statefulset'], s.points[0]?.[1]]);
+    expect(got.sort()).toEqual(
+      [
+        ['kube_deployment_spec_replicas', 'shop-nginx', 1],
+        ['kube_deployment_status_replicas_ready', 'shop-nginx', 1],
+        ['kube_deployment_spec_replicas', 'shop-shop', 2],
+        ['kube_deployment_status_replicas_ready', 'shop-shop', 2],
+        ['kube_statefulset_replicas', 'shop-postgresql', 1],
+        ['kube_statefulset_status_replicas_ready', 'shop-postgresql', 1],
+        ['kube_statefulset_replicas', 'shop-redis-master', 1],
+        ['kube_statefulset_status_replicas_ready', 'shop-redis-master', 1],
+        ['kube_statefulset_replicas', 'shop-redis-replica', 6],
+        ['kube_statefulset_status_replicas_ready', 'shop-redis-replica', 6],
+      ].sort(),
+    );
+  });
+
   it('turns each release revision in the window into a values diff, plus replica and image changes', async () => {
     const changes = await (await openBundle(out)).changes();
     const helm = changes.filter((c) => c.kind === 'helm');

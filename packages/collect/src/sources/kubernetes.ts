@@ -161,6 +161,20 @@ async function writeState(
     const topology = await readTopology(kube, ns);
     if (topology.components.length > 0) await writer.setTopology({ components: topology.components });
     for (const [k, v] of topology.componentOf) componentOf.set(k, v);
+    // Desired and ready replicas as kube-state-metrics names them, one sample at collection: a
+    // workload short of ready replicas is what a reader asks about first.
+    const now = Math.min(Date.now(), ctx.window.to);
+    for (const r of topology.replicas) {
+      const labels = { source: 'kubernetes', namespace: ns, [r.kind]: r.name };
+      const spec = r.kind === 'deployment' ? 'kube_deployment_spec_replicas' : 'kube_statefulset_replicas';
+      await writer.addSeries({ name: spec, labels, kind: 'gauge', points: [[now, r.want]] });
+      await writer.addSeries({
+        name: `kube_${r.kind}_status_replicas_ready`,
+        labels,
+        kind: 'gauge',
+        points: [[now, r.ready]],
+      });
+    }
   } catch (err) {
     problems.push(`topology: ${apiError(err)}`);
     ctx.warn({
@@ -466,7 +480,11 @@ function dependsOf(meta: V1ObjectMeta | undefined, template: V1PodTemplateSpec |
 async function readTopology(
   kube: Kube,
   namespace: string,
-): Promise<{ components: Array<{ name: string; dependsOn: string[] }>; componentOf: Map<string, string> }> {
+): Promise<{
+  components: Array<{ name: string; dependsOn: string[] }>;
+  componentOf: Map<string, string>;
+  replicas: Array<{ kind: 'deployment' | 'statefulset'; name: string; want: number; ready: number }>;
+}> {
   // A kind the API does not serve (404: a read-only view may serve only some) has no workloads.
   const orEmpty = <T>(p: Promise<{ items: T[] }>): Promise<T[]> =>
     p.then(
@@ -494,5 +512,16 @@ async function readTopology(
   const components = [...out.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([name, set]) => ({ name, dependsOn: [...set].sort() }));
-  return { components, componentOf };
+  const replicas = [
+    ...deps.map((w) => ({ kind: 'deployment' as const, w })),
+    ...sets.map((w) => ({ kind: 'statefulset' as const, w })),
+  ]
+    .filter(({ w }) => w.metadata?.name)
+    .map(({ kind, w }) => ({
+      kind,
+      name: w.metadata?.name as string,
+      want: w.spec?.replicas ?? 1,
+      ready: w.status?.readyReplicas ?? 0,
+    }));
+  return { components, componentOf, replicas };
 }
