@@ -83,6 +83,8 @@ const app = document.getElementById('app') as HTMLElement;
 const compSel = document.getElementById('f-component') as HTMLSelectElement;
 const podSel = document.getElementById('f-pod') as HTMLSelectElement;
 let overview: Extract<Overview, { state: 'ready' }>;
+/** A time in the bundle as a time of day, with its date when it falls on another day than the window's end. */
+const at = (ms: number): string => near(ms, Date.parse(overview.manifest.window.to));
 let changes: ChangeView[] = [];
 let seriesList: SeriesInfo[] = [];
 let seriesFilterText = '';
@@ -106,7 +108,7 @@ async function boot(): Promise<void> {
   }
   overview = o;
   (document.getElementById('bundle') as HTMLElement).textContent =
-    `${o.bundle} · ${stamp(Date.parse(o.manifest.window.from))} → ${clock(Date.parse(o.manifest.window.to))} UTC`;
+    `${o.bundle} · ${stamp(Date.parse(o.manifest.window.from))} → ${near(Date.parse(o.manifest.window.to), Date.parse(o.manifest.window.from)).replace(/ UTC$/, '')} UTC`;
   changes = (await get<{ changes: ChangeView[] }>('changes')).changes;
   // A component known only from the report (a pod seen in events alone) can still be what fails.
   const failing = (o.report?.atCollection ?? []).map((e) => e.component);
@@ -216,7 +218,7 @@ function hypothesesSection(report: Report | null, v: View): HTMLElement {
       report.hypotheses,
       (hy) => [
         h('span', { class: 'rank' }, `#${hy.rank}`),
-        h('span', { class: 'grow' }, hy.title, h('br'), h('span', { class: 'muted' }, `${clock(hy.time)} · score ${hy.score.toFixed(2)}`)),
+        h('span', { class: 'grow' }, hy.title, h('br'), h('span', { class: 'muted' }, `${at(hy.time)} · score ${hy.score.toFixed(2)}`)),
         h('meter', { min: 0, max: 1, value: hy.score, 'aria-label': 'score' }),
       ],
       (hy) => go({ open: `h:${hy.rank}` }),
@@ -302,7 +304,7 @@ function timelineSection(items: TimelineItem[], v: View): HTMLElement {
     else Object.entries({ cx, cy, r: 4 }).forEach(([k, val]) => mark.setAttribute(k, String(val)));
     mark.setAttribute('class', `mark ${it.kind} ${it.severity}`);
     const title = document.createElementNS(svg.namespaceURI, 'title');
-    title.textContent = `${clock(it.timeMs)} ${it.title}`;
+    title.textContent = `${at(it.timeMs)} ${it.title}`;
     mark.append(title);
     svg.append(mark);
   }
@@ -317,7 +319,7 @@ function timelineSection(items: TimelineItem[], v: View): HTMLElement {
   const list = actionList(
     items.slice(0, 300),
     (it) => [
-      h('time', { class: 'muted' }, clock(it.timeMs)),
+      h('time', { class: 'muted' }, at(it.timeMs)),
       h('span', { class: `badge ${it.kind} ${it.severity}` }, it.kind),
       h('span', { class: 'grow' }, it.title, it.component ? h('span', { class: 'muted' }, ` · ${it.component}`) : null),
     ],
@@ -457,7 +459,7 @@ function hypothesisDetail(rank: number, v: View): Node[] {
         h(
           'li',
           { class: `step ${s.role}` },
-          h('time', {}, clock(s.time)),
+          h('time', {}, at(s.time)),
           h('span', { class: `badge ${s.role}` }, s.role),
           h('a', { href: hashOf({ ...v, open: `finding:${s.findingId}` }) }, s.title),
           s.component ? h('span', { class: 'muted' }, ` · ${s.component}`) : null,
@@ -511,7 +513,7 @@ function evidence(f: Finding, v: View, causeId?: string): Node[] {
       if (f.signal.startsWith('log:'))
         out.push(h('p', {}, h('a', { href: hashOf({ ...v, open: `template:${f.signal}` }), 'data-testid': 'open-template' }, 'Open this template and its lines')));
     } else if (e.type === 'diff') out.push(diffTable(e.entries));
-    else out.push(h('p', {}, h('time', {}, clock(e.time)), ` ${e.reason} ${e.object}: ${e.message}${e.count > 1 ? ` (x${e.count})` : ''}`));
+    else out.push(h('p', {}, h('time', {}, at(e.time)), ` ${e.reason} ${e.object}: ${e.message}${e.count > 1 ? ` (x${e.count})` : ''}`));
   }
   return out.filter((n): n is Node => n !== null);
 }
@@ -566,7 +568,7 @@ function linesTable(lines: TemplateLine[]): HTMLElement {
     'table',
     { class: 'lines', 'data-testid': 'lines' },
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'time (UTC)'), h('th', { scope: 'col' }, 'pod'), h('th', { scope: 'col' }, 'line'))),
-    h('tbody', {}, ...lines.map((l) => h('tr', {}, h('td', { class: 'nowrap' }, clock(l.timeMs)), h('td', { class: 'nowrap' }, l.pod), h('td', {}, h('code', {}, l.text))))),
+    h('tbody', {}, ...lines.map((l) => h('tr', {}, h('td', { class: 'nowrap' }, at(l.timeMs)), h('td', { class: 'nowrap' }, l.pod), h('td', {}, h('code', {}, l.text))))),
   ));
 }
 
