@@ -157,7 +157,19 @@ describe('hindsight lab (CLI, real processes)', () => {
         `story: ${s.requests} requests, ${s.sessionsLost} sessions lost (${JSON.stringify(s.lostAs)}), ${s.checkoutsStuck} checkouts stuck`,
       );
       expect(s.sessionsLost).toBeGreaterThan(0);
-      expect(s.lostAs.loggedOut).toBe((await missingLogged(dir)) - before);
+      // The shop's log reaches its file a moment after the answer: count once it has settled.
+      let logged = (await missingLogged(dir)) - before;
+      for (let settled = false; !settled;) {
+        await new Promise((res) => setTimeout(res, 1000));
+        const again = (await missingLogged(dir)) - before;
+        settled = again === logged;
+        logged = again;
+      }
+      // Every user sent back to the login page is a loss the shop logged. A loss it logged that no
+      // user saw as such was answered with an error instead (a reply cut while a replica rolled):
+      // in one run of many, 68 logged against 67 seen.
+      expect(s.lostAs.loggedOut).toBeLessThanOrEqual(logged);
+      expect(logged - s.lostAs.loggedOut).toBeLessThanOrEqual(s.errors);
       const lines = (await readFile(s.out, 'utf8'))
         .trim()
         .split('\n')
