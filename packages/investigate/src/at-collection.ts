@@ -1,7 +1,7 @@
 import type { Bundle, BundleEvent, Pod } from '@hindsight/core';
 import type { BundleData, PreparedSeries } from './data.js';
 import { clock } from './reporters/format.js';
-import { median } from './stats.js';
+import { median, runsOf } from './stats.js';
 import type { AtCollection, Finding } from './types.js';
 
 // How recent an event, a termination or a sample must be to describe the state at collection. The
@@ -55,10 +55,7 @@ function stateOf(e: BundleEvent): AtCollection['what'] | undefined {
 
 /** The start of the last run of `times` (ascending) whose gaps stay under RECENT_MS. */
 function runStart(times: number[]): number | undefined {
-  let i = times.length - 1;
-  if (i < 0) return undefined;
-  while (i > 0 && (times[i] as number) - (times[i - 1] as number) <= RECENT_MS) i--;
-  return times[i];
+  return runsOf(times, (t) => t, RECENT_MS).at(-1)?.[0];
 }
 
 function lastMessage(events: BundleEvent[]): string | undefined {

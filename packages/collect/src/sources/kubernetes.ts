@@ -1,5 +1,12 @@
 import { setMaxListeners } from 'node:events';
-import { errorMessage, type BundleEvent, type BundleWriter, type LogSink, type Pod } from '@hindsight/core';
+import {
+  errorMessage,
+  subMillisecondNanos,
+  type BundleEvent,
+  type BundleWriter,
+  type LogSink,
+  type Pod,
+} from '@hindsight/core';
 import type { CoreV1Event, V1ObjectMeta, V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { apiError, loadKube, streamPodLog, type Kube, type LogReadResult, type PodLogRef } from '../kube.js';
 import { mapLimit, sleep } from '../limit.js';
@@ -299,8 +306,7 @@ async function readLog(
 
 /** A log line's place in time to the nanosecond, as [unix ms, ns within the ms], for ordering. */
 function stampOf(ts: string, time: number): [number, number] {
-  const frac = /\.(\d+)/.exec(ts)?.[1] ?? '';
-  return [time, Number(frac.padEnd(9, '0').slice(3, 9))];
+  return [time, subMillisecondNanos(ts)];
 }
 
 function compareStamps(a: [number, number], b: [number, number]): number {

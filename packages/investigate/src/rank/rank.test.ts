@@ -79,6 +79,12 @@ async function investigateScripted(
   });
 }
 
+/** The component a report names first, when its verdict is a component. */
+const component = (r: Report): string | undefined => {
+  const c = r.hypotheses[0]?.cause;
+  return c?.type === 'component' ? c.component : undefined;
+};
+
 const revisionOf = (r: Report, i: number): number | undefined => {
   const c = r.hypotheses[i]?.cause;
   return c?.type === 'change' ? c.revision : undefined;
@@ -117,10 +123,6 @@ describe('rank', () => {
   });
 
   it('with no change and no incident time, starts the incident at the first large episode, not a blip', async () => {
-    const component = (r: Report): string | undefined => {
-      const c = r.hypotheses[0]?.cause;
-      return c?.type === 'component' ? c.component : undefined;
-    };
     // A lone small blip in alpha, then beta's storm 18 minutes later.
     const storm = await investigateScripted(
       [],
@@ -156,10 +158,6 @@ describe('rank', () => {
       { ...level('alpha_errors', 'alpha', 5, 0, 10), userFacing: true },
       { ...level('beta_errors', 'beta', 25, 0, 10), userFacing: true, strength: 0.9 },
     ];
-    const component = (r: Report): string | undefined => {
-      const c = r.hypotheses[0]?.cause;
-      return c?.type === 'component' ? c.component : undefined;
-    };
     expect(component(await investigateScripted([], findings))).toBe('alpha');
     expect(component(await investigateScripted([], findings, at(25.5)))).toBe('beta');
   });
