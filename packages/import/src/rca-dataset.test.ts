@@ -138,18 +138,26 @@ describe.skipIf(!existsSync(nezha))(
         }
       }
       expect(got.logLines).toEqual(wantLogs);
-      // Spans of the reference minute: each one counted once in its pod's span_count series.
+      // Spans: the reference's whole (its extent joins the baseline's) and the window's, each span
+      // counted once in its pod's span_count series.
       let spans = 0;
-      let first = true;
-      for await (const line of lines(path.join(nezha, 'construct_data/2023-01-29/trace/08_50_trace.csv'))) {
-        if (first || line === '') {
-          first = false;
-          continue;
+      for (const folder of ['construct_data/2023-01-29/trace', 'rca_data/2023-01-29/trace']) {
+        const isBaseline = folder.startsWith('construct_data');
+        for (const name of (await readdir(path.join(nezha, folder))).sort()) {
+          let first = true;
+          for await (const line of lines(path.join(nezha, folder, name))) {
+            if (first || line === '') {
+              first = false;
+              continue;
+            }
+            const t = Number(line.split(',')[5]) / 1e6;
+            if (isBaseline) {
+              baseline.from = Math.min(baseline.from, t);
+              baseline.to = Math.max(baseline.to, t);
+            } else if (!(t >= from && t <= to)) continue;
+            spans += 1;
+          }
         }
-        spans += 1;
-        const t = Number(line.split(',')[5]) / 1e6;
-        baseline.from = Math.min(baseline.from, t);
-        baseline.to = Math.max(baseline.to, t);
       }
       let spanCount = 0;
       for (const [key, n] of got.points) if (key.endsWith('|span_count')) spanCount += n;
