@@ -18,6 +18,8 @@ export const errorCatalogue = {
   HINDSIGHT_LOG_FORMAT: 'A log line did not match the log format given; it was used whole.',
   HINDSIGHT_IMPORT: 'A file being imported is malformed at the place named.',
   HINDSIGHT_LAB: 'The lab could not start, change or stop one of its processes.',
+  HINDSIGHT_REDACT_PATTERN:
+    'A --redact-pattern is not a valid regular expression, or matches the empty string.',
   HINDSIGHT_INTERNAL: 'An unexpected internal error: please report it with the command that caused it.',
 } as const;
 

@@ -1,6 +1,18 @@
 export { errorCatalogue, HindsightError, errorMessage } from './errors.js';
 export type { ErrorCode, Warning } from './errors.js';
-export { REDACTED, isSecretKey, redactText, redactValue, redactAtPath } from './redact.js';
+export {
+  REDACTED,
+  CUSTOM_KIND,
+  Redactor,
+  compileRedactPatterns,
+  isSecretKey,
+  redactText,
+  redactValue,
+  redactAtPath,
+} from './redact.js';
+export type { RedactionCounts, RedactorOptions } from './redact.js';
+export { secretRules } from './redact-catalogue.js';
+export type { SecretRule } from './redact-catalogue.js';
 export {
   BUNDLE_FORMAT_VERSION,
   manifestSchema,

@@ -1,111 +1,231 @@
-/** The fixed marker that replaces every secret hindsight writes. */
-export const REDACTED = '[REDACTED]';
+import { HindsightError } from './errors.js';
+import { CANDIDATE, REDACTED, secretRules } from './redact-catalogue.js';
+import { isSecretKey } from './redact-keys.js';
 
-// Words that mark a key as secret. Keys are split into words (camelCase, snake_case, kebab, dots), so
-// `redisPassword` and `session-secret` match while `author`, `keyspace` and `evicted_keys` do not.
-const SECRET_WORDS = new Set([
-  'password',
-  'passwd',
-  'pwd',
-  'passphrase',
-  'secret',
-  'secrets',
-  'token',
-  'tokens',
-  'key',
-  'apikey',
-  'credential',
-  'credentials',
-  'auth',
-  'authorization',
-  'dsn',
-  'cookie',
-  'privatekey',
-  'cert',
-  'certificate',
-]);
+export { REDACTED } from './redact-catalogue.js';
+export { isSecretKey } from './redact-keys.js';
 
-function words(key: string): string[] {
-  return key
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((w) => w.length > 0);
+/** How many values were redacted, per kind (`jwt`, `secret-key`, `custom`, ...). */
+export type RedactionCounts = Record<string, number>;
+
+/** Options of a {@link Redactor}. */
+export interface RedactorOptions {
+  /**
+   * The user's own patterns (`--redact-pattern`), run after the catalogue and counted as `custom`.
+   * A pattern with a capturing group has only its first group replaced; otherwise the whole match.
+   */
+  patterns?: readonly RegExp[];
 }
 
-/** True when a key (an object key, an env var name, a header) names a secret. */
-export function isSecretKey(key: string): boolean {
-  const ws = words(key);
-  if (ws.some((w) => SECRET_WORDS.has(w))) return true;
-  // "apiKey", "privateKey" split as ["api","key"]; also the joined spelling "apikey".
-  return SECRET_WORDS.has(ws.join(''));
-}
-
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/:@]*):([^\s/@]*)@/gi;
-const URL_USER_ONLY = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/:@]+)@/gi;
-const INLINE_SECRET =
-  /\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization)(["']?\s*[=:]\s*["']?)(?!\[REDACTED\])([^\s"',;&]+)/gi;
-const QUERY_SECRET =
-  /([?&](?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|auth)=)([^&\s#]+)/gi;
+/** The kind counted for a value redacted by a user's pattern. */
+export const CUSTOM_KIND = 'custom';
 
 /**
- * Redacts credentials inside free text: the password of `scheme://user:pass@host` (and a bare
- * `scheme://token@host`), secret query parameters and `password=...` / `token: ...` pairs.
+ * The one redactor every writer and reporter passes: the catalogue of secret formats
+ * (redact-catalogue.ts), the key-name rule (redact-keys.ts) and the user's patterns, with a count
+ * of what it replaced per kind. Redaction is idempotent: redacting redacted output changes nothing
+ * and counts nothing.
  */
-export function redactText(text: string): string {
-  if (text.length === 0) return text;
-  let out = text;
-  if (out.includes('://')) {
-    out = out.replace(URL_CREDENTIALS, (_m, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`);
-    out = out.replace(URL_USER_ONLY, (_m, scheme: string) => `${scheme}${REDACTED}@`);
-  }
-  if (out.includes('=') || out.includes(':')) {
-    out = out.replace(QUERY_SECRET, (_m, head: string) => `${head}${REDACTED}`);
-    out = out.replace(INLINE_SECRET, (_m, key: string, sep: string) => `${key}${sep}${REDACTED}`);
-  }
-  return out;
-}
+export class Redactor {
+  private readonly tally = new Map<string, number>();
+  private readonly custom: RegExp[];
 
-function redactAll(value: unknown): unknown {
-  if (value === null || value === undefined || typeof value === 'boolean') return value;
-  if (typeof value === 'string') return value === '' ? value : REDACTED;
-  if (typeof value === 'number' || typeof value === 'bigint') return REDACTED;
-  if (Array.isArray(value)) return value.map(redactAll);
-  if (typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactAll(v)]),
+  constructor(options: RedactorOptions = {}) {
+    // `g` to replace every match, `d` for the position of the group to replace.
+    this.custom = (options.patterns ?? []).map(
+      (p) => new RegExp(p.source, `${p.flags.replace(/[gdy]/g, '')}gd`),
     );
   }
-  return REDACTED;
+
+  /** The values replaced so far, per kind, in a stable (sorted) order. */
+  counts(): RedactionCounts {
+    return Object.fromEntries([...this.tally.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  private count(kind: string, n = 1): void {
+    this.tally.set(kind, (this.tally.get(kind) ?? 0) + n);
+  }
+
+  /**
+   * Redacts credentials inside free text: every format of the catalogue (tokens, keys, JWTs, PEM
+   * private keys, Authorization and Cookie values, URL passwords, `key=value` pairs whose key names
+   * a secret) and the user's patterns. Text with no candidate at all is returned as it is, after
+   * one scan.
+   */
+  text(text: string): string {
+    if (text.length === 0) return text;
+    let out = text;
+    if (CANDIDATE.test(out)) {
+      for (const rule of secretRules) {
+        out = out.replace(rule.pattern, (...args: unknown[]) => {
+          const match = args[0] as string;
+          const groups = args[args.length - 1] as Record<string, string | undefined>;
+          const v = groups['v'];
+          if (v === undefined || v.length === 0) return match;
+          if (rule.accept && !rule.accept(groups)) return match;
+          const replaced = wrapLike(v);
+          if (replaced === v) return match;
+          this.count(rule.kind);
+          const pre = groups['pre'] ?? '';
+          return `${pre}${replaced}${match.slice(pre.length + v.length)}`;
+        });
+      }
+    }
+    return this.custom.length > 0 ? this.applyCustom(out) : out;
+  }
+
+  // A user's pattern runs between the markers already placed, never across or inside one, so that
+  // a pattern such as `RED` cannot break a marker and a second pass changes nothing.
+  private applyCustom(text: string): string {
+    const parts = text.split(REDACTED);
+    return parts.map((part) => this.customPart(part)).join(REDACTED);
+  }
+
+  private customPart(part: string): string {
+    let out = part;
+    for (const re of this.custom) {
+      let result = '';
+      let last = 0;
+      re.lastIndex = 0;
+      for (let m = re.exec(out); m !== null; m = re.exec(out)) {
+        if (m[0].length === 0) {
+          re.lastIndex += 1;
+          continue;
+        }
+        const span = m.indices?.[1] ?? m.indices?.[0];
+        if (!span || span[1] <= span[0]) continue;
+        result += `${out.slice(last, span[0])}${REDACTED}`;
+        last = span[1];
+        this.count(CUSTOM_KIND);
+      }
+      if (last > 0) out = result + out.slice(last);
+    }
+    return out;
+  }
+
+  /**
+   * Returns a deep copy of `value` in which every value under a secret-looking key (at any depth),
+   * the `value` of every `{name, value}` or `{key, value}` pair whose name looks secret
+   * (Kubernetes env lists), the `from`/`to` of every `{path, from, to}` whose path looks secret
+   * (a diff entry) and every credential inside a string is replaced by {@link REDACTED}. Booleans
+   * and empty strings are kept: they reveal nothing and tell whether a secret was set.
+   */
+  value<T>(value: T): T {
+    return this.walk(value) as T;
+  }
+
+  /** Redacts the value at a dotted path (`redis.auth.password`) when any segment of it names a secret. */
+  atPath(path: string, value: unknown): unknown {
+    return secretPath(path) ? this.all(value) : this.walk(value);
+  }
+
+  private walk(value: unknown): unknown {
+    if (typeof value === 'string') return this.text(value);
+    if (Array.isArray(value)) return value.map((v) => this.walk(v));
+    if (value === null || typeof value !== 'object') return value;
+    const obj = value as Record<string, unknown>;
+    const named = obj['name'] ?? obj['key'];
+    const secretPair = typeof named === 'string' && 'value' in obj && isSecretKey(named);
+    const diffPath = typeof obj['path'] === 'string' && secretPath(obj['path']);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+      if (isSecretKey(k)) out[k] = this.all(v);
+      else if (secretPair && k === 'value') out[k] = this.all(v);
+      else if (diffPath && (k === 'from' || k === 'to')) out[k] = this.all(v);
+      else out[k] = this.walk(v);
+    }
+    return out;
+  }
+
+  /** Everything under a secret key: each leaf that holds something becomes the marker, counted once. */
+  private all(value: unknown): unknown {
+    let n = 0;
+    const go = (v: unknown): unknown => {
+      if (v === null || v === undefined || typeof v === 'boolean') return v;
+      if (typeof v === 'string') {
+        if (v === '' || v === REDACTED) return v;
+        n += 1;
+        return REDACTED;
+      }
+      if (Array.isArray(v)) return v.map(go);
+      if (typeof v === 'object')
+        return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, go(x)]));
+      n += 1;
+      return REDACTED;
+    };
+    const out = go(value);
+    if (n > 0) this.count('secret-key');
+    return out;
+  }
+}
+
+/** The secret keeps its quotes (`"a b c"` -> `"[REDACTED]"`); an empty or already redacted value stays. */
+function wrapLike(v: string): string {
+  for (const q of ['\\"', '"', "'"]) {
+    if (v.length >= 2 * q.length && v.startsWith(q) && v.endsWith(q)) {
+      const inner = v.slice(q.length, v.length - q.length);
+      return inner === '' || inner === REDACTED ? v : `${q}${REDACTED}${q}`;
+    }
+  }
+  return v === REDACTED ? v : REDACTED;
+}
+
+function secretPath(path: string): boolean {
+  return path.split(/[.[\]/]/).some((seg) => seg.length > 0 && isSecretKey(seg));
 }
 
 /**
- * Returns a deep copy of `value` in which every value under a secret-looking key (at any depth),
- * every `{name, value}` pair whose name looks secret (Kubernetes env lists), and every credential
- * inside a string is replaced by {@link REDACTED}. Booleans and empty strings are kept: they
- * reveal nothing and tell whether a secret was set.
+ * Compiles the user's `--redact-pattern` values: a JavaScript regular expression, or `/source/flags`
+ * for flags (`/token-[a-z]+/i`). Throws HINDSIGHT_REDACT_PATTERN naming the pattern and why when one
+ * is not a valid expression or matches the empty string (it would redact between every character).
  */
+export function compileRedactPatterns(sources: readonly string[], where = '--redact-pattern'): RegExp[] {
+  return sources.map((src) => {
+    const slashed = /^\/(.+)\/([a-z]*)$/s.exec(src);
+    const body = slashed ? (slashed[1] as string) : src;
+    const flags = slashed ? (slashed[2] as string) : '';
+    if (/[^imsuv]/.test(flags)) {
+      throw new HindsightError(
+        'HINDSIGHT_REDACT_PATTERN',
+        `redaction pattern "${src}" has flags "${flags}"; only i, m, s, u and v are allowed`,
+        where,
+      );
+    }
+    let re: RegExp;
+    try {
+      re = new RegExp(body, flags);
+    } catch (err) {
+      throw new HindsightError(
+        'HINDSIGHT_REDACT_PATTERN',
+        `redaction pattern "${src}" is not a valid regular expression: ${(err as Error).message}`,
+        where,
+      );
+    }
+    if (re.test('')) {
+      throw new HindsightError(
+        'HINDSIGHT_REDACT_PATTERN',
+        `redaction pattern "${src}" matches the empty string, so it would redact everywhere; make it match at least one character`,
+        where,
+      );
+    }
+    return re;
+  });
+}
+
+// The redactor behind the plain functions: the catalogue alone, its counts unread.
+const shared = new Redactor();
+
+/** Redacts credentials inside free text with the catalogue; see {@link Redactor.text}. */
+export function redactText(text: string): string {
+  return shared.text(text);
+}
+
+/** A deep copy of `value` with every secret replaced; see {@link Redactor.value}. */
 export function redactValue<T>(value: T): T {
-  return redact(value) as T;
+  return shared.value(value);
 }
 
-function redact(value: unknown): unknown {
-  if (typeof value === 'string') return redactText(value);
-  if (Array.isArray(value)) return value.map(redact);
-  if (value === null || typeof value !== 'object') return value;
-  const obj = value as Record<string, unknown>;
-  const namedSecret = typeof obj['name'] === 'string' && isSecretKey(obj['name']);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (isSecretKey(k)) out[k] = redactAll(v);
-    else if (namedSecret && k === 'value') out[k] = redactAll(v);
-    else out[k] = redact(v);
-  }
-  return out;
-}
-
-/** Redacts the value at a dotted path (`redis.auth.password`) when any segment of it names a secret. */
+/** Redacts the value at a dotted path when any segment of it names a secret; see {@link Redactor.atPath}. */
 export function redactAtPath(path: string, value: unknown): unknown {
-  if (path.split(/[.[\]]/).some((seg) => seg.length > 0 && isSecretKey(seg))) return redactAll(value);
-  return redact(value);
+  return shared.atPath(path, value);
 }

@@ -1,0 +1,155 @@
+import { isSecretKey } from './redact-keys.js';
+
+/** The fixed marker that replaces every secret hindsight writes. */
+export const REDACTED = '[REDACTED]';
+
+/**
+ * One kind of secret found in free text. `pattern` is global; its named group `v` is the secret
+ * (replaced by {@link REDACTED}), and the text before it in the match (group `pre`, a key name or a
+ * header) is kept, so a report still says what was there. `accept`, when given, vets a match (the
+ * key-name rule); a match it refuses is left as it was.
+ */
+export interface SecretRule {
+  /** The name counted in a report's `redactions`: `jwt`, `aws-access-key`, ... */
+  readonly kind: string;
+  readonly description: string;
+  readonly pattern: RegExp;
+  readonly accept?: (groups: Record<string, string | undefined>) => boolean;
+}
+
+// A value that is already the marker is never matched again: redaction is idempotent and counts once.
+const NOT_DONE = String.raw`(?!\[REDACTED\])`;
+// token68 (RFC 7235): the alphabet of a bearer or basic credential.
+const TOKEN68 = String.raw`[A-Za-z0-9._~+/-]+=*`;
+
+// The documented prefixes of AWS access key ids (AKIA long-term, ASIA temporary, the rest for other
+// IAM principals); the 16 characters after them are upper-case letters and digits.
+const AWS_PREFIXES = 'AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA';
+
+// The HTTP auth schemes a header value starts with: the credential is what follows.
+const SCHEMES = 'bearer|basic|token|digest|negotiate|ntlm|apikey|dpop|aws4-hmac-sha256';
+
+// A header value whose credential is already gone: the scheme word alone, or with the marker.
+const SCHEME_WORD = new RegExp(String.raw`^(?:\\?["'])?(?:${SCHEMES})(?:\s+\[REDACTED\])?(?:\\?["'])?$`, 'i');
+
+// A value after `key=` / `key: `: quoted (with escapes, or JSON-escaped quotes inside a JSON string)
+// or bare up to a separator. Quoted values keep their spaces: `password = "a b c"` loses all of it.
+const VALUE = [
+  String.raw`\\"(?:(?!\\").)*\\"`,
+  String.raw`"(?:[^"\\\r\n]|\\.)*"`,
+  String.raw`'[^'\r\n]*'`,
+  String.raw`[^\s,;&"'\x60<>}]+`,
+].join('|');
+
+/**
+ * The catalogue, in the order it runs: precise formats first (their kind is counted), then the
+ * header and key-name rules that catch what has no recognisable format. Every prefix below is the
+ * one its issuer documents for the credential.
+ */
+export const secretRules: readonly SecretRule[] = [
+  {
+    kind: 'private-key',
+    description: 'PEM private key blocks (RSA, EC, OpenSSH, PKCS#8, PGP): the body up to the END line',
+    pattern: new RegExp(
+      String.raw`(?<pre>-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)(?<v>${NOT_DONE}(?!-----END)[\s\S]+?)(?=-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)`,
+      'g',
+    ),
+  },
+  {
+    kind: 'jwt',
+    description: 'JSON Web Tokens: three base64url parts, the first a JSON header (eyJ...)',
+    pattern: /(?<![\w-])(?<v>eyJ[\w-]{8,}\.[\w-]{4,}\.[\w-]*)/g,
+  },
+  {
+    kind: 'aws-access-key',
+    description: 'AWS access key ids (AKIA, ASIA and the other documented 4-letter prefixes)',
+    pattern: new RegExp(String.raw`(?<![A-Z0-9])(?<v>(?:${AWS_PREFIXES})[A-Z0-9]{16})(?![A-Z0-9])`, 'g'),
+  },
+  {
+    kind: 'github-token',
+    description: 'GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_ and fine-grained github_pat_',
+    pattern: /(?<![\w])(?<v>gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{40,255})/g,
+  },
+  {
+    kind: 'gitlab-token',
+    description: 'GitLab tokens: personal (glpat-), deploy (gldt-), runner (glrt-), trigger (glptt-)',
+    pattern: /(?<![\w-])(?<v>gl(?:pat|dt|rt|ptt|soat|cbt|agent)-[A-Za-z0-9_-]{20,})/g,
+  },
+  {
+    kind: 'slack-token',
+    description: 'Slack tokens (xoxb-, xoxp-, xoxa-, xoxr-, xoxe-, xoxs-) and incoming webhook URLs',
+    pattern:
+      /(?<![\w-])(?<v>xox[abeoprs]-[A-Za-z0-9-]{10,}|https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]{20,})/g,
+  },
+  {
+    kind: 'stripe-key',
+    description:
+      'Stripe secret and restricted keys (sk_live_, sk_test_, rk_...) and webhook secrets (whsec_)',
+    pattern: /(?<![\w])(?<v>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})/g,
+  },
+  {
+    kind: 'gcp-api-key',
+    description: 'Google Cloud API keys (AIza followed by 35 characters)',
+    pattern: /(?<![\w-])(?<v>AIza[0-9A-Za-z_-]{35})(?![\w-])/g,
+  },
+  {
+    kind: 'api-token',
+    description: 'other prefixed API tokens: npm (npm_), OpenAI-style (sk-...), SendGrid (SG.)',
+    pattern:
+      /(?<![\w-])(?<v>npm_[A-Za-z0-9]{36}|sk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}|SG\.[\w-]{22}\.[\w-]{43})(?![\w-])/g,
+  },
+  {
+    kind: 'azure-key',
+    description: 'Azure storage and Service Bus keys in connection strings, and SAS signatures',
+    pattern: new RegExp(
+      String.raw`(?<pre>\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)=|[?&;]sig=)(?<v>${NOT_DONE}[^\s;&"'<>]+)`,
+      'gi',
+    ),
+  },
+  {
+    kind: 'authorization',
+    description: 'the credential of an Authorization header (Bearer, Basic, ...) and any Bearer token',
+    pattern: new RegExp(
+      String.raw`(?<pre>\b(?:proxy-)?authori[sz]ation(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?(?:(?:${SCHEMES})\s+)?|\bbearer\s+(?=[A-Za-z0-9._~+/-]{12,}))(?<v>${NOT_DONE}(?!(?:${SCHEMES})\s)${TOKEN68})`,
+      'gi',
+    ),
+  },
+  {
+    kind: 'cookie',
+    description: 'Cookie and Set-Cookie header values, whole (every name=value in them)',
+    pattern: new RegExp(
+      String.raw`(?<pre>\b(?:set-)?cookie(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?)(?<v>${NOT_DONE}[^\s"'\\][^"'\\\r\n]*)`,
+      'gi',
+    ),
+  },
+  {
+    kind: 'url-credentials',
+    description: 'the password (or lone token) in scheme://user:password@host',
+    pattern: new RegExp(
+      String.raw`(?<pre>\b[a-z][a-z0-9+.-]*:\/\/(?:[^\s/:@]*:)?)(?<v>(?!:)(?:(?!\[REDACTED\])[^\s/])+?)(?=@[^\s/@]*(?:[/\s?#]|$))`,
+      'gi',
+    ),
+  },
+  {
+    kind: 'secret-key',
+    description: 'the value of a key=value, key: value or "key": "value" pair whose key names a secret',
+    pattern: new RegExp(
+      String.raw`(?<pre>(?<![\w.-])(?:--?)?(?:\\?["'])?(?<key>[A-Za-z_][\w.-]{0,80})(?:\\?["'])?\s*[:=]\s*)(?<v>${NOT_DONE}(?:${VALUE}))`,
+      'gi',
+    ),
+    // `Authorization: Bearer x` leaves the scheme word: the authorization rule took the credential.
+    accept: (g) =>
+      g['key'] !== undefined &&
+      isSecretKey(g['key']) &&
+      !(/auth/i.test(g['key']) && SCHEME_WORD.test(g['v'] ?? '')),
+  },
+];
+
+/**
+ * A cheap test, run first on every line: true when the text holds anything a rule could match. A
+ * log line without any of these (most lines) costs one scan and no allocation.
+ */
+export const CANDIDATE = new RegExp(
+  String.raw`pass|pw|secret|token|key|cred|auth|dsn|cookie|sig|cert|session|bearer|private|connection|${AWS_PREFIXES}|eyj|aiza|gh[pousr]_|github_pat|gl[a-z]+-|xox|sk_|rk_|sk-|whsec|npm_|sg\.|:\/\/|hooks\.`,
+  'i',
+);
