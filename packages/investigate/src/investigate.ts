@@ -119,7 +119,8 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       if (options.signal?.aborted) break;
       progress(`analyzing: ${a.name}`);
       try {
-        findings.push(...(await a.analyze(bundle, ctx)));
+        // One by one: push(...xs) puts every finding on the stack, which overflows past ~120,000.
+        for (const f of await a.analyze(bundle, ctx)) findings.push(f);
       } catch (err) {
         warnings.push({
           stage: 'analyze',

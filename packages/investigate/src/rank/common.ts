@@ -18,3 +18,26 @@ export function step(role: ChainStep['role'], a: Finding): ChainStep {
     ...(a.component ? { component: a.component } : {}),
   };
 }
+
+/**
+ * The least of `xs` by `of`, or `Infinity` when empty: a loop, not `Math.min(...xs)`, whose
+ * arguments go on the stack and overflow it past about 100,000 findings.
+ */
+export function minOf<T>(xs: readonly T[], of: (x: T) => number): number {
+  let m = Number.POSITIVE_INFINITY;
+  for (const x of xs) {
+    const v = of(x);
+    if (v < m) m = v;
+  }
+  return m;
+}
+
+/** The greatest of `xs` by `of`, or `-Infinity` when empty (a loop, as {@link minOf}). */
+export function maxOf<T>(xs: readonly T[], of: (x: T) => number): number {
+  let m = Number.NEGATIVE_INFINITY;
+  for (const x of xs) {
+    const v = of(x);
+    if (v > m) m = v;
+  }
+  return m;
+}

@@ -2,7 +2,7 @@ import type { TopologyGraph } from '../topology.js';
 import type { Finding, Hypothesis } from '../types.js';
 import { INCIDENT_SLACK_MS } from '../incident.js';
 import { runsOf } from '../stats.js';
-import { iso, round, step } from './common.js';
+import { iso, maxOf, minOf, round, step } from './common.js';
 
 // A user-facing anomaly at least this strong marks the start of an incident.
 const STRONG = 0.5;
@@ -70,14 +70,14 @@ export function rankComponents(
   // support bundle spans months, and a Job's one restart in September outweighed, by coming first,
   // a node's restart in December that stopped every container.
   const t0 =
-    incidentAt === undefined
-      ? (largeEpisodes(anchors, tau)[0] as number)
-      : Math.min(...anchors.map((a) => a.time));
+    incidentAt === undefined ? (largeEpisodes(anchors, tau)[0] as number) : minOf(anchors, (a) => a.time);
   const near = (t: number): number => Math.exp(-Math.max(0, t - t0) / (3 * tau)) * (t < t0 - tau ? 0.5 : 1);
   const byComp = new Map<string, Finding[]>();
   for (const a of moved) {
     const k = a.component ?? 'unknown';
-    byComp.set(k, [...(byComp.get(k) ?? []), a]);
+    const list = byComp.get(k);
+    if (list) list.push(a);
+    else byComp.set(k, [a]);
   }
   const out: Hypothesis[] = [];
   for (const [component, list] of byComp) {
@@ -148,6 +148,6 @@ export function largeEpisodes(anomalies: Finding[], gap: number): number[] {
     start: (run[0] as Finding).time,
     weight: run.reduce((s, a) => s + a.strength, 0),
   }));
-  const most = Math.max(...episodes.map((e) => e.weight));
+  const most = maxOf(episodes, (e) => e.weight);
   return episodes.filter((e) => e.weight >= most / 2).map((e) => e.start);
 }
