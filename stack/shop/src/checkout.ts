@@ -1,28 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
+import { inTransaction } from './db.js';
 import { ShopError } from './errors.js';
 import type { RedisNodeClient } from './plugins/redis.js';
 import { sessionKey, type SessionData } from './session-store.js';
-
-async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  let client: pg.PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (err) {
-    throw new ShopError('SHOP_DATABASE_UNAVAILABLE', (err as Error).message, { cause: err });
-  }
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
 
 /**
  * Reserves the cart's stock and creates a pending order, in one transaction that makes no Redis

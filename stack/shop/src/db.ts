@@ -1,5 +1,40 @@
 import type pg from 'pg';
+import { ShopError } from './errors.js';
 import { hashPassword } from './password.js';
+
+/**
+ * Runs `fn` in one transaction on a client checked out of the pool. While the client is held it
+ * has an 'error' listener of its own: pg-pool listens only on idle clients, and a checked-out
+ * client whose server goes away (PostgreSQL's fast shutdown terminates every backend) emits
+ * 'error', which without a listener is an uncaught exception that ends the process. The query in
+ * flight rejects too, so the caller still gets the error; the broken client is destroyed on release,
+ * never handed to the next request.
+ */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw new ShopError('SHOP_DATABASE_UNAVAILABLE', (err as Error).message, { cause: err });
+  }
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    if (broken === undefined) await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.removeListener('error', onError);
+    client.release(broken);
+  }
+}
 
 /** Schema changes in order; each runs once, recorded in schema_migrations. */
 const MIGRATIONS: { version: number; sql: string }[] = [
@@ -51,10 +86,8 @@ const MIGRATIONS: { version: number; sql: string }[] = [
  * once migrate one after another. Idempotent.
  */
 export async function migrate(pool: pg.Pool): Promise<number[]> {
-  const client = await pool.connect();
-  const applied: number[] = [];
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
+    const applied: number[] = [];
     await client.query('SELECT pg_advisory_xact_lock(7243001)');
     await client.query(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
@@ -70,14 +103,8 @@ export async function migrate(pool: pg.Pool): Promise<number[]> {
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
       applied.push(m.version);
     }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-  return applied;
+    return applied;
+  });
 }
 
 /** The seeded catalogue: sku, name, price in cents, initial stock. */

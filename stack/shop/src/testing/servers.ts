@@ -209,8 +209,19 @@ export interface PostgresServer {
   readonly port: number;
   readonly user: string;
   readonly database: string;
+  /** The postmaster's pid while it runs (undefined once it has exited). */
+  readonly pid: number | undefined;
   /** Runs SQL through psql and returns its unaligned, tuples-only output. */
   psql(sql: string): Promise<string>;
+  /**
+   * Sends a signal to the postmaster, as a pod deletion or an operator would: SIGINT is its fast
+   * shutdown (clients cut), SIGTERM its smart shutdown (waits for clients, refuses new ones).
+   */
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves when the postmaster has exited. */
+  exited(): Promise<void>;
+  /** Starts the postmaster again on the same data and port (after it exited). */
+  start(): Promise<void>;
   /** Stops the server and removes the temp dir. */
   stop(): Promise<void>;
 }
@@ -251,7 +262,7 @@ export async function startPostgres(
     '-E',
     'UTF8',
   ]);
-  const [cmd, argv] = asPostgresUser(join(PG_BIN_DIR, 'postgres'), [
+  const postmasterArgs = [
     '-D',
     dataDir,
     '-p',
@@ -268,8 +279,7 @@ export async function startPostgres(
     'full_page_writes=off',
     '-c',
     'max_connections=200',
-  ]);
-  const child = spawn(cmd, argv, { cwd: dir, stdio: 'ignore' });
+  ];
   const psql = (sql: string, db = database): Promise<string> =>
     run('psql', [
       '-h',
@@ -286,22 +296,51 @@ export async function startPostgres(
       '-c',
       sql,
     ]).then((s) => s.trim());
+  let child: ChildProcess | null = null;
+  const launch = async (): Promise<void> => {
+    const [cmd, argv] = asPostgresUser(join(PG_BIN_DIR, 'postgres'), postmasterArgs);
+    const started = spawn(cmd, argv, { cwd: dir, stdio: 'ignore' });
+    child = started;
+    await waitFor(`postgres on ${port}`, async () => {
+      if (started.exitCode !== null) throw new Error(`postgres exited with ${started.exitCode}`);
+      return (await psql('SELECT 1', 'postgres')) === '1';
+    });
+  };
+  const exited = (): Promise<void> => (child === null ? Promise.resolve() : waitExit(child));
   const stop = async (): Promise<void> => {
-    child.kill('SIGINT'); // fast shutdown
-    await waitExit(child);
+    if (child !== null && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT'); // fast shutdown
+      await waitExit(child);
+    }
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitFor(`postgres on ${port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`postgres exited with ${child.exitCode}`);
-      return (await psql('SELECT 1', 'postgres')) === '1';
-    });
+    await launch();
     if (database !== 'postgres') await psql(`CREATE DATABASE ${database}`, 'postgres');
   } catch (err) {
     await stop();
     throw err;
   }
-  return { host: '127.0.0.1', port, user, database, psql: (sql) => psql(sql), stop };
+  return {
+    host: '127.0.0.1',
+    port,
+    user,
+    database,
+    get pid() {
+      return child !== null && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
+    psql: (sql) => psql(sql),
+    kill(signal) {
+      if (child?.pid === undefined) throw new Error('postgres is not running');
+      process.kill(child.pid, signal);
+    },
+    exited,
+    async start() {
+      await exited();
+      await launch();
+    },
+    stop,
+  };
 }
 
 async function postgresIds(): Promise<[number, number]> {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp } from '../app.js';
 import { loadConfig, type ShopConfig } from '../config.js';
-import { migrate, seed } from '../db.js';
+import { migrate, seed, SEED_PRODUCTS } from '../db.js';
 import { SESSION_COOKIE } from '../plugins/session.js';
 import { startPostgres, startRedisReplicaSet, type PostgresServer, type RedisReplicaSet } from './servers.js';
 
@@ -124,4 +124,30 @@ export class InjectClient {
   async login(username = 'alice', password = `${username}-password`): Promise<InjectResponse> {
     return this.request('POST', '/login', { username, password });
   }
+}
+
+/**
+ * The ledger check: for each product, the seeded stock minus what pending, paid and confirmed orders
+ * hold, against the stock in the table. Returns the products where they differ (none when no unit
+ * was lost or sold twice). Only for a database whose stock no test set by hand.
+ */
+export async function stockDrift(
+  postgres: PostgresServer,
+): Promise<{ sku: string; stock: number; held: number; seeded: number }[]> {
+  const out = await postgres.psql(
+    `SELECT p.sku, p.stock, coalesce(sum(i.qty) FILTER (WHERE o.status IN ('pending', 'paid', 'confirmed')), 0)
+       FROM products p LEFT JOIN order_items i ON i.sku = p.sku LEFT JOIN orders o ON o.id = i.order_id
+      GROUP BY p.sku, p.stock ORDER BY p.sku`,
+  );
+  const seeded = new Map(SEED_PRODUCTS.map((p) => [p.sku, p.stock]));
+  return out
+    .split('\n')
+    .map((line) => line.split('|'))
+    .map(([sku, stock, held]) => ({
+      sku: sku!,
+      stock: Number(stock),
+      held: Number(held),
+      seeded: seeded.get(sku!) ?? 0,
+    }))
+    .filter((r) => r.stock + r.held !== r.seeded);
 }
