@@ -29,6 +29,9 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     return result;
   } catch (err) {
     if (broken === undefined) await client.query('ROLLBACK').catch(() => undefined);
+    // After a connection error the next query fails with "not queryable": the cause is the error.
+    if (broken !== undefined && !(err instanceof ShopError))
+      throw new ShopError('SHOP_DATABASE_UNAVAILABLE', broken.message, { cause: err });
     throw err;
   } finally {
     client.removeListener('error', onError);
@@ -105,6 +108,50 @@ export async function migrate(pool: pg.Pool): Promise<number[]> {
     }
     return applied;
   });
+}
+
+/** Where {@link prepareDatabase} reports its attempts (a pino or Fastify logger fits). */
+export interface AttemptLog {
+  warn(obj: Record<string, unknown>, msg: string): void;
+}
+
+/**
+ * Migrates and seeds, waiting for PostgreSQL as long as it takes: each failed attempt is logged
+ * (`migrate_retry`, with the attempt and the wait) and retried after an exponential backoff from
+ * `firstDelayMs`, doubling up to `maxDelayMs`. A pod that exits instead makes the kubelet's own
+ * back-off (up to 5 minutes) the time to recover after the database returns. Rejects only when
+ * `signal` aborts (the process is told to stop), with the signal's reason.
+ */
+export async function prepareDatabase(
+  pool: pg.Pool,
+  log: AttemptLog,
+  options: { signal?: AbortSignal; firstDelayMs?: number; maxDelayMs?: number } = {},
+): Promise<number[]> {
+  const first = options.firstDelayMs ?? 200;
+  const max = options.maxDelayMs ?? 5000;
+  for (let attempt = 1; ; attempt++) {
+    options.signal?.throwIfAborted();
+    try {
+      const applied = await migrate(pool);
+      await seed(pool);
+      return applied;
+    } catch (err) {
+      const delayMs = Math.min(max, first * 2 ** (attempt - 1));
+      log.warn(
+        { event: 'migrate_retry', store: 'postgresql', attempt, delayMs, err: (err as Error).message },
+        'database not ready; retrying',
+      );
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delayMs);
+        function done() {
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        options.signal?.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
 }
 
 /** The seeded catalogue: sku, name, price in cents, initial stock. */

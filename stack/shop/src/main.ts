@@ -2,11 +2,12 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { buildApp, startSweeper } from './app.js';
 import { loadConfig } from './config.js';
-import { migrate, seed } from './db.js';
+import { prepareDatabase } from './db.js';
 
 /**
- * The shop process: load the config, build the app, migrate and seed, listen, sweep, and shut down
- * gracefully on SIGTERM/SIGINT. Returns the exit code instead of exiting (the entry below exits).
+ * The shop process: load the config, build the app, migrate and seed (waiting for PostgreSQL with
+ * backoff), listen, sweep, and shut down gracefully on SIGTERM/SIGINT. Returns the exit code instead
+ * of exiting (the entry below exits).
  */
 export async function main(env: Record<string, string | undefined> = process.env): Promise<number> {
   const loaded = loadConfig(env);
@@ -18,30 +19,31 @@ export async function main(env: Record<string, string | undefined> = process.env
   }
   const config = loaded.config;
   const app = await buildApp(config);
+  // Signals are taken from the start: a pod told to stop while it waits for its database exits 0.
+  const stopping = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    app.log.info({ event: 'shutdown', signal }, 'shutting down');
+    stopping.abort(signal);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   try {
     await app.ready();
-    const applied = await migrate(app.pg);
-    await seed(app.pg);
+    const applied = await prepareDatabase(app.pg, app.log, { signal: stopping.signal });
     app.log.info({ event: 'migrated', applied }, 'database migrated and seeded');
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
-    app.log.fatal({ event: 'start_failed', err: (err as Error).message }, 'shop failed to start');
     await app.close().catch(() => undefined);
+    if (stopping.signal.aborted) return 0;
+    app.log.fatal({ event: 'start_failed', err: (err as Error).message }, 'shop failed to start');
     return 1;
   }
   const sweeper = startSweeper(app);
-  return new Promise<number>((resolve) => {
-    const shutdown = (signal: string) => {
-      app.log.info({ event: 'shutdown', signal }, 'shutting down');
-      void (async () => {
-        await sweeper.stop();
-        await app.close();
-        resolve(0);
-      })();
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
-  });
+  if (!stopping.signal.aborted)
+    await new Promise((resolve) => stopping.signal.addEventListener('abort', resolve, { once: true }));
+  await sweeper.stop();
+  await app.close();
+  return 0;
 }
 
 // Entry point when run as `node stack/shop/dist/main.js`.

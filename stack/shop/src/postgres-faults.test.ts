@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnShop, HttpClient, type HttpAnswer } from './testing/shop-process.js';
 import { startShopTestStack, stockDrift, type ShopTestStack } from './testing/stack.js';
@@ -81,6 +82,11 @@ describe('the shop under PostgreSQL faults', () => {
       expect(traffic.answers.filter((a) => a.answer.status === 0 || a.answer.failure)).toEqual([]);
       const failed = traffic.answers.filter((a) => a.answer.status >= 500);
       expect(failed.length).toBeGreaterThan(0);
+      expect(
+        shop.lines.filter(
+          (l) => l['code'] === 'SHOP_INTERNAL' || (l['event'] === 'request_failed' && !l['code']),
+        ),
+      ).toEqual([]);
       expect(new Set(failed.map((a) => a.answer.body.error.code))).toEqual(
         new Set(['SHOP_DATABASE_UNAVAILABLE']),
       );
@@ -95,6 +101,75 @@ describe('the shop under PostgreSQL faults', () => {
       expect(await shop.stop()).toBe(0);
     } finally {
       await shop.stop();
+    }
+  });
+
+  it('is unready while PostgreSQL refuses new connections in its smart shutdown (SIGTERM)', async () => {
+    const { app } = await stack.app();
+    // Another pod's session: smart shutdown waits for it, so the server lingers, refusing newcomers.
+    const other = new pg.Client({
+      host: stack.postgres.host,
+      port: stack.postgres.port,
+      user: stack.postgres.user,
+    });
+    other.on('error', () => undefined);
+    await other.connect();
+    try {
+      // Ready, with a pooled connection left idle by the check.
+      expect((await app.inject('/readyz')).json()).toEqual({ status: 'ready', redis: 'ok', postgres: 'ok' });
+      stack.postgres.kill('SIGTERM');
+      let answer = await app.inject('/readyz');
+      for (let i = 0; i < 40 && answer.statusCode === 200; i++) {
+        await sleep(100);
+        answer = await app.inject('/readyz');
+      }
+      expect(answer.statusCode).toBe(503);
+      expect(answer.json()).toMatchObject({ status: 'not_ready', redis: 'ok' });
+      expect(answer.json().postgres).toMatch(/new connection refused: .*shutting down/);
+      // The pool's open session still works: this is exactly what the old check asked.
+      expect((await app.pg.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await app.close();
+      await other.end().catch(() => undefined);
+      await stack.postgres.exited();
+      await stack.postgres.start();
+    }
+  });
+
+  it('waits for PostgreSQL at start with backoff, logging each attempt, instead of exiting', async () => {
+    stack.postgres.kill('SIGINT');
+    await stack.postgres.exited();
+    const shop = spawnShop(stack.env({ PG_CONNECT_TIMEOUT_MS: '500' }));
+    try {
+      while (shop.lines.filter((l) => l['event'] === 'migrate_retry').length < 3) {
+        expect(shop.child.exitCode, shop.stderr()).toBeNull();
+        await sleep(50);
+      }
+      await stack.postgres.start();
+      const url = await shop.listening(30_000);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      const retries = shop.lines.filter((l) => l['event'] === 'migrate_retry');
+      expect(retries.slice(0, 3).map((l) => [l['attempt'], l['delayMs']])).toEqual([
+        [1, 200],
+        [2, 400],
+        [3, 800],
+      ]);
+      expect(await shop.stop()).toBe(0);
+    } finally {
+      await shop.stop();
+    }
+  });
+
+  it('exits 0 when told to stop while it still waits for PostgreSQL', async () => {
+    stack.postgres.kill('SIGINT');
+    await stack.postgres.exited();
+    const shop = spawnShop(stack.env({ PG_CONNECT_TIMEOUT_MS: '500' }));
+    try {
+      while (!shop.lines.some((l) => l['event'] === 'migrate_retry')) await sleep(50);
+      expect(await shop.stop()).toBe(0);
+    } finally {
+      await shop.stop();
+      await stack.postgres.start();
     }
   });
 });

@@ -4,8 +4,20 @@ import { definePlugin } from '../define-plugin.js';
 declare module 'fastify' {
   interface FastifyInstance {
     pg: pg.Pool;
+    /**
+     * Whether PostgreSQL accepts a NEW connection: resolves when a fresh client (not the pool's)
+     * connects and answers `SELECT 1`, rejects with the reason otherwise. Cached for
+     * {@link NEW_CONNECTION_CACHE_MS} so that probes do not open a connection each.
+     */
+    pgAcceptsConnections(): Promise<void>;
   }
 }
+
+/**
+ * How long one new-connection check answers for. A kubelet probes every few seconds; caching keeps
+ * the probe at most one extra connection per 1.5 s per pod even when several probes run at once.
+ */
+export const NEW_CONNECTION_CACHE_MS = 1500;
 
 /**
  * The PostgreSQL pool. A connect timeout, statement_timeout and idle_in_transaction_session_timeout
@@ -13,18 +25,18 @@ declare module 'fastify' {
  */
 export const postgresPlugin = definePlugin('shop-postgres', ['shop-config'], async (app) => {
   const c = app.config.postgres;
-  const pool = new pg.Pool({
+  const connection = {
     host: c.host,
     port: c.port,
     user: c.user,
     password: c.password,
     database: c.database,
-    max: c.poolMax,
     connectionTimeoutMillis: c.connectTimeoutMs,
     statement_timeout: c.statementTimeoutMs,
     idle_in_transaction_session_timeout: c.idleInTransactionTimeoutMs,
     application_name: `shop:${app.config.podName}`,
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max: c.poolMax });
   pool.on('error', (err) => {
     app.log.error(
       { event: 'postgres_error', store: 'postgresql', err: err.message },
@@ -32,6 +44,33 @@ export const postgresPlugin = definePlugin('shop-postgres', ['shop-config'], asy
     );
   });
   app.decorate('pg', pool);
+
+  // A pool that still holds connections says nothing about new ones: in PostgreSQL's smart shutdown
+  // (SIGTERM) the server keeps serving open sessions and refuses every new one, so readiness asks a
+  // fresh client, with a short timeout.
+  let last: { at: number; result: Promise<void> } | undefined;
+  const probe = async (): Promise<void> => {
+    const client = new pg.Client({
+      ...connection,
+      connectionTimeoutMillis: Math.min(1000, c.connectTimeoutMs),
+      application_name: `shop:${app.config.podName}:probe`,
+    });
+    client.on('error', () => undefined); // the connect or query below rejects with the same error
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+  app.decorate('pgAcceptsConnections', () => {
+    if (last === undefined || Date.now() - last.at > NEW_CONNECTION_CACHE_MS) {
+      const result = probe();
+      result.catch(() => undefined); // read by the caller; the cached copy must not be unhandled
+      last = { at: Date.now(), result };
+    }
+    return last.result;
+  });
   app.addHook('onClose', async () => {
     await pool.end();
   });

@@ -162,7 +162,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** GET /healthz (the process is alive) and GET /readyz (Redis master PING and PostgreSQL SELECT 1). */
+/**
+ * GET /healthz (the process is alive) and GET /readyz: the Redis master answers PING, the pool
+ * answers `SELECT 1`, and PostgreSQL accepts a new connection (during its smart shutdown it serves
+ * the pool's sessions and refuses new ones, and a pod that cannot reconnect is not ready).
+ */
 export const healthPlugin = definePlugin(
   'shop-health',
   ['shop-config', 'shop-redis', 'shop-postgres'],
@@ -172,10 +176,14 @@ export const healthPlugin = definePlugin(
       const checks = await Promise.allSettled([
         withTimeout(app.redis.master.client.ping(), 1000, 'redis master PING'),
         withTimeout(app.pg.query('SELECT 1'), 1000, 'postgresql SELECT 1'),
+        withTimeout(app.pgAcceptsConnections(), 1500, 'postgresql new connection').catch((err: Error) => {
+          throw new Error(`new connection refused: ${err.message}`);
+        }),
       ]);
-      const [redis, postgres] = checks.map((c) =>
+      const [redis, pool, fresh] = checks.map((c) =>
         c.status === 'fulfilled' ? 'ok' : (c.reason as Error).message,
       );
+      const postgres = pool !== 'ok' ? pool! : fresh!;
       const ready = redis === 'ok' && postgres === 'ok';
       if (!ready) request.log.warn({ event: 'not_ready', redis, postgres }, 'not ready');
       reply.code(ready ? 200 : 503);
