@@ -32,6 +32,9 @@ const SCHEMES = 'bearer|basic|token|digest|negotiate|ntlm|apikey|dpop|aws4-hmac-
 // A header value whose credential is already gone: the scheme word alone, or with the marker.
 const SCHEME_WORD = new RegExp(String.raw`^(?:\\?["'])?(?:${SCHEMES})(?:\s+\[REDACTED\])?(?:\\?["'])?$`, 'i');
 
+// An optional quote around a key, plain or JSON-escaped inside a JSON string.
+const Q = String.raw`(?:\\?["'])?`;
+
 // A value after `key=` / `key: `: quoted (with escapes, or JSON-escaped quotes inside a JSON string)
 // or bare up to a separator. Quoted values keep their spaces: `password = "a b c"` loses all of it.
 const VALUE = [
@@ -129,6 +132,16 @@ export const secretRules: readonly SecretRule[] = [
       String.raw`(?<pre>\b[a-z][a-z0-9+.-]*:\/\/(?:[^\s/:@]*:)?)(?<v>(?!:)(?:(?!\[REDACTED\])[^\s/])+?)(?=@[^\s/@]*(?:[/\s?#]|$))`,
       'gi',
     ),
+  },
+  {
+    kind: 'secret-key',
+    description:
+      'the value of a {name: X, value: Y} pair in text (an env list printed) whose name X names a secret',
+    pattern: new RegExp(
+      String.raw`(?<pre>(?<![\w-])${Q}name${Q}\s*[:=]\s*${Q}(?<key>[A-Za-z_][\w.-]{0,80})${Q}\s*,\s*${Q}value${Q}\s*[:=]\s*)(?<v>${NOT_DONE}(?:${VALUE}))`,
+      'gi',
+    ),
+    accept: (g) => g['key'] !== undefined && isSecretKey(g['key']),
   },
   {
     kind: 'secret-key',

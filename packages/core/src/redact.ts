@@ -15,7 +15,15 @@ export interface RedactorOptions {
    * A pattern with a capturing group has only its first group replaced; otherwise the whole match.
    */
   patterns?: readonly RegExp[];
+  /**
+   * Remember the values found secret by their key, name or path, so that {@link Redactor.scrub}
+   * removes their copies elsewhere (a change's title quoting its diff). Default true.
+   */
+  remember?: boolean;
 }
+
+// A value shorter than this is not scrubbed from other text: too likely to be an ordinary word.
+const MIN_REMEMBERED = 4;
 
 /** The kind counted for a value redacted by a user's pattern. */
 export const CUSTOM_KIND = 'custom';
@@ -29,8 +37,11 @@ export const CUSTOM_KIND = 'custom';
 export class Redactor {
   private readonly tally = new Map<string, number>();
   private readonly custom: RegExp[];
+  private readonly known = new Set<string>();
+  private readonly remember: boolean;
 
   constructor(options: RedactorOptions = {}) {
+    this.remember = options.remember ?? true;
     // `g` to replace every match, `d` for the position of the group to replace.
     this.custom = (options.patterns ?? []).map(
       (p) => new RegExp(p.source, `${p.flags.replace(/[gdy]/g, '')}gd`),
@@ -119,6 +130,33 @@ export class Redactor {
     return secretPath(path) ? this.all(value) : this.walk(value);
   }
 
+  /**
+   * A copy of `value` in which every secret this redactor found by its key, name or path (in
+   * {@link Redactor.value} and {@link Redactor.atPath}) is also removed wherever else it was copied
+   * into a string, such as a finding's title quoting a diff. Counted as `secret-key`.
+   */
+  scrub<T>(value: T): T {
+    if (this.known.size === 0) return value;
+    // Longest first, so a secret holding a shorter one is removed whole.
+    const secrets = [...this.known].sort((a, b) => b.length - a.length);
+    const go = (v: unknown): unknown => {
+      if (typeof v === 'string') {
+        let out = v;
+        for (const secret of secrets) {
+          if (!out.includes(secret)) continue;
+          const parts = out.split(secret);
+          this.count('secret-key', parts.length - 1);
+          out = parts.join(REDACTED);
+        }
+        return out;
+      }
+      if (Array.isArray(v)) return v.map(go);
+      if (v === null || typeof v !== 'object') return v;
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, go(x)]));
+    };
+    return go(value) as T;
+  }
+
   private walk(value: unknown): unknown {
     if (typeof value === 'string') return this.text(value);
     if (Array.isArray(value)) return value.map((v) => this.walk(v));
@@ -144,6 +182,7 @@ export class Redactor {
       if (v === null || v === undefined || typeof v === 'boolean') return v;
       if (typeof v === 'string') {
         if (v === '' || v === REDACTED) return v;
+        if (this.remember && v.length >= MIN_REMEMBERED) this.known.add(v);
         n += 1;
         return REDACTED;
       }
@@ -212,8 +251,9 @@ export function compileRedactPatterns(sources: readonly string[], where = '--red
   });
 }
 
-// The redactor behind the plain functions: the catalogue alone, its counts unread.
-const shared = new Redactor();
+// The redactor behind the plain functions: the catalogue alone, its counts unread, remembering
+// nothing (it lives as long as the process).
+const shared = new Redactor({ remember: false });
 
 /** Redacts credentials inside free text with the catalogue; see {@link Redactor.text}. */
 export function redactText(text: string): string {

@@ -5,6 +5,7 @@ import { BundleData, type MinedLogs } from './data.js';
 import { dataExtent } from './extent.js';
 import { endedBefore } from './incident.js';
 import { compareFindings, rank } from './rank/rank.js';
+import { redactReport, reportRedactor } from './reporters/redact.js';
 import { TopologyGraph } from './topology.js';
 import type { Analyzer, AnalyzerContext, Finding, Report } from './types.js';
 
@@ -37,6 +38,8 @@ export interface InvestigateOptions {
    * mining again.
    */
   onLogs?: (logs: MinedLogs) => void;
+  /** The user's own redaction patterns (`--redact-pattern`), applied with the catalogue to the report. */
+  redactPatterns?: readonly RegExp[];
 }
 
 /** The bucket width for a window: about 180 buckets, on a 5-second grid, between 5 s and 5 min. */
@@ -169,7 +172,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       });
       return [];
     });
-    return {
+    const report: Report = {
       schema: 'hindsight-report',
       version: 1,
       bundle: bundlePath,
@@ -194,6 +197,11 @@ export async function investigate(bundlePath: string, options: InvestigateOption
         durationMs: Math.round(performance.now() - started),
       },
     };
+    // Every value of the report passes the redactor, whatever wrote the bundle; what it still
+    // found is counted apart from what the bundle's writer redacted.
+    const redactor = reportRedactor(options.redactPatterns);
+    const clean = redactReport(report, redactor);
+    return { ...clean, redactions: { bundle: bundle.manifest.redactions ?? {}, report: redactor.counts() } };
   } finally {
     await bundle.close();
   }

@@ -1,4 +1,4 @@
-import type { Bundle, Change, Warning } from '@hindsight/core';
+import type { Bundle, Change, RedactionCounts, Warning } from '@hindsight/core';
 import type { BundleData } from './data.js';
 
 /** A series of points `[unix_ms, value]` shown as evidence (already a rate for counters). */
@@ -179,6 +179,12 @@ export interface Report {
   atCollection?: AtCollection[];
   findings: Finding[];
   warnings: Warning[];
+  /**
+   * Values redacted, per kind (`jwt`, `secret-key`, `custom`, ...): `bundle` while the bundle was
+   * written (its manifest's count), `report` found again while the report was made (a bundle
+   * written by an older version or by hand). Absent in older reports.
+   */
+  redactions?: { bundle: RedactionCounts; report: RedactionCounts };
   stats: {
     logLines: number;
     logFiles: number;

@@ -28,6 +28,8 @@ export const manifestSchema = z.object({
   ),
   tool: z.object({ name: z.string(), version: z.string() }).optional(),
   notes: z.array(z.string()).optional(),
+  /** How many values were redacted while the bundle was written, per kind (`jwt`, `secret-key`, ...). */
+  redactions: z.record(z.string(), z.number().int().nonnegative()).optional(),
 });
 
 /** One metric series: a name, labels, and points as [unix_ms, value]. Counters are cumulative. */

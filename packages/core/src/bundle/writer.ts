@@ -2,7 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import { redactAtPath, redactText, redactValue } from '../redact.js';
+import { Redactor } from '../redact.js';
 import { HindsightError } from '../errors.js';
 import { formatLogTimestamp } from './time.js';
 import { bundleLayout, logFilePath, type LogFileRef } from './layout.js';
@@ -31,6 +31,11 @@ export interface BundleWriterOptions {
   toolVersion?: string;
   /** Allow writing into a folder that already holds files. */
   overwrite?: boolean;
+  /**
+   * The user's own patterns (`--redact-pattern`), redacted after the catalogue. Every record passes
+   * the redactor, and what it replaced is counted per kind in the manifest's `redactions`.
+   */
+  redactPatterns?: readonly RegExp[];
 }
 
 /** A log file being written: one call per line, in time order. */
@@ -75,11 +80,13 @@ export class BundleWriter {
   private readonly sources = new Map<string, SourceStatus>();
   private readonly notes: string[] = [];
   private manifest: Manifest;
+  private readonly redactor: Redactor;
 
   private constructor(
     readonly root: string,
     options: BundleWriterOptions,
   ) {
+    this.redactor = new Redactor({ patterns: options.redactPatterns ?? [] });
     this.manifest = {
       format: 'hindsight-bundle',
       version: BUNDLE_FORMAT_VERSION,
@@ -127,6 +134,7 @@ export class BundleWriter {
     await mkdir(path.dirname(path.join(this.root, rel)), { recursive: true });
     const file = new JsonlFile(path.join(this.root, rel));
     let lines = 0;
+    const redactor = this.redactor;
     const sink: LogSink = {
       ref: { ...ref, file: rel },
       get lines() {
@@ -135,7 +143,7 @@ export class BundleWriter {
       async write(time, line) {
         const ts = typeof time === 'number' ? formatLogTimestamp(time) : time;
         lines += 1;
-        await file.writeRaw(`${ts} ${redactText(line.replace(/[\r\n]+/g, ' '))}\n`);
+        await file.writeRaw(`${ts} ${redactor.text(line.replace(/[\r\n]+/g, ' '))}\n`);
       },
     };
     this.logSinks.push({ sink, file });
@@ -144,7 +152,7 @@ export class BundleWriter {
 
   /** Adds a metric series to series/<source>.jsonl (the source is the `source` label, if any). */
   async addSeries(series: Series): Promise<void> {
-    const s = seriesSchema.parse(redactValue(series));
+    const s = seriesSchema.parse(this.redactor.value(series));
     const source = (s.labels['source'] ?? 'metrics').replace(/[^A-Za-z0-9_-]/g, '_');
     await mkdir(path.join(this.root, bundleLayout.seriesDir), { recursive: true });
     await this.jsonl(`${bundleLayout.seriesDir}/${source}.jsonl`).write(s);
@@ -152,25 +160,29 @@ export class BundleWriter {
 
   /** Adds a change; each value of its diff is redacted by its path. */
   async addChange(change: Change): Promise<void> {
+    const diff = change.diff.map((d) => ({
+      path: d.path,
+      ...('from' in d && d.from !== undefined ? { from: this.redactor.atPath(d.path, d.from) } : {}),
+      ...('to' in d && d.to !== undefined ? { to: this.redactor.atPath(d.path, d.to) } : {}),
+    }));
+    // The message may quote a secret the diff held under its key ("set password to ..."): scrubbed.
     const c = changeSchema.parse({
-      ...change,
-      message: change.message === undefined ? undefined : redactText(change.message),
-      diff: change.diff.map((d) => ({
-        path: d.path,
-        ...('from' in d && d.from !== undefined ? { from: redactAtPath(d.path, d.from) } : {}),
-        ...('to' in d && d.to !== undefined ? { to: redactAtPath(d.path, d.to) } : {}),
-      })),
+      ...this.redactor.value({ ...change, diff: [] }),
+      ...(change.message === undefined
+        ? {}
+        : { message: this.redactor.scrub(this.redactor.text(change.message)) }),
+      diff,
     });
     await this.jsonl(bundleLayout.changes).write(c);
   }
 
   async addEvent(event: BundleEvent): Promise<void> {
-    const e = eventSchema.parse({ ...event, message: redactText(event.message) });
+    const e = eventSchema.parse(this.redactor.value(event));
     await this.jsonl(bundleLayout.events).write(e);
   }
 
   async addPod(pod: Pod): Promise<void> {
-    await this.jsonl(bundleLayout.pods).write(podSchema.parse(redactValue(pod)));
+    await this.jsonl(bundleLayout.pods).write(podSchema.parse(this.redactor.value(pod)));
   }
 
   async setTopology(topology: Topology): Promise<void> {
@@ -184,7 +196,7 @@ export class BundleWriter {
   recordSource(status: SourceStatus): void {
     this.sources.set(status.name, {
       ...status,
-      ...(status.error ? { error: redactText(status.error) } : {}),
+      ...(status.error ? { error: this.redactor.text(status.error) } : {}),
     });
   }
 
@@ -198,20 +210,22 @@ export class BundleWriter {
       baseline: {
         from: iso(baseline.from),
         to: iso(baseline.to),
-        ...(baseline.note ? { note: redactText(baseline.note) } : {}),
+        ...(baseline.note ? { note: this.redactor.text(baseline.note) } : {}),
       },
     };
   }
 
   addNote(note: string): void {
-    this.notes.push(redactText(note));
+    this.notes.push(this.redactor.text(note));
   }
 
   private async writeManifest(): Promise<Manifest> {
+    const redactions = this.redactor.counts();
     const manifest = manifestSchema.parse({
       ...this.manifest,
       sources: [...this.sources.values()],
       ...(this.notes.length > 0 ? { notes: this.notes } : {}),
+      ...(Object.keys(redactions).length > 0 ? { redactions } : {}),
     });
     const target = path.join(this.root, bundleLayout.manifest);
     await writeFile(`${target}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);

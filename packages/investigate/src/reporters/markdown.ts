@@ -1,8 +1,12 @@
 import type { Report } from '../types.js';
 import { clock, showValue, sinceText, stamp, stillFailingHeading } from './format.js';
+import { markdownCode, markdownText } from './safe-text.js';
 import type { Reporter } from './types.js';
 
-const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+// Every value from the bundle goes through one of these two: text with HTML and Markdown syntax
+// made inert, or a code span no value can close.
+const t = markdownText;
+const code = (s: string): string => markdownCode(s, true);
 
 /** A Markdown report: verdict, hypotheses with chains and next steps, the findings, the warnings. */
 export const markdownReporter: Reporter = {
@@ -13,34 +17,34 @@ export const markdownReporter: Reporter = {
     const out: string[] = [];
     out.push(`# hindsight investigation`, '');
     out.push(
-      `Bundle \`${report.bundle}\`, window ${stamp(report.window.from)} to ${stamp(report.window.to)}.`,
+      `Bundle ${markdownCode(report.bundle)}, window ${stamp(report.window.from)} to ${stamp(report.window.to)}.`,
       '',
     );
-    out.push(`**${report.summary}**`, '');
+    out.push(`**${t(report.summary)}**`, '');
     const still = report.atCollection ?? [];
     if (still.length > 0) {
       out.push(`## ${stillFailingHeading(report)}`, '');
       out.push('| what | object | component | since | detail |', '| --- | --- | --- | --- | --- |');
       for (const e of still)
         out.push(
-          `| ${e.what} | \`${cell(e.object)}\` | ${cell(e.component)} | ${sinceText(e.since, report)} | ${cell(e.detail)} |`,
+          `| ${t(e.what)} | ${code(e.object)} | ${t(e.component)} | ${sinceText(e.since, report)} | ${t(e.detail)} |`,
         );
       out.push('');
     }
     if (report.verdict !== 'none') {
       out.push('## Hypotheses', '');
       for (const h of report.hypotheses) {
-        out.push(`### ${h.rank}. ${h.title} (score ${h.score.toFixed(2)})`, '');
+        out.push(`### ${h.rank}. ${t(h.title)} (score ${h.score.toFixed(2)})`, '');
         if (h.cause.type === 'change' && h.cause.diff.length > 0) {
           out.push('| path | from | to |', '| --- | --- | --- |');
           for (const d of h.cause.diff)
-            out.push(`| \`${cell(d.path)}\` | ${cell(showValue(d.from))} | ${cell(showValue(d.to))} |`);
+            out.push(`| ${code(d.path)} | ${t(showValue(d.from))} | ${t(showValue(d.to))} |`);
           out.push('');
         }
-        for (const r of h.reasons) out.push(`- ${r}`);
+        for (const r of h.reasons) out.push(`- ${t(r)}`);
         out.push('', '| time | step | what |', '| --- | --- | --- |');
-        for (const s of h.chain) out.push(`| ${clock(s.time)} | ${s.role} | ${cell(s.title)} |`);
-        out.push('', `Next step: \`${h.nextStep}\``, '');
+        for (const s of h.chain) out.push(`| ${clock(s.time)} | ${s.role} | ${t(s.title)} |`);
+        out.push('', `Next step: ${markdownCode(h.nextStep)}`, '');
       }
     }
     const findings = report.findings.filter((f) => f.kind !== 'change').slice(0, 30);
@@ -52,12 +56,13 @@ export const markdownReporter: Reporter = {
         '| --- | --- | --- | --- |',
       );
       for (const f of findings)
-        out.push(`| ${clock(f.time)} | ${f.strength.toFixed(2)} | ${f.component ?? ''} | ${cell(f.title)} |`);
+        out.push(`| ${clock(f.time)} | ${f.strength.toFixed(2)} | ${t(f.component ?? '')} | ${t(f.title)} |`);
       out.push('');
     }
     if (report.warnings.length > 0) {
       out.push('## Warnings', '');
-      for (const w of report.warnings) out.push(`- \`${w.code}\` ${w.where ?? w.name}: ${w.message}`);
+      for (const w of report.warnings)
+        out.push(`- ${markdownCode(w.code)} ${t(w.where ?? w.name)}: ${t(w.message)}`);
       out.push('');
     }
     return out.join('\n');

@@ -1,5 +1,6 @@
 import type { AtCollection, Report } from '../types.js';
 import { clock, sinceText, stamp, stillFailingHeading } from './format.js';
+import { mapStrings, terminalSafe } from './safe-text.js';
 import type { Reporter, Style } from './types.js';
 
 // The at-collection block stays short: the rest is in --json and the other reports.
@@ -29,7 +30,10 @@ export const terminalReporter: Reporter = {
   name: 'terminal',
   description: 'a short summary for a terminal (the default)',
   extension: 'txt',
-  render(report: Report, options = {}) {
+  render(raw: Report, options = {}) {
+    // Every value from the bundle is shown, never obeyed: an escape sequence in a change's values
+    // or a log line must not move the cursor, retitle the window or hide the lines around it.
+    const report = mapStrings(raw, terminalSafe);
     const p = options.paint ?? ((_s: Style, t: string) => t);
     const lines: string[] = [];
     lines.push(

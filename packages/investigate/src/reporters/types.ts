@@ -7,6 +7,8 @@ export type Style = 'red' | 'green' | 'yellow' | 'cyan' | 'gray' | 'bold' | 'dim
 export interface RenderOptions {
   /** Styles text for a terminal; identity when colour is off. */
   paint?: (style: Style, text: string) => string;
+  /** The user's own redaction patterns (`--redact-pattern`), applied with the catalogue before rendering. */
+  redactPatterns?: readonly RegExp[];
 }
 
 /** One way of writing a report: returns the text; the caller prints or saves it. */
