@@ -1,14 +1,20 @@
 import { counterIncrease, shiftCheck, startsLate } from '../checks.js';
 import type { Analyzer, Finding } from '../types.js';
+import { accessLogFindings } from './nginx-access.js';
+
+// The statuses the collected nginx series follow on their own (nginx_status_5xx, _499, _502, _504).
+const SERIES_STATUS = (status: number): boolean => status >= 500 || status === 499;
 
 /**
  * Nginx from its access log as per-second series: 5xx, 499 (the client gave up), 504 (upstream
- * timed out), and the 99th percentile of request and upstream time.
+ * timed out), and the 99th percentile of request and upstream time; and from the access log's
+ * lines, each error status as a share of all requests and each busy route's errors and time (see
+ * accessLogFindings).
  */
 export const nginxChecks: Analyzer = {
   name: 'nginx',
   needs: ['series'],
-  async analyze(_bundle, ctx) {
+  async analyze(bundle, ctx) {
     const all = (await ctx.data.series()).filter((s) => s.name.startsWith('nginx_'));
     const out: Finding[] = [];
     const spec = (what: string, strength: number) => ({
@@ -51,6 +57,10 @@ export const nginxChecks: Analyzer = {
           break;
       }
     }
+    const withSeries = new Set(all.filter((s) => s.name.startsWith('nginx_status_')).map((s) => s.component));
+    out.push(
+      ...(await accessLogFindings(bundle, ctx, (c, status) => withSeries.has(c) && SERIES_STATUS(status))),
+    );
     return out;
   },
 };

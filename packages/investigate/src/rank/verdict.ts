@@ -218,7 +218,12 @@ function chainOf(c: Candidate, explained: Finding[]): ChainStep[] {
     (a, b) => a.time - b.time || b.strength - a.strength || (a.id < b.id ? -1 : 1),
   );
   const signals = byTime.filter((a) => !a.userFacing).slice(0, 3);
-  const effects = byTime.filter((a) => a.userFacing).slice(0, 2);
+  // The first two effects, and the first of a component they leave out: what a proxy answered
+  // (401s at the edge) and what the application said (a session missing) are both shown.
+  const felt = byTime.filter((a) => a.userFacing);
+  const effects = felt.slice(0, 2);
+  const other = felt.find((a) => effects.every((e) => e.component !== a.component));
+  if (other) effects.push(other);
   for (const a of signals) steps.push(step('signal', a));
   for (const a of effects) steps.push(step('effect', a));
   return steps.sort((a, b) => (a.role === 'cause' ? -1 : b.role === 'cause' ? 1 : a.time - b.time));

@@ -1,0 +1,358 @@
+import type { Bundle, LogFileRef } from '@hindsight/core';
+import { shiftCheck, type CheckSpec } from '../checks.js';
+import { median, runsOf } from '../stats.js';
+import { seriesEvidence } from './metric-changes.js';
+import { bucketOf, type PreparedSeries } from '../data.js';
+import type { AnalyzerContext, Finding } from '../types.js';
+
+/** One request as a proxy's access log tells it. */
+export interface AccessRecord {
+  status: number;
+  /** `METHOD /path`, with ids in the path masked (`/orders/:id`) and the query dropped. */
+  route: string;
+  /** Seconds from the first byte read to the last byte sent, when the format logs it. */
+  seconds?: number;
+}
+
+// nginx's `combined` format, with an optional request time after it (a common extension).
+const COMBINED =
+  /^\S+ \S+ \S+ \[[^\]]+\] "(\S+) (\S+)[^"]*" (\d{3}) \S+(?: "[^"]*" "[^"]*")?(?: (\d+(?:\.\d+)?))?/;
+// A path segment that names one object rather than a route: a number, a hex id or a UUID.
+const ID_SEGMENT = /^(\d+|[0-9a-f]{8,}|[0-9a-f]{8}-[0-9a-f-]{27,})$/i;
+
+/** The route of a request: its method and path, ids masked and the query dropped. */
+function routeOf(method: string, uri: string): string {
+  const p = uri.split('?')[0] ?? '';
+  const segs = p.split('/').map((s) => (ID_SEGMENT.test(s) ? ':id' : s));
+  return `${method.toUpperCase()} ${segs.join('/') || '/'}`;
+}
+
+/**
+ * Parses one access-log line, JSON (an `escape=json` log_format with `status` and `uri` or
+ * `request`) or nginx's `combined` format, or returns undefined for anything else (an error-log
+ * line, an application's own line).
+ */
+export function parseAccessLine(text: string): AccessRecord | undefined {
+  if (text.startsWith('{')) {
+    let o: Record<string, unknown>;
+    try {
+      o = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+    const status = Number(o['status']);
+    const request = typeof o['request'] === 'string' ? o['request'].split(' ') : [];
+    const method = typeof o['method'] === 'string' ? o['method'] : request[0];
+    const uri = typeof o['uri'] === 'string' ? o['uri'] : request[1];
+    if (!Number.isInteger(status) || status < 100 || status > 599 || !method || !uri) return undefined;
+    const rt = Number(o['request_time']);
+    return { status, route: routeOf(method, uri), ...(Number.isFinite(rt) ? { seconds: rt } : {}) };
+  }
+  const m = COMBINED.exec(text);
+  if (!m) return undefined;
+  const rt = m[4] === undefined ? Number.NaN : Number(m[4]);
+  return {
+    status: Number(m[3]),
+    route: routeOf(m[1] as string, m[2] as string),
+    ...(Number.isFinite(rt) ? { seconds: rt } : {}),
+  };
+}
+
+// A log is an access log when most of its first lines parse as requests.
+const SNIFF_LINES = 20;
+const SNIFF_SHARE = 0.6;
+// Below this many requests in a bucket a share says nothing (one 401 in two requests is not 50%).
+const MIN_VOLUME = 3;
+// A status that was absent and then answered at least this share of a bucket's requests is news.
+const MIN_SHARE = 0.02;
+// Routes with fewer requests over the window are folded into the statuses' totals only.
+const MIN_ROUTE_REQUESTS = 50;
+// How many routes are followed on their own (the busiest), so a crawler's URLs do not explode it.
+const MAX_ROUTES = 30;
+// What a share of requests is worth as evidence: an authentication or authorisation refusal is
+// nearly always the user's failure; a conflict or a client error less surely.
+const STATUS_STRENGTH: Record<number, number> = { 401: 0.8, 403: 0.8, 429: 0.7 };
+const STATUS_DEFAULT = 0.6;
+
+/** Requests per bucket: in all, per status and per route, with each route's times. */
+interface Tally {
+  total: Float64Array;
+  status: Map<number, Float64Array>;
+  /** Per status, when it was first answered in each bucket (NaN where it was not). */
+  firstAt: Map<number, Float64Array>;
+  routes: Map<string, { n: Float64Array; errors: Float64Array; times: number[][] }>;
+  routeTotal: Map<string, number>;
+  /** Per status, its answers per bucket on each followed route (the others as `other routes`). */
+  statusRoutes: Map<number, Map<string, Float64Array>>;
+  records: number;
+}
+
+async function isAccessLog(bundle: Bundle, ref: LogFileRef): Promise<boolean> {
+  let seen = 0;
+  let parsed = 0;
+  for await (const line of bundle.readLog(ref)) {
+    seen += 1;
+    if (parseAccessLine(line.text)) parsed += 1;
+    if (seen >= SNIFF_LINES) break;
+  }
+  return seen > 0 && parsed / seen >= SNIFF_SHARE;
+}
+
+async function tally(bundle: Bundle, refs: LogFileRef[], ctx: AnalyzerContext): Promise<Tally> {
+  const n = ctx.data.buckets;
+  const t: Tally = {
+    total: new Float64Array(n),
+    status: new Map(),
+    routes: new Map(),
+    routeTotal: new Map(),
+    statusRoutes: new Map(),
+    firstAt: new Map(),
+    records: 0,
+  };
+  const all: Array<{ i: number; time: number; r: AccessRecord }> = [];
+  for (const ref of refs) {
+    for await (const line of bundle.readLog(ref)) {
+      const i = bucketOf(line.time, ctx.window.from, ctx.bucketMs, n);
+      const r = i < 0 ? undefined : parseAccessLine(line.text);
+      if (!r) continue;
+      all.push({ i, time: line.time, r });
+      t.routeTotal.set(r.route, (t.routeTotal.get(r.route) ?? 0) + 1);
+    }
+  }
+  const followed = new Set(
+    [...t.routeTotal]
+      .filter(([, c]) => c >= MIN_ROUTE_REQUESTS)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, MAX_ROUTES)
+      .map(([route]) => route),
+  );
+  for (const { i, time, r } of all) {
+    t.records += 1;
+    t.total[i] = (t.total[i] as number) + 1;
+    const s = t.status.get(r.status) ?? new Float64Array(n);
+    s[i] = (s[i] as number) + 1;
+    t.status.set(r.status, s);
+    const first = t.firstAt.get(r.status) ?? new Float64Array(n).fill(Number.NaN);
+    if (!(time >= (first[i] as number))) first[i] = time;
+    t.firstAt.set(r.status, first);
+    const byRoute = t.statusRoutes.get(r.status) ?? new Map<string, Float64Array>();
+    t.statusRoutes.set(r.status, byRoute);
+    const routeKey = followed.has(r.route) ? r.route : 'other routes';
+    const sr = byRoute.get(routeKey) ?? new Float64Array(n);
+    sr[i] = (sr[i] as number) + 1;
+    byRoute.set(routeKey, sr);
+    if (!followed.has(r.route)) continue;
+    let ro = t.routes.get(r.route);
+    if (!ro) {
+      ro = {
+        n: new Float64Array(n),
+        errors: new Float64Array(n),
+        times: Array.from({ length: n }, () => []),
+      };
+      t.routes.set(r.route, ro);
+    }
+    ro.n[i] = (ro.n[i] as number) + 1;
+    if (r.status >= 400) ro.errors[i] = (ro.errors[i] as number) + 1;
+    if (r.seconds !== undefined) (ro.times[i] as number[]).push(r.seconds);
+  }
+  return t;
+}
+
+/** A series on the analysis grid: `part / whole` per bucket, NaN where `whole` is too small to say. */
+function shareSeries(
+  ctx: AnalyzerContext,
+  component: string,
+  name: string,
+  labels: Record<string, string>,
+  values: Float64Array,
+  unit: string,
+): PreparedSeries {
+  const points: Array<[number, number]> = [];
+  for (let i = 0; i < values.length; i++)
+    if (Number.isFinite(values[i])) points.push([ctx.data.timeOf(i), values[i] as number]);
+  const key = `${name}{${Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}}`;
+  return { key, name, labels, kind: 'gauge', unit, component, points, values };
+}
+
+function ratio(part: Float64Array, whole: Float64Array): Float64Array {
+  return part.map((p, i) => ((whole[i] as number) >= MIN_VOLUME ? p / (whole[i] as number) : Number.NaN));
+}
+
+/** The 95th percentile of each bucket's times (nearest rank), NaN where too few requests. */
+function p95(times: number[][]): Float64Array {
+  return Float64Array.from(times, (ts) => {
+    if (ts.length < MIN_VOLUME) return Number.NaN;
+    const s = [...ts].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)] as number;
+  });
+}
+
+/**
+ * Episodes of a status answered far more often than usual: buckets whose count passes what the
+ * window's median share predicts by three standard deviations (a binomial count's) and two
+ * answers, and whose share is MIN_SHARE above the median. A trickle that follows the traffic is
+ * never hot; a status from none is hot as soon as it is a share.
+ */
+function bursts(
+  ctx: AnalyzerContext,
+  s: PreparedSeries,
+  counts: Float64Array,
+  total: Float64Array,
+  spec: CheckSpec,
+  firstAt: Float64Array,
+): Finding[] {
+  const usual = median(s.points.map(([, v]) => v));
+  const hot: Array<[number, number, number]> = [];
+  for (let i = 0; i < counts.length; i++) {
+    const n = total[i] as number;
+    const share = s.values[i] as number;
+    if (!Number.isFinite(share)) continue;
+    const expected = usual * n;
+    const c = counts[i] as number;
+    if (share >= usual + MIN_SHARE && c > expected + 3 * Math.sqrt(expected * (1 - usual)) + 2)
+      hot.push([ctx.data.timeOf(i), share, i]);
+  }
+  return runsOf(hot, ([t]) => t, 2 * ctx.bucketMs).map((run) => {
+    // Dated at its first answer, not its bucket's start: a proxy's refusal follows what the
+    // application logged about it, and is not to be read as coming first.
+    const [bucketStart, , i0] = run[0] as [number, number, number];
+    const start = Number.isFinite(firstAt[i0]) ? (firstAt[i0] as number) : bucketStart;
+    return {
+      id: `${spec.analyzer}:${s.key}@${start}`,
+      analyzer: spec.analyzer,
+      kind: 'health',
+      component: s.component,
+      signal: s.key,
+      title: `${spec.what} up from ${pct(usual)} usually`,
+      time: start,
+      end: (run.at(-1) as [number, number, number])[0],
+      strength: Math.min(1, spec.strength * (0.6 + 0.4 * Math.min(1, run.length / 10))),
+      direction: 'up',
+      userFacing: true,
+      evidence: [seriesEvidence(ctx, s, usual, median(run.map(([, v]) => v)))],
+    } satisfies Finding;
+  });
+}
+
+/** Shares that rose: a level shift that lasts, else each burst. */
+function rises(
+  ctx: AnalyzerContext,
+  s: PreparedSeries,
+  counts: Float64Array,
+  total: Float64Array,
+  spec: CheckSpec,
+  firstAt: Float64Array,
+): Finding[] {
+  const shifted = shiftCheck(ctx, s, spec, { direction: 'up' });
+  return shifted.length > 0 ? shifted : bursts(ctx, s, counts, total, spec, firstAt);
+}
+
+function pct(v: number): string {
+  return `${(100 * v).toFixed(v < 0.1 ? 1 : 0)}%`;
+}
+
+/** The routes that answered `status` most over an episode, for the finding's title. */
+function routesOf(lines: Array<{ route: string; n: number }>): string {
+  const top = lines.slice(0, 3).map((l) => `${l.route} x${l.n}`);
+  return top.length > 0 ? ` (most on ${top.join(', ')})` : '';
+}
+
+/**
+ * What users got from the proxy, from its access logs: each error status (4xx and 5xx, and 499)
+ * as a share of all requests, and each busy route's error share and 95th-percentile time, with the
+ * route's own requests as the denominator. An application may log nothing when it refuses a user
+ * (a 401 is a normal answer to it); the proxy sees every refusal. `covered` says which statuses
+ * of a component other series already follow (the collected per-second 5xx series), so that one
+ * signal is not counted twice.
+ */
+export async function accessLogFindings(
+  bundle: Bundle,
+  ctx: AnalyzerContext,
+  covered: (component: string, status: number) => boolean = () => false,
+): Promise<Finding[]> {
+  await ctx.data.pods();
+  const byComponent = new Map<string, LogFileRef[]>();
+  for (const ref of await bundle.logs()) {
+    if (!(await isAccessLog(bundle, ref))) continue;
+    const component = ctx.data.componentOf(ref.pod);
+    byComponent.set(component, [...(byComponent.get(component) ?? []), ref]);
+  }
+  const out: Finding[] = [];
+  for (const [component, refs] of [...byComponent].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const t = await tally(bundle, refs, ctx);
+    if (t.records === 0) continue;
+    for (const [status, counts] of [...t.status].sort((a, b) => a[0] - b[0])) {
+      if (status < 400 || covered(component, status)) continue;
+      const s = shareSeries(
+        ctx,
+        component,
+        'access_status_share',
+        { component, status: String(status) },
+        ratio(counts, t.total),
+        'share',
+      );
+      const spec = {
+        analyzer: 'nginx',
+        what: `${component}: ${status} answers`,
+        strength: STATUS_STRENGTH[status] ?? STATUS_DEFAULT,
+        userFacing: true,
+      };
+      for (const f of rises(ctx, s, counts, t.total, spec, t.firstAt.get(status) as Float64Array))
+        out.push(titled(f, s, t, status, ctx));
+    }
+    for (const [route, ro] of [...t.routes].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const labels = { component, route };
+      const err = shareSeries(
+        ctx,
+        component,
+        'access_route_error_share',
+        labels,
+        ratio(ro.errors, ro.n),
+        'share',
+      );
+      out.push(
+        ...shiftCheck(
+          ctx,
+          err,
+          {
+            analyzer: 'nginx',
+            what: `${component}: ${route} errors (share of its requests)`,
+            strength: 0.6,
+            userFacing: true,
+          },
+          { direction: 'up' },
+        ),
+      );
+      const slow = shareSeries(ctx, component, 'access_route_time_p95', labels, p95(ro.times), 's');
+      out.push(
+        ...shiftCheck(
+          ctx,
+          slow,
+          { analyzer: 'nginx', what: `${component}: ${route} time p95`, strength: 0.6, userFacing: true },
+          { direction: 'up' },
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+/** A status finding titled with its peak share and the routes that answered it most over its episode. */
+function titled(f: Finding, s: PreparedSeries, t: Tally, status: number, ctx: AnalyzerContext): Finding {
+  const to = f.end ?? ctx.window.to;
+  let peak = 0;
+  for (const [time, v] of s.points) if (time >= f.time && time <= to && v > peak) peak = v;
+  const from = bucketOf(f.time, ctx.window.from, ctx.bucketMs, ctx.data.buckets);
+  const end = bucketOf(to, ctx.window.from, ctx.bucketMs, ctx.data.buckets);
+  const last = end < 0 ? ctx.data.buckets - 1 : end;
+  const lines: Array<{ route: string; n: number }> = [];
+  for (const [route, counts] of t.statusRoutes.get(status) ?? []) {
+    let c = 0;
+    for (let i = Math.max(0, from); i <= last && i < counts.length; i++) c += counts[i] as number;
+    if (c > 0) lines.push({ route, n: c });
+  }
+  lines.sort((a, b) => b.n - a.n || (a.route < b.route ? -1 : 1));
+  return { ...f, title: `${f.title}: up to ${pct(peak)} of requests${routesOf(lines)}` };
+}
