@@ -86,7 +86,9 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     }
     if (err instanceof HindsightError) {
       io.err(`${paint(io, 'red', 'error')} ${err.message}  [${err.code}]`);
-      return err.code === 'HINDSIGHT_USAGE' ? exitCodes.usage : exitCodes.failed;
+      // A bad --redact-pattern is a wrong command line too.
+      const usage = err.code === 'HINDSIGHT_USAGE' || err.code === 'HINDSIGHT_REDACT_PATTERN';
+      return usage ? exitCodes.usage : exitCodes.failed;
     }
     if (ctx.signal.aborted) return exitCodes.interrupted;
     io.err(`${paint(io, 'red', 'error')} ${errorMessage(err)}  [HINDSIGHT_INTERNAL]`);

@@ -67,6 +67,7 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.toolVersion ? { toolVersion: options.toolVersion } : {}),
     ...(options.overwrite ? { overwrite: true } : {}),
+    ...(options.redactPatterns ? { redactPatterns: options.redactPatterns } : {}),
   });
   const warnings: Warning[] = [];
   const emit = (e: ProgressEvent): void => {

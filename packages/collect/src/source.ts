@@ -13,6 +13,8 @@ export interface CollectOptions {
   window: { from: Date; to: Date };
   /** Allow writing into a folder that already holds files. */
   overwrite?: boolean;
+  /** The user's own redaction patterns (`--redact-pattern`), applied with the catalogue to every record. */
+  redactPatterns?: readonly RegExp[];
   /** Watch for this long (ms): sample Redis and PostgreSQL, follow pod logs and pods; once when absent. */
   watchMs?: number;
   /** Sampling period during a watch (ms); 5000 by default. */

@@ -22,6 +22,8 @@ export interface RedactorOptions {
   remember?: boolean;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 // A value shorter than this is not scrubbed from other text: too likely to be an ordinary word.
 const MIN_REMEMBERED = 4;
 
@@ -119,15 +121,17 @@ export class Redactor {
    * the `value` of every `{name, value}` or `{key, value}` pair whose name looks secret
    * (Kubernetes env lists), the `from`/`to` of every `{path, from, to}` whose path looks secret
    * (a diff entry) and every credential inside a string is replaced by {@link REDACTED}. Booleans
-   * and empty strings are kept: they reveal nothing and tell whether a secret was set.
+   * and empty strings are kept: they reveal nothing and tell whether a secret was set. Keys listed
+   * in `verbatim` keep their values as they are, at any depth: not data from a system but
+   * hindsight's own (the `redactions` counts, whose kinds look like secret names).
    */
-  value<T>(value: T): T {
-    return this.walk(value) as T;
+  value<T>(value: T, options: { verbatim?: readonly string[] } = {}): T {
+    return this.walk(value, new Set(options.verbatim ?? [])) as T;
   }
 
   /** Redacts the value at a dotted path (`redis.auth.password`) when any segment of it names a secret. */
   atPath(path: string, value: unknown): unknown {
-    return secretPath(path) ? this.all(value) : this.walk(value);
+    return secretPath(path) ? this.all(value) : this.walk(value, NONE);
   }
 
   /**
@@ -157,9 +161,9 @@ export class Redactor {
     return go(value) as T;
   }
 
-  private walk(value: unknown): unknown {
+  private walk(value: unknown, verbatim: ReadonlySet<string>): unknown {
     if (typeof value === 'string') return this.text(value);
-    if (Array.isArray(value)) return value.map((v) => this.walk(v));
+    if (Array.isArray(value)) return value.map((v) => this.walk(v, verbatim));
     if (value === null || typeof value !== 'object') return value;
     const obj = value as Record<string, unknown>;
     const named = obj['name'] ?? obj['key'];
@@ -167,10 +171,11 @@ export class Redactor {
     const diffPath = typeof obj['path'] === 'string' && secretPath(obj['path']);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(obj)) {
-      if (isSecretKey(k)) out[k] = this.all(v);
+      if (verbatim.has(k)) out[k] = v;
+      else if (isSecretKey(k)) out[k] = this.all(v);
       else if (secretPair && k === 'value') out[k] = this.all(v);
       else if (diffPath && (k === 'from' || k === 'to')) out[k] = this.all(v);
-      else out[k] = this.walk(v);
+      else out[k] = this.walk(v, verbatim);
     }
     return out;
   }

@@ -27,6 +27,8 @@ export interface RcaDatasetOptions {
   overwrite?: boolean;
   /** Stop early when aborted (Ctrl-C in the CLI). */
   signal?: AbortSignal;
+  /** The user's own redaction patterns (`--redact-pattern`), applied with the catalogue to every record. */
+  redactPatterns?: readonly RegExp[];
   /**
    * A sub-folder of the dataset holding fault-free reference data, imported whole whatever the
    * window and declared as the bundle's baseline; `false` imports none. Default: a folder named
@@ -279,6 +281,7 @@ export async function importRcaDataset(
   const writer = await BundleWriter.create(out, {
     window: { from: new Date(from), to: new Date(to) },
     overwrite: options.overwrite ?? false,
+    ...(options.redactPatterns ? { redactPatterns: options.redactPatterns } : {}),
   });
   const namespace = options.namespace ?? 'default';
   const pods = new Map<string, { component: string; node?: string; containers: Set<string> }>();

@@ -25,6 +25,8 @@ export interface SupportBundleOptions {
   /** Write into a folder that already holds files. */
   overwrite?: boolean;
   signal?: AbortSignal;
+  /** The user's own redaction patterns (`--redact-pattern`), applied with the catalogue to every record. */
+  redactPatterns?: readonly RegExp[];
 }
 
 /* The parts of Kubernetes objects read here, as the API returns them (all optional: bundles differ). */
@@ -576,6 +578,7 @@ async function importFromFolder(
   const writer = await BundleWriter.create(out, {
     window: { from: new Date(lo), to: new Date(hi) },
     overwrite: options.overwrite ?? false,
+    ...(options.redactPatterns ? { redactPatterns: options.redactPatterns } : {}),
   });
   for (const p of pods) await writer.addPod(p);
   for (const e of events) await writer.addEvent(e);

@@ -1,9 +1,11 @@
 import {
+  Redactor,
   openBundle,
   type Bundle,
   type BundleEvent,
   type Change,
   type LogFileRef,
+  type Manifest,
   type Pod,
   type Series,
 } from '@hindsight/core';
@@ -68,6 +70,8 @@ export class BundleView {
     readonly logLines: number,
     /** Per pod, the first and last bucket holding any of its lines in the window. */
     private readonly podSpan: Map<string, [number, number]>,
+    /** What every value shown passes, as the bundle's writer and the reports do. */
+    private readonly redactor: Redactor,
   ) {}
 
   /**
@@ -80,16 +84,20 @@ export class BundleView {
     location: string,
     mined?: Promise<MinedLogs | undefined>,
     signal?: AbortSignal,
+    redactPatterns: readonly RegExp[] = [],
   ): Promise<BundleView> {
     const bundle = await openBundle(location);
+    // A bundle written by an older version, by hand or by another tool may hold secrets: every
+    // record is redacted here, once, so no view can show one.
+    const redactor = new Redactor({ patterns: redactPatterns });
     try {
       // Workloads and components are named as the investigation names them, so that the views and
       // the report agree on which pod belongs where.
       const names = new BundleData(bundle, bundle.windowMs, 60_000);
       await names.components();
       const series: Series[] = [];
-      for await (const s of bundle.series()) series.push(s);
-      const pods = await bundle.pods();
+      for await (const s of bundle.series()) series.push(redactor.value(s));
+      const pods = (await bundle.pods()).map((p) => redactor.value(p));
       const seriesInfo = series.map((s) => {
         const pod = s.labels['pod'];
         const component = s.labels['component'] ?? (pod === undefined ? undefined : names.componentOf(pod));
@@ -106,16 +114,19 @@ export class BundleView {
         return info;
       });
       const changes = (await bundle.changes())
+        .map((c) => redactor.scrub(redactor.value(c)))
         .map((c): ChangeView => ({ ...c, id: changeId(c), timeMs: Date.parse(c.time) }))
         .sort((a, b) => a.timeMs - b.timeMs || a.id.localeCompare(b.id));
-      const events = (await bundle.events()).sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+      const events = (await bundle.events())
+        .map((e) => redactor.value(e))
+        .sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
       const logFiles = await bundle.logs();
       let logs = await mined?.catch(() => undefined);
       if (!logs) {
         signal?.throwIfAborted();
         logs = await mineHere(bundle);
       }
-      const templates = templatesOf(logs.model.groups);
+      const templates = templatesOf(logs.model.groups, redactor);
       return new BundleView(
         bundle,
         series,
@@ -128,11 +139,17 @@ export class BundleView {
         logs.grid,
         logs.model.lines,
         podSpans(templates),
+        redactor,
       );
     } catch (err) {
       await bundle.close();
       throw err;
     }
+  }
+
+  /** The bundle's manifest, redacted as every record is (its `redactions` counts kept). */
+  get manifest(): Manifest {
+    return this.redactor.value(this.bundle.manifest, { verbatim: ['redactions'] });
   }
 
   /** The width of a template's count buckets in ms. */
@@ -300,7 +317,7 @@ export class BundleView {
           container: ref.container,
           timeMs: line.time,
           lineNo: line.lineNo,
-          text: line.text,
+          text: this.redactor.text(line.text),
         });
       }
     }
@@ -352,7 +369,7 @@ async function mineHere(bundle: Bundle): Promise<MinedLogs> {
  * The templates of the window by the id the view names them with. A template seen only in the
  * baseline period (no line in the window) is left out: the view shows the window.
  */
-function templatesOf(groups: LogGroup[]): Map<string, TemplateEntry> {
+function templatesOf(groups: LogGroup[], redactor: Redactor): Map<string, TemplateEntry> {
   const out = new Map<string, TemplateEntry>();
   for (const group of groups) {
     for (const stats of group.templates.values()) {
@@ -361,7 +378,7 @@ function templatesOf(groups: LogGroup[]): Map<string, TemplateEntry> {
       const id = out.has(stats.id) ? `${stats.id}@${group.name}` : stats.id;
       const info: TemplateInfoView = {
         id,
-        template: stats.template,
+        template: redactor.text(stats.template),
         group: group.name,
         component: group.component,
         container: group.container,

@@ -5,11 +5,16 @@ import { investigate, type MinedLogs } from '@hindsight/investigate';
 // Runs the investigation on a second core while the server reads the bundle's series, changes and
 // events for its views; the logs it mined go back with the report (plain data: Maps and typed
 // arrays clone as they are), so the views never mine them a second time.
-const { bundle, incidentAt } = workerData as { bundle: string; incidentAt?: number };
+const { bundle, incidentAt, redactPatterns } = workerData as {
+  bundle: string;
+  incidentAt?: number;
+  redactPatterns?: RegExp[];
+};
 try {
   let logs: MinedLogs | undefined;
   const report = await investigate(bundle, {
     onLogs: (l) => (logs = l),
+    ...(redactPatterns ? { redactPatterns } : {}),
     ...(incidentAt !== undefined ? { incidentAt } : {}),
   });
   parentPort?.postMessage({ ok: true, report, logs });

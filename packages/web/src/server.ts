@@ -27,6 +27,8 @@ export interface ServeOptions {
   appDir?: string;
   /** When the incident was known to be under way (unix ms), for the default investigation. */
   incidentAt?: number;
+  /** The user's own redaction patterns (`--redact-pattern`), applied with the catalogue to everything served. */
+  redactPatterns?: readonly RegExp[];
 }
 
 /** A running web view of one bundle. */
@@ -105,7 +107,12 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
         ? Promise.resolve(null)
         : given
           ? given(options.bundle).then((report) => ({ report }))
-          : investigateInWorker(options.bundle, options.incidentAt, (w) => (worker = w));
+          : investigateInWorker(
+              options.bundle,
+              options.incidentAt,
+              options.redactPatterns,
+              (w) => (worker = w),
+            );
     investigation.catch(() => undefined);
     const logs =
       given === undefined
@@ -115,7 +122,7 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
           )
         : undefined;
     try {
-      const data = await BundleView.load(options.bundle, logs, closing.signal);
+      const data = await BundleView.load(options.bundle, logs, closing.signal, options.redactPatterns);
       let report: Report | null = null;
       const warnings: Warning[] = [...data.bundle.warnings];
       if (given !== false) {
@@ -164,7 +171,7 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
     return {
       state: 'ready',
       bundle: options.bundle,
-      manifest: d.bundle.manifest,
+      manifest: d.manifest,
       components: d.components(),
       pods: d.pods.map((p) => ({
         name: p.name,
@@ -354,11 +361,16 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
 function investigateInWorker(
   bundle: string,
   incidentAt: number | undefined,
+  redactPatterns: readonly RegExp[] | undefined,
   started: (w: Worker) => void,
 ): Promise<Investigation> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./investigate-worker.js', import.meta.url), {
-      workerData: { bundle, ...(incidentAt !== undefined ? { incidentAt } : {}) },
+      workerData: {
+        bundle,
+        ...(incidentAt !== undefined ? { incidentAt } : {}),
+        ...(redactPatterns ? { redactPatterns } : {}),
+      },
     });
     started(worker);
     worker.once(

@@ -11,6 +11,7 @@ import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
 import { paint, type Io } from '../io.js';
 import { VERSION } from '../version.js';
+import { redactPatternOption, redactPatternsOf } from './redact-pattern.js';
 
 interface CollectFlags {
   kubeconfig?: string;
@@ -36,6 +37,7 @@ interface CollectFlags {
   output: string;
   force?: boolean;
   json?: boolean;
+  redactPattern: string[];
 }
 
 const collectAll = (value: string, previous: string[]): string[] => [...previous, value];
@@ -123,9 +125,11 @@ export const collectCommand: CommandSpec = {
       .option('--git <dir>', 'a Git working copy of the deployed values (GitOps)')
       .option('--values-glob <glob>', 'values files inside --git', DEFAULT_VALUES_GLOB)
       .option('--force', 'write into a non-empty output folder')
-      .option('--json', 'print the manifest and warnings as JSON')
+      .option('--json', 'print the manifest and warnings as JSON');
+    redactPatternOption(cmd, 'the bundle')
       .addHelpText('after', `\nSources: ${sources.map((s) => s.name).join(', ')}.`)
       .action(async (flags: CollectFlags) => {
+        const redactPatterns = redactPatternsOf(flags);
         const watchMs = flags.watch !== undefined ? parseDuration(flags.watch) : undefined;
         if (flags.nginxLog && flags.nginxPod)
           throw new HindsightError('HINDSIGHT_USAGE', 'give --nginx-log or --nginx-pod, not both');
@@ -149,6 +153,7 @@ export const collectCommand: CommandSpec = {
           onProgress: (e) => progress.update(e),
           intervalMs: parseDuration(flags.interval),
           ...(flags.force ? { overwrite: true } : {}),
+          ...(redactPatterns.length > 0 ? { redactPatterns } : {}),
           ...(watchMs !== undefined ? { watchMs } : {}),
           ...(kubeconfig ? { kubeconfig } : {}),
           ...(flags.context ? { context: flags.context } : {}),

@@ -2,6 +2,7 @@ import { importRcaDataset, importSupportBundle, type ImportResult } from '@hinds
 import type { Command } from 'commander';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { paint } from '../io.js';
+import { redactPatternOption, redactPatternsOf } from './redact-pattern.js';
 
 interface ImportOptions {
   output: string;
@@ -12,6 +13,7 @@ interface ImportOptions {
   namespace?: string;
   /** A folder name, or false for --no-baseline; undefined lets the importer choose. */
   baseline?: string | false;
+  redactPattern: string[];
 }
 
 // Warnings beyond this many are counted, not printed: a broken file can have one per row.
@@ -40,10 +42,13 @@ function report(ctx: CommandContext, what: string, result: ImportResult, json: b
 }
 
 function outputOptions(cmd: Command): Command {
-  return cmd
-    .requiredOption('-o, --output <bundle>', 'the bundle folder to write')
-    .option('--force', 'write into a folder that already holds files')
-    .option('--json', 'print the counts and every warning as JSON');
+  return redactPatternOption(
+    cmd
+      .requiredOption('-o, --output <bundle>', 'the bundle folder to write')
+      .option('--force', 'write into a folder that already holds files')
+      .option('--json', 'print the counts and every warning as JSON'),
+    'the bundle',
+  );
 }
 
 /** `hindsight import`: real-world data (troubleshoot support bundles, RCA datasets) into a bundle. */
@@ -64,8 +69,10 @@ export const importCommand: CommandSpec = {
     )
       .argument('<file>', 'the support bundle, .tar.gz or unpacked folder')
       .action(async (file: string, opts: ImportOptions) => {
+        const redactPatterns = redactPatternsOf(opts);
         const result = await importSupportBundle(file, opts.output, {
           overwrite: opts.force ?? false,
+          ...(redactPatterns.length > 0 ? { redactPatterns } : {}),
           signal: ctx.signal,
         });
         report(ctx, `support bundle ${file}`, result, opts.json);
@@ -85,7 +92,9 @@ export const importCommand: CommandSpec = {
       )
       .option('--no-baseline', 'import no baseline, even when the dataset has one')
       .action(async (dir: string, opts: ImportOptions) => {
+        const redactPatterns = redactPatternsOf(opts);
         const result = await importRcaDataset(dir, opts.output, {
+          ...(redactPatterns.length > 0 ? { redactPatterns } : {}),
           ...(opts.from ? { from: opts.from } : {}),
           ...(opts.to ? { to: opts.to } : {}),
           ...(opts.namespace ? { namespace: opts.namespace } : {}),

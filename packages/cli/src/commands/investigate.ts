@@ -9,6 +9,7 @@ import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
 import { paint, type Io } from '../io.js';
 import { VERSION } from '../version.js';
+import { redactPatternOption, redactPatternsOf } from './redact-pattern.js';
 
 interface InvestigateOptions {
   top: string;
@@ -28,6 +29,7 @@ interface InvestigateOptions {
   postgres?: string;
   keepBundle?: string;
   incidentAt?: string;
+  redactPattern: string[];
 }
 
 const collectAll = (value: string, previous: string[]): string[] => [...previous, value];
@@ -43,6 +45,7 @@ function wantsCollect(opts: InvestigateOptions): boolean {
  */
 async function collectFirst(
   opts: InvestigateOptions,
+  redactPatterns: RegExp[],
   io: Io,
   signal: AbortSignal,
 ): Promise<{ bundle: string; cleanup: () => Promise<void> }> {
@@ -61,6 +64,7 @@ async function collectFirst(
     window,
     toolVersion: VERSION,
     signal,
+    ...(redactPatterns.length > 0 ? { redactPatterns } : {}),
     ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
     ...(opts.context ? { context: opts.context } : {}),
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
@@ -140,8 +144,10 @@ export const investigateCommand: CommandSpec = {
       .option(
         '--keep-bundle <dir>',
         'collect first into DIR and keep it (default: a temporary folder, removed)',
-      )
-      .action(async (bundleArg: string | undefined, opts: InvestigateOptions) => {
+      );
+    redactPatternOption(cmd, 'every report (and the bundle it collects first)').action(
+      async (bundleArg: string | undefined, opts: InvestigateOptions) => {
+        const redactPatterns = redactPatternsOf(opts);
         const top = Number(opts.top);
         if (!Number.isInteger(top) || top < 1) {
           throw new HindsightError(
@@ -181,7 +187,7 @@ export const investigateCommand: CommandSpec = {
             'give a bundle to investigate, or --kubeconfig, --redis or --postgres to collect one first',
           );
         }
-        const collected = collecting ? await collectFirst(opts, io, signal) : undefined;
+        const collected = collecting ? await collectFirst(opts, redactPatterns, io, signal) : undefined;
         const bundle = collected?.bundle ?? (bundleArg as string);
         let report;
         try {
@@ -189,6 +195,7 @@ export const investigateCommand: CommandSpec = {
             top,
             onProgress,
             signal,
+            redactPatterns,
             ...(incidentAt !== undefined ? { incidentAt } : {}),
           });
         } finally {
@@ -199,24 +206,25 @@ export const investigateCommand: CommandSpec = {
           return;
         }
         const render = (name: ReporterName): string =>
-          reporters[name].render(report, { paint: (style, text) => paint(io, style, text) });
+          reporters[name].render(report, { paint: (style, text) => paint(io, style, text), redactPatterns });
         const written: string[] = [];
         if (opts.markdown) {
-          await writeFile(opts.markdown, reporters.markdown.render(report));
+          await writeFile(opts.markdown, reporters.markdown.render(report, { redactPatterns }));
           written.push(`Markdown report: ${opts.markdown}`);
         }
         if (opts.html) {
-          await writeFile(opts.html, reporters.html.render(report));
+          await writeFile(opts.html, reporters.html.render(report, { redactPatterns }));
           written.push(`HTML report: ${opts.html}`);
         }
         if (opts.output) {
-          await writeFile(opts.output, reporters[format].render(report));
+          await writeFile(opts.output, reporters[format].render(report, { redactPatterns }));
           written.push(`${format} report: ${opts.output}`);
         } else {
           io.out(render(format));
         }
         for (const w of written) (format === 'terminal' && !opts.output ? io.out : io.err)(w);
         setExitCode(exitCodes.ok);
-      });
+      },
+    );
   },
 };

@@ -4,6 +4,7 @@ import { HindsightError } from '@hindsight/core';
 import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
 import { paint } from '../io.js';
+import { redactPatternOption, redactPatternsOf, type RedactPatternFlags } from './redact-pattern.js';
 
 /** `hindsight serve BUNDLE`: the bundle and its investigation in a browser, on loopback. */
 export const serveCommand: CommandSpec = {
@@ -21,8 +22,10 @@ export const serveCommand: CommandSpec = {
       .option(
         '--incident-at <time>',
         'when the incident was known to be under way (an alert, a report; RFC 3339), as for investigate',
-      )
-      .action(async (bundle: string, opts: { port?: string; incidentAt?: string }) => {
+      );
+    redactPatternOption(cmd, 'everything served').action(
+      async (bundle: string, opts: { port?: string; incidentAt?: string } & RedactPatternFlags) => {
+        const redactPatterns = redactPatternsOf(opts);
         const incidentAt =
           opts.incidentAt !== undefined ? parseTime(opts.incidentAt, '--incident-at') : undefined;
         const port = Number(opts.port ?? 0);
@@ -34,7 +37,12 @@ export const serveCommand: CommandSpec = {
         }
         let server;
         try {
-          server = await startServer({ bundle, port, ...(incidentAt !== undefined ? { incidentAt } : {}) });
+          server = await startServer({
+            bundle,
+            port,
+            ...(incidentAt !== undefined ? { incidentAt } : {}),
+            ...(redactPatterns.length > 0 ? { redactPatterns } : {}),
+          });
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           throw new HindsightError(
@@ -64,6 +72,7 @@ export const serveCommand: CommandSpec = {
         await server.close();
         // Ctrl-C is how a server is meant to stop: it is a success, not an interruption.
         setExitCode(exitCodes.ok);
-      });
+      },
+    );
   },
 };
