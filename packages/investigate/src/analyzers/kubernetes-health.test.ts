@@ -87,3 +87,65 @@ describe('kubernetes-health: containers that stopped together', () => {
     expect(report.findings.filter((f) => f.component?.startsWith('node/'))).toEqual([]);
   });
 });
+
+describe('kubernetes-health: onset where the failing begins', () => {
+  it('dates a pod that an earlier rollout created at its first failure, and credits the change before it', async () => {
+    const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'hs-k8s-onset-')), 'bundle');
+    temps.push(path.dirname(dir));
+    const w = await BundleWriter.create(dir, { window: { from: new Date(from), to: new Date(to) } });
+    const change = (rev: number, min: number, diffPath: string, a: unknown, b: unknown) =>
+      w.addChange({
+        id: `helm:shop/shop:${rev}`,
+        time: at(min),
+        kind: 'helm',
+        target: 'release/shop',
+        namespace: 'shop',
+        release: 'shop',
+        fromRevision: rev - 1,
+        toRevision: rev,
+        diff: [{ path: diffPath, from: a, to: b }],
+      });
+    await change(2, 10, 'api.podLabels.team', 'a', 'b');
+    await change(3, 30, 'database.maxConnections', 100, 5);
+    const name = 'api-7d4f8b7c9d-aaaaa';
+    await w.addPod({
+      namespace: 'shop',
+      name,
+      component: 'api',
+      labels: {},
+      phase: 'Running',
+      startTime: at(10, 5),
+      containers: [
+        {
+          name: 'api',
+          ready: false,
+          restartCount: 4,
+          lastTermination: { reason: 'Error', exitCode: 1, finishedAt: at(45) },
+        },
+      ],
+    });
+    const event = (t: string, reason: string, message: string, count: number) =>
+      w.addEvent({
+        time: t,
+        object: { kind: 'Pod', name, namespace: 'shop' },
+        reason,
+        message,
+        type: 'Warning',
+        count,
+        component: 'api',
+      });
+    // Not ready while it starts (the rollout's), then failing after the connection limit fell.
+    await event(at(10, 20), 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', 2);
+    await event(at(31), 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', 10);
+    await event(at(31, 30), 'BackOff', `Back-off restarting failed container api in pod ${name}`, 1);
+    await event(at(40), 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', 20);
+    await w.finish();
+
+    const report = await investigate(dir, { now: new Date(0) });
+    const probe = report.findings.find((f) => f.signal === `k8s:Pod/${name}:Unhealthy`);
+    const restarts = report.findings.find((f) => f.signal === `k8s:pod/${name}/api:restarts`);
+    expect(probe?.time).toBe(Date.parse(at(31)));
+    expect(restarts?.time).toBe(Date.parse(at(31, 30)));
+    expect(report.hypotheses[0]?.cause).toMatchObject({ type: 'change', revision: 3 });
+  });
+});

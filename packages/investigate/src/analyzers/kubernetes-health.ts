@@ -113,6 +113,42 @@ function nodeFinding({ group, after }: { group: Stop[]; after: Stop[] }): Findin
   };
 }
 
+// Events that say a container failed (not that a rollout stopped it): its first one dates a restart.
+const FAILURE = /^(BackOff|OOMKill\w*|Unhealthy|Failed|CrashLoop\w*)$/i;
+
+/**
+ * The first failure of container `container` of pod `p` that the events show: a back-off, an OOM
+ * kill, a failing liveness probe, at or after the pod's start (a readiness probe's failures while
+ * it starts are the rollout's). Events that name another container of the pod are not its.
+ */
+function firstFailureOf(p: Pod, container: string, events: BundleEvent[]): number | undefined {
+  const started = p.startTime ? Date.parse(p.startTime) : -Infinity;
+  let first: number | undefined;
+  for (const e of events) {
+    if (e.object.kind !== 'Pod' || e.object.name !== p.name || !FAILURE.test(e.reason)) continue;
+    if (/^Unhealthy$/i.test(e.reason) && !/liveness/i.test(e.message)) continue;
+    const named = /container "?([\w.-]+)"?/i.exec(e.message)?.[1];
+    if (named !== undefined && named !== container && p.containers.some((c) => c.name === named)) continue;
+    const t = Date.parse(e.time);
+    if (t >= started && (first === undefined || t < first)) first = t;
+  }
+  return first;
+}
+
+/**
+ * A pod's probe failures without those of its start (within STARTUP_MS) when it failed again
+ * later: the later failures are the incident's, and their onset is the first of them, not the
+ * pod's creation by an earlier rollout. Other events are kept as they are.
+ */
+function afterStartup(sorted: BundleEvent[], startOf: Map<string, number>): BundleEvent[] {
+  const first = sorted[0];
+  if (!first || !/^Unhealthy$/i.test(first.reason) || first.object.kind !== 'Pod') return sorted;
+  const started = startOf.get(first.object.name);
+  if (started === undefined) return sorted;
+  const later = sorted.filter((e) => Date.parse(e.time) - started >= STARTUP_MS);
+  return later.length > 0 ? later : sorted;
+}
+
 /** Restarts, OOM kills, probe failures, pending pods and evictions, from events.jsonl and pods.jsonl. */
 export const kubernetesHealth: Analyzer = {
   name: 'kubernetes-health',
@@ -134,7 +170,10 @@ export const kubernetesHealth: Analyzer = {
     }
     const out: Finding[] = [];
     for (const [key, list] of [...groups].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      const sorted = [...list].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+      const sorted = afterStartup(
+        [...list].sort((a, b) => Date.parse(a.time) - Date.parse(b.time)),
+        startOf,
+      );
       const first = sorted[0] as BundleEvent;
       const last = sorted[sorted.length - 1] as BundleEvent;
       const known = REASONS.find((r) => r.match.test(first.reason));
@@ -208,7 +247,11 @@ export const kubernetesHealth: Analyzer = {
         if (c.restartCount === 0) continue;
         const reason = c.lastTermination?.reason ?? 'restarted';
         const finished = c.lastTermination?.finishedAt ? Date.parse(c.lastTermination.finishedAt) : undefined;
-        const time = finished ?? (p.startTime ? Date.parse(p.startTime) : ctx.window.from);
+        // Dated at its first failure that the bundle shows, not at the pod's creation: a pod an
+        // earlier rollout created may start failing only after a later change.
+        const firstFailure = firstFailureOf(p, c.name, events);
+        const seen = Math.min(firstFailure ?? Infinity, finished ?? Infinity);
+        const time = Number.isFinite(seen) ? seen : p.startTime ? Date.parse(p.startTime) : ctx.window.from;
         const oom = /OOM/i.test(reason);
         out.push({
           id: `k8s:pod/${p.name}/${c.name}:restarts`,
@@ -219,6 +262,8 @@ export const kubernetesHealth: Analyzer = {
           signal: `k8s:pod/${p.name}/${c.name}:restarts`,
           title: `container ${p.name}/${c.name} restarted ${c.restartCount} time${c.restartCount === 1 ? '' : 's'} (last: ${reason}${c.lastTermination?.exitCode === undefined ? '' : `, exit ${c.lastTermination.exitCode}`})`,
           time,
+          // A container ready again at collection stopped failing at its last termination.
+          ...(finished !== undefined && finished > time && c.ready === true ? { end: finished } : {}),
           strength:
             Math.min(1, (oom ? 0.8 : 0.5) + 0.05 * c.restartCount) *
             (withNode.has(`${p.name}/${c.name}`) ? WITH_NODE : 1),
