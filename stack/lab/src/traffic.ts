@@ -38,8 +38,18 @@ export interface TrafficSecond {
   lostAs: { loggedOut: number; cartEmptied: number; orderForgotten: number };
   checkoutsStarted: number;
   checkoutsConfirmed: number;
-  /** Orders started and then stranded by a lost session: they stay pending until the sweeper. */
+  /**
+   * Orders started and then left behind, pending or paid: the flow was cut before confirm by a lost
+   * session or by an error (a 5xx, a timeout, a connection cut), and the user went on with a new
+   * login. The shop's sweeper must release or complete each of them.
+   */
   checkoutsStuck: number;
+  /**
+   * Checkout starts answered 5xx or not at all: each may have committed an order the user never
+   * learnt of (a session write failing after COMMIT), so the orders left behind are between
+   * checkoutsStuck and checkoutsStuck + checkoutStartsCut.
+   */
+  checkoutStartsCut: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
 }
 
@@ -59,6 +69,7 @@ export interface TrafficSummary {
   checkoutsStarted: number;
   checkoutsConfirmed: number;
   checkoutsStuck: number;
+  checkoutStartsCut: number;
   /** Checkouts cut by the end of the run: neither stuck nor done. */
   checkoutsInFlightAtEnd: number;
   latencyMs: TrafficSecond['latencyMs'];
@@ -103,6 +114,7 @@ interface Bucket {
   checkoutsStarted: number;
   checkoutsConfirmed: number;
   checkoutsStuck: number;
+  checkoutStartsCut: number;
   latencies: number[];
 }
 
@@ -117,6 +129,7 @@ function emptyBucket(): Bucket {
     checkoutsStarted: 0,
     checkoutsConfirmed: 0,
     checkoutsStuck: 0,
+    checkoutStartsCut: 0,
     latencies: [],
   };
 }
@@ -140,7 +153,7 @@ class Failed extends Error {}
  * same session, and a fresh login every few flows. Each user keeps its own cookie jar. Counts, per
  * second, every request, error and latency and, as ground truth, every session lost mid-flow (a
  * valid cookie answered as logged out, a cart emptied, an order forgotten) and every checkout left
- * stuck by it. Resolves to the totals; writes JSON lines when `out` is given.
+ * behind by a lost session or an error. Resolves to the totals; writes JSON lines when `out` is given.
  */
 export async function runTraffic(o: TrafficOptions): Promise<TrafficSummary> {
   const url = new URL(o.baseUrl);
@@ -184,6 +197,7 @@ export async function runTraffic(o: TrafficOptions): Promise<TrafficSummary> {
         checkoutsStarted: b.checkoutsStarted,
         checkoutsConfirmed: b.checkoutsConfirmed,
         checkoutsStuck: b.checkoutsStuck,
+        checkoutStartsCut: b.checkoutStartsCut,
         latencyMs: latency(b.latencies),
       };
       stream?.write(`${JSON.stringify(sec)}\n`);
@@ -318,7 +332,10 @@ export async function runTraffic(o: TrafficOptions): Promise<TrafficSummary> {
           );
           if ([...want].some(([s, q]) => (have.get(s) ?? 0) < q))
             throw new Lost('cartEmptied', 'cart-view', cart.status);
-          const start = await authed('POST', '/checkout/start', 'checkout-start');
+          const start = await authed('POST', '/checkout/start', 'checkout-start').catch((err: unknown) => {
+            if (err instanceof Failed) bucket().checkoutStartsCut++;
+            throw err;
+          });
           if (start.status === 409 && start.code === 'SHOP_CART_EMPTY')
             throw new Lost('cartEmptied', 'checkout-start', 409, start.code);
           if (start.status !== 200) throw new Failed(`checkout-start: ${start.status} ${start.code ?? ''}`);
@@ -356,7 +373,9 @@ export async function runTraffic(o: TrafficOptions): Promise<TrafficSummary> {
             lose(err, orderPending);
             break; // the user logs in again
           }
-          // An error: the user starts over with a new login, as a real one would after a failure.
+          // An error: the user starts over with a new login, as a real one would after a failure,
+          // and the order started is left behind, as much as one a lost session strands.
+          if (orderPending) bucket().checkoutsStuck++;
           break;
         }
       }
@@ -379,6 +398,7 @@ export async function runTraffic(o: TrafficOptions): Promise<TrafficSummary> {
       acc.checkoutsStarted += b.checkoutsStarted;
       acc.checkoutsConfirmed += b.checkoutsConfirmed;
       acc.checkoutsStuck += b.checkoutsStuck;
+      acc.checkoutStartsCut += b.checkoutStartsCut;
       return acc;
     },
     { ...emptyBucket(), lostAs: { loggedOut: 0, cartEmptied: 0, orderForgotten: 0 } },
@@ -398,6 +418,7 @@ export async function runTraffic(o: TrafficOptions): Promise<TrafficSummary> {
     checkoutsStarted: totals.checkoutsStarted,
     checkoutsConfirmed: totals.checkoutsConfirmed,
     checkoutsStuck: totals.checkoutsStuck,
+    checkoutStartsCut: totals.checkoutStartsCut,
     checkoutsInFlightAtEnd: Math.max(0, inFlightCheckouts),
     latencyMs: latency(all),
     lost,

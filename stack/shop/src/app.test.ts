@@ -179,8 +179,8 @@ describe('shop', () => {
   });
 
   it('many concurrent checkouts neither lose nor double-release stock, with two pods sweeping', async () => {
-    const podA = await stack.app({ CHECKOUT_STUCK_AFTER_SECONDS: '0', POD_NAME: 'shop-a' });
-    const podB = await stack.app({ CHECKOUT_STUCK_AFTER_SECONDS: '0', POD_NAME: 'shop-b' });
+    const podA = await stack.app({ POD_NAME: 'shop-a' });
+    const podB = await stack.app({ POD_NAME: 'shop-b' });
     try {
       await stack.postgres.psql(`UPDATE products SET stock = 20 WHERE sku = 'teapot'`);
       const clients = Array.from(
@@ -216,12 +216,19 @@ describe('shop', () => {
       expect((await podB.app.inject('/admin/stuck?minAgeSeconds=3600')).json().count).toBe(0);
       const patient = await stack.app({ POD_NAME: 'shop-c' });
       try {
-        expect(await sweepOnce(patient.app)).toEqual({ stuck: 10, released: [] });
+        expect(await sweepOnce(patient.app)).toEqual({ stuck: 10, released: [], completed: [] });
         expect((await patient.app.inject('/metrics')).body).toContain('checkout_stuck_orders 10');
       } finally {
         await patient.app.close();
       }
 
+      // CHECKOUT_STUCK_AFTER_SECONDS (300 s) pass for the lost ones.
+      await stack.postgres.psql(
+        `UPDATE orders SET updated_at = now() - interval '1 hour' WHERE status = 'pending' AND id IN (${starts
+          .filter((s) => s.status === 200)
+          .map((s) => s.body.orderId as number)
+          .join(',')})`,
+      );
       // Both pods sweep at the same time, twice: each stuck order is released exactly once.
       const sweeps = await Promise.all([
         sweepOnce(podA.app),
@@ -252,7 +259,6 @@ describe('shop', () => {
   it('holds no transaction open while Redis stalls; a session write refused after COMMIT leaves a stuck order the sweeper releases', async () => {
     const { app } = await stack.app({
       REDIS_COMMAND_TIMEOUT_MS: '800',
-      CHECKOUT_STUCK_AFTER_SECONDS: '0',
       POD_NAME: 'shop-stall',
     });
     try {
@@ -304,6 +310,9 @@ describe('shop', () => {
       expect(await stock('kettle')).toBe(before - 5);
       const stuck = (await app.inject('/admin/stuck')).json();
       expect(stuck.orders).toEqual([expect.objectContaining({ reason: 'session_forgot_order' })]);
+      await stack.postgres.psql(
+        `UPDATE orders SET updated_at = now() - interval '1 hour' WHERE id = ${stuck.orders[0].orderId}`,
+      );
       expect((await sweepOnce(app)).released).toHaveLength(1);
       expect(await stock('kettle')).toBe(before - 3);
       // The session kept its cart: the user checks out again.

@@ -5,7 +5,7 @@ import Fastify, {
   type FastifyInstance,
 } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
-import { sweepStuckOrders } from './checkout.js';
+import { sweepStuckOrders, type SweepResult } from './checkout.js';
 import type { ShopConfig } from './config.js';
 import { ShopError } from './errors.js';
 import { configPlugin } from './plugins/config.js';
@@ -88,8 +88,11 @@ export async function buildApp(config: ShopConfig, options: BuildAppOptions = {}
   return app;
 }
 
-/** One sweep: releases stuck orders past CHECKOUT_STUCK_AFTER_SECONDS and updates the gauge. */
-export async function sweepOnce(app: FastifyInstance): Promise<{ stuck: number; released: number[] }> {
+/**
+ * One sweep: closes the orders left behind for CHECKOUT_STUCK_AFTER_SECONDS (pending ones released,
+ * paid ones completed; see sweepStuckOrders) and updates the gauge.
+ */
+export async function sweepOnce(app: FastifyInstance): Promise<SweepResult> {
   const result = await sweepStuckOrders(
     app.pg,
     app.redis.master,

@@ -102,76 +102,125 @@ export async function payOrder(
   });
 }
 
-/** Completes a paid order. */
+/**
+ * Completes a paid order. Idempotent: an order the sweeper completed meanwhile (see
+ * {@link sweepStuckOrders}) answers as confirmed too, since the user asked for exactly that.
+ */
 export async function confirmOrder(pool: pg.Pool, orderId: number, userId: number): Promise<void> {
   const r = await pool.query(
-    `UPDATE orders SET status = 'confirmed', updated_at = now() WHERE id = $1 AND user_id = $2 AND status = 'paid'`,
+    `UPDATE orders SET status = 'confirmed', closed_by = coalesce(closed_by, 'user'), updated_at = now()
+      WHERE id = $1 AND user_id = $2 AND status IN ('paid', 'confirmed')`,
     [orderId, userId],
   );
   if (r.rowCount !== 1) throw new ShopError('SHOP_ORDER_NOT_PAID', `order ${orderId}`);
 }
 
-/** A pending order whose session no longer records it. */
+/** An order's status, or null when the user has no such order. */
+export async function orderStatus(pool: pg.Pool, orderId: number, userId: number): Promise<string | null> {
+  const r = await pool.query<{ status: string }>('SELECT status FROM orders WHERE id = $1 AND user_id = $2', [
+    orderId,
+    userId,
+  ]);
+  return r.rows[0]?.status ?? null;
+}
+
+/** An order left behind: pending or paid, and no longer on its way to completion. */
 export interface StuckOrder {
   orderId: number;
   userId: number;
+  status: 'pending' | 'paid';
   ageSeconds: number;
-  reason: 'session_missing' | 'session_forgot_order';
+  /**
+   * `session_missing`: its session is gone; `session_forgot_order`: the session names no order or
+   * another one (a session write after COMMIT failed); `abandoned`: the session still names it, but it
+   * has not moved for the stuck threshold (the user left after an error).
+   */
+  reason: 'session_missing' | 'session_forgot_order' | 'abandoned';
 }
 
 /**
- * Lists pending orders whose session is gone (or no longer names the order, as when the session
- * write after COMMIT failed). Reads PostgreSQL, then Redis, never both at once.
+ * Lists open (pending or paid) orders at least `minAgeSeconds` old whose session is gone or no
+ * longer names them, and those that have not moved for `stuckAfterSeconds` whatever their session
+ * says. Reads PostgreSQL, then Redis, never both at once.
  */
 export async function listStuckOrders(
   pool: pg.Pool,
   master: RedisNodeClient,
+  stuckAfterSeconds: number,
   minAgeSeconds = 0,
   limit = 1000,
 ): Promise<StuckOrder[]> {
-  // Oldest first, so that a backlog of fresh pending orders never hides the ones past due.
-  const pending = await pool.query<{ id: string; user_id: number; session_id: string; age: number }>(
-    `SELECT id, user_id, session_id, extract(epoch FROM now() - updated_at)::float8 AS age
-       FROM orders WHERE status = 'pending' AND updated_at <= now() - make_interval(secs => $1)
+  // Oldest first, so that a backlog of fresh orders never hides the ones past due.
+  const open = await pool.query<{
+    id: string;
+    user_id: number;
+    session_id: string;
+    status: 'pending' | 'paid';
+    age: number;
+  }>(
+    `SELECT id, user_id, session_id, status, extract(epoch FROM now() - updated_at)::float8 AS age
+       FROM orders WHERE status IN ('pending', 'paid') AND updated_at <= now() - make_interval(secs => $1)
       ORDER BY updated_at, id LIMIT $2`,
     [minAgeSeconds, limit],
   );
-  if (pending.rows.length === 0) return [];
-  const raws = await master.client.mget(pending.rows.map((r) => sessionKey(r.session_id)));
+  if (open.rows.length === 0) return [];
+  const raws = await master.client.mget(open.rows.map((r) => sessionKey(r.session_id)));
   const stuck: StuckOrder[] = [];
-  pending.rows.forEach((row, i) => {
+  open.rows.forEach((row, i) => {
     const raw = raws[i] ?? null;
     const orderId = Number(row.id);
     const session = raw === null ? null : (JSON.parse(raw) as SessionData);
-    if (session !== null && session.order?.id === orderId) return;
-    stuck.push({
-      orderId,
-      userId: row.user_id,
-      ageSeconds: Math.floor(row.age),
-      reason: session === null ? 'session_missing' : 'session_forgot_order',
-    });
+    const reason =
+      session === null
+        ? 'session_missing'
+        : session.order?.id !== orderId
+          ? 'session_forgot_order'
+          : row.age >= stuckAfterSeconds
+            ? 'abandoned'
+            : null;
+    if (reason === null) return;
+    stuck.push({ orderId, userId: row.user_id, status: row.status, ageSeconds: Math.floor(row.age), reason });
   });
   return stuck;
 }
 
+/** What one sweep did: the orders still stuck (too young), those released and those completed. */
+export interface SweepResult {
+  stuck: number;
+  released: number[];
+  completed: number[];
+}
+
 /**
- * Releases the stock of stuck orders older than `stuckAfterSeconds`. One statement flips each order
- * from pending to released and returns its stock: the conditional UPDATE takes the row lock, so when
- * several pods sweep at once each order is released exactly once (a second sweeper re-reads the row
- * after the first commits and finds it no longer pending).
+ * Closes the stuck orders older than `stuckAfterSeconds`, by one rule: a pending order (nothing
+ * paid) is released and its stock returned; a paid order (the payment is taken and its stock held)
+ * is completed, `confirmed` with `closed_by = 'sweeper'`, so no charge is left without its order.
+ * Each is one conditional statement (`WHERE status = 'pending'` / `'paid'`) that takes the row lock,
+ * so when several pods sweep at once, or a user pays or confirms meanwhile, each order is closed
+ * exactly once.
  */
 export async function sweepStuckOrders(
   pool: pg.Pool,
   master: RedisNodeClient,
   stuckAfterSeconds: number,
   log: FastifyBaseLogger,
-): Promise<{ stuck: number; released: number[] }> {
-  const stuck = await listStuckOrders(pool, master);
-  const due = stuck.filter((s) => s.ageSeconds >= stuckAfterSeconds).map((s) => s.orderId);
-  if (due.length === 0) return { stuck: stuck.length, released: [] };
+): Promise<SweepResult> {
+  const stuck = await listStuckOrders(pool, master, stuckAfterSeconds);
+  const due = stuck.filter((s) => s.ageSeconds >= stuckAfterSeconds);
+  const pending = due.filter((s) => s.status === 'pending').map((s) => s.orderId);
+  const paid = due.filter((s) => s.status === 'paid').map((s) => s.orderId);
+  const released = pending.length === 0 ? [] : await releaseOrders(pool, pending);
+  const completed = paid.length === 0 ? [] : await completeOrders(pool, paid);
+  for (const orderId of released) log.info({ event: 'order_released', orderId }, 'stuck order released');
+  for (const orderId of completed)
+    log.info({ event: 'order_completed', orderId }, 'paid order left behind completed');
+  return { stuck: stuck.length - released.length - completed.length, released, completed };
+}
+
+async function releaseOrders(pool: pg.Pool, ids: number[]): Promise<number[]> {
   const r = await pool.query<{ id: string }>(
     `WITH r AS (
-       UPDATE orders SET status = 'released', released_at = now(), updated_at = now()
+       UPDATE orders SET status = 'released', closed_by = 'sweeper', released_at = now(), updated_at = now()
         WHERE id = ANY($1::bigint[]) AND status = 'pending'
        RETURNING id
      ), items AS (
@@ -180,9 +229,17 @@ export async function sweepStuckOrders(
        UPDATE products p SET stock = p.stock + items.qty FROM items WHERE p.sku = items.sku RETURNING p.sku
      )
      SELECT id FROM r ORDER BY id`,
-    [due],
+    [ids],
   );
-  const released = r.rows.map((row) => Number(row.id));
-  for (const orderId of released) log.info({ event: 'order_released', orderId }, 'stuck order released');
-  return { stuck: stuck.length - released.length, released };
+  return r.rows.map((row) => Number(row.id));
+}
+
+async function completeOrders(pool: pg.Pool, ids: number[]): Promise<number[]> {
+  const r = await pool.query<{ id: string }>(
+    `UPDATE orders SET status = 'confirmed', closed_by = 'sweeper', updated_at = now()
+      WHERE id = ANY($1::bigint[]) AND status = 'paid'
+      RETURNING id`,
+    [ids],
+  );
+  return r.rows.map((row) => Number(row.id)).sort((a, b) => a - b);
 }

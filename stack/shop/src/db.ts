@@ -82,6 +82,16 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE UNIQUE INDEX payments_one_per_order ON payments (order_id);
     `,
   },
+  {
+    // Who closed an order: the user (confirm) or the sweeper (a release, or the completion of a paid
+    // order left behind). Paid orders are swept too, so the index covers both open states.
+    version: 2,
+    sql: `
+      ALTER TABLE orders ADD COLUMN closed_by text CHECK (closed_by IN ('user', 'sweeper'));
+      CREATE INDEX orders_open ON orders (updated_at) WHERE status IN ('pending', 'paid');
+      DROP INDEX orders_pending;
+    `,
+  },
 ];
 
 /**

@@ -8,7 +8,7 @@ export { SESSION_COOKIE, type RequestSession } from './plugins/session.js';
 export { type ShopMetrics } from './plugins/metrics.js';
 export { type RedisNodes, type RedisNodeClient } from './plugins/redis.js';
 export { type SessionData, type SessionEvent, sessionHandle, sessionKey } from './session-store.js';
-export { type StuckOrder, type PaymentResult } from './checkout.js';
+export { type StuckOrder, type PaymentResult, type SweepResult } from './checkout.js';
 export {
   startRedisReplicaSet,
   startPostgres,
@@ -21,7 +21,15 @@ export {
   startShopTestStack,
   captureLogs,
   InjectClient,
+  stockDrift,
   type InjectResponse,
   type ShopTestStack,
   type LogCapture,
 } from './testing/stack.js';
+export {
+  spawnShop,
+  HttpClient,
+  SHOP_MAIN,
+  type ShopProcess,
+  type HttpAnswer,
+} from './testing/shop-process.js';

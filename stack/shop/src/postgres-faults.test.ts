@@ -60,7 +60,14 @@ function checkoutLoop(baseUrl: string, users: number) {
 
 describe('the shop under PostgreSQL faults', () => {
   it('survives a fast shutdown (SIGINT) during checkouts: JSON 503s while down, then serves again', async () => {
-    const shop = spawnShop(stack.env({ PG_CONNECT_TIMEOUT_MS: '500', PAYMENT_LATENCY_MS: '0' }));
+    const shop = spawnShop(
+      stack.env({
+        PG_CONNECT_TIMEOUT_MS: '500',
+        PAYMENT_LATENCY_MS: '0',
+        CHECKOUT_STUCK_AFTER_SECONDS: '1',
+        SWEEP_INTERVAL_SECONDS: '1',
+      }),
+    );
     try {
       const url = await shop.listening();
       const traffic = checkoutLoop(url, 10);
@@ -97,6 +104,12 @@ describe('the shop under PostgreSQL faults', () => {
           (a) => a.at > restartedAt && a.path === '/checkout/confirm' && a.answer.status === 200,
         ),
       ).toBe(true);
+      expect(await stockDrift(stack.postgres)).toEqual([]);
+      // The checkouts the fault cut are closed by the sweeper within its period (1 s + 1 s here).
+      const open = () =>
+        stack.postgres.psql(`SELECT count(*) FROM orders WHERE status IN ('pending', 'paid')`);
+      for (let i = 0; i < 50 && (await open()) !== '0'; i++) await sleep(100);
+      expect(await open()).toBe('0');
       expect(await stockDrift(stack.postgres)).toEqual([]);
       expect(await shop.stop()).toBe(0);
     } finally {

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { confirmOrder, listStuckOrders, payOrder, startCheckout } from '../checkout.js';
+import { confirmOrder, listStuckOrders, orderStatus, payOrder, startCheckout } from '../checkout.js';
 import { definePlugin } from '../define-plugin.js';
 import { ShopError } from '../errors.js';
 import { verifyPassword } from '../password.js';
@@ -108,7 +108,13 @@ export const routesPlugin = definePlugin(
 
     app.post('/checkout/start', async (request, reply) => {
       const s = requireSession(request);
-      if (s.order !== null) throw new ShopError('SHOP_ORDER_IN_PROGRESS', `order ${s.order.id}`);
+      // An order the sweeper closed while the user was away no longer blocks a new checkout.
+      if (s.order !== null) {
+        const status = await orderStatus(app.pg, s.order.id, s.userId);
+        if (status === 'pending' || status === 'paid')
+          throw new ShopError('SHOP_ORDER_IN_PROGRESS', `order ${s.order.id}`);
+        s.order = null;
+      }
       if (Object.keys(s.cart).length === 0) throw new ShopError('SHOP_CART_EMPTY');
       // The transaction commits before the session write below: if that write fails (503), the
       // order is pending with no session naming it, which GET /admin/stuck lists and the sweeper releases.
@@ -146,7 +152,12 @@ export const routesPlugin = definePlugin(
 
     app.get('/admin/stuck', async (request) => {
       const { minAgeSeconds } = parse(stuckQuery, request.query);
-      const stuck = await listStuckOrders(app.pg, app.redis.master, minAgeSeconds);
+      const stuck = await listStuckOrders(
+        app.pg,
+        app.redis.master,
+        app.config.checkout.stuckAfterSeconds,
+        minAgeSeconds,
+      );
       if (minAgeSeconds === 0) app.metrics.stuckOrders.set(stuck.length);
       return { count: stuck.length, stuckAfterSeconds: app.config.checkout.stuckAfterSeconds, orders: stuck };
     });
