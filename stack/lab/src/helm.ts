@@ -4,7 +4,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, relative } from 'node:path';
 import { HindsightError } from '@hindsight/core';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { repoRoot } from './paths.js';
 import type { Values } from './values.js';
 
@@ -77,8 +77,10 @@ export interface Rendered {
 }
 
 /**
- * Renders the chart with the real helm (`helm template NAME CHART -f values.yaml`). The values go
- * through a file rather than `--set` so that strings stay strings exactly as the user typed them.
+ * Renders the chart with the real helm (`helm template NAME CHART -f values.json`). The values go
+ * through a file rather than `--set` so that strings stay strings exactly as the user typed them,
+ * and the file is JSON: every string quoted, so none is re-typed on the way in (Helm reads values
+ * as YAML 1.1, where a bare `y`, `on` or `no` is a boolean).
  */
 export async function renderChart(options: {
   chartDir: string;
@@ -89,8 +91,9 @@ export async function renderChart(options: {
 }): Promise<Rendered> {
   const tmp = await mkdtemp(join(tmpdir(), 'hindsight-lab-render-'));
   try {
-    const file = join(tmp, 'values.yaml');
-    await writeFile(file, stringifyYaml(options.values));
+    // JSON is YAML too; a YAML writer leaves `y` bare, as YAML 1.2 allows and YAML 1.1 misreads.
+    const file = join(tmp, 'values.json');
+    await writeFile(file, JSON.stringify(options.values));
     const helm = options.helm ?? findHelm();
     const args = [
       'template',
