@@ -1,5 +1,5 @@
 import { HindsightError } from './errors.js';
-import { CANDIDATE, REDACTED, secretRules } from './redact-catalogue.js';
+import { CANDIDATE, REDACTED, secretRules, type SecretRule } from './redact-catalogue.js';
 import { isSecretKey } from './redact-keys.js';
 
 export { REDACTED } from './redact-catalogue.js';
@@ -69,22 +69,34 @@ export class Redactor {
     if (text.length === 0) return text;
     let out = text;
     if (CANDIDATE.test(out)) {
-      for (const rule of secretRules) {
-        out = out.replace(rule.pattern, (...args: unknown[]) => {
-          const match = args[0] as string;
-          const groups = args[args.length - 1] as Record<string, string | undefined>;
-          const v = groups['v'];
-          if (v === undefined || v.length === 0) return match;
-          if (rule.accept && !rule.accept(groups)) return match;
-          const replaced = wrapLike(v);
-          if (replaced === v) return match;
-          this.count(rule.kind);
-          const pre = groups['pre'] ?? '';
-          return `${pre}${replaced}${match.slice(pre.length + v.length)}`;
-        });
-      }
+      for (const rule of secretRules) out = this.applyRule(rule, out);
     }
     return this.custom.length > 0 ? this.applyCustom(out) : out;
+  }
+
+  private applyRule(rule: SecretRule, text: string): string {
+    const re = rule.pattern;
+    re.lastIndex = 0;
+    let out = '';
+    let last = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const groups = m.groups ?? {};
+      const pre = groups['pre'] ?? '';
+      const v = groups['v'];
+      const replaced = v === undefined || (rule.accept && !rule.accept(groups)) ? undefined : wrapLike(v);
+      if (v === undefined || replaced === undefined || replaced === v) {
+        // Refused (`settings: password = "x"` is no secret at `settings`): look again right after
+        // its separator, where the next pair may begin, instead of after the whole match.
+        re.lastIndex = m.index + Math.max(1, pre.length);
+        continue;
+      }
+      this.count(rule.kind);
+      const start = m.index + pre.length;
+      out += `${text.slice(last, start)}${replaced}`;
+      last = start + v.length;
+      re.lastIndex = Math.max(last, m.index + 1);
+    }
+    return last === 0 ? text : out + text.slice(last);
   }
 
   // A user's pattern runs between the markers already placed, never across or inside one, so that
