@@ -1,0 +1,188 @@
+import {
+  MAX_TOKEN_LENGTH,
+  TokenClass,
+  WILDCARD,
+  classifyToken,
+  isValueWord,
+  isValueWordAt,
+  maskSimple,
+  maskToken,
+} from './mask.js';
+import type { MinerOptions } from './options.js';
+
+// Five or more values in a row are a list whose length varies from line to line (HDFS's
+// `ask ... to delete <*> <*> ...`): one `<*>` stands for the run, so the lines share a length
+// and a template. Average FGA on Loghub-2k at similarity 0.7: 0.905 without, 0.922 with runs of 5 (or 8).
+const MIN_LIST_RUN = 5;
+
+export function collapseRuns(tokens: string[], min: number): string[] {
+  let out: string[] | undefined;
+  let i = 0;
+  while (i < tokens.length) {
+    let j = i;
+    while (j < tokens.length && tokens[j] === WILDCARD) j++;
+    if (j - i >= min) {
+      out ??= tokens.slice(0, i);
+      out.push(WILDCARD);
+      i = j;
+    } else {
+      if (out !== undefined) for (let k = i; k <= j && k < tokens.length; k++) out.push(tokens[k] as string);
+      i = j + 1;
+    }
+  }
+  return out ?? tokens;
+}
+
+/** Whether a line holds whitespace other than spaces (tabs, a CR left by CRLF line ends). */
+function hasOtherWhitespace(line: string): boolean {
+  return (
+    line.indexOf('\t') >= 0 || line.indexOf('\r') >= 0 || line.indexOf('\v') >= 0 || line.indexOf('\f') >= 0
+  );
+}
+
+/**
+ * Cuts a line into masked tokens, as the miner sees it: one pass over the characters for lines of
+ * single spaces, the general path (any whitespace, extra masks) otherwise.
+ */
+export class Tokenizer {
+  /** Whether the last line split was cut (by `maxLineLength` or `maxTokens`). */
+  lastCut = false;
+  private readonly extra: RegExp[];
+
+  /** Throws a SyntaxError when an `extraMasks` source is not a valid regular expression. */
+  constructor(private readonly options: Readonly<Required<MinerOptions>>) {
+    this.extra = options.extraMasks.map((src) => new RegExp(src, 'g'));
+  }
+
+  /**
+   * Splits on spaces and classifies each token in one pass over the characters, with the same
+   * result as the general path below: a plain number becomes `<*>` without its text ever being
+   * cut out, a plain word is sliced once, anything else is masked in place by maskSimple (or by
+   * maskToken, for the shapes that need a regular expression). Returns
+   * undefined on other whitespace (tab, CR, VT, FF), which takes the general path.
+   */
+  private splitFast(line: string, tokens: string[]): string[] | undefined {
+    const max = this.options.maxTokens;
+    tokens.length = 0;
+    const n = line.length;
+    let start = 0;
+    let digits = 0;
+    let other = false;
+    this.lastCut = false;
+    for (let i = 0; i <= n; i++) {
+      const c = i < n ? line.charCodeAt(i) : 32;
+      if (c !== 32) {
+        if (c <= 61) {
+          if (c >= 48 && c <= 57) digits++;
+          else if (c === 47 || c === 58 || c === 61) other = true;
+          else if (c === 9 || c === 11 || c === 12 || c === 13) return undefined;
+        } else if (c === 64 || c === 92) other = true;
+        continue;
+      }
+      const len = i - start;
+      if (len > 0) {
+        if (tokens.length === max - 1) {
+          tokens.push(WILDCARD);
+          this.lastCut = true;
+          break;
+        }
+        if (len <= MAX_TOKEN_LENGTH && digits === len) tokens.push(WILDCARD);
+        else if (len <= MAX_TOKEN_LENGTH && digits === 0 && !other) {
+          const t = line.slice(start, i);
+          tokens.push(len < 3 || len > 9 || !isValueWord(t) ? t : WILDCARD);
+        } else tokens.push(maskSimple(line, start, i) ?? maskToken(line.slice(start, i)));
+      }
+      start = i + 1;
+      digits = 0;
+      other = false;
+    }
+    return tokens;
+  }
+
+  /** The masked tokens of a line, written into `tokens` (emptied first) unless a list is collapsed. */
+  split(content: string, tokens: string[] = []): string[] {
+    const o = this.options;
+    let line = content;
+    let cut = false;
+    if (line.length > o.maxLineLength) {
+      line = line.slice(0, o.maxLineLength);
+      cut = true;
+    }
+    if (o.mask && this.extra.length === 0) {
+      const fast = this.splitFast(line, tokens);
+      if (fast !== undefined) {
+        this.lastCut ||= cut;
+        return collapseRuns(fast, MIN_LIST_RUN);
+      }
+    }
+    tokens.length = 0;
+    const max = o.maxTokens;
+    // Splitting on single spaces is V8's fastest path; other whitespace takes the general one.
+    const parts = hasOtherWhitespace(line) ? line.split(/\s+/) : line.split(' ');
+    for (let i = 0; i < parts.length; i++) {
+      let t = parts[i] as string;
+      if (t.length === 0) continue;
+      for (const re of this.extra) t = t.replace(re, WILDCARD);
+      if (tokens.length === max - 1) {
+        tokens.push(WILDCARD);
+        cut = true;
+        break;
+      }
+      const cls = o.mask ? classifyToken(t) : TokenClass.Word;
+      if (cls !== TokenClass.Other) {
+        tokens.push(cls === TokenClass.Word ? t : WILDCARD);
+        continue;
+      }
+      tokens.push(maskToken(t));
+    }
+    this.lastCut = cut;
+    return collapseRuns(tokens, MIN_LIST_RUN);
+  }
+
+  /**
+   * A line's masked tokens joined by one space, built from the line itself (a plain word is never
+   * cut out): the key of the shape cache. Undefined for a line that needs the general path (other
+   * whitespace, a leading, trailing or double space, a list run, a cut, custom masks), which
+   * then skips the shape cache.
+   */
+  shapeKey(line: string): string | undefined {
+    const o = this.options;
+    const n = line.length;
+    if (!o.mask || this.extra.length > 0 || n === 0 || n > o.maxLineLength) return undefined;
+    if (line.charCodeAt(0) === 32 || line.charCodeAt(n - 1) === 32) return undefined;
+    let key = '';
+    let copied = 0;
+    let count = 0;
+    let run = 0;
+    for (let start = 0; start < n;) {
+      let digits = 0;
+      let other = false;
+      let i = start;
+      for (; i < n; i++) {
+        const c = line.charCodeAt(i);
+        if (c <= 61) {
+          if (c === 32) break;
+          if (c >= 48 && c <= 57) digits++;
+          else if (c === 47 || c === 58 || c === 61) other = true;
+          else if (c === 9 || c === 11 || c === 12 || c === 13) return undefined;
+        } else if (c === 64 || c === 92) other = true;
+      }
+      const len = i - start;
+      if (len === 0 || ++count === o.maxTokens) return undefined;
+      let masked: string | undefined;
+      if (len <= MAX_TOKEN_LENGTH && digits === len) masked = WILDCARD;
+      else if (len <= MAX_TOKEN_LENGTH && digits === 0 && !other) {
+        if (isValueWordAt(line, start, i)) masked = WILDCARD;
+      } else masked = maskSimple(line, start, i) ?? maskToken(line.slice(start, i));
+      if (masked === WILDCARD) {
+        if (++run === MIN_LIST_RUN) return undefined;
+      } else run = 0;
+      if (masked !== undefined) {
+        key += line.slice(copied, start) + masked;
+        copied = i;
+      }
+      start = i + 1;
+    }
+    return copied === 0 ? line : key + line.slice(copied);
+  }
+}
