@@ -40,6 +40,8 @@ export interface InvestigateOptions {
   onLogs?: (logs: MinedLogs) => void;
   /** The user's own redaction patterns (`--redact-pattern`), applied with the catalogue to the report. */
   redactPatterns?: readonly RegExp[];
+  /** For benchmarks that choose it: the weight of a change whose kind can cause the effect (default 2). */
+  mechanismWeight?: number;
 }
 
 /** The bucket width for a window: about 180 buckets, on a 5-second grid, between 5 s and 5 min. */
@@ -154,6 +156,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       window,
       bucketMs,
       ...(at !== undefined ? { incidentAt: at } : {}),
+      ...(options.mechanismWeight === undefined ? {} : { mechanismWeight: options.mechanismWeight }),
     });
     const mined = await data.minedLogs().catch(() => undefined);
     if (mined) options.onLogs?.(mined);

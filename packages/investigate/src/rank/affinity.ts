@@ -2,6 +2,7 @@ import type { TopologyGraph } from '../topology.js';
 import type { Finding } from '../types.js';
 import { median } from '../stats.js';
 import type { Candidate } from './candidates.js';
+import { sharedMechanisms } from './mechanism.js';
 
 // What an anomaly that ended on its own (long before the end of the window, with no revert to end
 // it) still counts for. Why: any rollout blips while its pods restart (a burst of 5xx, a replica
@@ -13,6 +14,10 @@ import type { Candidate } from './candidates.js';
 const TRANSIENT_WEIGHT = 0.3;
 // What an earlier change keeps of a blip when a later change came between them (see screened).
 const SCREENED = 0.3;
+// How much more a change explains an effect its kind of setting can cause (a memory limit and an
+// OOM kill): chosen by leave-one-mechanism-out on the diagnosis bench (bench/RESULTS.md
+// `## diagnosis`), never on the scenario it is scored on.
+export const MECHANISM_WEIGHT = 2;
 // How far apart two clocks (a Helm client's and a node's) or a scrape and its sample may be.
 const CLOCK_SKEW_MS = 5_000;
 
@@ -27,6 +32,8 @@ export interface AffinityContext {
   changes: Candidate[];
   /** When each candidate was reverted, by id: its effects are judged until then. */
   until: Map<string, number>;
+  /** The weight of a matching mechanism (MECHANISM_WEIGHT unless a benchmark varies it). */
+  mechanismWeight?: number;
 }
 
 /** How candidates and anomalies relate: the affinity of one to the other, and how long an anomaly held. */
@@ -42,10 +49,12 @@ export interface Affinity {
 /**
  * Affinity by time (nearer is stronger, and an anomaly must not precede the change), by topology
  * (the change touches the anomaly's component or one it calls or is called by), by the change's
- * prior and by screening (a blip that ended belongs to the rollout it followed most closely).
+ * prior, by mechanism (its kind of setting can cause this kind of effect: see mechanism.ts) and by
+ * screening (a blip that ended belongs to the rollout it followed most closely).
  */
 export function affinityFor(ctx: AffinityContext): Affinity {
   const { graph, window, bucketMs, tau, changes, until } = ctx;
+  const mechanism = ctx.mechanismWeight ?? MECHANISM_WEIGHT;
   const slack = bucketMs + CLOCK_SKEW_MS;
   const lastMargin = Math.max(2 * bucketMs, (window.to - window.from) / 10);
   const untilOf = (c: Candidate): number => until.get(c.id) ?? window.to;
@@ -67,7 +76,10 @@ export function affinityFor(ctx: AffinityContext): Affinity {
       if (a.id === c.finding.id) return 0;
       if (!precedes(c, a)) return 0;
       const near = Math.exp(-Math.max(0, a.time - c.time) / tau);
-      return near * topology(graph, c.components, a) * c.prior * screened(c, a);
+      // A change whose kind can cause this effect explains it better than a nearer one that cannot
+      // (an OOM kill once load grew under a lowered memory limit, a benign rollout just before it).
+      const kind = sharedMechanisms(c.mechanisms, a).length > 0 ? mechanism : 1;
+      return near * topology(graph, c.components, a) * c.prior * kind * screened(c, a);
     },
     lastingFor(c, a) {
       return TRANSIENT_WEIGHT + (1 - TRANSIENT_WEIGHT) * lasting(a, untilOf(c), lastMargin);

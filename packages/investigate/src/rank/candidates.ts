@@ -4,6 +4,7 @@ import type { BundleData } from '../data.js';
 import type { Cause, Finding } from '../types.js';
 import { compareFindings } from './merge.js';
 import { minOf } from './common.js';
+import { changeMechanisms, type Mechanism } from './mechanism.js';
 
 /** A candidate cause: a change (one per Helm revision), or the earliest anomaly no change explains. */
 export interface Candidate {
@@ -15,6 +16,8 @@ export interface Candidate {
   title: string;
   finding: Finding;
   reasons: string[];
+  /** What its settings control (empty for an anomaly, or a setting whose words say nothing). */
+  mechanisms: Set<Mechanism>;
 }
 
 // Settings that change what is observed (log verbosity, labels, annotations), not what the system
@@ -86,6 +89,7 @@ function changeCandidate(f: Finding, also: Finding[], data: BundleData, known: S
     title: f.title,
     finding: f,
     reasons,
+    mechanisms: changeMechanisms([...ch.diff, ...also.flatMap((o) => o.change?.diff ?? [])]),
   };
 }
 
@@ -117,6 +121,7 @@ export function anomalyCandidate(
     title: `earliest unexplained anomaly: ${first.title}`,
     finding: first,
     reasons: ['no change precedes it closely enough to explain it'],
+    mechanisms: new Set(),
   };
 }
 

@@ -175,4 +175,33 @@ describe('rank', () => {
     expect(r.verdict).toBe('component');
     expect(r.findings.length).toBeGreaterThanOrEqual(200_000);
   });
+
+  it('links an OOM kill 20 s after a lowered memory limit to that change, not to a nearer one that cannot cause it', async () => {
+    const oom: Finding = {
+      id: 'scripted:oom',
+      analyzer: 'scripted',
+      kind: 'health',
+      component: 'worker',
+      signal: 'k8s:pod/worker-7d4f8b7c9d-aaaaa/worker:restarts',
+      title: 'container worker-7d4f8b7c9d-aaaaa/worker restarted 3 times (last: OOMKilled, exit 137)',
+      time: at(10 + 20 / 60),
+      strength: 0.9,
+      evidence: [],
+    };
+    const ranked = (from: string, to: string) =>
+      investigateScripted(
+        [
+          { atMin: 10, revision: 5, diff: [{ path: 'worker.resources.limits.memory', from, to }] },
+          { atMin: 10.25, revision: 6, diff: [{ path: 'worker.batchSize', from: 10, to: 20 }] },
+        ],
+        [oom],
+      );
+    const lowered = await ranked('256Mi', '64Mi');
+    expect(revisionOf(lowered, 0)).toBe(5);
+    expect(lowered.hypotheses[0]?.reasons).toContain(
+      'its kind of setting can cause what followed: memory (1)',
+    );
+    // Raised, a memory limit cannot starve the container: the nearer change keeps it.
+    expect(revisionOf(await ranked('64Mi', '256Mi'), 0)).toBe(6);
+  });
 });

@@ -19,6 +19,8 @@ export interface RankInput {
   bucketMs: number;
   /** When the incident was known to be under way (unix ms), if given. */
   incidentAt?: number;
+  /** The weight of a matching mechanism, for the benchmark that chooses it (MECHANISM_WEIGHT). */
+  mechanismWeight?: number;
 }
 
 /** The outcome of ranking. */
@@ -60,7 +62,15 @@ export function rank(input: RankInput): RankResult {
     const rev = revertOf(c, changeCands);
     if (rev) until.set(c.id, rev.time);
   }
-  const affinity = affinityFor({ graph: input.graph, window, bucketMs, tau, changes: changeCands, until });
+  const affinity = affinityFor({
+    graph: input.graph,
+    window,
+    bucketMs,
+    tau,
+    changes: changeCands,
+    until,
+    ...(input.mechanismWeight === undefined ? {} : { mechanismWeight: input.mechanismWeight }),
+  });
   const unexplained = anomalyCandidate(moved, changeCands, affinity.affinity, bucketMs);
   const candidates = unexplained ? [...changeCands, unexplained] : changeCands;
 

@@ -5,6 +5,7 @@ import { incidentStart, rankComponents } from './components.js';
 import { revertOf, revertedBy, type Candidate } from './candidates.js';
 import type { Affinity } from './affinity.js';
 import { iso, round, step } from './common.js';
+import { sharedMechanisms } from './mechanism.js';
 
 // Below this score a top change is named with a caution: little moved after it.
 const WEAK_SCORE = 0.3;
@@ -82,6 +83,8 @@ function hypothesisOf(c: Candidate, strong: Finding[], raw: number, s: Scoring):
     c.reasons.push(
       `${strong.length} anomal${strong.length === 1 ? 'y' : 'ies'} follow it (${[...comps].sort().join(', ')}; ${[...fams].sort().join(', ')}), the first ${fmtDelay(first.time - c.time)} after`,
     );
+    const why = mechanismReason(c, strong);
+    if (why) c.reasons.push(why);
     if (user) c.reasons.push('users feel it (the effect below)');
   } else {
     c.reasons.push('no signal moved after it');
@@ -235,6 +238,18 @@ function opposite(g: Finding, a: Finding): boolean {
     (a.direction === 'down' && g.direction === 'up') ||
     (a.direction === 'appeared' && g.direction === 'vanished')
   );
+}
+
+/** Which of what followed its kind of setting can cause, in words, or undefined. */
+function mechanismReason(c: Candidate, strong: Finding[]): string | undefined {
+  const kinds = new Map<string, number>();
+  for (const a of strong)
+    for (const k of sharedMechanisms(c.mechanisms, a)) kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  if (kinds.size === 0) return undefined;
+  const list = [...kinds]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([k, n]) => `${k} (${n})`);
+  return `its kind of setting can cause what followed: ${list.join(', ')}`;
 }
 
 function fmtDelay(ms: number): string {
