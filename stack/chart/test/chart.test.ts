@@ -356,6 +356,17 @@ describe('helm template with the defaults', () => {
     expect(conf).toMatch(/^loglevel notice$/m);
   });
 
+  it('retries only idempotent requests, and closes idle upstream connections before a shop drains', () => {
+    const conf = r.get('ConfigMap', 'shop-nginx').data['nginx.conf'] as string;
+    expect(conf).toMatch(/^\s*proxy_next_upstream error timeout;$/m);
+    expect(conf).not.toMatch(/non_idempotent/);
+    expect(conf).toMatch(/^\s*proxy_next_upstream_tries 2;$/m);
+    const upstream = /upstream shop \{[\s\S]*?\}/.exec(conf)?.[0] ?? '';
+    const idleSeconds = Number(/keepalive_timeout (\d+)s;/.exec(upstream)?.[1]);
+    // The shop's default SHUTDOWN_DRAIN_MS is 3000.
+    expect(idleSeconds).toBeLessThan(3);
+  });
+
   it('points nginx at the shop Service with the timeouts and the hindsight log format', () => {
     const conf = r.get('ConfigMap', 'shop-nginx').data['nginx.conf'] as string;
     expect(conf).toMatch(/server shop-shop:8080;/);

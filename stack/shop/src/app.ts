@@ -15,6 +15,13 @@ import { redisPlugin } from './plugins/redis.js';
 import { healthPlugin, routesPlugin } from './plugins/routes.js';
 import { sessionPlugin } from './plugins/session.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** True once {@link drainApp} began: /readyz answers 503 and every answer closes its connection. */
+    draining: boolean;
+  }
+}
+
 /** Options of {@link buildApp} beyond the configuration. */
 export interface BuildAppOptions {
   /** Where JSON log lines go (default: stdout). Tests pass a stream to read them. */
@@ -78,6 +85,13 @@ export async function buildApp(config: ShopConfig, options: BuildAppOptions = {}
     return reply.code(500).send({ error: { code: 'SHOP_INTERNAL', message: 'internal error' } });
   });
 
+  // Draining (see drainApp): every answer asks the client to close its connection, so a proxy never
+  // reuses a kept-alive connection to a shop that is about to close it.
+  app.decorate('draining', false);
+  app.addHook('onSend', async (_request, reply) => {
+    if (app.draining) reply.header('connection', 'close');
+  });
+
   await app.register(configPlugin, { config });
   await app.register(metricsPlugin);
   await app.register(redisPlugin);
@@ -118,4 +132,17 @@ export function startSweeper(app: FastifyInstance): { stop(): Promise<void> } {
       await running;
     },
   };
+}
+
+/**
+ * The first half of a graceful shutdown: for `ms` the app keeps serving, unready (so no new
+ * connection is routed to it) and answering every request with `Connection: close` (so each kept-alive
+ * connection that carries a request is closed by its client after the answer). Idle connections are
+ * left for the client's own idle timeout to close. `app.close()` then closes what is left and waits
+ * for the requests in flight.
+ */
+export async function drainApp(app: FastifyInstance, ms: number): Promise<void> {
+  app.draining = true;
+  app.log.info({ event: 'draining', ms }, 'draining connections');
+  await new Promise((resolve) => setTimeout(resolve, ms));
 }

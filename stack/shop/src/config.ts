@@ -35,6 +35,12 @@ export interface ShopConfig {
     statementTimeoutMs: number;
     idleInTransactionTimeoutMs: number;
   };
+  /**
+   * After SIGTERM, how long the shop keeps serving (unready, every answer `Connection: close`) before
+   * it closes: longer than the proxy's idle keep-alive timeout, so the proxy closes its idle
+   * connections itself and never sends a request on one the shop is closing.
+   */
+  shutdownDrainMs: number;
   checkout: {
     stuckAfterSeconds: number;
     sweepIntervalSeconds: number;
@@ -102,6 +108,7 @@ const envSchema = z
     CHECKOUT_STUCK_AFTER_SECONDS: int(300),
     SWEEP_INTERVAL_SECONDS: int(30, 1),
     PAYMENT_LATENCY_MS: int(50),
+    SHUTDOWN_DRAIN_MS: int(3000),
   })
   .superRefine((env, ctx) => {
     if (env.SESSION_READ_FROM === 'replicas' && env.REDIS_REPLICA_URLS.length === 0) {
@@ -168,6 +175,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         statementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
         idleInTransactionTimeoutMs: e.PG_IDLE_IN_TX_TIMEOUT_MS,
       },
+      shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
       checkout: {
         stuckAfterSeconds: e.CHECKOUT_STUCK_AFTER_SECONDS,
         sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,

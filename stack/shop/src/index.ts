@@ -1,4 +1,4 @@
-export { buildApp, sweepOnce, startSweeper, type BuildAppOptions } from './app.js';
+export { buildApp, drainApp, sweepOnce, startSweeper, type BuildAppOptions } from './app.js';
 export { loadConfig, type ShopConfig, type ConfigResult, type ConfigIssue } from './config.js';
 export { migrate, seed, SEED_PRODUCTS, SEED_USERS } from './db.js';
 export { ShopError, SHOP_ERRORS, type ShopErrorCode } from './errors.js';

@@ -1,12 +1,13 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { buildApp, startSweeper } from './app.js';
+import { buildApp, drainApp, startSweeper } from './app.js';
 import { loadConfig } from './config.js';
 import { prepareDatabase } from './db.js';
 
 /**
  * The shop process: load the config, build the app, migrate and seed (waiting for PostgreSQL with
- * backoff), listen, sweep, and shut down gracefully on SIGTERM/SIGINT. Returns the exit code instead
+ * backoff), listen, sweep, and on SIGTERM/SIGINT shut down gracefully: drain (unready, every answer
+ * closing its connection), then close, finishing the requests in flight. Returns the exit code instead
  * of exiting (the entry below exits).
  */
 export async function main(env: Record<string, string | undefined> = process.env): Promise<number> {
@@ -41,6 +42,7 @@ export async function main(env: Record<string, string | undefined> = process.env
   const sweeper = startSweeper(app);
   if (!stopping.signal.aborted)
     await new Promise((resolve) => stopping.signal.addEventListener('abort', resolve, { once: true }));
+  await drainApp(app, config.shutdownDrainMs);
   await sweeper.stop();
   await app.close();
   return 0;

@@ -195,6 +195,10 @@ export const healthPlugin = definePlugin(
         c.status === 'fulfilled' ? 'ok' : (c.reason as Error).message,
       );
       const postgres = pool !== 'ok' ? pool! : fresh!;
+      if (app.draining) {
+        reply.code(503);
+        return { status: 'not_ready', reason: 'shutting down', redis, postgres };
+      }
       const ready = redis === 'ok' && postgres === 'ok';
       if (!ready) request.log.warn({ event: 'not_ready', redis, postgres }, 'not ready');
       reply.code(ready ? 200 : 503);

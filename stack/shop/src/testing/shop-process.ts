@@ -14,6 +14,8 @@ export interface ShopProcess {
   listening(timeoutMs?: number): Promise<string>;
   /** Sends SIGTERM (when still running) and resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Resolves with the exit code (null after a signal) once the process has exited. */
+  exited(): Promise<number | null>;
 }
 
 /** Spawns `node dist/main.js` with `env` (and PATH), capturing stdout lines and stderr. */
@@ -51,6 +53,7 @@ export function spawnShop(env: Record<string, string>): ShopProcess {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
     },
+    exited: () => exited,
   };
 }
 
