@@ -14,6 +14,8 @@ export interface SecretRule {
   readonly kind: string;
   readonly description: string;
   readonly pattern: RegExp;
+  /** A cheap test the text must pass for `pattern` to be run at all (most lines fail it). */
+  readonly hint?: RegExp;
   readonly accept?: (groups: Record<string, string | undefined>) => boolean;
 }
 
@@ -31,6 +33,11 @@ const SCHEMES = 'bearer|basic|token|digest|negotiate|ntlm|apikey|dpop|aws4-hmac-
 
 // A header value whose credential is already gone: the scheme word alone, or with the marker.
 const SCHEME_WORD = new RegExp(String.raw`^(?:\\?["'])?(?:${SCHEMES})(?:\s+\[REDACTED\])?(?:\\?["'])?$`, 'i');
+
+// A secret-looking stem followed, within a key's length, by a separator: the cheap test of the
+// key=value rule (a line that merely says "session" or "key" is not scanned further).
+const KEY_BEFORE_SEPARATOR =
+  /(?:pass|pw|secret|token|key|cred|auth|dsn|cookie|sig|cert|session|connection)[\w.-]{0,60}(?:\\?["'])?\s*[:=]/i;
 
 // An optional quote around a key, plain or JSON-escaped inside a JSON string.
 const Q = String.raw`(?:\\?["'])?`;
@@ -57,49 +64,58 @@ export const secretRules: readonly SecretRule[] = [
       String.raw`(?<pre>-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)(?<v>${NOT_DONE}(?!-----END)[\s\S]+?)(?=-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)`,
       'g',
     ),
+    hint: /PRIVATE KEY/,
   },
   {
     kind: 'jwt',
     description: 'JSON Web Tokens: three base64url parts, the first a JSON header (eyJ...)',
     pattern: /(?<![\w-])(?<v>eyJ[\w-]{8,}\.[\w-]{4,}\.[\w-]*)/g,
+    hint: /eyJ/,
   },
   {
     kind: 'aws-access-key',
     description: 'AWS access key ids (AKIA, ASIA and the other documented 4-letter prefixes)',
     pattern: new RegExp(String.raw`(?<![A-Z0-9])(?<v>(?:${AWS_PREFIXES})[A-Z0-9]{16})(?![A-Z0-9])`, 'g'),
+    hint: new RegExp(AWS_PREFIXES),
   },
   {
     kind: 'github-token',
     description: 'GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_ and fine-grained github_pat_',
     pattern: /(?<![\w])(?<v>gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{40,255})/g,
+    hint: /gh[pousr]_|github_pat_/,
   },
   {
     kind: 'gitlab-token',
     description: 'GitLab tokens: personal (glpat-), deploy (gldt-), runner (glrt-), trigger (glptt-)',
     pattern: /(?<![\w-])(?<v>gl(?:pat|dt|rt|ptt|soat|cbt|agent)-[A-Za-z0-9_-]{20,})/g,
+    hint: /gl[a-z]+-/,
   },
   {
     kind: 'slack-token',
     description: 'Slack tokens (xoxb-, xoxp-, xoxa-, xoxr-, xoxe-, xoxs-) and incoming webhook URLs',
     pattern:
       /(?<![\w-])(?<v>xox[abeoprs]-[A-Za-z0-9-]{10,}|https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]{20,})/g,
+    hint: /xox|hooks\.slack/,
   },
   {
     kind: 'stripe-key',
     description:
       'Stripe secret and restricted keys (sk_live_, sk_test_, rk_...) and webhook secrets (whsec_)',
     pattern: /(?<![\w])(?<v>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})/g,
+    hint: /_live_|_test_|whsec_/,
   },
   {
     kind: 'gcp-api-key',
     description: 'Google Cloud API keys (AIza followed by 35 characters)',
     pattern: /(?<![\w-])(?<v>AIza[0-9A-Za-z_-]{35})(?![\w-])/g,
+    hint: /AIza/,
   },
   {
     kind: 'api-token',
     description: 'other prefixed API tokens: npm (npm_), OpenAI-style (sk-...), SendGrid (SG.)',
     pattern:
       /(?<![\w-])(?<v>npm_[A-Za-z0-9]{36}|sk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}|SG\.[\w-]{22}\.[\w-]{43})(?![\w-])/g,
+    hint: /npm_|sk-|SG\./,
   },
   {
     kind: 'azure-key',
@@ -108,6 +124,7 @@ export const secretRules: readonly SecretRule[] = [
       String.raw`(?<pre>\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)=|[?&;]sig=)(?<v>${NOT_DONE}[^\s;&"'<>]+)`,
       'gi',
     ),
+    hint: /accountkey|sharedaccess|sig=/i,
   },
   {
     kind: 'authorization',
@@ -116,6 +133,7 @@ export const secretRules: readonly SecretRule[] = [
       String.raw`(?<pre>\b(?:proxy-)?authori[sz]ation(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?(?:(?:${SCHEMES})\s+)?|\bbearer\s+(?=[A-Za-z0-9._~+/-]{12,}))(?<v>${NOT_DONE}(?!(?:${SCHEMES})\s)${TOKEN68})`,
       'gi',
     ),
+    hint: /authori[sz]ation|bearer/i,
   },
   {
     kind: 'cookie',
@@ -124,6 +142,7 @@ export const secretRules: readonly SecretRule[] = [
       String.raw`(?<pre>\b(?:set-)?cookie(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?)(?<v>${NOT_DONE}[^\s"'\\][^"'\\\r\n]*)`,
       'gi',
     ),
+    hint: /cookie/i,
   },
   {
     kind: 'url-credentials',
@@ -132,6 +151,7 @@ export const secretRules: readonly SecretRule[] = [
       String.raw`(?<pre>\b[a-z][a-z0-9+.-]*:\/\/(?:[^\s/:@]*:)?)(?<v>(?!:)(?:(?!\[REDACTED\])[^\s/])+?)(?=@[^\s/@]*(?:[/\s?#]|$))`,
       'gi',
     ),
+    hint: /:\/\/[^\s/]*@/,
   },
   {
     kind: 'secret-key',
@@ -142,12 +162,15 @@ export const secretRules: readonly SecretRule[] = [
       'gi',
     ),
     accept: (g) => g['key'] !== undefined && isSecretKey(g['key']),
+    hint: /value/i,
   },
   {
     kind: 'secret-key',
     description: 'the value of a key=value, key: value or "key": "value" pair whose key names a secret',
     pattern: new RegExp(
-      String.raw`(?<pre>(?<![\w.-])(?:--?)?(?:\\?["'])?(?<key>[A-Za-z_][\w.-]{0,80})(?:\\?["'])?\s*[:=]\s*)(?<v>${NOT_DONE}(?:${VALUE}))`,
+      // Anchored on the separator, the key read behind it: a scan stops only at `:` and `=`, not at
+      // every word (5x faster on Loghub, bench/redact.ts).
+      String.raw`(?<pre>[:=](?<=(?<![\w.-])(?:--?)?${Q}(?<key>[A-Za-z_][\w.-]{0,80})${Q}\s*[:=])\s*)(?<v>${NOT_DONE}(?:${VALUE}))`,
       'gi',
     ),
     // `Authorization: Bearer x` leaves the scheme word: the authorization rule took the credential.
@@ -155,6 +178,7 @@ export const secretRules: readonly SecretRule[] = [
       g['key'] !== undefined &&
       isSecretKey(g['key']) &&
       !(/auth/i.test(g['key']) && SCHEME_WORD.test(g['v'] ?? '')),
+    hint: KEY_BEFORE_SEPARATOR,
   },
 ];
 

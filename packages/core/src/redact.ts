@@ -75,6 +75,7 @@ export class Redactor {
   }
 
   private applyRule(rule: SecretRule, text: string): string {
+    if (rule.hint && !rule.hint.test(text)) return text;
     const re = rule.pattern;
     re.lastIndex = 0;
     let out = '';
