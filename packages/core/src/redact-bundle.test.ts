@@ -41,7 +41,7 @@ beforeAll(async () => {
     time: new Date(t + 5000).toISOString(),
     kind: 'helm',
     target: 'shop',
-    message: 'rotate the redis password to rpass-4471',
+    message: `rotate the redis password to rpass-4471; Authorization: Bearer ${JWT}`,
     diff: [
       { path: 'redis.auth.password', from: 'old-pass-1', to: 'rpass-4471' },
       { path: 'shop.env', to: [{ name: 'PGPASSWORD', value: 'hunter2-pg' }] },
@@ -77,7 +77,8 @@ describe('a bundle written through BundleWriter', () => {
   });
 
   it('counts its redactions per kind in a manifest that still validates', async () => {
-    expect(manifest.redactions).toMatchObject({ jwt: 1, 'aws-access-key': 1, cookie: 1, custom: 1 });
+    // Each value once: the JWT of the log line and of the change's message.
+    expect(manifest.redactions).toMatchObject({ jwt: 2, 'aws-access-key': 1, cookie: 1, custom: 1 });
     expect(manifest.redactions?.['secret-key']).toBeGreaterThanOrEqual(4);
     const b = await openBundle(dir);
     try {

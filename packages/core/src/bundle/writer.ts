@@ -22,6 +22,7 @@ import {
   type SourceStatus,
   type Topology,
 } from './schema.js';
+import { spanSchema, type Span } from './spans.js';
 
 /** Where and for what window a bundle is written. */
 export interface BundleWriterOptions {
@@ -158,6 +159,11 @@ export class BundleWriter {
     await this.jsonl(`${bundleLayout.seriesDir}/${source}.jsonl`).write(s);
   }
 
+  /** Appends one span to spans.jsonl; write a trace's spans together where the source allows. */
+  async addSpan(span: Span): Promise<void> {
+    await this.jsonl(bundleLayout.spans).write(spanSchema.parse(this.redactor.value(span)));
+  }
+
   /** Adds a change; each value of its diff is redacted by its path. */
   async addChange(change: Change): Promise<void> {
     const diff = change.diff.map((d) => ({
@@ -166,11 +172,10 @@ export class BundleWriter {
       ...('to' in d && d.to !== undefined ? { to: this.redactor.atPath(d.path, d.to) } : {}),
     }));
     // The message may quote a secret the diff held under its key ("set password to ..."): scrubbed.
+    const { message, diff: _raw, ...rest } = change;
     const c = changeSchema.parse({
-      ...this.redactor.value({ ...change, diff: [] }),
-      ...(change.message === undefined
-        ? {}
-        : { message: this.redactor.scrub(this.redactor.text(change.message)) }),
+      ...this.redactor.value(rest),
+      ...(message === undefined ? {} : { message: this.redactor.scrub(this.redactor.text(message)) }),
       diff,
     });
     await this.jsonl(bundleLayout.changes).write(c);
