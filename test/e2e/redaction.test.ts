@@ -217,7 +217,7 @@ async function servedText(s: Served): Promise<string> {
 }
 
 describe('hindsight keeps planted secrets out of everything it writes', () => {
-  it('a bundle written by hand: no report (JSON, HTML, Markdown, terminal) and no serve answer holds one', async () => {
+  it('a bundle written by hand: no report (JSON, HTML, Markdown, terminal) and no serve answer holds one; escapes and markup arrive as text', async () => {
     const bundle = await handWrittenBundle();
     try {
       expect(leaks(await filesText(bundle)).length, 'the planted bundle holds every secret').toBeGreaterThan(
@@ -227,6 +227,16 @@ describe('hindsight keeps planted secrets out of everything it writes', () => {
       for (const [name, text] of Object.entries(reports)) expect(leaks(text), name).toEqual([]);
       // The top hypothesis is the change that carried the Helm values: its diff was in every report.
       expect(reports['markdown']).toMatch(/redis\.replica\.replicaCount/);
+      // Its banner's escapes reach the terminal as text (colour is off: no ESC is ours), its markup
+      // reaches Markdown and HTML as text.
+      expect(reports['terminal']).toContain('app.banner');
+      // eslint-disable-next-line no-control-regex
+      expect(reports['terminal']).not.toMatch(/[\u001b\u0007\u009b]/);
+      expect(reports['terminal']).toContain('\\x1b]0;owned\\x07');
+      const outsideCode = (reports['markdown'] as string).replace(/(`+)[^`][\s\S]*?\1/g, '');
+      expect(outsideCode).toContain('&lt;img src=x');
+      expect(outsideCode).not.toMatch(/<img/);
+      expect(reports['html']).not.toMatch(/<img/);
       const json = JSON.parse(reports['json'] as string) as {
         redactions: { report: Record<string, number> };
       };
