@@ -6,6 +6,8 @@
 export { investigate, bucketFor, analysisWindow } from './investigate.js';
 export type { InvestigateOptions } from './investigate.js';
 export { analyzers } from './analyzers/index.js';
+export { latencyAnalyzer, DEFAULT_LATENCY_PARAMS } from './analyzers/latency.js';
+export type { LatencyParams } from './analyzers/latency-compare.js';
 export { reporters, isReporterName } from './reporters/index.js';
 export type { ReporterName } from './reporters/index.js';
 export type { Reporter, RenderOptions, Style } from './reporters/types.js';
@@ -13,6 +15,8 @@ export { detectExcursions, detectShifts, median, mad } from './stats.js';
 export type { Excursion, ExcursionOptions, Shift, ShiftOptions } from './stats.js';
 export { parseLogLine } from './log-line.js';
 export type { ParsedLogLine, LogLevel } from './log-line.js';
+export { changeMechanisms } from './rank/mechanism.js';
+export type { Mechanism } from './rank/mechanism.js';
 export { BundleData } from './data.js';
 export type { LogGroup, LogModel, MinedLogs, PreparedSeries, TemplateStats, SampleLine } from './data.js';
 export { templateMatcher } from './mine.js';

@@ -34,7 +34,7 @@ const SETTING: Array<{ kind: Mechanism; name: RegExp }> = [
   { kind: 'replication', name: /repl|backlog|(^| )sync/ },
   { kind: 'probe', name: /probe|readiness|liveness|startup|health ?check|initial ?delay|failure ?threshold/ },
   { kind: 'cache', name: /evict|cache|policy/ },
-  { kind: 'proxy', name: /keepalive|keep ?alive|buffer|upstream|proxy/ },
+  { kind: 'proxy', name: /keepalive|keep ?alive|upstream|proxy/ },
 ];
 
 /** What a symptom's words say happened. Read from the finding's signal and title. */
