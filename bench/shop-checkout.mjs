@@ -9,6 +9,7 @@
 //
 // Run: npx tsc -b stack/shop && node bench/shop-checkout.mjs [--seconds 20] [--users 16] [--shops 2]
 //      [--purchases 3] [--read-from master|replicas] [--guard true|false]
+// Faults: node bench/shop-checkout.mjs --faults (see bench/shop-faults.mjs).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
@@ -17,6 +18,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startPostgres, startRedisReplicaSet, SEED_USERS } from '@hindsight/shop';
+
+// `--faults`: the fault table instead (bench/shop-faults.mjs).
+if (process.argv.includes('--faults')) {
+  await import('./shop-faults.mjs');
+  process.exit(0);
+}
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MAIN = join(here, '..', 'stack', 'shop', 'dist', 'main.js');
