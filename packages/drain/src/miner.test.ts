@@ -51,27 +51,66 @@ describe('TemplateMiner', () => {
     expect(a.change).toBe('created');
     const b = m.add('Invalid user webmaster from 10.0.0.2 port 2222');
     expect(b.change).toBe('updated');
-    expect(b.previousId).toBe(a.id);
+    expect(b.id).toBe(a.id);
+    expect(b.previousId).toBeUndefined();
     expect(b.template).toBe('Invalid user <*> from <*> port <*>');
     const c = m.add('Invalid user guest from 10.9.9.9 port 80');
     expect(c).toMatchObject({ id: b.id, change: 'none', count: 3 });
     expect(m.add('Connection closed by 10.0.0.1 [preauth]').id).not.toBe(b.id);
   });
 
-  it('gives a template the same id in every run: a hash of its text', () => {
+  it('gives a cluster the same id in every run: a hash of the template it was created with', () => {
     const lines = [
       'Deleting block blk_1 file /a/b',
       'Deleting block blk_2 file /c/d',
       'PacketResponder 1 terminating',
     ];
-    const run = () => lines.map((l) => new TemplateMiner().add(l).id);
-    const first = new TemplateMiner();
-    const ids = lines.map((l) => first.add(l).id);
-    expect(ids[1]).toBe(templateId('Deleting block <*> file <*>'));
-    expect(run()).toEqual(run());
+    const run = () => {
+      const m = new TemplateMiner();
+      return lines.map((l) => m.add(l).id);
+    };
+    const ids = run();
+    expect(ids[0]).toBe(templateId('Deleting block blk_1 file <*>'));
+    expect(ids[1]).toBe(ids[0]);
+    expect(run()).toEqual(ids);
     // Pinned so a change of hash function (and of every stored id) cannot pass unnoticed.
-    expect(ids[1]).toBe('de807d5843fde05e');
+    expect(ids[1]).toBe('8b6bcc2a3968b917');
     expect(templateId('')).toBe('cbf29ce484222325');
+  });
+
+  it("keeps a cluster's id for life while its template generalises, time after time", () => {
+    const m = new TemplateMiner();
+    const first = m.add('session opened for alice on tty1 at Mon');
+    const seen = new Set([first.id]);
+    const templates = new Set([first.template]);
+    for (const line of [
+      'session opened for bob on tty1 at Mon',
+      'session opened for bob on tty2 at Mon',
+      'session opened for carol on tty3 at Mon',
+      'session opened for dave on tty9 at Mon',
+    ]) {
+      const r = m.add(line);
+      seen.add(r.id);
+      templates.add(r.template);
+    }
+    expect(templates.size).toBeGreaterThan(2);
+    expect([...seen]).toEqual([first.id]);
+    expect(m.templates().map((t) => t.id)).toEqual([first.id]);
+    expect(m.get(first.id)?.template).toBe('session opened for <*> on <*> at Mon');
+  });
+
+  it('keeps the ids of a saved state when it is loaded', () => {
+    const m = new TemplateMiner();
+    m.add('worker alpha started in 3ms');
+    m.add('worker beta started in 5ms');
+    m.add('cache warmed');
+    const loaded = TemplateMiner.load(JSON.parse(JSON.stringify(m.save())));
+    expect(loaded.ok && loaded.miner.templates().map((t) => [t.id, t.template])).toEqual(
+      m.templates().map((t) => [t.id, t.template]),
+    );
+    expect(loaded.ok && loaded.miner.match('worker gamma started in 9ms')?.id).toBe(
+      m.match('worker delta started in 1ms')?.id,
+    );
   });
 
   it('counts lines per template per time bucket', () => {

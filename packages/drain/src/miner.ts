@@ -51,6 +51,10 @@ export class TemplateMiner {
   private readonly tree: PrefixTree;
   private readonly tokenizer: Tokenizer;
   private readonly byText = new Map<string, Cluster>();
+  private readonly byId = new Map<string, Cluster>();
+  // Ids of clusters merged into another: never handed out again, so a consumer that followed a
+  // merge (previousId -> id) is never misled. Merges are rare (tens per thousand templates).
+  private readonly retired = new Set<string>();
   private readonly all = new Set<Cluster>();
   private lines = 0;
   private evicted = 0;
@@ -181,11 +185,10 @@ export class TemplateMiner {
       change = 'created';
     } else {
       const before = cluster.id;
+      const template = cluster.template;
       cluster = this.generalise(cluster, tokens);
-      if (cluster.id !== before) {
-        change = 'updated';
-        previousId = before;
-      }
+      if (cluster.id !== before) previousId = before;
+      if (cluster.id !== before || cluster.template !== template) change = 'updated';
     }
     // Only a line that changed nothing may skip the search next time (a `created` that found its
     // text already held elsewhere in the tree changes nothing either, but must say `created` again).
@@ -259,19 +262,16 @@ export class TemplateMiner {
     );
   }
 
-  /** The template with this id, if the miner holds it. */
+  /** The cluster with this id, if the miner holds it. */
   get(id: string): TemplateInfo | undefined {
-    for (const c of this.all) {
-      if (c.id === id) {
-        return {
-          id: c.id,
-          template: c.template,
-          count: c.count,
-          buckets: [...c.buckets].sort((a, b) => a[0] - b[0]),
-        };
-      }
-    }
-    return undefined;
+    const c = this.byId.get(id);
+    if (c === undefined) return undefined;
+    return {
+      id: c.id,
+      template: c.template,
+      count: c.count,
+      buckets: [...c.buckets].sort((a, b) => a[0] - b[0]),
+    };
   }
 
   stats(): MinerStats {
@@ -281,6 +281,7 @@ export class TemplateMiner {
   /** The whole state as plain JSON, for {@link TemplateMiner.load}. */
   save(): MinerState {
     const clusters = [...this.all].map((c) => ({
+      id: c.id,
       tokens: [...c.tokens],
       count: c.count,
       last: c.last,
@@ -307,14 +308,15 @@ export class TemplateMiner {
         typeof c !== 'object' ||
         !Array.isArray(c.tokens) ||
         !c.tokens.every((t) => typeof t === 'string') ||
-        typeof c.count !== 'number'
+        typeof c.count !== 'number' ||
+        (c.id !== undefined && typeof c.id !== 'string')
       ) {
         return {
           ok: false,
-          error: `cluster ${i} is malformed (expected tokens: string[] and count: number)`,
+          error: `cluster ${i} is malformed (expected tokens: string[], count: number and an optional id: string)`,
         };
       }
-      const cluster = miner.create([...c.tokens]);
+      const cluster = miner.create([...c.tokens], c.id);
       cluster.count += c.count;
       cluster.last = typeof c.last === 'number' ? c.last : 0;
       if (Array.isArray(c.buckets)) {
@@ -333,15 +335,23 @@ export class TemplateMiner {
     return { ok: true, miner };
   }
 
-  private create(tokens: string[]): Cluster {
+  /** A new cluster for these tokens (or the one that has this template already); `id` when loading. */
+  private create(tokens: string[], id?: string): Cluster {
     const template = tokens.join(' ');
     const existing = this.byText.get(template);
     if (existing !== undefined) return existing;
     const leaf = this.tree.leafFor(tokens);
     this.version++;
-    const cluster = newCluster(tokens, template, templateId(template), leaf, this.lines);
+    const cluster = newCluster(
+      tokens,
+      template,
+      id !== undefined && !this.byId.has(id) ? id : this.freshId(template),
+      leaf,
+      this.lines,
+    );
     leaf.push(cluster);
     this.byText.set(template, cluster);
+    this.byId.set(cluster.id, cluster);
     this.all.add(cluster);
     return cluster;
   }
@@ -359,12 +369,23 @@ export class TemplateMiner {
       // Converged: the older template absorbs this one, its counts and buckets.
       absorbCounts(twin, cluster);
       this.remove(cluster);
+      this.retired.add(cluster.id);
       return twin;
     }
     cluster.template = template;
-    cluster.id = templateId(template);
     this.byText.set(template, cluster);
     return cluster;
+  }
+
+  /**
+   * The id of a cluster created with this template: its hash, unless a live or merged cluster
+   * holds that id already (one created with the same text, since generalised), then the hash of
+   * the text with a counter.
+   */
+  private freshId(template: string): string {
+    let id = templateId(template);
+    for (let k = 1; this.byId.has(id) || this.retired.has(id); k++) id = templateId(`${template}\n${k}`);
+    return id;
   }
 
   private remove(cluster: Cluster): void {
@@ -373,6 +394,7 @@ export class TemplateMiner {
     const i = cluster.leaf.indexOf(cluster);
     if (i >= 0) cluster.leaf.splice(i, 1);
     if (this.byText.get(cluster.template) === cluster) this.byText.delete(cluster.template);
+    if (this.byId.get(cluster.id) === cluster) this.byId.delete(cluster.id);
     this.all.delete(cluster);
   }
 

@@ -6,20 +6,29 @@ export type MatchChange = 'created' | 'updated' | 'none';
 
 /** The template one line belongs to, returned by {@link TemplateMiner.add}. */
 export interface MatchResult {
-  /** Stable id: a hash of `template`, identical across runs and machines. */
+  /**
+   * The cluster's id, kept for life whatever its template becomes (as Drain3's cluster_id): a hash
+   * of the template the cluster was created with, so the same input gives the same ids in every
+   * run, process and machine.
+   */
   id: string;
-  /** The template, tokens joined by one space, variables written `<*>`. */
+  /** The cluster's template now (this line included), tokens joined by one space, variables written `<*>`. */
   template: string;
-  /** Lines this template has absorbed so far, this one included. */
+  /** Lines this cluster has absorbed so far, this one included. */
   count: number;
-  /** `created` for a new template, `updated` when this line generalised it, else `none`. */
+  /** `created` for a new cluster, `updated` when this line generalised its template, else `none`. */
   change: MatchChange;
-  /** The id before this line changed the template (set when `change` is `updated`). */
+  /**
+   * Set when this line generalised its cluster into the template of an older cluster, which
+   * absorbed it: the id of the cluster that ended (`change` is `updated`, `id` the older one's).
+   * Lines counted under `previousId` belong to `id` from now on.
+   */
   previousId?: string;
 }
 
 /** A template with its counts, as listed by {@link TemplateMiner.templates}. */
 export interface TemplateInfo {
+  /** The cluster's lifelong id (see {@link MatchResult.id}). */
   id: string;
   template: string;
   count: number;
@@ -41,7 +50,14 @@ export interface MinerState {
   version: 1;
   options: Required<MinerOptions>;
   stats: MinerStats;
-  clusters: Array<{ tokens: string[]; count: number; last: number; buckets: Array<[number, number]> }>;
+  /** `id` is optional on load (a state without it gets the hash of the template). */
+  clusters: Array<{
+    id?: string;
+    tokens: string[];
+    count: number;
+    last: number;
+    buckets: Array<[number, number]>;
+  }>;
 }
 
 /** A result as a value: the miner never throws on bad input. */

@@ -103,7 +103,10 @@ function addPodCounts(t: TemplateStats, pod: string, counts: Float64Array, share
   for (let i = 0; i < into.length; i++) into[i] = (into[i] as number) + (counts[i] as number);
 }
 
-/** Follows Drain's rename of a template (`from` -> `to`), merging into a twin when there is one. */
+/**
+ * Follows Drain's merge of cluster `from` into the older cluster `to` (a template that generalised
+ * into another's text). A template that merely generalises keeps its cluster's id, and its counts.
+ */
 function rename(g: LogGroup, from: string, to: string, template: string): void {
   const old = g.templates.get(from);
   if (!old) return;
@@ -162,7 +165,7 @@ export async function mineLogs(
       while (t?.mergedInto) t = t.mergedInto;
       if (!t) {
         const m = miner.add(parsed.content);
-        if (m.change === 'updated' && m.previousId !== undefined) rename(g, m.previousId, m.id, m.template);
+        if (m.previousId !== undefined) rename(g, m.previousId, m.id, m.template);
         t = g.templates.get(m.id);
         if (!t) {
           t = newTemplate(m.id, m.template, g, parsed.level, n);
@@ -250,7 +253,7 @@ export function mergeGroups(parts: LogGroup[][], buckets: number): LogGroup[] {
     all.sort((a, b) => b.count - a.count || (a.template < b.template ? -1 : a.template > b.template ? 1 : 0));
     for (const t of all) {
       const m = miner.add(t.template);
-      if (m.change === 'updated' && m.previousId !== undefined) rename(g, m.previousId, m.id, m.template);
+      if (m.previousId !== undefined) rename(g, m.previousId, m.id, m.template);
       let into = g.templates.get(m.id);
       if (!into) {
         into = {
@@ -277,8 +280,8 @@ export function mergeGroups(parts: LogGroup[][], buckets: number): LogGroup[] {
 
 /**
  * Finds the template of a group that a log line belongs to, as mining would: the line parsed the
- * same way, matched by Drain against a tree rebuilt from the group's templates (a template's id is
- * a hash of its text, so the ids are the group's). For reading the lines behind a template again,
+ * same way, matched by Drain against a tree rebuilt from the group's templates, each with its
+ * cluster's id (kept for life, so not derivable from the template's text). For reading the lines behind a template again,
  * after the miner itself is gone (it stays in the thread that mined).
  */
 export function templateMatcher(group: LogGroup): (text: string) => string | undefined {
@@ -290,6 +293,7 @@ export function templateMatcher(group: LogGroup): (text: string) => string | und
     options: { ...DEFAULT_OPTIONS },
     stats: { lines: 0, templates: 0, evicted: 0, truncated: 0 },
     clusters: templates.map((t) => ({
+      id: t.id,
       tokens: t.template.split(' '),
       count: t.count + t.baselineCount,
       last: 0,
@@ -347,7 +351,8 @@ export async function mineInParallel(
   const load = new Array<number>(WORKERS).fill(0);
   const order = tasks.map((_, i) => i).sort((a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b);
   for (const i of order) {
-    const k = load.indexOf(Math.min(...load));
+    let k = 0;
+    for (let j = 1; j < load.length; j++) if ((load[j] as number) < (load[k] as number)) k = j;
     (bins[k] as number[]).push(i);
     load[k] = (load[k] as number) + (sizes[i] as number);
   }

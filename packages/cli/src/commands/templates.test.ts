@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { TemplateMiner, parseLogFormat } from '@hindsight/drain';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../main.js';
 
@@ -38,11 +39,68 @@ describe('hindsight templates', () => {
     const rows = r.out
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { line: number; id: string; template: string });
+      .map((l) => JSON.parse(l) as { line?: number; id: string; template: string })
+      .filter((x) => x.line !== undefined);
     expect(rows.map((x) => x.line)).toEqual([1, 2, 3, 4, 5]);
     expect(rows[4]?.template).toBe('Accepted connection from <*>:<*>');
     expect(rows[1]?.id).toBe(rows[4]?.id);
     expect(r.err).toContain('1 of 5 lines did not match the log format');
+  });
+
+  const jobs = join(dir, 'jobs.log');
+  writeFileSync(
+    jobs,
+    ['job 1 ran on alpha', 'job 2 ran on alpha', 'job 3 ran on beta', 'disk full'].join('\n'),
+  );
+
+  it('keeps one id per cluster as its template generalises, and announces the change before the line', async () => {
+    const r = await cli(['templates', jobs, '--jsonl']);
+    const rows = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const id = rows[0]?.id;
+    expect(rows.slice(0, 4)).toEqual([
+      { line: 1, id, template: 'job <*> ran on alpha' },
+      { line: 2, id, template: 'job <*> ran on alpha' },
+      { event: 'generalised', id, template: 'job <*> ran on <*>' },
+      { line: 3, id, template: 'job <*> ran on <*>' },
+    ]);
+    expect(rows[4]).toMatchObject({ line: 4, template: 'disk full' });
+  });
+
+  it("writes every line with its cluster's final template with --final", async () => {
+    const r = await cli(['templates', jobs, '--final']);
+    expect(r.code).toBe(0);
+    const rows = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; id: string; template: string });
+    expect(rows.map((x) => [x.line, x.template])).toEqual([
+      [1, 'job <*> ran on <*>'],
+      [2, 'job <*> ran on <*>'],
+      [3, 'job <*> ran on <*>'],
+      [4, 'disk full'],
+    ]);
+    expect(new Set(rows.slice(0, 3).map((x) => x.id)).size).toBe(1);
+  });
+
+  it('reads back every line from its spill file with --final, past many buffers', async () => {
+    const many = join(dir, 'many.log');
+    const n = 50_000;
+    writeFileSync(
+      many,
+      Array.from({ length: n }, (_, i) => `task ${i} done on ${i < n - 1 ? 'alpha' : 'beta'}`).join('\n'),
+    );
+    const r = await cli(['templates', many, '--final']);
+    const rows = r.out.trim().split('\n');
+    expect(rows).toHaveLength(n);
+    expect(rows.every((l, i) => (JSON.parse(l) as { line: number; template: string }).line === i + 1)).toBe(
+      true,
+    );
+    expect(new Set(rows.map((l) => (JSON.parse(l) as { template: string }).template))).toEqual(
+      new Set(['task <*> done on <*>']),
+    );
   });
 
   it('prints a table of templates, most frequent first', async () => {
@@ -64,4 +122,51 @@ describe('hindsight templates', () => {
     expect(r.code).toBe(3);
     expect(r.err).toContain('HINDSIGHT_LOG_FORMAT');
   });
+});
+
+const loghub =
+  process.env.LOGHUB_2K ??
+  join(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'data', 'loghub-2k');
+const haveLoghub = existsSync(join(loghub, 'settings.json'));
+if (!haveLoghub) console.warn(`skipping the Loghub-2k --final checks: no data at ${loghub} (set LOGHUB_2K)`);
+
+describe.skipIf(!haveLoghub)('hindsight templates --final on the Loghub-2k systems', () => {
+  const settings = haveLoghub
+    ? (JSON.parse(readFileSync(join(loghub, 'settings.json'), 'utf8')) as {
+        datasets: Record<string, { log_file: string; log_format: string }>;
+      })
+    : { datasets: {} };
+
+  it.each(Object.entries(settings.datasets))(
+    'gives every line of %s the final template the miner holds for its cluster',
+    async (_name, ds) => {
+      const path = join(loghub, ds.log_file);
+      const fmt = parseLogFormat(ds.log_format);
+      if (!fmt.ok) throw new Error(fmt.error);
+      const miner = new TemplateMiner();
+      const ids: string[] = [];
+      const into = new Map<string, string>();
+      for (const line of readFileSync(path, 'utf8')
+        .split(/\r?\n/)
+        .filter((l, i, all) => i < all.length - 1 || l !== '')) {
+        const m = miner.add(fmt.parser.parse(line)?.content ?? line);
+        if (m.previousId !== undefined) into.set(m.previousId, m.id);
+        ids.push(m.id);
+      }
+      const finalOf = (id: string): string | undefined => {
+        let k = id;
+        while (into.has(k)) k = into.get(k) as string;
+        return miner.get(k)?.template;
+      };
+      const r = await cli(['templates', path, '--log-format', ds.log_format, '--final']);
+      expect(r.code).toBe(0);
+      const rows = r.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { line: number; id: string; template: string });
+      expect(rows.map((x) => x.id)).toEqual(ids);
+      expect(rows.map((x) => x.template)).toEqual(ids.map(finalOf));
+      expect(rows.map((x) => x.line)).toEqual(ids.map((_, i) => i + 1));
+    },
+  );
 });
