@@ -34,6 +34,8 @@ export type {
   SourceStatus,
 } from './bundle/schema.js';
 export { parseRfc3339, formatLogTimestamp, subMillisecondNanos } from './bundle/time.js';
+export { spanSchema, spanStartMs, formatUnixNanos } from './bundle/spans.js';
+export type { Span } from './bundle/spans.js';
 export { bundleLayout, logFilePath, parseLogFilePath } from './bundle/layout.js';
 export type { LogFileRef } from './bundle/layout.js';
 export { BundleWriter } from './bundle/writer.js';

@@ -9,6 +9,7 @@ export const bundleLayout = {
   events: 'events.jsonl',
   pods: 'pods.jsonl',
   topology: 'topology.json',
+  spans: 'spans.jsonl',
 } as const;
 
 /** One container log file of a bundle. */
