@@ -57,11 +57,21 @@ export function encodeRelease(release: HelmRelease): string {
 const GZIP_MAGIC = [0x1f, 0x8b, 0x08];
 
 /**
+ * The most a release record may decompress to: 64 MiB. Helm itself caps a record at 1 MiB (the size
+ * of a Secret), and rendered manifests of large charts decompress to a few MiB, so this is generous;
+ * past it the record is refused before it is decompressed any further, as a 4 MB record made of
+ * zeros would otherwise take gigabytes (anyone who can create a Secret labelled owner=helm can plant one).
+ */
+export const MAX_RELEASE_BYTES = 64 * 1024 * 1024;
+
+/**
  * Decodes the `release` field of a Helm record. Accepts the field as stored (base64 of gzip of
  * JSON) and, for Secrets read raw from the API, base64 of that; gzip is optional, as in Helm.
- * A broken record is a HINDSIGHT_RELEASE_RECORD error naming it.
+ * A broken record, or one that decompresses past `maxBytes` (default {@link MAX_RELEASE_BYTES}),
+ * is a HINDSIGHT_RELEASE_RECORD error naming it (its record name carries the release and revision).
  */
-export function decodeRelease(data: string, where: string): HelmRelease {
+export function decodeRelease(data: string, where: string, maxBytes = MAX_RELEASE_BYTES): HelmRelease {
+  if (data.length > maxBytes * 2) throw tooLarge(where, maxBytes);
   let bytes: Buffer;
   try {
     bytes = Buffer.from(data, 'base64');
@@ -79,8 +89,12 @@ export function decodeRelease(data: string, where: string): HelmRelease {
   let json: string;
   try {
     const isGzip = GZIP_MAGIC.every((b, i) => bytes[i] === b);
-    json = isGzip ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+    // maxOutputLength stops zlib as soon as the output passes the cap, so a bomb costs at most that.
+    json = isGzip
+      ? gunzipSync(bytes, { maxOutputLength: maxBytes }).toString('utf8')
+      : bytes.toString('utf8');
   } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(where, maxBytes);
     throw new HindsightError(
       'HINDSIGHT_RELEASE_RECORD',
       `release record is not valid gzip: ${errorMessage(err)}`,
@@ -105,5 +119,25 @@ export function decodeRelease(data: string, where: string): HelmRelease {
       where,
     );
   }
+  // Readers go on to read info.status and chart.metadata: a record without them is refused here.
+  if (!isObject(r.info) || !isObject(r.chart) || !isObject(r.chart.metadata)) {
+    throw new HindsightError(
+      'HINDSIGHT_RELEASE_RECORD',
+      'release record lacks info or chart.metadata',
+      where,
+    );
+  }
   return r as HelmRelease;
+}
+
+function tooLarge(where: string, maxBytes: number): HindsightError {
+  return new HindsightError(
+    'HINDSIGHT_RELEASE_RECORD',
+    `release record decompresses to more than ${Math.round(maxBytes / 1024 / 1024)} MiB (the cap of a record); refused, is it genuine?`,
+    where,
+  );
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

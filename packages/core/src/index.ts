@@ -44,5 +44,11 @@ export { Bundle, openBundle, validateBundle } from './bundle/reader.js';
 export type { BundleProblem, LogLine, OpenBundleOptions } from './bundle/reader.js';
 export { packBundle, unpackBundle, isArchivePath } from './bundle/archive.js';
 export { diffValues, flattenValues } from './diff.js';
-export { encodeRelease, decodeRelease, releaseRecordName, releaseRecordLabels } from './helm-release.js';
+export {
+  encodeRelease,
+  decodeRelease,
+  releaseRecordName,
+  releaseRecordLabels,
+  MAX_RELEASE_BYTES,
+} from './helm-release.js';
 export type { HelmRelease } from './helm-release.js';
