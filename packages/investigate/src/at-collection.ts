@@ -81,13 +81,17 @@ type Base = Pick<Entry, 'object' | 'component' | 'pod'>;
 
 function failedEntry(p: Pod, base: Base): Entry {
   const stops = p.containers.filter((c) => c.lastTermination);
-  const ended = stops
-    .map((c) => Date.parse(c.lastTermination?.finishedAt ?? ''))
-    .filter((t) => !Number.isNaN(t));
+  // A loop, not Math.max(...ended): spread arguments go on the stack, which a pod of 200,000
+  // containers overflows.
+  let since = Number.NEGATIVE_INFINITY;
+  for (const c of stops) {
+    const t = Date.parse(c.lastTermination?.finishedAt ?? '');
+    if (t > since) since = t;
+  }
   return {
     ...base,
     what: 'failed',
-    ...(ended.length > 0 ? { since: Math.max(...ended) } : {}),
+    ...(Number.isFinite(since) ? { since } : {}),
     detail: ['phase Failed', ...stops.map((c) => `container ${c.name} ${stopOf(c)}`)].join('; '),
   };
 }
@@ -215,7 +219,8 @@ function linkEntries(series: PreparedSeries[], end: number): Entry[] {
   );
   // A replica whose samples stopped well before the others' was replaced or removed (a rolling
   // restart moves replicas to new addresses): its last value is not the state at collection.
-  const latest = Math.max(...links.map((s) => s.points[s.points.length - 1]?.[0] ?? -Infinity));
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const s of links) latest = Math.max(latest, s.points[s.points.length - 1]?.[0] ?? -Infinity);
   for (const s of links) {
     const last = s.points[s.points.length - 1];
     if (!last || last[1] !== 0 || last[0] < end - RECENT_MS) continue;
@@ -309,7 +314,10 @@ export async function atCollection(
   const podEvents = new Map<string, BundleEvent[]>();
   for (const e of [...events].sort((a, b) => Date.parse(a.time) - Date.parse(b.time))) {
     if (e.object.kind !== 'Pod' || Date.parse(e.time) > end) continue;
-    podEvents.set(e.object.name, [...(podEvents.get(e.object.name) ?? []), e]);
+    // Pushed, not copied: a copy per event is quadratic in the events of one pod.
+    const list = podEvents.get(e.object.name);
+    if (list) list.push(e);
+    else podEvents.set(e.object.name, [e]);
   }
   const listed = new Set(pods.map((p) => p.name));
   const entries: Entry[] = [

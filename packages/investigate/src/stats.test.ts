@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detectExcursions, detectShifts } from './stats.js';
+import fc from 'fast-check';
+import { detectExcursions, detectShifts, median } from './stats.js';
 
 // A small seeded generator so that the noise is the same on every run.
 function noise(seed: number): () => number {
@@ -73,4 +74,41 @@ describe('detectExcursions', () => {
     expect(detectExcursions([1, 2, 1, 2, 1, 2, 1, 2, 90, 1, 2, 1])).toEqual([]);
     expect(detectExcursions([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0])).toEqual([]);
   });
+
+  it('reads 200,000 samples (a spread of them as arguments overflowed the stack)', () => {
+    const r = noise(7);
+    const xs = Array.from({ length: 200_000 }, (_, i) => (i >= 199_990 ? 500 : 50 + r() * 10));
+    const [ex] = detectExcursions(xs);
+    expect(ex?.onset).toBe(199_990);
+    // A rising series makes every sample a new maximum: still linear-logarithmic, not quadratic.
+    expect(detectExcursions(Array.from({ length: 200_000 }, (_, i) => i))).toEqual([]);
+  });
+
+  it('finds what the baseline recomputed from scratch at each step finds', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 100 }), { maxLength: 60 }), (xs) => {
+        expect(detectExcursions(xs)).toEqual(naiveExcursions(xs));
+      }),
+      { seed: 16, numRuns: 300 },
+    );
+  });
 });
+
+/** detectExcursions as first written: the baseline's median and maximum recomputed at each step. */
+function naiveExcursions(xs: number[]): ReturnType<typeof detectExcursions> {
+  for (let k = 6; k + 2 <= xs.length; k++) {
+    const base = xs.slice(0, k);
+    const p50 = median(base);
+    const upper = base.reduce((a, b) => Math.max(a, b));
+    const level = Math.min(xs[k]!, xs[k + 1]!);
+    if (!(xs[k]! > upper) || !(upper > p50)) continue;
+    const level0 = Math.max(Math.abs(p50), Math.abs(level), 1e-12);
+    const range = Math.max(upper - p50, 0.05 * Math.abs(p50), 1e-9);
+    const excess = (level - p50) / range;
+    const relative = (level - p50) / level0;
+    if (excess < 5 || relative < 0.5) continue;
+    const strength = (1 - Math.exp(-excess / 10)) * Math.min(1, relative / 0.8);
+    return [{ onset: k, end: k + 2, baseline: p50, upper, level, excess, strength }];
+  }
+  return [];
+}

@@ -223,15 +223,28 @@ export function detectExcursions(values: ArrayLike<number>, options: ExcursionOp
   const run = options.run ?? 2;
   const minExcess = options.minExcess ?? 5;
   const { idx, xs } = samplesOf(values);
+  // The baseline's median and maximum are kept as it grows, one sample a step: recomputing them
+  // from a slice each step was quadratic, and `Math.max(...base)` overflowed the stack past about
+  // 120,000 samples.
+  const p50s = new RunningMedian();
+  let upper = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < Math.min(minBase, xs.length); i++) {
+    p50s.push(xs[i] as number);
+    upper = Math.max(upper, xs[i] as number);
+  }
   for (let k = minBase; k + run <= xs.length; k++) {
-    const base = xs.slice(0, k);
-    const p50 = median(base);
-    const upper = Math.max(...base);
+    if (k > minBase) {
+      p50s.push(xs[k - 1] as number);
+      upper = Math.max(upper, xs[k - 1] as number);
+    }
+    if (!(xs[k]! > upper)) continue;
+    const p50 = p50s.median();
     // Every sample of the run must lie beyond: its lowest is its level, so a lone spike is not one.
-    const level = Math.min(...xs.slice(k, k + run));
+    let level = Number.POSITIVE_INFINITY;
+    for (let j = k; j < k + run; j++) level = Math.min(level, xs[j] as number);
     // A quantile-excess score needs a baseline with a spread: a series constant before (an idle
     // count at 0) would make any blip infinite; its level shifts are detectShifts' to find.
-    if (!(xs[k]! > upper) || !(upper > p50)) continue;
+    if (!(upper > p50)) continue;
     const level0 = Math.max(Math.abs(p50), Math.abs(level), 1e-12);
     // The range floor: a flat baseline moving by a few percent of its level is not an excursion.
     const range = Math.max(upper - p50, 0.05 * Math.abs(p50), 1e-9);
@@ -252,4 +265,63 @@ export function detectExcursions(values: ArrayLike<number>, options: ExcursionOp
     ];
   }
   return [];
+}
+
+/** A binary heap of numbers ordered by `before` (a min-heap with `<`, a max-heap with `>`). */
+class Heap {
+  private readonly a: number[] = [];
+  constructor(private readonly before: (x: number, y: number) => boolean) {}
+  get size(): number {
+    return this.a.length;
+  }
+  peek(): number {
+    return this.a[0] as number;
+  }
+  push(x: number): void {
+    const a = this.a;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.before(a[i] as number, a[p] as number)) break;
+      [a[i], a[p]] = [a[p] as number, a[i] as number];
+      i = p;
+    }
+  }
+  pop(): number {
+    const a = this.a;
+    const top = a[0] as number;
+    const last = a.pop() as number;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.before(a[l] as number, a[m] as number)) m = l;
+        if (r < a.length && this.before(a[r] as number, a[m] as number)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m] as number, a[i] as number];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/** The median of a growing set of numbers (as {@link median} gives), in O(log n) per number. */
+class RunningMedian {
+  private readonly low = new Heap((x, y) => x > y);
+  private readonly high = new Heap((x, y) => x < y);
+  push(x: number): void {
+    if (this.low.size === 0 || x <= this.low.peek()) this.low.push(x);
+    else this.high.push(x);
+    if (this.low.size > this.high.size + 1) this.high.push(this.low.pop());
+    else if (this.high.size > this.low.size) this.low.push(this.high.pop());
+  }
+  median(): number {
+    if (this.low.size === 0) return Number.NaN;
+    return this.low.size > this.high.size ? this.low.peek() : (this.low.peek() + this.high.peek()) / 2;
+  }
 }
