@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openBundle, validateBundle } from '@hindsight/core';
+import { openBundle, validateBundle, type Series, type Span } from '@hindsight/core';
 import { importRcaDataset } from './index.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -163,6 +163,17 @@ describe.skipIf(!existsSync(nezha))(
       for (const [key, n] of got.points) if (key.endsWith('|span_count')) spanCount += n;
       expect(spanCount).toBeGreaterThan(0);
       expect(result.counts['spans']).toBe(spans);
+      // ... and each one is in spans.jsonl, streamed back with its call's parent and component.
+      const spanBundle = await openBundle(out);
+      let written = 0;
+      let linked = 0;
+      for await (const s of spanBundle.spans()) {
+        written += 1;
+        if (s.parent !== undefined && s.component.startsWith('ts-')) linked += 1;
+      }
+      await spanBundle.close();
+      expect(written).toBe(spans);
+      expect(linked).toBeGreaterThan(spans / 2);
       expect(result.manifest.baseline?.from).toBe(new Date(Math.floor(baseline.from)).toISOString());
       expect(Date.parse(result.manifest.baseline?.to ?? '')).toBe(Math.floor(baseline.to));
       expect([...wantLogs.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(3000);
@@ -265,5 +276,86 @@ describe('importRcaDataset with a fault-free reference folder', () => {
       code: 'HINDSIGHT_USAGE',
       message: `dataset folder not found (${missing})`,
     });
+  });
+});
+
+describe('importRcaDataset on span files and call-edge latency files', () => {
+  it('writes each span with its parent, pod, operation and nanosecond times, and labels each edge by caller and callee', async () => {
+    const dir = await temp();
+    await mkdir(path.join(dir, 'trace'), { recursive: true });
+    await mkdir(path.join(dir, 'metric'), { recursive: true });
+    await writeFile(
+      path.join(dir, 'trace/10_00_trace.csv'),
+      [
+        'TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration',
+        'aa11,s1,root,web-5d8f7c6b9a-qwert,GET /,1769940000000000100,1769940000010000300,10000',
+        'aa11,s2,s1,web-5d8f7c6b9a-qwert,cart/Get,1769940000001000000,1769940000004000003,3000',
+        'aa11,s3,s2,cart-6c7d8e9f0a-asdfg,Get,1769940000001500000,1769940000003500000,2000',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      path.join(dir, 'metric/source_50.csv'),
+      [
+        'time,timestamp,web_cart,web_checkout,checkout_cart',
+        '2026-02-01 10:00:00,1769940000,0.003,0.5,0.004',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      path.join(dir, 'metric/wide.csv'),
+      ['time,web_cpu,cart_latency-90', '2026-02-01T10:00:00Z,0.5,0.02', ''].join('\n'),
+    );
+    const out = path.join(dir, 'bundle');
+    await importRcaDataset(dir, out);
+    expect(await validateBundle(out)).toEqual([]);
+    const bundle = await openBundle(out);
+    const spans: Span[] = [];
+    for await (const s of bundle.spans()) spans.push(s);
+    const series: Series[] = [];
+    for await (const s of bundle.series()) series.push(s);
+    const topology = await bundle.topology();
+    await bundle.close();
+    expect(spans).toEqual([
+      {
+        trace: 'aa11',
+        span: 's1',
+        component: 'web',
+        pod: 'web-5d8f7c6b9a-qwert',
+        operation: 'GET /',
+        start: '2026-02-01T10:00:00.000000100Z',
+        durationMs: 10.0002,
+      },
+      {
+        trace: 'aa11',
+        span: 's2',
+        parent: 's1',
+        component: 'web',
+        pod: 'web-5d8f7c6b9a-qwert',
+        operation: 'cart/Get',
+        start: '2026-02-01T10:00:00.001000000Z',
+        durationMs: 3.000003,
+      },
+      {
+        trace: 'aa11',
+        span: 's3',
+        parent: 's2',
+        component: 'cart',
+        pod: 'cart-6c7d8e9f0a-asdfg',
+        operation: 'Get',
+        start: '2026-02-01T10:00:00.001500000Z',
+        durationMs: 2,
+      },
+    ]);
+    expect(topology?.components).toEqual([{ name: 'web', dependsOn: ['cart'] }]);
+    const labelsOf = (name: string): Array<Record<string, string>> =>
+      series.filter((s) => s.name === name).map((s) => s.labels);
+    expect(labelsOf('source_50')).toEqual([
+      { source: 'rca-metrics', component: 'cart', caller: 'web', callee: 'cart' },
+      { source: 'rca-metrics', component: 'checkout', caller: 'web', callee: 'checkout' },
+      { source: 'rca-metrics', component: 'cart', caller: 'checkout', callee: 'cart' },
+    ]);
+    // RCAEval's `<service>_<metric>` columns stay what they were: no metric is also a service.
+    expect(labelsOf('latency-90')).toEqual([{ source: 'rca-metrics', component: 'cart' }]);
   });
 });

@@ -14,6 +14,7 @@ import {
 import { csvRows, importWarning, readCsvHeader, type CsvRow, type ImportProblem } from './csv.js';
 import { looksLikePod, normalizeColumn, serviceOfPod } from './names.js';
 import { parseTimeCell } from './time.js';
+import { importSpans } from './rca-spans.js';
 
 /** Options for {@link importRcaDataset}. */
 export interface RcaDatasetOptions {
@@ -59,14 +60,12 @@ const ID_COLUMNS = {
   start: ['starttimeunixnano', 'starttime', 'start'],
   end: ['endtimeunixnano', 'endtime', 'end'],
   duration: ['duration', 'durationus', 'durationms'],
+  operation: ['operationname', 'operation', 'spanname'],
 } as const;
 type IdColumn = keyof typeof ID_COLUMNS;
-type Columns = Partial<Record<IdColumn, number>> & { times: number[] };
+export type Columns = Partial<Record<IdColumn, number>> & { times: number[] };
 
 const MISSING = /^(|nan|null|none|na|n\/a)$/i;
-// Spans become per-minute series: the step of the metric files these datasets ship (Nezha's pod
-// metrics have one row a minute).
-const SPAN_BUCKET_MS = 60_000;
 // Log rows of a file are sorted before they are written (Nezha's are grouped by trace, not time);
 // at most this many are held at once, so a file of any size is read in bounded memory.
 const LOG_SORT_BUFFER = 100_000;
@@ -90,7 +89,7 @@ function columnsOf(header: string[]): Columns {
   return cols;
 }
 
-type FileKind = 'logs' | 'spans' | 'metrics';
+export type FileKind = 'logs' | 'spans' | 'metrics';
 
 function kindOf(cols: Columns): FileKind | undefined {
   if (cols.log !== undefined && cols.times.length > 0) return 'logs';
@@ -165,7 +164,7 @@ async function listCsv(dir: string): Promise<string[]> {
     .sort();
 }
 
-interface Plan {
+export interface Plan {
   file: string;
   rel: string;
   header: string[];
@@ -363,6 +362,16 @@ export async function importRcaDataset(
   return { bundle: out, manifest, warnings, counts: { ...counts, pods: pods.size } };
 }
 
+/**
+ * Whether a wide file's columns are call edges `<caller>_<callee>` (Nezha's source_50.csv) rather
+ * than `<service>_<metric>` (RCAEval): some callee is also a caller, which no metric name is.
+ */
+function isEdgeFile(columns: string[]): boolean {
+  const halves = columns.map((c) => [c.slice(0, c.lastIndexOf('_')), c.slice(c.lastIndexOf('_') + 1)]);
+  const callers = new Set(halves.map(([a]) => a));
+  return halves.some(([, b]) => callers.has(b as string));
+}
+
 async function importMetrics(
   p: Plan,
   writer: BundleWriter,
@@ -386,6 +395,7 @@ async function importMetrics(
     valueCols.length > 0 &&
     valueCols.every((i) => /.+_[^_]+$/.test(header[i] as string));
   const stem = path.basename(p.file, path.extname(p.file)).replace(/[_-]metrics?$/i, '');
+  const edges = wide && isEdgeFile(valueCols.map((i) => header[i] as string));
   const acc = new Map<string, SeriesAcc>();
   const notNumber = new Map<number, number>();
   for await (const { row, t } of timedRows(p, problem, inWindow)) {
@@ -410,7 +420,15 @@ async function importMetrics(
         const column = header[i] as string;
         const labels: Record<string, string> = { source: 'rca-metrics' };
         let name = column;
-        if (wide) {
+        if (edges) {
+          // A call edge's latency belongs to the callee: its callers only wait on it. Which of
+          // them is the cause is the latency analyzer's to say, from all the edges together.
+          const cut = column.lastIndexOf('_');
+          labels['component'] = column.slice(cut + 1);
+          labels['caller'] = column.slice(0, cut);
+          labels['callee'] = column.slice(cut + 1);
+          name = stem;
+        } else if (wide) {
           const cut = column.lastIndexOf('_');
           labels['component'] = column.slice(0, cut);
           name = column.slice(cut + 1);
@@ -489,91 +507,4 @@ async function importLogs(
     if (buffer.length >= LOG_SORT_BUFFER) await flush();
   }
   await flush();
-}
-
-async function importSpans(
-  p: Plan,
-  writer: BundleWriter,
-  problem: ImportProblem,
-  inWindow: (t: number) => boolean,
-  notePod: (pod: string, container?: string, node?: string) => void,
-  counts: { series: number; points: number; spans: number },
-  calls: Map<string, Set<string>>,
-): Promise<void> {
-  const { cols, header } = p;
-  const isPod = cols.pod !== undefined;
-  const componentOf = (who: string): string => (isPod ? serviceOfPod(who) : who);
-  // Per pod (or service) and minute: how many spans started and their mean duration in ms.
-  const buckets = new Map<string, Map<number, { n: number; sumMs: number }>>();
-  // Who calls whom, from each span's parent: the topology holds whatever the window, as the call
-  // graph is structure, not a signal (a fault-free minute of spans, as Nezha's construct_data,
-  // gives the graph of every fault's window).
-  const spanOwner = new Map<string, string>();
-  const parents: Array<[string, string]> = [];
-  for await (const row of csvRows(p.file, problem)) {
-    const f = row.fields;
-    const owner =
-      (cols.pod !== undefined && f[cols.pod]) || (cols.service !== undefined && f[cols.service]) || '';
-    if (owner && cols.span !== undefined) {
-      spanOwner.set(f[cols.span] as string, owner);
-      const parent = cols.parent !== undefined ? f[cols.parent] : undefined;
-      if (parent) parents.push([parent, owner]);
-    }
-    const start = parseTimeCell(f[cols.start as number] ?? '');
-    if (Number.isNaN(start)) {
-      problem(p.file, row.line, `no readable start time in ${header[cols.start as number]}; row skipped`);
-      continue;
-    }
-    if (!inWindow(start)) continue;
-    let ms = Number.NaN;
-    if (cols.end !== undefined) ms = parseTimeCell(f[cols.end] ?? '') - start;
-    // Without an end time, `Duration` is read as microseconds, as in Nezha's span files (there it
-    // equals (EndTimeUnixNano - StartTimeUnixNano) / 1000, construct_data/2023-01-29/trace/08_50_trace.csv).
-    if (Number.isNaN(ms) && cols.duration !== undefined) ms = Number(f[cols.duration]) / 1000;
-    const who =
-      (cols.pod !== undefined && f[cols.pod]) || (cols.service !== undefined && f[cols.service]) || '';
-    if (!who) continue;
-    counts.spans += 1;
-    let m = buckets.get(who);
-    if (!m) buckets.set(who, (m = new Map()));
-    const b = Math.floor(start / SPAN_BUCKET_MS) * SPAN_BUCKET_MS;
-    const cur = m.get(b) ?? { n: 0, sumMs: 0 };
-    cur.n += 1;
-    cur.sumMs += Number.isFinite(ms) ? ms : 0;
-    m.set(b, cur);
-  }
-  for (const [parent, child] of parents) {
-    const caller = spanOwner.get(parent);
-    if (!caller) continue;
-    const from = componentOf(caller);
-    const to = componentOf(child);
-    if (from === to) continue;
-    let deps = calls.get(from);
-    if (!deps) calls.set(from, (deps = new Set()));
-    deps.add(to);
-  }
-  for (const [who, m] of [...buckets].sort(([a], [b]) => a.localeCompare(b))) {
-    const labels: Record<string, string> = {
-      source: 'rca-traces',
-      component: componentOf(who),
-      ...(isPod ? { pod: who } : {}),
-    };
-    if (isPod) notePod(who);
-    const pts = [...m].sort(([a], [b]) => a - b);
-    await writer.addSeries({
-      name: 'span_count',
-      labels,
-      kind: 'gauge',
-      points: pts.map(([t, v]) => [t, v.n]),
-    });
-    await writer.addSeries({
-      name: 'span_duration_mean_ms',
-      labels,
-      kind: 'gauge',
-      unit: 'ms',
-      points: pts.map(([t, v]) => [t, v.sumMs / v.n]),
-    });
-    counts.series += 2;
-    counts.points += pts.length * 2;
-  }
 }
