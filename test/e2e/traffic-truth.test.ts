@@ -20,7 +20,7 @@ describe('lab traffic ground truth', () => {
     // The default stuck threshold (300 s): the sweeper leaves the run's orders as the run left them.
     const shop = spawnShop(stack.env({ PG_CONNECT_TIMEOUT_MS: '500', PAYMENT_LATENCY_MS: '20' }));
     try {
-      const baseUrl = await shop.listening();
+      const baseUrl = await shop.ready();
       const run = runTraffic({ baseUrl, users: 8, durationMs: 5000 });
       await sleep(1500);
       stack.postgres.kill('SIGINT');

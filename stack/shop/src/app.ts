@@ -19,6 +19,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** True once {@link drainApp} began: /readyz answers 503 and every answer closes its connection. */
     draining: boolean;
+    /**
+     * True while the process listens but has not migrated yet (main waits for PostgreSQL with the
+     * port open, so liveness holds): /readyz answers 503 and the shop's routes a JSON 503.
+     */
+    starting: boolean;
   }
 }
 
@@ -40,6 +45,9 @@ const PG_UNAVAILABLE = new Set([
   '08000',
   '53300',
 ]);
+
+// Routes that answer while the shop starts: the probes and the metrics.
+const PROBE_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * Builds the shop (plugins registered, nothing listening). Call `await app.ready()` or
@@ -88,6 +96,11 @@ export async function buildApp(config: ShopConfig, options: BuildAppOptions = {}
   // Draining (see drainApp): every answer asks the client to close its connection, so a proxy never
   // reuses a kept-alive connection to a shop that is about to close it.
   app.decorate('draining', false);
+  app.decorate('starting', false);
+  app.addHook('onRequest', async (request) => {
+    if (app.starting && !PROBE_ROUTES.has(request.routeOptions.url ?? ''))
+      throw new ShopError('SHOP_DATABASE_UNAVAILABLE', 'the shop is starting: waiting for PostgreSQL');
+  });
   app.addHook('onSend', async (_request, reply) => {
     if (app.draining) reply.header('connection', 'close');
   });

@@ -30,9 +30,13 @@ export async function main(env: Record<string, string | undefined> = process.env
   process.once('SIGINT', onSignal);
   try {
     await app.ready();
-    const applied = await prepareDatabase(app.pg, app.log, { signal: stopping.signal });
-    app.log.info({ event: 'migrated', applied }, 'database migrated and seeded');
+    // Listening first keeps /healthz answering (so liveness does not restart a pod that waits for
+    // its database); /readyz and the routes answer 503 until the migration is done.
+    app.starting = true;
     await app.listen({ port: config.port, host: config.host });
+    const applied = await prepareDatabase(app.pg, app.log, { signal: stopping.signal });
+    app.starting = false;
+    app.log.info({ event: 'migrated', applied }, 'database migrated and seeded');
   } catch (err) {
     await app.close().catch(() => undefined);
     if (stopping.signal.aborted) return 0;

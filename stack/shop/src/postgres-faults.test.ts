@@ -69,7 +69,7 @@ describe('the shop under PostgreSQL faults', () => {
       }),
     );
     try {
-      const url = await shop.listening();
+      const url = await shop.ready();
       const traffic = checkoutLoop(url, 10);
       // Traffic until checkouts are running, then the postmaster is told to stop (fast).
       while (traffic.answers.filter((a) => a.answer.status === 200).length < 40) await sleep(20);
@@ -149,18 +149,38 @@ describe('the shop under PostgreSQL faults', () => {
     }
   });
 
-  it('waits for PostgreSQL at start with backoff, logging each attempt, instead of exiting', async () => {
+  it('waits for PostgreSQL at start with backoff, logging each attempt, alive and unready, instead of exiting', async () => {
     stack.postgres.kill('SIGINT');
     await stack.postgres.exited();
     const shop = spawnShop(stack.env({ PG_CONNECT_TIMEOUT_MS: '500' }));
     try {
+      // It listens while it waits: alive for liveness, unready, and the routes answer the shop's 503.
+      const url = await shop.listening();
       while (shop.lines.filter((l) => l['event'] === 'migrate_retry').length < 3) {
         expect(shop.child.exitCode, shop.stderr()).toBeNull();
         await sleep(50);
       }
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const unready = await fetch(`${url}/readyz`);
+      expect(unready.status).toBe(503);
+      expect(await unready.json()).toMatchObject({
+        status: 'not_ready',
+        reason: 'starting: waiting for PostgreSQL',
+      });
+      const early = await fetch(`${url}/products`);
+      expect(early.status).toBe(503);
+      expect(((await early.json()) as { error: { code: string } }).error.code).toBe(
+        'SHOP_DATABASE_UNAVAILABLE',
+      );
+
       await stack.postgres.start();
-      const url = await shop.listening(30_000);
-      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      let ready = await fetch(`${url}/readyz`);
+      for (let i = 0; i < 100 && ready.status !== 200; i++) {
+        await sleep(100);
+        ready = await fetch(`${url}/readyz`);
+      }
+      expect(ready.status).toBe(200);
+      expect((await fetch(`${url}/products`)).status).toBe(200);
       const retries = shop.lines.filter((l) => l['event'] === 'migrate_retry');
       expect(retries.slice(0, 3).map((l) => [l['attempt'], l['delayMs']])).toEqual([
         [1, 200],

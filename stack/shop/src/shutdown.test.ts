@@ -44,7 +44,7 @@ describe('graceful shutdown', () => {
   it('on SIGTERM keeps answering on kept-alive connections with Connection: close, finishes requests in flight, then exits 0', async () => {
     const shop = spawnShop(stack.env({ SHUTDOWN_DRAIN_MS: '1500', PAYMENT_LATENCY_MS: '1000' }));
     try {
-      const url = await shop.listening();
+      const url = await shop.ready();
       const busy = keptAlive(url);
       const idle = keptAlive(url);
       expect((await busy.request('GET', '/products')).status).toBe(200);

@@ -195,9 +195,10 @@ export const healthPlugin = definePlugin(
         c.status === 'fulfilled' ? 'ok' : (c.reason as Error).message,
       );
       const postgres = pool !== 'ok' ? pool! : fresh!;
-      if (app.draining) {
+      if (app.draining || app.starting) {
         reply.code(503);
-        return { status: 'not_ready', reason: 'shutting down', redis, postgres };
+        const reason = app.draining ? 'shutting down' : 'starting: waiting for PostgreSQL';
+        return { status: 'not_ready', reason, redis, postgres };
       }
       const ready = redis === 'ok' && postgres === 'ok';
       if (!ready) request.log.warn({ event: 'not_ready', redis, postgres }, 'not ready');

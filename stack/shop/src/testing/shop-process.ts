@@ -12,6 +12,8 @@ export interface ShopProcess {
   stderr(): string;
   /** Resolves with `http://127.0.0.1:PORT` once the shop logs that it listens. */
   listening(timeoutMs?: number): Promise<string>;
+  /** Resolves with the URL once the shop listens and /readyz answers 200 (it has migrated). */
+  ready(timeoutMs?: number): Promise<string>;
   /** Sends SIGTERM (when still running) and resolves with the exit code. */
   stop(): Promise<number | null>;
   /** Resolves with the exit code (null after a signal) once the process has exited. */
@@ -48,6 +50,20 @@ export function spawnShop(env: Record<string, string>): ShopProcess {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       throw new Error(`shop not listening after ${timeoutMs} ms`);
+    },
+    async ready(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      const url = await this.listening(timeoutMs);
+      while (Date.now() < deadline) {
+        const status = await fetch(`${url}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status === 200) return url;
+        if (child.exitCode !== null) throw new Error(`shop exited with ${child.exitCode}: ${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`shop not ready after ${timeoutMs} ms`);
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
