@@ -3,5 +3,5 @@ export type { RcaDatasetOptions, ImportResult } from './rca-dataset.js';
 export { parseTimeCell, findLineTime } from './time.js';
 export type { LineTime } from './time.js';
 export { serviceOfPod } from './names.js';
-export { importSupportBundle } from './support-bundle.js';
-export type { SupportBundleOptions } from './support-bundle.js';
+export { importSupportBundle } from './support-bundle/import.js';
+export type { SupportBundleOptions } from './support-bundle/import.js';

@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeRelease, openBundle, unpackBundle, validateBundle, type HelmRelease } from '@hindsight/core';
-import { importSupportBundle } from './index.js';
+import { importSupportBundle } from '../index.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const data = path.resolve(repo, '../shared/data/k8s-support-bundles');
 const present = existsSync(data);
 if (!present) console.warn(`skipping support-bundle imports: ${data} is absent`);
