@@ -140,7 +140,7 @@ export class Bundle {
   /** Streams the lines of one log; a line without a valid timestamp is skipped with a warning. */
   async *readLog(ref: LogFileRef): AsyncGenerator<LogLine> {
     let lineNo = 0;
-    for await (const raw of lines(path.join(this.root, ref.file))) {
+    for await (const raw of lines(path.join(this.root, ref.file), ref.file, (p) => this.problem(p))) {
       lineNo += 1;
       if (raw.length === 0) continue;
       const sp = raw.indexOf(' ');
@@ -171,7 +171,7 @@ export class Bundle {
   private async *records<T>(rel: string, schema: ZodType<T>, timeOf: (r: T) => number[]): AsyncGenerator<T> {
     const file = path.join(this.root, rel);
     let lineNo = 0;
-    for await (const raw of lines(file)) {
+    for await (const raw of lines(file, rel, (p) => this.problem(p))) {
       lineNo += 1;
       if (raw.trim().length === 0) continue;
       let json: unknown;
@@ -200,15 +200,28 @@ export class Bundle {
         });
         continue;
       }
+      const times = timeOf(parsed.data);
+      // A time no Date can hold (1e300) is no instant: the record is skipped, not passed on.
+      const impossible = times.find((t) => !(Math.abs(t) <= MAX_TIME_MS));
+      if (impossible !== undefined) {
+        this.problem({
+          file: rel,
+          line: lineNo,
+          code: 'HINDSIGHT_BUNDLE_SCHEMA',
+          severity: 'warning',
+          message: `time ${impossible} is outside the range of dates (unix milliseconds up to ±8.64e15)`,
+        });
+        continue;
+      }
       if (this.options.checkWindow) {
-        const bad = timeOf(parsed.data).find((t) => this.outside(t));
+        const bad = times.find((t) => this.outside(t));
         if (bad !== undefined) {
           this.problem({
             file: rel,
             line: lineNo,
             code: 'HINDSIGHT_BUNDLE_WINDOW',
             severity: 'warning',
-            message: `time ${new Date(bad).toISOString()} is outside the bundle window`,
+            message: `time ${showTime(bad)} is outside the bundle window`,
           });
         }
       }
@@ -229,11 +242,8 @@ export class Bundle {
   /** Streams every metric series. */
   async *series(): AsyncGenerator<Series> {
     for (const rel of await this.seriesFiles()) {
-      yield* this.records(rel, seriesSchema, (s) => {
-        const first = s.points[0];
-        const last = s.points[s.points.length - 1];
-        return first && last ? [first[0], last[0]] : [];
-      });
+      // Every point's time is checked: one no Date can hold, anywhere in the series, skips it.
+      yield* this.records(rel, seriesSchema, (s) => s.points.map((p) => p[0]));
     }
   }
 
@@ -283,11 +293,46 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-async function* lines(file: string): AsyncGenerator<string> {
-  const exists = await stat(file).catch(() => undefined);
-  if (!exists) return;
+/**
+ * Streams the lines of a file of the bundle; nothing when it is absent. A path that is not a
+ * regular file (a folder where a file of records belongs) or that fails while being read is
+ * reported with `problem` and ends the stream: the rest of the bundle is still read.
+ */
+async function* lines(
+  file: string,
+  rel: string,
+  problem: (p: BundleProblem) => void,
+): AsyncGenerator<string> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info) return;
+  if (!info.isFile()) {
+    problem({
+      file: rel,
+      code: 'HINDSIGHT_BUNDLE_SCHEMA',
+      severity: 'error',
+      message: `${info.isDirectory() ? 'a folder' : 'not a regular file'} where a file of records belongs; not read`,
+    });
+    return;
+  }
   const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  yield* rl;
+  try {
+    yield* rl;
+  } catch (err) {
+    problem({
+      file: rel,
+      code: 'HINDSIGHT_BUNDLE_SCHEMA',
+      severity: 'error',
+      message: `cannot be read: ${errorMessage(err)}`,
+    });
+  }
+}
+
+// The range of a JavaScript Date (ECMA-262 21.4.1.1): a time outside it names no instant.
+const MAX_TIME_MS = 8.64e15;
+
+/** A time as RFC 3339 where Date can show it, else as the number it is. */
+function showTime(ms: number): string {
+  return Math.abs(ms) <= MAX_TIME_MS ? new Date(ms).toISOString() : String(ms);
 }
 
 /**
