@@ -15,11 +15,13 @@ interface Known {
   version: number;
 }
 
-/** What the miner knows about one line it has seen: its tokens, and the template it joined. */
+/**
+ * What the miner knows about one line it has seen: the template it joined. Not its tokens: a line
+ * whose template is stale is split again (rare once templates settle), and holding every cached
+ * line's tokens cost more memory than the line itself.
+ */
 interface LineEntry extends Known {
-  /** The masked tokens; shared, never mutated (a new cluster takes a copy). */
-  tokens: string[];
-  /** Whether the line was cut (by `maxLineLength` or `maxTokens`). */
+  /** Whether the line was cut (by `maxLineLength` or `maxTokens`); known once it was split. */
   cut: boolean;
   /** The line's class in the line cache: 1 if it holds a digit, else 0. */
   cls: number;
@@ -30,15 +32,16 @@ interface LineEntry extends Known {
 // Whole lines repeat far more than one would guess (Loghub-2k: 16,000 bodies, of which many occur
 // several times; a service's steady state is the same few hundred lines): a line seen before skips
 // splitting and masking, and, while no template has changed since, the tree search too. Bounded by
-// entries and by characters held, cleared when full, so memory stays flat.
+// entries and by characters held per generation (two generations, see BoundedCache), so memory
+// stays flat: 4 M characters hold 16,000 lines of 250 characters (bench/drain-long.mjs).
 const LINE_CACHE_SIZE = 1 << 15;
-const LINE_CACHE_CHARS = 1 << 21;
+const LINE_CACHE_CHARS = 1 << 22;
 const LINE_CACHE_MAX_LINE = 1024;
 // Lines that differ only in their values share their masked tokens: a shape seen before at the
 // same state skips the tree search. Bounded like the line cache; shapes are few (about as many as
 // templates, times the words a template leaves unmasked).
-const SHAPE_CACHE_SIZE = 1 << 14;
-const SHAPE_CACHE_CHARS = 1 << 21;
+const SHAPE_CACHE_SIZE = 1 << 15;
+const SHAPE_CACHE_CHARS = 1 << 22;
 const SHAPE_CACHE_MAX = 1024;
 const DIGIT = /[0-9]/;
 
@@ -62,14 +65,6 @@ export class TemplateMiner {
   private readonly lineCache = new BoundedCache<LineEntry>(LINE_CACHE_SIZE, LINE_CACHE_CHARS, 2);
   private readonly shapeCache = new BoundedCache<Known>(SHAPE_CACHE_SIZE, SHAPE_CACHE_CHARS);
   private readonly scratchTokens: string[] = [];
-  private readonly scratch: LineEntry = {
-    tokens: [],
-    cut: false,
-    cluster: undefined,
-    version: -1,
-    cls: 0,
-    sampled: false,
-  };
   /**
    * Bumped whenever a template, the tree or a leaf changes: a line's cached template is only
    * reused while the version it was found at is current, so results are exactly those of a full search.
@@ -87,13 +82,6 @@ export class TemplateMiner {
     const tokens = this.tokenizer.split(content);
     if (this.tokenizer.lastCut) this.truncated++;
     return tokens;
-  }
-
-  /** The tokens of a line, from the line cache when it was seen before; counts a cut line. */
-  private entryOf(content: string): LineEntry {
-    const e = this.cachedEntry(content) ?? this.scratchEntry(content);
-    if (e.cut) this.truncated++;
-    return e;
   }
 
   /** The line cache's entry for a line, kept now if it is to be; undefined for a line not kept. */
@@ -123,33 +111,21 @@ export class TemplateMiner {
     return sampled || cache.admits(cls) ? this.remember(content, cls, sampled) : undefined;
   }
 
-  /**
-   * A line not kept: its entry and tokens are scratch, reused by the next such line (nothing keeps
-   * them: a new template copies the tokens).
-   */
-  private scratchEntry(content: string): LineEntry {
-    const e = this.scratch;
-    e.tokens = this.tokenizer.split(content, this.scratchTokens);
-    e.cut = this.tokenizer.lastCut;
-    e.cluster = undefined;
-    e.version = -1;
+  /** Keeps a line that missed the line cache (a copy, not a view of the caller's buffer). */
+  private remember(content: string, cls: number, sampled: boolean): LineEntry {
+    const own = ownCopy(content);
+    const e: LineEntry = { cut: false, cluster: undefined, version: -1, cls, sampled };
+    this.lineCache.put(own, e, own.length);
     return e;
   }
 
-  /** Splits a line that missed the line cache and keeps it there. */
-  private remember(content: string, cls: number, sampled: boolean): LineEntry {
-    // Split the copy, so the cached tokens are views of it, not of the caller's buffer.
-    const own = ownCopy(content);
-    const e = {
-      tokens: this.tokenizer.split(own),
-      cut: this.tokenizer.lastCut,
-      cluster: undefined,
-      version: -1,
-      cls,
-      sampled,
-    };
-    this.lineCache.put(own, e, own.length);
-    return e;
+  /** A line's masked tokens, in a scratch array reused by the next line (a new cluster copies them). */
+  private tokensOf(content: string, entry: LineEntry | undefined): string[] {
+    const tokens = this.tokenizer.split(content, this.scratchTokens);
+    const cut = this.tokenizer.lastCut;
+    if (cut) this.truncated++;
+    if (entry !== undefined) entry.cut = cut;
+    return tokens;
   }
 
   /**
@@ -159,8 +135,13 @@ export class TemplateMiner {
   add(content: string, timeMs?: number): MatchResult {
     this.lines++;
     const version = this.version;
-    let entry = this.cachedEntry(content);
+    const entry = this.cachedEntry(content);
     let shape: Known | undefined;
+    if (entry !== undefined && entry.version === version) {
+      // Seen at this very state: the search and the generalisation would give the same answer.
+      if (entry.cut) this.truncated++;
+      return this.joined(entry.cluster as Cluster, timeMs);
+    }
     if (entry === undefined) {
       // The same tokens (the same line with other values) seen at this very state: the same
       // answer, found by the line's shape without cutting the line into tokens. Only for a line
@@ -170,12 +151,8 @@ export class TemplateMiner {
       shape = key === undefined ? undefined : this.shapeOf(key);
       if (shape !== undefined && shape.version === version)
         return this.joined(shape.cluster as Cluster, timeMs);
-      entry = this.scratchEntry(content);
     }
-    if (entry.cut) this.truncated++;
-    // Seen at this very state: the search and the generalisation would give the same answer.
-    if (entry.version === version) return this.joined(entry.cluster as Cluster, timeMs);
-    const tokens = entry.tokens;
+    const tokens = this.tokensOf(content, entry);
     let cluster: Cluster | undefined;
     let change: MatchChange = 'none';
     let previousId: string | undefined;
@@ -193,8 +170,10 @@ export class TemplateMiner {
     // Only a line that changed nothing may skip the search next time (a `created` that found its
     // text already held elsewhere in the tree changes nothing either, but must say `created` again).
     if (this.version === version && change === 'none') {
-      entry.cluster = cluster;
-      entry.version = version;
+      if (entry !== undefined) {
+        entry.cluster = cluster;
+        entry.version = version;
+      }
       if (shape !== undefined) {
         shape.cluster = cluster;
         shape.version = version;
@@ -241,8 +220,12 @@ export class TemplateMiner {
 
   /** The template a line would join, without learning from it; undefined when none is similar enough. */
   match(content: string): { id: string; template: string } | undefined {
-    const e = this.entryOf(content);
-    const c = e.version === this.version ? e.cluster : this.tree.search(e.tokens, this.options.similarity);
+    const e = this.cachedEntry(content);
+    let c: Cluster | undefined;
+    if (e !== undefined && e.version === this.version) {
+      if (e.cut) this.truncated++;
+      c = e.cluster;
+    } else c = this.tree.search(this.tokensOf(content, e), this.options.similarity);
     return c === undefined ? undefined : { id: c.id, template: c.template };
   }
 
