@@ -169,7 +169,7 @@ async function score(
 
   const changes = await (await openBundle(bundlePath)).changes();
   const faultChange = changes.find((c) => c.kind === 'helm' && c.toRevision === fault.revision);
-  row.kinds = [...changeMechanisms(faultChange?.diff ?? [])].sort();
+  row.kinds = [...changeMechanisms(faultChange?.diff ?? []).keys()].sort();
   const helm = helmChanges(changes);
   const firstBad =
     incident.firstLostAt !== undefined
@@ -197,7 +197,10 @@ async function score(
 
 /**
  * The weight that ranks `rows` best: most faults first, then most in the top 3, then the largest
- * sum of log margins (capped at 100x); on a tie the smallest (the least departure from no mechanism).
+ * worst margin (the fault's weight over the best other revision's, in the scenario where it is
+ * smallest); on a tie the smallest weight (the least departure from no mechanism). The worst
+ * margin, not the sum: a sum grows with any weight that boosts the faults that have a mechanism,
+ * and says nothing of the fault whose setting names none.
  */
 function chooseWeight(rows: Row[]): number {
   let best = WEIGHTS[0] as number;
@@ -207,7 +210,7 @@ function chooseWeight(rows: Row[]): number {
     const key = [
       r.filter((x) => x.rank === 1).length,
       r.filter((x) => (x.rank ?? Infinity) <= 3).length,
-      r.reduce((s, x) => s + Math.log(Math.min(100, Math.max(1e-3, x.margin))), 0),
+      r.reduce((m, x) => Math.min(m, x.margin), Infinity),
     ];
     const better = key.findIndex((v, i) => v !== bestKey[i]);
     if (better >= 0 && (key[better] as number) > (bestKey[better] as number)) {

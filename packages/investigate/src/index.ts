@@ -16,7 +16,7 @@ export type { Excursion, ExcursionOptions, Shift, ShiftOptions } from './stats.j
 export { parseLogLine } from './log-line.js';
 export type { ParsedLogLine, LogLevel } from './log-line.js';
 export { changeMechanisms } from './rank/mechanism.js';
-export type { Mechanism } from './rank/mechanism.js';
+export type { Mechanism, Mechanisms } from './rank/mechanism.js';
 export { BundleData } from './data.js';
 export type { LogGroup, LogModel, MinedLogs, PreparedSeries, TemplateStats, SampleLine } from './data.js';
 export { templateMatcher } from './mine.js';

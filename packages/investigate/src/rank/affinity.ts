@@ -2,7 +2,7 @@ import type { TopologyGraph } from '../topology.js';
 import type { Finding } from '../types.js';
 import { median } from '../stats.js';
 import type { Candidate } from './candidates.js';
-import { sharedMechanisms } from './mechanism.js';
+import { mechanismCertainty } from './mechanism.js';
 
 // What an anomaly that ended on its own (long before the end of the window, with no revert to end
 // it) still counts for. Why: any rollout blips while its pods restart (a burst of 5xx, a replica
@@ -78,7 +78,7 @@ export function affinityFor(ctx: AffinityContext): Affinity {
       const near = Math.exp(-Math.max(0, a.time - c.time) / tau);
       // A change whose kind can cause this effect explains it better than a nearer one that cannot
       // (an OOM kill once load grew under a lowered memory limit, a benign rollout just before it).
-      const kind = sharedMechanisms(c.mechanisms, a).length > 0 ? mechanism : 1;
+      const kind = 1 + mechanismCertainty(c.mechanisms, a) * (mechanism - 1);
       return near * topology(graph, c.components, a) * c.prior * kind * screened(c, a);
     },
     lastingFor(c, a) {

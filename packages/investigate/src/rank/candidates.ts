@@ -4,7 +4,7 @@ import type { BundleData } from '../data.js';
 import type { Cause, Finding } from '../types.js';
 import { compareFindings } from './merge.js';
 import { minOf } from './common.js';
-import { changeMechanisms, type Mechanism } from './mechanism.js';
+import { changeMechanisms, type Mechanisms } from './mechanism.js';
 
 /** A candidate cause: a change (one per Helm revision), or the earliest anomaly no change explains. */
 export interface Candidate {
@@ -17,7 +17,7 @@ export interface Candidate {
   finding: Finding;
   reasons: string[];
   /** What its settings control (empty for an anomaly, or a setting whose words say nothing). */
-  mechanisms: Set<Mechanism>;
+  mechanisms: Mechanisms;
 }
 
 // Settings that change what is observed (log verbosity, labels, annotations), not what the system
@@ -121,7 +121,7 @@ export function anomalyCandidate(
     title: `earliest unexplained anomaly: ${first.title}`,
     finding: first,
     reasons: ['no change precedes it closely enough to explain it'],
-    mechanisms: new Set(),
+    mechanisms: new Map(),
   };
 }
 

@@ -99,12 +99,20 @@ function magnitude(v: unknown): number {
   return m && scale !== undefined ? Number(m[1]) * scale : Number.NaN;
 }
 
-/** Whether a numeric setting was raised or turned off (0): known only when both sides are numbers. */
-function loosened(from: unknown, to: unknown): boolean {
+/**
+ * Which way a numeric setting moved: `raised` (or turned off: 0, in most software, is no limit),
+ * `lowered`, or `unknown` when either side is not a number (a value set for the first time, over
+ * a chart default the diff does not show).
+ */
+function direction(from: unknown, to: unknown): 'raised' | 'lowered' | 'unknown' {
   const a = magnitude(from);
   const b = magnitude(to);
-  return Number.isFinite(a) && Number.isFinite(b) && (b > a || (b === 0 && a > 0));
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return 'unknown';
+  return b > a || (b === 0 && a > 0) ? 'raised' : 'lowered';
 }
+
+// How sure a limit's kind is when its direction is unknown: it may as well have been raised.
+const UNKNOWN_DIRECTION = 0.5;
 
 /** A setting path as words: `redis.master.memoryLimit` -> `redis master memory limit`. */
 function words(path: string): string {
@@ -115,26 +123,33 @@ function words(path: string): string {
     .trim();
 }
 
+/** What a change's settings control, each kind with how sure it is (1, or UNKNOWN_DIRECTION). */
+export type Mechanisms = Map<Mechanism, number>;
+
 /**
  * What a change's settings control, from each diff entry's name (its last three path segments,
  * which name the setting and what it belongs to) and its value's unit. A workload's replica count
  * (`spec.replicas` of a scale change) is `replicas`; a container's `resources.limits.memory` is
- * `memory`, as a values file's `memoryLimit: 13Mi` is.
+ * `memory`, as a values file's `memoryLimit: 13Mi` is. A limit raised is left out; one whose
+ * direction is unknown counts UNKNOWN_DIRECTION.
  */
-export function changeMechanisms(
-  diff: Array<{ path: string; from?: unknown; to?: unknown }>,
-): Set<Mechanism> {
-  const out = new Set<Mechanism>();
+export function changeMechanisms(diff: Array<{ path: string; from?: unknown; to?: unknown }>): Mechanisms {
+  const out: Mechanisms = new Map();
   for (const d of diff) {
     const name = words(d.path.split('.').slice(-3).join('.'));
-    const raised = loosened(d.from, d.to);
-    for (const s of SETTING) if (s.name.test(name) && !(raised && LIMITS.has(s.kind))) out.add(s.kind);
+    const dir = direction(d.from, d.to);
+    const add = (kind: Mechanism): void => {
+      if (!LIMITS.has(kind)) return void out.set(kind, 1);
+      if (dir === 'raised') return;
+      const sure = dir === 'lowered' ? 1 : UNKNOWN_DIRECTION;
+      out.set(kind, Math.max(out.get(kind) ?? 0, sure));
+    };
+    for (const s of SETTING) if (s.name.test(name)) add(s.kind);
     const values = [d.from, d.to].filter((v): v is string => typeof v === 'string');
-    if (raised) continue;
     if (/limit|request|resources/.test(name) && values.some((v) => BYTES.test(v) && !MILLICORES.test(v)))
-      out.add('memory');
+      add('memory');
     if (/cpu|limit|request/.test(name) && values.some((v) => MILLICORES.test(v)) && !out.has('memory'))
-      out.add('cpu');
+      add('cpu');
   }
   return out;
 }
@@ -152,8 +167,15 @@ export function effectMechanisms(f: Finding): Set<Mechanism> {
 }
 
 /** The kinds a change's mechanisms share with a finding's, in the table's order. */
-export function sharedMechanisms(change: Set<Mechanism>, f: Finding): Mechanism[] {
+export function sharedMechanisms(change: Mechanisms, f: Finding): Mechanism[] {
   if (change.size === 0) return [];
   const effect = effectMechanisms(f);
-  return [...change].filter((k) => effect.has(k));
+  return [...change.keys()].filter((k) => effect.has(k));
+}
+
+/** How surely a change's kind can cause a finding: the surest kind they share, 0 when none. */
+export function mechanismCertainty(change: Mechanisms, f: Finding): number {
+  let best = 0;
+  for (const k of sharedMechanisms(change, f)) best = Math.max(best, change.get(k) ?? 0);
+  return best;
 }
