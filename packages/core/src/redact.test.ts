@@ -152,6 +152,17 @@ describe('redaction', () => {
       expect(redactText(line), line).toBe(line);
   });
 
+  it('scrubs copies of a secret found by its key, but not the ordinary words under such a key', () => {
+    const r = new Redactor();
+    const diff = r.value([
+      { path: 'redis.auth.password', to: 'Hunter2-pass' },
+      { path: 'postgresql.auth.username', to: 'shop' },
+    ]);
+    const title = r.scrub('helm shop revision 6: redis.auth.password: (none) -> Hunter2-pass');
+    expect(JSON.stringify(diff)).not.toContain('Hunter2-pass');
+    expect(title).toBe(`helm shop revision 6: redis.auth.password: (none) -> ${REDACTED}`);
+  });
+
   it('redacts a diff value by its path', () => {
     expect(redactAtPath('redis.auth.password', 'rpass')).toBe(REDACTED);
     expect(redactAtPath('shop.env[3].PGPASSWORD', 'x')).toBe(REDACTED);

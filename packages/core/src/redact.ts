@@ -24,8 +24,12 @@ export interface RedactorOptions {
 
 const NONE: ReadonlySet<string> = new Set();
 
-// A value shorter than this is not scrubbed from other text: too likely to be an ordinary word.
-const MIN_REMEMBERED = 4;
+// Which values found secret by their key are also scrubbed from other text: not an ordinary word
+// (`shop`, `replicas`, `default` under an `auth` key would blank every title that names them), but
+// six characters or more holding a digit, a capital or a symbol, as passwords and tokens do.
+function worthRemembering(v: string): boolean {
+  return v.length >= 6 && /[^a-z._-]/.test(v);
+}
 
 /** The kind counted for a value redacted by a user's pattern. */
 export const CUSTOM_KIND = 'custom';
@@ -200,7 +204,7 @@ export class Redactor {
       if (v === null || v === undefined || typeof v === 'boolean') return v;
       if (typeof v === 'string') {
         if (v === '' || v === REDACTED) return v;
-        if (this.remember && v.length >= MIN_REMEMBERED) this.known.add(v);
+        if (this.remember && worthRemembering(v)) this.known.add(v);
         n += 1;
         return REDACTED;
       }
