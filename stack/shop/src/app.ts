@@ -78,7 +78,9 @@ export async function buildApp(config: ShopConfig, options: BuildAppOptions = {}
     const code = (err as { code?: string }).code;
     if (
       (code !== undefined && PG_UNAVAILABLE.has(code)) ||
-      /timeout exceeded when trying to connect|Connection terminated|not queryable/.test(err.message)
+      /timeout exceeded when trying to connect|Connection terminated|not queryable|pool after calling end/.test(
+        err.message,
+      )
     ) {
       request.log.error(
         { event: 'request_failed', code: 'SHOP_DATABASE_UNAVAILABLE', store: 'postgresql', err: err.message },

@@ -36,14 +36,30 @@ export const postgresPlugin = definePlugin('shop-postgres', ['shop-config'], asy
     idle_in_transaction_session_timeout: c.idleInTransactionTimeoutMs,
     application_name: `shop:${app.config.podName}`,
   };
-  const pool = new pg.Pool({ ...connection, max: c.poolMax });
-  pool.on('error', (err) => {
-    app.log.error(
-      { event: 'postgres_error', store: 'postgresql', err: err.message },
-      'idle postgres client failed',
-    );
-  });
-  app.decorate('pg', pool);
+  const makePool = (): pg.Pool => {
+    const pool = new pg.Pool({ ...connection, max: c.poolMax });
+    pool.on('error', (err) => {
+      app.log.error(
+        { event: 'postgres_error', store: 'postgresql', err: err.message },
+        'idle postgres client failed',
+      );
+    });
+    return pool;
+  };
+  app.decorate('pg', makePool());
+
+  // In a smart shutdown PostgreSQL waits for every open session to end, and a pool keeps its idle
+  // ones for idleTimeoutMillis (10 s) after each use: as long as traffic runs, forever. So when the
+  // server says it is shutting down, the shop lets its sessions go: a fresh pool takes the new
+  // requests (refused, as 503s, until the server is back), and the old one ends, closing its idle
+  // clients now and the busy ones as their transactions finish.
+  const recycle = (reason: string): void => {
+    const old = app.pg;
+    if (old.totalCount === 0) return; // nothing held: a pool made after the refusal began
+    app.pg = makePool();
+    app.log.warn({ event: 'postgres_pool_recycled', store: 'postgresql', reason }, 'postgres pool recycled');
+    old.end().catch(() => undefined);
+  };
 
   // A pool that still holds connections says nothing about new ones: in PostgreSQL's smart shutdown
   // (SIGTERM) the server keeps serving open sessions and refuses every new one, so readiness asks a
@@ -59,6 +75,11 @@ export const postgresPlugin = definePlugin('shop-postgres', ['shop-config'], asy
     try {
       await client.connect();
       await client.query('SELECT 1');
+    } catch (err) {
+      // 57P03 cannot_connect_now, "the database system is shutting down": a smart (or fast) shutdown.
+      if ((err as { code?: string }).code === '57P03' && /shutting down/.test((err as Error).message))
+        recycle((err as Error).message);
+      throw err;
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -72,6 +93,6 @@ export const postgresPlugin = definePlugin('shop-postgres', ['shop-config'], asy
     return last.result;
   });
   app.addHook('onClose', async () => {
-    await pool.end();
+    await app.pg.end();
   });
 });
