@@ -1,4 +1,4 @@
-import { isSecretKey } from './redact-keys.js';
+import { SECRET_KEY_STEMS, isSecretKey } from './redact-keys.js';
 
 /** The fixed marker that replaces every secret hindsight writes. */
 export const REDACTED = '[REDACTED]';
@@ -36,8 +36,10 @@ const SCHEME_WORD = new RegExp(String.raw`^(?:\\?["'])?(?:${SCHEMES})(?:\s+\[RED
 
 // A secret-looking stem followed, within a key's length, by a separator: the cheap test of the
 // key=value rule (a line that merely says "session" or "key" is not scanned further).
-const KEY_BEFORE_SEPARATOR =
-  /(?:pass|pw|secret|token|key|cred|auth|dsn|cookie|sig|cert|session|connection)[\w.-]{0,60}(?:\\?["'])?\s*[:=]/i;
+const KEY_BEFORE_SEPARATOR = new RegExp(
+  String.raw`(?:${SECRET_KEY_STEMS})[\w.-]{0,60}(?:\\?["'])?\s*[:=]`,
+  'i',
+);
 
 // An optional quote around a key, plain or JSON-escaped inside a JSON string.
 const Q = String.raw`(?:\\?["'])?`;
@@ -187,6 +189,6 @@ export const secretRules: readonly SecretRule[] = [
  * log line without any of these (most lines) costs one scan and no allocation.
  */
 export const CANDIDATE = new RegExp(
-  String.raw`pass|pw|secret|token|key|cred|auth|dsn|cookie|sig|cert|session|bearer|private|connection|${AWS_PREFIXES}|eyj|aiza|gh[pousr]_|github_pat|gl[a-z]+-|xox|sk_|rk_|sk-|whsec|npm_|sg\.|:\/\/|hooks\.`,
+  String.raw`${SECRET_KEY_STEMS}|bearer|private|${AWS_PREFIXES}|eyj|aiza|gh[pousr]_|github_pat|gl[a-z]+-|xox|sk_|rk_|sk-|whsec|npm_|sg\.|:\/\/|hooks\.`,
   'i',
 );

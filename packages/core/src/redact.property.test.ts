@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Redactor, redactText } from './index.js';
+import { Redactor, isSecretKey, redactText } from './index.js';
 
 // Fixed seed and a bounded count: the same cases on every run and in CI; a failure prints its
 // counterexample, which then belongs in redact.test.ts.
@@ -171,6 +171,52 @@ describe('redaction properties (fast-check, fixed seed)', () => {
         const counted = r.counts();
         expect(r.text(once)).toBe(once);
         expect(r.counts()).toEqual(counted);
+      }),
+      RUNS,
+    );
+  });
+
+  it('redacts the value of every key isSecretKey accepts, in every case style, and no other', () => {
+    const piece = fc.constantFrom(
+      'password',
+      'pass',
+      'pwd',
+      'secret',
+      'token',
+      'key',
+      'api',
+      'auth',
+      'cred',
+      'session',
+      'id',
+      'redis',
+      'db',
+      'pg',
+      'client',
+      'access',
+      'author',
+      'keyspace',
+      'evicted',
+      'keys',
+      'passed',
+      'max',
+    );
+    const key = fc
+      .tuple(
+        fc.array(piece, { minLength: 1, maxLength: 3 }),
+        fc.constantFrom('_', '-', '.', '', 'camel', 'UPPER'),
+      )
+      .map(([ps, style]) => {
+        if (style === 'camel')
+          return ps.map((p, i) => (i === 0 ? p : p[0]?.toUpperCase() + p.slice(1))).join('');
+        if (style === 'UPPER') return ps.join('_').toUpperCase();
+        return ps.join(style);
+      });
+    fc.assert(
+      fc.property(key, fc.constantFrom('=', ': ', '="'), (k, sep) => {
+        const text = `${k}${sep}Val9xq${sep.endsWith('"') ? '"' : ''} next`;
+        const out = redactText(text);
+        expect(out.includes('Val9xq'), `${text} -> ${out}`).toBe(!isSecretKey(k));
       }),
       RUNS,
     );
