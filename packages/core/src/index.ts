@@ -42,7 +42,14 @@ export { BundleWriter } from './bundle/writer.js';
 export type { BundleWriterOptions, LogSink } from './bundle/writer.js';
 export { Bundle, openBundle, validateBundle } from './bundle/reader.js';
 export type { BundleProblem, LogLine, OpenBundleOptions } from './bundle/reader.js';
-export { packBundle, unpackBundle, isArchivePath } from './bundle/archive.js';
+export {
+  packBundle,
+  unpackBundle,
+  isArchivePath,
+  ARCHIVE_LIMITS,
+  RATIO_CHECKED_AFTER,
+} from './bundle/archive.js';
+export type { ArchiveLimits } from './bundle/archive.js';
 export { diffValues, flattenValues } from './diff.js';
 export {
   encodeRelease,
