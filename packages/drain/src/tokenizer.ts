@@ -142,14 +142,13 @@ export class Tokenizer {
   /**
    * A line's masked tokens joined by one space, built from the line itself (a plain word is never
    * cut out): the key of the shape cache. Undefined for a line that needs the general path (other
-   * whitespace, a leading, trailing or double space, a list run, a cut, custom masks), which
+   * whitespace, a list run, a cut, custom masks), which
    * then skips the shape cache.
    */
   shapeKey(line: string): string | undefined {
     const o = this.options;
     const n = line.length;
     if (!o.mask || this.extra.length > 0 || n === 0 || n > o.maxLineLength) return undefined;
-    if (line.charCodeAt(0) === 32 || line.charCodeAt(n - 1) === 32) return undefined;
     let key = '';
     let copied = 0;
     let count = 0;
@@ -168,7 +167,12 @@ export class Tokenizer {
         } else if (c === 64 || c === 92) other = true;
       }
       const len = i - start;
-      if (len === 0 || ++count === o.maxTokens) return undefined;
+      if (len === 0) {
+        // Runs of spaces stay in the key as they are: the same key still means the same tokens.
+        start = i + 1;
+        continue;
+      }
+      if (++count === o.maxTokens) return undefined;
       let masked: string | undefined;
       if (len <= MAX_TOKEN_LENGTH && digits === len) masked = WILDCARD;
       else if (len <= MAX_TOKEN_LENGTH && digits === 0 && !other) {
