@@ -227,6 +227,14 @@ describe('hindsight serve API', () => {
     const t = await get(new URL('/..%2f..%2fpackage.json', server.url).href);
     expect(t.status).toBe(404);
   });
+
+  it('answers a malformed percent-escape with 400, not an internal error', async () => {
+    for (const p of ['/%', '/api/changes/%E0%A4%A', '/api/templates/%zz/rates', '/app/%C0']) {
+      const r = await get(new URL(p, server.url).href);
+      expect([p, r.status]).toEqual([p, 400]);
+      expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'HINDSIGHT_USAGE' } });
+    }
+  });
 });
 
 /**

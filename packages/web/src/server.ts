@@ -79,9 +79,14 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
   let worker: Worker | undefined;
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent)
-        sendJson(res, 500, { error: { code: 'HINDSIGHT_INTERNAL', message: errorMessage(err) } });
-      else res.destroy();
+      if (res.headersSent) res.destroy();
+      // decodeURIComponent throws URIError on a malformed escape (`/%`, `%E0%A4%A`): the
+      // request is bad, not the server.
+      else if (err instanceof URIError)
+        sendJson(res, 400, {
+          error: { code: 'HINDSIGHT_USAGE', message: 'the path holds a malformed percent-escape' },
+        });
+      else sendJson(res, 500, { error: { code: 'HINDSIGHT_INTERNAL', message: errorMessage(err) } });
     });
   });
   // Only this machine can reach the view: it shows logs and config that may be sensitive.
