@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BundleWriter, compileRedactPatterns, openBundle, type Manifest } from './index.js';
+import { BundleWriter, compileRedactPatterns, openBundle, validateBundle, type Manifest } from './index.js';
 
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmVkLWJ5LXNvbWVvbmU';
 const SECRETS = [
@@ -84,6 +84,26 @@ describe('a bundle written through BundleWriter', () => {
     try {
       expect(b.manifest.redactions).toEqual(manifest.redactions);
       expect(b.warnings).toEqual([]);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('quotes no secret in the problems a damaged record raises, read or validated', async () => {
+    // Written past the writer, as a hand-made bundle is: a log line without a timestamp, whose
+    // token a 60-character excerpt would cut in two, and a change that is not JSON.
+    await appendFile(path.join(dir, 'logs/shop/shop-0/shop.log'), `no time here, Bearer token ${JWT}\n`);
+    await appendFile(path.join(dir, 'changes.jsonl'), `{"password": "hunter2-pg", oops\n`);
+    const problems = JSON.stringify(await validateBundle(dir));
+    const b = await openBundle(dir);
+    try {
+      for (const ref of await b.logs()) for await (const _ of b.readLog(ref));
+      await b.changes();
+      const warnings = JSON.stringify(b.warnings);
+      expect(warnings).toMatch(/RFC 3339/);
+      for (const text of [problems, warnings]) {
+        for (const part of [JWT.slice(0, 20), JWT.slice(-12), 'hunter2-pg']) expect(text).not.toContain(part);
+      }
     } finally {
       await b.close();
     }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ZodType } from 'zod';
 import { HindsightError, errorMessage, type ErrorCode, type Warning } from '../errors.js';
+import { redactText } from '../redact.js';
 import { isArchivePath, unpackBundle } from './archive.js';
 import { bundleLayout, parseLogFilePath, type LogFileRef } from './layout.js';
 import {
@@ -86,7 +87,10 @@ export class Bundle {
     this.baselineMs = b ? { from: Date.parse(b.from), to: Date.parse(b.to) } : undefined;
   }
 
-  problem(p: BundleProblem): void {
+  problem(found: BundleProblem): void {
+    // A problem quotes the record it is about (a JSON parser's snippet, a line's start): redacted,
+    // as the bundle it comes from may not have been.
+    const p = { ...found, message: redactText(found.message) };
     if (this.options.onProblem) {
       this.options.onProblem(p);
       return;
@@ -151,7 +155,7 @@ export class Bundle {
           line: lineNo,
           code: 'HINDSIGHT_BUNDLE_SCHEMA',
           severity: 'warning',
-          message: `line does not start with an RFC 3339 timestamp: ${JSON.stringify(raw.slice(0, 60))}`,
+          message: `line does not start with an RFC 3339 timestamp: ${JSON.stringify(redactText(raw).slice(0, 60))}`,
         });
         continue;
       }
