@@ -32,6 +32,14 @@ const WINDOWS_PATH = /^[A-Za-z]:\\/;
 const MAC = /(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}/g;
 // Values that are data, not words (Loghub-2.0 rule BL): a flag or an absent value.
 const VALUE_WORDS = ['true', 'false', 'null', 'none', 'nil', 'undefined'];
+// The English names of months and weekdays, as `date` and syslog write them (`Sun Jul 24 02:40:20
+// 2005`): inside a message they are part of a date, a value. Capitalised only, so that a word such
+// as `may` stays a word. Held as three character codes in one number, so no slice is cut.
+const CALENDAR = new Set(
+  'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun'
+    .split(' ')
+    .map((w) => (w.charCodeAt(0) << 16) | (w.charCodeAt(1) << 8) | w.charCodeAt(2)),
+);
 
 /** Longest token kept as is; anything longer (a blob, a base64 payload) is one variable. */
 export const MAX_TOKEN_LENGTH = 256;
@@ -155,6 +163,11 @@ function collapse(s: string): string {
  */
 export function isValueWordAt(s: string, start: number, end: number): boolean {
   const n = end - start;
+  if (
+    n === 3 &&
+    CALENDAR.has((s.charCodeAt(start) << 16) | (s.charCodeAt(start + 1) << 8) | s.charCodeAt(start + 2))
+  )
+    return true;
   if (n < 3 || n > 9) return false;
   const f = s.charCodeAt(start) | 32;
   if (f !== 102 && f !== 110 && f !== 116 && f !== 117) return false;
