@@ -138,7 +138,8 @@ export class Redactor {
    * the `value` of every `{name, value}` or `{key, value}` pair whose name looks secret
    * (Kubernetes env lists), the `from`/`to` of every `{path, from, to}` whose path looks secret
    * (a diff entry) and every credential inside a string is replaced by {@link REDACTED}. Booleans
-   * and empty strings are kept: they reveal nothing and tell whether a secret was set. Keys listed
+   * and empty strings are kept: they reveal nothing and tell whether a secret was set. Arrays of
+   * numbers (series points) are shared with `value`, not copied. Keys listed
    * in `verbatim` keep their values as they are, at any depth: not data from a system but
    * hindsight's own (the `redactions` counts, whose kinds look like secret names).
    */
@@ -180,7 +181,11 @@ export class Redactor {
 
   private walk(value: unknown, verbatim: ReadonlySet<string>): unknown {
     if (typeof value === 'string') return this.text(value);
-    if (Array.isArray(value)) return value.map((v) => this.walk(v, verbatim));
+    if (Array.isArray(value)) {
+      // Series points, the bulk of most records, hold nothing to redact: shared, not copied.
+      if (value.every((v) => typeof v === 'number')) return value;
+      return value.map((v) => this.walk(v, verbatim));
+    }
     if (value === null || typeof value !== 'object') return value;
     const obj = value as Record<string, unknown>;
     const named = obj['name'] ?? obj['key'];
