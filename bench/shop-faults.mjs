@@ -26,6 +26,10 @@ const STUCK_AFTER_SECONDS = 2;
 const SWEEP_INTERVAL_SECONDS = 1;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+async function settledWithin(promise, ms) {
+  return Promise.race([promise.then(() => true), sleep(ms).then(() => false)]);
+}
+
 async function waitHttp(url, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -52,9 +56,12 @@ const FAULTS = {
     },
   },
   'postgres-sigterm': {
-    what: 'PostgreSQL smart shutdown (SIGTERM): open sessions served, new ones refused, until the end',
+    what: 'PostgreSQL smart shutdown (SIGTERM), restarted 1 s after it exits',
     async inject({ pg }) {
       pg.kill('SIGTERM');
+      await pg.exited();
+      await sleep(1000);
+      await pg.start();
     },
   },
   'shop-sigkill': {
@@ -185,18 +192,17 @@ async function runFault(name) {
     await sleep((seconds * 1000) / 3);
     const injected = fault.inject({ pg, shops });
     const summary = await traffic;
-    await injected;
     probing = false;
     await prober;
     // The sweeper's period: orders cut by the fault are closed within stuck-after + one sweep.
     await sleep((STUCK_AFTER_SECONDS + 2 * SWEEP_INTERVAL_SECONDS) * 1000);
     const alive = shops.filter((s) => s.child.exitCode === null && s.child.signalCode === null).length;
-    // Smart shutdown ends when the last session closes: the shops stop, then PostgreSQL starts again to be read.
+    // A smart shutdown ends when the last session closes: should the shops still hold one, their
+    // stop lets it go, and PostgreSQL starts again to be read.
     await Promise.all(shops.map((s) => s.stop()));
-    if (name === 'postgres-sigterm') {
-      await pg.exited();
-      await pg.start();
-    }
+    const shutdownLingered =
+      name === 'postgres-sigterm' && pg.pid !== undefined && !(await settledWithin(injected, 0));
+    await injected;
     const drift = await stockDrift(pg);
     const left = Number(await pg.psql(`SELECT count(*) FROM orders WHERE status IN ('pending', 'paid')`));
     return {
@@ -216,6 +222,7 @@ async function runFault(name) {
       checkoutsConfirmed: summary.checkoutsConfirmed,
       shopsAliveAtEnd: alive,
       readyzUnready: `${probes.unready}/${probes.total}`,
+      ...(name === 'postgres-sigterm' ? { shutdownLingeredPastTraffic: shutdownLingered } : {}),
     };
   } finally {
     if (nginx) {
