@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffValues, encodeRelease, unpackBundle, type HelmRelease } from '@hindsight/core';
 import { bin, hindsight, repoRoot } from './helpers.js';
@@ -288,6 +289,55 @@ describe('hindsight keeps planted secrets out of everything it writes', () => {
     expect((await hindsight(['validate', out])).code).toBe(0);
     const reports = await reportsOf(out, path.join(tmp, 'imported-reports'));
     for (const [name, text] of Object.entries(reports)) expect(leaks(text), name).toEqual([]);
+  });
+
+  it('collect from a Git working copy of Helm values: the bundle holds none of their secrets', async () => {
+    const run = promisify(execFile);
+    const repo = path.join(tmp, 'deploy');
+    await mkdir(path.join(repo, 'envs/prod'), { recursive: true });
+    await run('git', ['-C', repo, 'init', '-q']);
+    const commit = async (date: string, message: string, values: unknown): Promise<void> => {
+      // JSON is YAML: the values file holds the planted values as they are.
+      await writeFile(path.join(repo, 'envs/prod/values.yaml'), JSON.stringify(values, null, 2));
+      await run('git', ['-C', repo, 'add', '-A']);
+      const env = { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date };
+      await run(
+        'git',
+        ['-C', repo, '-c', 'user.name=ci', '-c', 'user.email=ci@example.com', 'commit', '-q', '-m', message],
+        {
+          env,
+        },
+      );
+    };
+    await commit('2026-03-02T09:00:00Z', 'initial values', { redis: { replica: { replicaCount: 2 } } });
+    await commit('2026-03-02T09:30:00Z', planted.changeMessage, {
+      ...planted.helmValues,
+      redis: { replica: { replicaCount: 6 }, ...(planted.helmValues['redis'] as object) },
+    });
+    const out = path.join(tmp, 'collected');
+    const r = await hindsight([
+      'collect',
+      '--git',
+      repo,
+      '--from',
+      '2026-03-02T08:00:00Z',
+      '--to',
+      '2026-03-02T10:00:00Z',
+      '-o',
+      out,
+      '--redact-pattern',
+      planted.redactPattern,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = await filesText(out);
+    expect(text).toMatch(/redis\.replica\.replicaCount/);
+    expect(text).toMatch(/"path":"shop\.env","to":\[\{"name":"PGPASSWORD","value":"\[REDACTED\]"/);
+    expect(leaks(text)).toEqual([]);
+    const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')) as {
+      redactions: Record<string, number>;
+    };
+    expect(manifest.redactions['secret-key']).toBeGreaterThan(5);
+    expect(manifest.redactions['jwt']).toBe(1);
   });
 
   it('refuses an invalid --redact-pattern with its code, before doing anything', async () => {
