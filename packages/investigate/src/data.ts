@@ -1,4 +1,5 @@
 import type { Bundle, BundleEvent, Change, Pod, Series, Topology } from '@hindsight/core';
+import { boundedBucketMs } from './extent.js';
 import type { LogLevel } from './log-line.js';
 import { mineInParallel, type Grid, type MineTask } from './mine.js';
 
@@ -115,17 +116,20 @@ const WELL_KNOWN = ['postgresql', 'postgres', 'redis', 'nginx', 'mysql', 'mongod
 export class BundleData {
   private cache = new Map<string, Promise<unknown>>();
   readonly buckets: number;
+  /** The bucket width: as given, or wider when the window would need more than MAX_BUCKETS. */
+  readonly bucketMs: number;
   private podIndex: Map<string, Pod> | undefined;
   private knownComponents: Set<string> = new Set();
 
   constructor(
     private readonly bundle: Bundle,
     readonly window: { from: number; to: number },
-    readonly bucketMs: number,
+    bucketMs: number,
     private readonly onProgress?: (what: string) => void,
     private readonly workers?: 1 | 2,
   ) {
-    this.buckets = Math.max(1, Math.ceil((window.to - window.from) / bucketMs));
+    this.bucketMs = boundedBucketMs(window.to - window.from, bucketMs);
+    this.buckets = Math.max(1, Math.ceil((window.to - window.from) / this.bucketMs));
   }
 
   private once<T>(key: string, load: () => Promise<T>): Promise<T> {

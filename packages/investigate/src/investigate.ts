@@ -2,7 +2,7 @@ import { errorMessage, HindsightError, openBundle, type Bundle, type Warning } f
 import { analyzers as defaultAnalyzers } from './analyzers/index.js';
 import { atCollection } from './at-collection.js';
 import { BundleData, type MinedLogs } from './data.js';
-import { dataExtent } from './extent.js';
+import { boundedBucketMs, dataExtent, widenedWarning } from './extent.js';
 import { endedBefore } from './incident.js';
 import { compareFindings, rank } from './rank/rank.js';
 import { redactReport, reportRedactor } from './reporters/redact.js';
@@ -58,7 +58,7 @@ export function bucketFor(windowMs: number): number {
 export async function analysisWindow(
   bundle: Bundle,
   bucketMs?: number,
-): Promise<{ window: { from: number; to: number }; bucketMs: number }> {
+): Promise<{ window: { from: number; to: number }; bucketMs: number; warning?: Warning }> {
   let window = bundle.windowMs;
   const extent = await dataExtent(bundle).catch(() => undefined);
   if (extent) {
@@ -66,7 +66,13 @@ export async function analysisWindow(
     const to = Math.min(window.to, extent.to + 5000);
     if (to > from && to - from < 0.5 * (window.to - window.from)) window = { from, to };
   }
-  return { window, bucketMs: bucketMs ?? bucketFor(window.to - window.from) };
+  const asked = bucketMs ?? bucketFor(window.to - window.from);
+  const used = boundedBucketMs(window.to - window.from, asked);
+  return {
+    window,
+    bucketMs: used,
+    ...(used === asked ? {} : { warning: widenedWarning(window, asked, used) }),
+  };
 }
 
 /**
@@ -100,7 +106,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
   try {
     if (options.incidentAt !== undefined)
       checkIncidentTime(new Date(options.incidentAt).getTime(), bundle, bundlePath);
-    const { window, bucketMs } = await analysisWindow(bundle, options.bucketMs);
+    const { window, bucketMs, warning } = await analysisWindow(bundle, options.bucketMs);
     const data = new BundleData(bundle, window, bucketMs, progress, options.workers);
     const ctx: AnalyzerContext = {
       window,
@@ -109,7 +115,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.incidentAt !== undefined ? { incidentAt: new Date(options.incidentAt).getTime() } : {}),
     };
-    const warnings: Warning[] = [];
+    const warnings: Warning[] = warning ? [warning] : [];
     for (const s of bundle.manifest.sources) {
       if (s.status === 'ok') continue;
       warnings.push({
