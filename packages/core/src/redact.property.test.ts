@@ -103,6 +103,26 @@ const kinds: Array<fc.Arbitrary<Planted>> = [
       quotedValue.map((s) => s.replace(/"/g, '')),
     )
     .map(([k, s]) => ({ kind: 'secret-key', secret: s, text: JSON.stringify({ [k]: s }) })),
+  // The same pair inside a JSON string (a JSON log line that quotes a JSON body).
+  fc
+    .tuple(secretKeys, chars(ALNUM, 6, 30))
+    .map(([k, s]) => ({ kind: 'secret-key', secret: s, text: JSON.stringify(JSON.stringify({ [k]: s })) })),
+  // An env list printed as text, in YAML flow style or as JSON.
+  fc.tuple(secretKeys, chars(ALNUM, 6, 30), fc.boolean()).map(([k, s, json]) => ({
+    kind: 'secret-key',
+    secret: s,
+    text: json ? JSON.stringify({ name: k, value: s }) : `{name: ${k}, value: ${s}}`,
+  })),
+  token(
+    'aws-access-key',
+    chars(UPPER, 16, 16).map((s) => `ASIA${s}`),
+  ),
+  token(
+    'github-token',
+    chars(`${ALNUM}_`, 82, 82).map((s) => `github_pat_${s}`),
+  ),
+  plant('cookie', chars(ALNUM, 8, 30), (s) => `Set-Cookie: sid=${s}; Path=/; HttpOnly`),
+  plant('url-credentials', chars(`${ALNUM}@!$`, 6, 20), (s) => `redis://:${s}@10.0.0.7:6379/0`),
 ];
 
 const planted = fc.oneof(...kinds);
