@@ -6,7 +6,7 @@ import {
   manifestSchema,
   HindsightError,
   errorMessage,
-  redactText,
+  Redactor,
   type Manifest,
   type Warning,
 } from '@hindsight/core';
@@ -70,6 +70,9 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
     ...(options.redactPatterns ? { redactPatterns: options.redactPatterns } : {}),
   });
   const warnings: Warning[] = [];
+  // What reaches the terminal (progress, warnings) passes the user's patterns too, as the bundle does.
+  const redactor = new Redactor({ patterns: options.redactPatterns ?? [] });
+  const redactText = (text: string): string => redactor.text(text);
   const emit = (e: ProgressEvent): void => {
     options.onProgress?.({ ...e, ...(e.detail ? { detail: redactText(e.detail) } : {}) });
   };
