@@ -280,7 +280,7 @@ describe('importRcaDataset with a fault-free reference folder', () => {
 });
 
 describe('importRcaDataset on span files and call-edge latency files', () => {
-  it('writes each span with its parent, pod, operation and nanosecond times, and labels each edge by caller and callee', async () => {
+  it('writes each span with its parent, pod, operation and nanosecond times, and labels each edge by caller and callee and a service as its pods spell it', async () => {
     const dir = await temp();
     await mkdir(path.join(dir, 'trace'), { recursive: true });
     await mkdir(path.join(dir, 'metric'), { recursive: true });
@@ -299,6 +299,18 @@ describe('importRcaDataset on span files and call-edge latency files', () => {
       [
         'time,timestamp,web_cart,web_checkout,checkout_cart',
         '2026-02-01 10:00:00,1769940000,0.003,0.5,0.004',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      path.join(dir, 'metric/front_service.csv'),
+      ['Time,TimeStamp,ServiceName,LatencyP50(s)', '2026-02-01 10:00:00,1769940000,Web,0.1', ''].join('\n'),
+    );
+    await writeFile(
+      path.join(dir, 'metric/web-5d8f7c6b9a-qwert_metric.csv'),
+      [
+        'Time,TimeStamp,PodName,CpuUsage(m)',
+        '2026-02-01 10:00:00,1769940000,web-5d8f7c6b9a-qwert,5',
         '',
       ].join('\n'),
     );
@@ -355,6 +367,8 @@ describe('importRcaDataset on span files and call-edge latency files', () => {
       { source: 'rca-metrics', component: 'checkout', caller: 'web', callee: 'checkout' },
       { source: 'rca-metrics', component: 'cart', caller: 'checkout', callee: 'cart' },
     ]);
+    // A service column's `Web` is the service of the pods named `web-...`.
+    expect(labelsOf('LatencyP50(s)')).toEqual([{ source: 'rca-metrics', component: 'web' }]);
     // RCAEval's `<service>_<metric>` columns stay what they were: no metric is also a service.
     expect(labelsOf('latency-90')).toEqual([{ source: 'rca-metrics', component: 'cart' }]);
   });

@@ -242,6 +242,15 @@ export async function importRcaDataset(
     const baseline = base !== undefined && rel.startsWith(`${base}${path.sep}`);
     plans.push({ file, rel, header, cols, kind, baseline });
   }
+  // A service column may spell a service otherwise than its pods do (Nezha's front_service.csv
+  // says `Frontend` for the pods of `frontend`): a name equal but for case is that service.
+  const services = new Map(
+    plans
+      .map((p) => path.basename(p.file, path.extname(p.file)).replace(/[_-]metrics?$/i, ''))
+      .filter(looksLikePod)
+      .map((stem) => [serviceOfPod(stem).toLowerCase(), serviceOfPod(stem)] as const),
+  );
+  const serviceNamed = (name: string): string => services.get(name.toLowerCase()) ?? name;
   if (plans.length === 0) {
     throw new HindsightError('HINDSIGHT_USAGE', 'no CSV file with a time column was found', dir);
   }
@@ -315,7 +324,8 @@ export async function importRcaDataset(
   for (const p of ordered) {
     if (options.signal?.aborted) break;
     const keep = p.baseline ? inBaseline : inWindow;
-    if (p.kind === 'metrics') await importMetrics(p, writer, countingProblem, keep, notePod, counts);
+    if (p.kind === 'metrics')
+      await importMetrics(p, writer, countingProblem, keep, notePod, counts, serviceNamed);
     else if (p.kind === 'logs') await importLogs(p, sinkFor, countingProblem, keep, notePod, counts);
     else await importSpans(p, writer, countingProblem, keep, notePod, counts, calls);
   }
@@ -379,6 +389,7 @@ async function importMetrics(
   inWindow: (t: number) => boolean,
   notePod: (pod: string, container?: string, node?: string) => void,
   counts: { series: number; points: number; missingCells: number },
+  serviceNamed: (name: string) => string,
 ): Promise<void> {
   const { cols, header } = p;
   const idIdx = new Set<number>(
@@ -436,7 +447,7 @@ async function importMetrics(
           labels['component'] = serviceOfPod(pod);
           labels['pod'] = pod;
         } else if (service) {
-          labels['component'] = service;
+          labels['component'] = serviceNamed(service);
         } else {
           labels['component'] = looksLikePod(stem) ? serviceOfPod(stem) : stem;
           if (looksLikePod(stem)) labels['pod'] = stem;

@@ -1,6 +1,7 @@
 import type { Analyzer } from '../types.js';
 import { configChanges } from './config-changes.js';
 import { kubernetesHealth } from './kubernetes-health.js';
+import { latency } from './latency.js';
 import { logPatterns } from './log-patterns.js';
 import { metricChanges } from './metric-changes.js';
 import { nginxChecks } from './nginx.js';
@@ -14,6 +15,7 @@ export const analyzers: readonly Analyzer[] = [
   kubernetesHealth,
   logPatterns,
   tracePaths,
+  latency,
   metricChanges,
   redisChecks,
   postgresChecks,

@@ -1,0 +1,105 @@
+import { mad, median } from '../stats.js';
+import type { Observations } from './latency-model.js';
+
+/** The thresholds of the latency analyzer (chosen by leave-one-fault-out, bench/rca.ts). */
+export interface LatencyParams {
+  /** A signal moved when its median after the split is this many robust deviations above the reference's. */
+  z: number;
+  /** ... and at least this many times the reference's median. */
+  ratio: number;
+  /** A finding is full strength when its signal became this many times slower (log scale below). */
+  full: number;
+}
+
+/** Where the reference and the period under test lie. */
+export interface Periods {
+  /** The bundle's baseline period, when it declares one. */
+  baseline?: { from: number; to: number };
+  window: { from: number; to: number };
+  /** Values from here on are tested; before it (in the window) is the window's own past. */
+  split: number;
+  bucketMs: number;
+}
+
+/** How one signal moved between its reference and the tested period. */
+export interface Move {
+  before: number;
+  after: number;
+  /** Robust deviations of the reference between the two medians. */
+  z: number;
+  ratio: number;
+  moved: boolean;
+  /** The first bucket whose median crossed the threshold, else the split. */
+  onset: number;
+  /** Judged against the bundle's baseline (not the window's past). */
+  baseline: boolean;
+  /** Tested values (count). */
+  n: number;
+  /** Median per bucket over the window, for charts. */
+  points: Array<[number, number]>;
+}
+
+// Fewer values than this say nothing about a median.
+const MIN_VALUES = 5;
+// The reference's spread is floored at this share of its median: a call that always took 3.0 ms
+// has a MAD near zero, and 3.2 ms would otherwise be a departure.
+const MIN_SPREAD = 0.05;
+
+function pick(o: Observations, keep: (t: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < o.times.length; i++) if (keep(o.times[i] as number)) out.push(o.values[i] as number);
+  return out;
+}
+
+/** Medians per bucket of the window, as `[bucket start, median]`. */
+function bucketMedians(o: Observations, p: Periods): Array<[number, number]> {
+  const buckets = new Map<number, number[]>();
+  for (let i = 0; i < o.times.length; i++) {
+    const t = o.times[i] as number;
+    if (t < p.window.from || t > p.window.to) continue;
+    const b = p.window.from + Math.floor((t - p.window.from) / p.bucketMs) * p.bucketMs;
+    const list = buckets.get(b);
+    if (list) list.push(o.values[i] as number);
+    else buckets.set(b, [o.values[i] as number]);
+  }
+  return [...buckets]
+    .sort(([a], [b]) => a - b)
+    .map(([t, vs]) => [t, Math.round(median(vs) * 1e4) / 1e4] as [number, number]);
+}
+
+/**
+ * Compares a signal after the split against the bundle's baseline when it holds enough of the
+ * signal, else against the window before the split; undefined when either side is too thin.
+ */
+export function compare(o: Observations, p: Periods, params: LatencyParams): Move | undefined {
+  const base = p.baseline;
+  const fromBaseline = base
+    ? pick(o, (t) => t >= base.from && t <= base.to && (t < p.window.from || t > p.window.to))
+    : [];
+  const baseline = fromBaseline.length >= MIN_VALUES;
+  const ref = baseline ? fromBaseline : pick(o, (t) => t >= p.window.from && t < p.split);
+  const tested = pick(o, (t) => t >= p.split && t <= p.window.to);
+  if (ref.length < MIN_VALUES || tested.length < MIN_VALUES) return undefined;
+  const before = median(ref);
+  const after = median(tested);
+  const spread = Math.max(mad(ref, before), MIN_SPREAD * Math.abs(before), 1e-6);
+  const z = (after - before) / spread;
+  const ratio = after / Math.max(before, 1e-6);
+  const moved = z >= params.z && ratio >= params.ratio;
+  const points = bucketMedians(o, p);
+  const limit = before + params.z * spread;
+  const crossed = points.find(
+    ([t, v]) => t + p.bucketMs > p.split && v > limit && v >= before * params.ratio,
+  );
+  return {
+    before,
+    after,
+    z,
+    ratio,
+    moved,
+    onset: crossed ? Math.max(crossed[0], p.split) : p.split,
+    baseline,
+    n: tested.length,
+    points,
+  };
+}

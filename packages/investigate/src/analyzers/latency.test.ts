@@ -1,0 +1,250 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BundleWriter, formatUnixNanos } from '@hindsight/core';
+import { importRcaDataset } from '@hindsight/import';
+import { investigate, type Finding, type Report } from '../index.js';
+
+let tmp: string;
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'hs-latency-'));
+});
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const baseFrom = Date.parse('2026-03-01T09:00:00Z');
+const from = Date.parse('2026-03-01T10:00:00Z');
+const to = from + 20 * 60_000;
+const incidentAt = from + 10 * 60_000;
+
+/** How the fault changes one call into `catalog`: extra ms on the wire, and in its own work. */
+interface Fault {
+  network: number;
+  work: number;
+}
+
+function stamp(ms: number): string {
+  return formatUnixNanos(`${Math.round(ms * 1e6)}`) as string;
+}
+
+/**
+ * One request: frontend serves it, calls cart, catalog, and recommend, which calls catalog too.
+ * A call is a client span in the caller with the callee's server span as its one child.
+ */
+async function request(
+  w: BundleWriter,
+  trace: string,
+  t: number,
+  jitter: number,
+  fault: Fault,
+  untraced: boolean,
+): Promise<void> {
+  let n = 0;
+  const id = (): string => `${trace}-${(n += 1)}`;
+  const root = id();
+  let cursor = t + 0.2;
+  const spans: Parameters<BundleWriter['addSpan']>[0][] = [];
+  const call = (
+    caller: string,
+    parent: string,
+    callee: string,
+    op: string,
+    work: number,
+    slow: Fault | undefined,
+  ): number => {
+    const client = id();
+    const server = id();
+    const wire = 0.4 + jitter + (slow ? slow.network : 0);
+    const took = work + (slow ? slow.work : 0);
+    const start = cursor;
+    spans.push({
+      trace,
+      span: client,
+      parent,
+      component: caller,
+      operation: `${callee}/${op}`,
+      start: stamp(start),
+      durationMs: took + wire,
+    });
+    spans.push({
+      trace,
+      span: server,
+      parent: client,
+      component: callee,
+      pod: `${callee}-0`,
+      operation: op,
+      start: stamp(start + wire / 2),
+      durationMs: took,
+    });
+    return took + wire;
+  };
+  cursor += call('frontend', root, 'cart', 'GetCart', 2 + jitter, undefined);
+  cursor += call('frontend', root, 'catalog', 'GetProduct', 1.5 + jitter, fault);
+  // recommend serves its part: a call into catalog and its own 3 ms of work.
+  const recClient = id();
+  const recServer = id();
+  const recStart = cursor;
+  cursor += 0.2;
+  const saved = cursor;
+  const inner = call('recommend', recServer, 'catalog', 'GetProduct', 1.5 + jitter, fault);
+  cursor = saved;
+  const recWork = 3 + jitter;
+  spans.push({
+    trace,
+    span: recClient,
+    parent: root,
+    component: 'frontend',
+    operation: 'recommend/List',
+    start: stamp(recStart),
+    durationMs: inner + recWork + 0.6,
+  });
+  spans.push({
+    trace,
+    span: recServer,
+    parent: recClient,
+    component: 'recommend',
+    pod: 'recommend-0',
+    operation: 'List',
+    start: stamp(recStart + 0.2),
+    durationMs: inner + recWork,
+  });
+  cursor = recStart + inner + recWork + 0.6;
+  spans.unshift({
+    trace,
+    span: root,
+    component: 'frontend',
+    pod: 'frontend-0',
+    operation: 'GET /',
+    start: stamp(t),
+    durationMs: cursor - t + 1,
+  });
+  // An untraced callee leaves its callers' client spans as leaves.
+  for (const s of spans) if (!(untraced && s.component === 'catalog')) await w.addSpan(s);
+}
+
+/** Caller-to-callee latency series, one point a minute, the calls into catalog `factor` times slower after the incident. */
+async function edgeSeries(w: BundleWriter, factor: number): Promise<void> {
+  const edges: Array<[string, string, number]> = [
+    ['frontend', 'catalog', factor],
+    ['recommend', 'catalog', factor],
+    ['frontend', 'recommend', 1],
+    ['frontend', 'cart', 1],
+  ];
+  for (const [caller, callee, f] of edges) {
+    const points: Array<[number, number]> = [];
+    for (let m = 0; m < 20; m++) {
+      const t = from + m * 60_000 + 5_000;
+      points.push([t, (0.004 + (m % 3) * 0.0002) * (t >= incidentAt ? f : 1)]);
+    }
+    await w.addSeries({
+      name: 'source_50',
+      labels: { source: 'edges', component: callee, caller, callee },
+      kind: 'gauge',
+      unit: 's',
+      points,
+    });
+  }
+}
+
+async function writeDelayBundle(dir: string, fault: Fault, untraced = false): Promise<void> {
+  const w = await BundleWriter.create(dir, { window: { from: new Date(from), to: new Date(to) } });
+  let k = 0;
+  const minute = async (m0: number, f: Fault): Promise<void> => {
+    for (let i = 0; i < 40; i++) {
+      k += 1;
+      await request(w, `tr${k}`, m0 + i * 1500, ((k * 7919) % 13) / 20, f, untraced);
+    }
+  };
+  const none = { network: 0, work: 0 };
+  for (let m = 0; m < 3; m++) await minute(baseFrom + m * 60_000, none);
+  for (let m = 0; m < 20; m++) {
+    const t = from + m * 60_000;
+    await minute(t, t >= incidentAt ? fault : none);
+  }
+  if (untraced) await edgeSeries(w, 10);
+  w.setBaseline({ from: new Date(baseFrom), to: new Date(baseFrom + 3 * 60_000), note: 'fault-free' });
+  await w.finish();
+}
+
+function latencyFindings(report: Report): Finding[] {
+  return report.findings.filter((f) => f.analyzer === 'latency');
+}
+
+describe('latency along the call graph', () => {
+  it('ranks a callee delayed on the network first, and names its callers as bystanders', async () => {
+    await writeDelayBundle(tmp, { network: 40, work: 0 });
+    const report = await investigate(tmp, { incidentAt });
+    const first = report.hypotheses[0]?.cause;
+    expect(first).toMatchObject({ type: 'component', component: 'catalog' });
+    const found = latencyFindings(report);
+    expect(found.map((f) => f.component)).toEqual(['catalog']);
+    const [catalog] = found as [Finding];
+    expect(catalog.title).toMatch(/calls into catalog slowed: 2 of 2 callers saw it/);
+    expect(catalog.title).toMatch(/frontend, recommend only waited on it/);
+    expect(catalog.baseline).toBe(true);
+    expect(Math.abs(catalog.time - incidentAt)).toBeLessThanOrEqual(60_000);
+    expect(catalog.evidence.some((e) => e.type === 'series' && (e.after ?? 0) > 40)).toBe(true);
+    expect(catalog.evidence.some((e) => e.type === 'lines' && e.lines.length > 0)).toBe(true);
+  });
+
+  it('blames a callee whose own work slowed, not the callers that waited on it', async () => {
+    await writeDelayBundle(tmp, { network: 0, work: 30 });
+    const report = await investigate(tmp, { incidentAt });
+    expect(report.hypotheses[0]?.cause).toMatchObject({ type: 'component', component: 'catalog' });
+    const found = latencyFindings(report);
+    expect(found.map((f) => f.component)).toEqual(['catalog']);
+    expect(found[0]?.title).toMatch(/catalog's own work slowed: self time of GetProduct/);
+  });
+
+  it('finds nothing when no call slowed', async () => {
+    await writeDelayBundle(tmp, { network: 0, work: 0 });
+    const report = await investigate(tmp, { incidentAt });
+    expect(latencyFindings(report)).toEqual([]);
+  });
+
+  it('attributes caller-to-callee latency series the same way', async () => {
+    const w = await BundleWriter.create(tmp, { window: { from: new Date(from), to: new Date(to) } });
+    await edgeSeries(w, 8);
+    await w.finish();
+    const report = await investigate(tmp, { incidentAt });
+    const found = latencyFindings(report);
+    expect(found.map((f) => f.component)).toEqual(['catalog']);
+    expect(found[0]?.title).toMatch(/recommend -> catalog source_50/);
+    expect(report.hypotheses[0]?.cause).toMatchObject({ component: 'catalog' });
+  });
+
+  it("reads a wait on an untraced callee in its callers' spans as the callee's, not their own work", async () => {
+    await writeDelayBundle(tmp, { network: 40, work: 0 }, true);
+    const report = await investigate(tmp, { incidentAt });
+    const found = latencyFindings(report);
+    expect(found.map((f) => f.component)).toEqual(['catalog']);
+    expect(found[0]?.title).toMatch(/frontend, recommend only waited on it/);
+    expect(report.hypotheses[0]?.cause).toMatchObject({ component: 'catalog' });
+  });
+});
+
+const ob = path.resolve(import.meta.dirname, '../../../../../shared/data/nezha-ob-dev');
+if (!existsSync(ob)) console.warn(`skipping the real Online Boutique delay: ${ob} is absent`);
+
+describe.skipIf(!existsSync(ob))('latency on a real Online Boutique network delay', () => {
+  it('ranks productcatalogservice first and its callers as bystanders (nezha-ob-dev, 14:30:10)', async () => {
+    const at = Date.parse('2022-08-23T14:30:10Z');
+    const bundle = path.join(tmp, 'b');
+    await importRcaDataset(ob, bundle, {
+      from: new Date(at - 10 * 60_000).toISOString(),
+      to: new Date(at + 10 * 60_000).toISOString(),
+    });
+    const report = await investigate(bundle, { incidentAt: at });
+    expect(report.hypotheses[0]?.cause).toMatchObject({ component: 'productcatalogservice' });
+    const found = latencyFindings(report);
+    const catalog = found.find((f) => f.component === 'productcatalogservice');
+    expect(catalog?.title).toMatch(/only waited on it/);
+    for (const caller of ['frontend', 'recommendationservice', 'checkoutservice']) {
+      expect(found.some((f) => f.component === caller)).toBe(false);
+      expect(catalog?.title).toContain(caller);
+    }
+  }, 180_000);
+});

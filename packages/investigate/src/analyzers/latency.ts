@@ -1,0 +1,348 @@
+import { INCIDENT_SLACK_MS } from '../incident.js';
+import type { Analyzer, AnalyzerContext, Evidence, Finding } from '../types.js';
+import { compare, type LatencyParams, type Move, type Periods } from './latency-compare.js';
+import { pairKey, spanModel, splitKey, type Observations, type SpanModel } from './latency-model.js';
+import { fmt } from './metric-changes.js';
+
+/**
+ * The thresholds, chosen by leave-one-fault-out over both of bench/rca.ts's systems (bench/RESULTS.md
+ * `## rca`, where the fitted and the held-out figures stand side by side).
+ */
+export const DEFAULT_LATENCY_PARAMS: LatencyParams = { z: 3, ratio: 1.5, full: 8 };
+
+/** One call edge's moves, from spans and from caller-to-callee series. */
+interface EdgeMoves {
+  caller: string;
+  callee: string;
+  moves: Array<{ what: string; move: Move; unit: string; labels?: Record<string, string> }>;
+  samples: Observations['samples'];
+}
+
+function edgeMoved(e: EdgeMoves): boolean {
+  return e.moves.some((m) => m.move.moved);
+}
+
+/** The periods to compare: the incident's time splits the window when given. */
+function periodsOf(bundleBaseline: { from: number; to: number } | undefined, ctx: AnalyzerContext): Periods {
+  const { window } = ctx;
+  const split =
+    ctx.incidentAt !== undefined
+      ? Math.max(window.from, ctx.incidentAt - INCIDENT_SLACK_MS)
+      : bundleBaseline
+        ? window.from
+        : window.from + (window.to - window.from) / 3;
+  return { window, split, bucketMs: ctx.bucketMs, ...(bundleBaseline ? { baseline: bundleBaseline } : {}) };
+}
+
+function addEdge(
+  edges: Map<string, EdgeMoves>,
+  caller: string,
+  callee: string,
+  entry: EdgeMoves['moves'][number],
+  samples: Observations['samples'] = [],
+): void {
+  const key = pairKey(caller, callee);
+  let e = edges.get(key);
+  if (!e) edges.set(key, (e = { caller, callee, moves: [], samples: [] }));
+  e.moves.push(entry);
+  e.samples.push(...samples);
+}
+
+function spanEdges(model: SpanModel, p: Periods, params: LatencyParams, edges: Map<string, EdgeMoves>): void {
+  for (const [key, o] of model.network) {
+    const move = compare(o, p, params);
+    const [caller, callee] = splitKey(key);
+    if (move)
+      addEdge(edges, caller, callee, { what: 'time outside the server span', move, unit: 'ms' }, o.samples);
+  }
+  // Where no client span wraps the call alone, the start delay is the edge's only measure.
+  for (const [key, o] of model.gap) {
+    if (model.network.has(key)) continue;
+    const move = compare(o, p, params);
+    const [caller, callee] = splitKey(key);
+    if (move)
+      addEdge(
+        edges,
+        caller,
+        callee,
+        { what: 'delay before the server span began', move, unit: 'ms' },
+        o.samples,
+      );
+  }
+}
+
+async function seriesEdges(
+  ctx: AnalyzerContext,
+  p: Periods,
+  params: LatencyParams,
+  edges: Map<string, EdgeMoves>,
+): Promise<void> {
+  const { baseline: _unused, ...windowOnly } = p;
+  for (const s of await ctx.data.series()) {
+    const caller = s.labels['caller'];
+    const callee = s.labels['callee'];
+    if (!caller || !callee || caller === callee) continue;
+    const o: Observations = {
+      times: s.points.map((x) => x[0]),
+      values: s.points.map((x) => x[1]),
+      samples: [],
+    };
+    // Series carry no baseline of their own here: their reference is the window's past.
+    const move = compare(o, windowOnly, params);
+    if (move) addEdge(edges, caller, callee, { what: s.name, move, unit: s.unit, labels: s.labels });
+  }
+}
+
+/** How many of a component's tested edges moved, per direction. */
+interface Share {
+  moved: number;
+  tested: number;
+}
+
+function sharesOf(edges: Iterable<EdgeMoves>): { into: Map<string, Share>; out: Map<string, Share> } {
+  const into = new Map<string, Share>();
+  const out = new Map<string, Share>();
+  const add = (m: Map<string, Share>, c: string, moved: boolean): void => {
+    const s = m.get(c) ?? { moved: 0, tested: 0 };
+    m.set(c, { moved: s.moved + (moved ? 1 : 0), tested: s.tested + 1 });
+  };
+  for (const e of edges) {
+    add(into, e.callee, edgeMoved(e));
+    add(out, e.caller, edgeMoved(e));
+  }
+  return { into, out };
+}
+
+const ratioOf = (s: Share | undefined): number => (s ? s.moved / s.tested : 0);
+
+/**
+ * Which component each moved edge is blamed on. When a component (or the network into it) is slow,
+ * the calls into it slow down together, whoever makes them; a caller sees one of its calls out
+ * slow down. So the edge goes to the callee when at least as large a share of the calls into it
+ * moved as of the caller's calls out, else to the caller (whose calls out all slowed together).
+ */
+export function attributeEdges(edges: Iterable<EdgeMoves>): Map<string, EdgeMoves[]> {
+  const list = [...edges];
+  const { into, out } = sharesOf(list);
+  const blamed = new Map<string, EdgeMoves[]>();
+  for (const e of list.filter(edgeMoved)) {
+    const c = ratioOf(into.get(e.callee)) >= ratioOf(out.get(e.caller)) ? e.callee : e.caller;
+    const l = blamed.get(c);
+    if (l) l.push(e);
+    else blamed.set(c, [e]);
+  }
+  return blamed;
+}
+
+function strongest(e: EdgeMoves): {
+  what: string;
+  move: Move;
+  unit: string;
+  labels?: Record<string, string>;
+} {
+  return [...e.moves].sort(
+    (a, b) => Number(b.move.moved) - Number(a.move.moved) || b.move.z - a.move.z,
+  )[0] as EdgeMoves['moves'][number];
+}
+
+/** A move's size from 0 to 1: how many times slower, on a log scale, full at `params.full` times. */
+function size(ratio: number, params: LatencyParams): number {
+  return Math.min(1, Math.max(0, Math.log(ratio) / Math.log(params.full)));
+}
+
+function sampleEvidence(samples: Observations['samples']): Evidence[] {
+  const top = [...samples].sort((a, b) => b.value - a.value).slice(0, 3);
+  if (top.length === 0) return [];
+  return [
+    {
+      type: 'lines',
+      template: 'slowest spans after the split',
+      lines: top.map((s) => ({
+        time: s.time,
+        pod: s.pod,
+        container: 'span',
+        text: `${s.text} trace ${s.trace}`,
+      })),
+    },
+  ];
+}
+
+function moveEvidence(name: string, labels: Record<string, string>, unit: string, m: Move): Evidence {
+  return { type: 'series', name, labels, unit, points: m.points, before: m.before, after: m.after };
+}
+
+/** Components whose served time rose while their own work did not: they only waited. */
+function bystanders(served: Map<string, Move>, selfMoved: Set<string>, culprits: Set<string>): Set<string> {
+  const out = new Set<string>();
+  for (const [key, m] of served) {
+    const [component] = splitKey(key);
+    if (m.moved && !selfMoved.has(component) && !culprits.has(component)) out.add(component);
+  }
+  return out;
+}
+
+function edgeFinding(
+  component: string,
+  blamed: EdgeMoves[],
+  all: Iterable<EdgeMoves>,
+  waited: string[],
+  userFacing: boolean,
+  params: LatencyParams,
+): Finding {
+  const shares = sharesOf(all);
+  const inbound = blamed.some((e) => e.callee === component);
+  const { moved, tested } = (inbound ? shares.into : shares.out).get(component) ?? { moved: 0, tested: 1 };
+  const ranked = blamed
+    .map((e) => ({ e, m: strongest(e) }))
+    .sort((a, b) => b.m.move.after - b.m.move.before - (a.m.move.after - a.m.move.before));
+  const first = onsetOf(blamed);
+  const ratioMax = ranked.reduce((x, r) => Math.max(x, r.m.move.ratio), 1);
+  const parts = ranked
+    .slice(0, 3)
+    .map(
+      ({ e, m }) =>
+        `${e.caller} -> ${e.callee} ${m.what} ${fmt(m.move.before)} -> ${fmt(m.move.after)} ${m.unit}`,
+    );
+  const others = [...waited].sort();
+  const title =
+    `${inbound ? `calls into ${component}` : `${component}'s calls out`} slowed: ${moved} of ${tested} ${inbound ? 'callers' : 'callees'} saw it (${parts.join('; ')})` +
+    (others.length > 0 ? `; ${others.join(', ')} only waited on it (own work unchanged)` : '');
+  return {
+    id: `latency:edges:${component}`,
+    analyzer: 'latency',
+    kind: 'anomaly',
+    component,
+    signal: `latency:edges:${component}`,
+    title,
+    time: first,
+    strength: Math.round((moved / Math.max(1, tested)) * size(ratioMax, params) * 1000) / 1000,
+    direction: 'up',
+    userFacing,
+    baseline: ranked.some((r) => r.m.move.baseline),
+    evidence: [
+      ...ranked
+        .slice(0, 3)
+        .map(({ e, m }) =>
+          moveEvidence(m.what, m.labels ?? { caller: e.caller, callee: e.callee }, m.unit, m.move),
+        ),
+      ...sampleEvidence(ranked.flatMap((r) => r.e.samples)),
+    ],
+  };
+}
+
+function selfFindings(model: SpanModel, p: Periods, params: LatencyParams, userFacing: boolean): Finding[] {
+  const best = new Map<string, { op: string; m: Move; o: Observations }>();
+  for (const [key, o] of model.self) {
+    const m = compare(o, p, params);
+    if (!m?.moved) continue;
+    const [component, op] = splitKey(key);
+    const cur = best.get(component);
+    if (!cur || m.z > cur.m.z) best.set(component, { op, m, o });
+  }
+  return [...best].map(([component, { op, m, o }]) => ({
+    id: `latency:self:${component}`,
+    analyzer: 'latency',
+    kind: 'anomaly',
+    component,
+    signal: `latency:self:${component}`,
+    title: `${component}'s own work slowed: self time of ${op || '(unnamed)'} ${fmt(m.before)} -> ${fmt(m.after)} ms (median of ${m.n} spans)`,
+    time: m.onset,
+    strength: Math.round(size(m.ratio, params) * 1000) / 1000,
+    direction: 'up',
+    userFacing,
+    baseline: m.baseline,
+    evidence: [
+      moveEvidence('span_self_time_ms', { component, operation: op }, 'ms', m),
+      ...sampleEvidence(o.samples),
+    ],
+  }));
+}
+
+/** When the first of some edges began to move. */
+function onsetOf(list: EdgeMoves[]): number {
+  return list.reduce((t, e) => Math.min(t, strongest(e).move.onset), Number.POSITIVE_INFINITY);
+}
+
+/** Every component that calls `component`, directly or through others. */
+function upstreamOf(component: string, edges: Iterable<EdgeMoves>): Set<string> {
+  const list = [...edges];
+  const seen = new Set<string>();
+  const todo = [component];
+  while (todo.length > 0) {
+    const c = todo.pop() as string;
+    for (const e of list) {
+      if (e.callee !== c || seen.has(e.caller) || e.caller === component) continue;
+      seen.add(e.caller);
+      todo.push(e.caller);
+    }
+  }
+  return seen;
+}
+
+/**
+ * Whether a component's slower own work is its wait on a slow callee whose spans are missing (an
+ * untraced service: the caller's span of the call is then a leaf, its whole time counted as its
+ * own): it calls a component blamed for slow calls into it, and began within two buckets of it.
+ */
+function waitsOn(
+  f: Finding,
+  onsets: Map<string, number>,
+  edges: Iterable<EdgeMoves>,
+  bucketMs: number,
+): boolean {
+  for (const e of edges) {
+    if (e.caller !== f.component) continue;
+    const t = onsets.get(e.callee);
+    if (t !== undefined && Math.abs(t - f.time) <= 2 * bucketMs) return true;
+  }
+  return false;
+}
+
+/**
+ * Latency along the call graph: from spans, each operation's self time and each call edge's time
+ * outside its server span (and the server span's late start), judged against the bundle's baseline
+ * or the window's past; from caller-to-callee series (labels `caller`, `callee`), each edge's level.
+ * A moved edge is blamed on the endpoint most of whose edges moved, so a slow callee is the cause
+ * and its callers, whose own work did not slow, are named as bystanders and get no finding.
+ */
+export function latencyAnalyzer(params: LatencyParams = DEFAULT_LATENCY_PARAMS): Analyzer {
+  return {
+    name: 'latency',
+    needs: ['series'],
+    async analyze(bundle, ctx) {
+      const p = periodsOf(bundle.baselineMs, ctx);
+      const model = await spanModel(bundle, p.split, ctx.signal);
+      const edges = new Map<string, EdgeMoves>();
+      spanEdges(model, p, params, edges);
+      await seriesEdges(ctx, p, params, edges);
+      const served = new Map<string, Move>();
+      for (const [key, o] of model.served) {
+        const m = compare(o, p, params);
+        if (m) served.set(key, m);
+      }
+      // Users feel it when a request's first component answered more slowly.
+      const felt = [...model.roots].some((r) => served.get(r)?.moved === true);
+      const blamed = attributeEdges(edges.values());
+      const onsets = new Map([...blamed].map(([c, list]) => [c, onsetOf(list)]));
+      const self: Finding[] = [];
+      const waitedOn = new Set<string>();
+      for (const f of selfFindings(model, p, params, felt)) {
+        if (waitsOn(f, onsets, edges.values(), ctx.bucketMs)) waitedOn.add(f.component as string);
+        else self.push(f);
+      }
+      const culprits = new Set([...blamed.keys(), ...self.map((f) => f.component as string)]);
+      const waited = bystanders(served, new Set(self.map((f) => f.component as string)), culprits);
+      for (const c of waitedOn) if (!culprits.has(c)) waited.add(c);
+      const out = [...self];
+      for (const [component, list] of blamed) {
+        const callers = upstreamOf(component, edges.values());
+        const theirs = [...waited].filter((c) => callers.has(c));
+        out.push(edgeFinding(component, list, edges.values(), theirs, felt, params));
+      }
+      return out;
+    },
+  };
+}
+
+/** The latency analyzer with its chosen thresholds. */
+export const latency: Analyzer = latencyAnalyzer();
