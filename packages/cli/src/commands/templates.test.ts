@@ -1,4 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -101,6 +110,28 @@ describe('hindsight templates', () => {
     expect(new Set(rows.map((l) => (JSON.parse(l) as { template: string }).template))).toEqual(
       new Set(['task <*> done on <*>']),
     );
+  });
+
+  it('leaves no temporary file behind with --final when its output pipe closes early (| head)', () => {
+    const many = join(dir, 'pipe.log');
+    writeFileSync(
+      many,
+      Array.from({ length: 20_000 }, (_, i) => `task ${i} done on node-${i % 7}`).join('\n'),
+    );
+    const tmp = join(dir, 'tmp');
+    mkdirSync(tmp);
+    // The built CLI, as a user runs it (the e2e tests build it first).
+    const bin = join(import.meta.dirname, '..', '..', 'dist', 'bin.js');
+    const r = spawnSync(
+      'sh',
+      ['-c', `"${process.execPath}" "${bin}" templates "${many}" --final | head -1`],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, TMPDIR: tmp },
+      },
+    );
+    expect(r.stdout).toMatch(/^\{"line":1,/);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it('prints a table of templates, most frequent first', async () => {

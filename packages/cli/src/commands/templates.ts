@@ -169,6 +169,7 @@ class Spill {
   private readonly into: number[] = [];
   private readonly buffer = new Uint32Array(SPILL_CHUNK);
   private used = 0;
+  private removed = false;
 
   private constructor(
     private readonly dir: string,
@@ -177,12 +178,23 @@ class Spill {
 
   static async create(): Promise<Spill> {
     const dir = mkdtempSync(join(tmpdir(), 'hindsight-templates-'));
+    let file: FileHandle;
     try {
-      return new Spill(dir, await open(join(dir, 'clusters.u32'), 'w+'));
+      file = await open(join(dir, 'clusters.u32'), 'w+');
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
+    const spill = new Spill(dir, file);
+    // Removed at once where the system allows it (the open file lives on until it is closed), so
+    // nothing is left behind even when the process ends abruptly (a closed pipe exits at once).
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      spill.removed = true;
+    } catch {
+      // Removed by dispose() instead.
+    }
+    return spill;
   }
 
   /** Records one line's cluster, and what its result says about the cluster's template. */
@@ -218,7 +230,7 @@ class Spill {
 
   async dispose(): Promise<void> {
     await this.file.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (!this.removed) rmSync(this.dir, { recursive: true, force: true });
   }
 
   private number(id: string): number {
