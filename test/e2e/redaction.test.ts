@@ -340,6 +340,25 @@ describe('hindsight keeps planted secrets out of everything it writes', () => {
     expect(manifest.redactions['jwt']).toBe(1);
   });
 
+  it("collect: a failed source's error names no match of --redact-pattern, on the terminal or in the manifest", async () => {
+    const out = path.join(tmp, 'failed-source');
+    const missing = path.join(tmp, 'ACME-990020', 'deploy');
+    const r = await hindsight([
+      'collect',
+      '--git',
+      missing,
+      '--since',
+      '10m',
+      '-o',
+      out,
+      '--redact-pattern',
+      planted.redactPattern,
+    ]);
+    expect(r.stderr).toMatch(/git/);
+    expect(r.stdout + r.stderr).not.toContain('ACME-990020');
+    expect(await readFile(path.join(out, 'manifest.json'), 'utf8')).not.toContain('ACME-990020');
+  });
+
   it('refuses an invalid --redact-pattern with its code, before doing anything', async () => {
     for (const args of [
       ['investigate', story],
