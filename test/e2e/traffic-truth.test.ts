@@ -18,11 +18,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('lab traffic ground truth', () => {
   it('counts every order a fault leaves behind, not only those of lost sessions', async () => {
     // The default stuck threshold (300 s): the sweeper leaves the run's orders as the run left them.
-    const shop = spawnShop(stack.env({ PG_CONNECT_TIMEOUT_MS: '500', PAYMENT_LATENCY_MS: '20' }));
+    const shop = spawnShop(stack.env({ PG_CONNECT_TIMEOUT_MS: '500', PAYMENT_LATENCY_MS: '200' }));
     try {
       const baseUrl = await shop.ready();
-      const run = runTraffic({ baseUrl, users: 8, durationMs: 5000 });
-      await sleep(1500);
+      const run = runTraffic({ baseUrl, users: 8, durationMs: 8000 });
+      // The fault comes once checkouts are under way (logins cost scrypt time on a loaded machine);
+      // the payment latency keeps each of them open for a while.
+      while (Number(await stack.postgres.psql('SELECT count(*) FROM orders')) < 8) await sleep(100);
       stack.postgres.kill('SIGINT');
       await stack.postgres.exited();
       await sleep(800);

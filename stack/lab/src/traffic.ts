@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { HindsightError } from '@hindsight/core';
+import { emptyBucket, latency, type Bucket } from './traffic-buckets.js';
 
 /** Options of {@link runTraffic}. Counts and time are bounded so a mistake cannot run away. */
 export interface TrafficOptions {
@@ -88,51 +89,6 @@ export interface TrafficSummary {
 
 /** Seeded users of the shop (stack/shop db.ts): shopper01..shopper20, each password `<name>-password`. */
 const USERS = Array.from({ length: 20 }, (_, i) => `shopper${String(i + 1).padStart(2, '0')}`);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 10) / 10;
-}
-
-function latency(values: number[]): TrafficSecond['latencyMs'] {
-  const s = [...values].sort((a, b) => a - b);
-  return {
-    p50: percentile(s, 50),
-    p95: percentile(s, 95),
-    p99: percentile(s, 99),
-    max: Math.round((s.at(-1) ?? 0) * 10) / 10,
-  };
-}
-
-interface Bucket {
-  requests: number;
-  errors: number;
-  status: Record<string, number>;
-  logins: number;
-  flowsCompleted: number;
-  lostAs: TrafficSecond['lostAs'];
-  checkoutsStarted: number;
-  checkoutsConfirmed: number;
-  checkoutsStuck: number;
-  checkoutStartsCut: number;
-  latencies: number[];
-}
-
-function emptyBucket(): Bucket {
-  return {
-    requests: 0,
-    errors: 0,
-    status: {},
-    logins: 0,
-    flowsCompleted: 0,
-    lostAs: { loggedOut: 0, cartEmptied: 0, orderForgotten: 0 },
-    checkoutsStarted: 0,
-    checkoutsConfirmed: 0,
-    checkoutsStuck: 0,
-    checkoutStartsCut: 0,
-    latencies: [],
-  };
-}
 
 class Lost extends Error {
   constructor(
