@@ -54,7 +54,7 @@ export function mine(lines, format, minerOptions) {
     }
     return final.get(id) ?? `?${id}`;
   };
-  return { templates: ids.map(resolve), count: final.size };
+  return { templates: ids.map(resolve), ids, count: final.size };
 }
 
 function countBy(xs) {
@@ -140,6 +140,9 @@ function printTable(rows, extra) {
 }
 
 const rows = scoreAll(options);
+// What a consumer of `hindsight templates --jsonl` gets by grouping lines by the id each line was
+// given as it was read (no final templates): GA needs only the grouping.
+const byId = datasets.map((d) => evaluate(d.truth, mine(d.lines, d.format, options).ids).GA);
 if (debug !== undefined) {
   for (const d of datasets) {
     if (debug !== d.name && debug !== 'all') continue;
@@ -157,6 +160,9 @@ if (debug !== undefined) {
 }
 console.log(`options: ${JSON.stringify(options)}`);
 printTable(rows);
+console.log(
+  `GA of lines grouped by the id each was given as it was read: ${datasets.map((d, i) => `${d.name} ${fmt(byId[i])}`).join(', ')}; average ${fmt(byId.reduce((a, b) => a + b, 0) / byId.length)}`,
+);
 
 if (!args.includes('--no-loso')) {
   const show = (o) =>
