@@ -147,6 +147,20 @@ export const secretRules: readonly SecretRule[] = [
     hint: /cookie/i,
   },
   {
+    kind: 'secret-key',
+    description:
+      "a secret given without `=` or `:`: `--password VALUE` flags, Redis `requirepass`/`masterauth` directives, SQL `PASSWORD '...'` and `IDENTIFIED BY '...'`",
+    pattern: new RegExp(
+      String.raw`(?<pre>(?<![\w-])--(?<key>[A-Za-z][\w-]{0,60})\s+(?!-)|\b(?:requirepass|masterauth)\s+|\b(?:password|identified\s+by)\s+(?=['"]))(?<v>${NOT_DONE}(?:${VALUE}))`,
+      'gi',
+    ),
+    hint: new RegExp(
+      String.raw`--[\w-]*(?:${SECRET_KEY_STEMS})|requirepass|masterauth|(?:password|identified\s+by)\s+['"]`,
+      'i',
+    ),
+    accept: (g) => g['key'] === undefined || isSecretKey(g['key']),
+  },
+  {
     kind: 'url-credentials',
     description: 'the password (or lone token) in scheme://user:password@host',
     pattern: new RegExp(
@@ -189,6 +203,6 @@ export const secretRules: readonly SecretRule[] = [
  * log line without any of these (most lines) costs one scan and no allocation.
  */
 export const CANDIDATE = new RegExp(
-  String.raw`${SECRET_KEY_STEMS}|bearer|private|${AWS_PREFIXES}|eyj|aiza|gh[pousr]_|github_pat|gl[a-z]+-|xox|sk_|rk_|sk-|whsec|npm_|sg\.|:\/\/|hooks\.`,
+  String.raw`${SECRET_KEY_STEMS}|bearer|private|identified\s+by|${AWS_PREFIXES}|eyj|aiza|gh[pousr]_|github_pat|gl[a-z]+-|xox|sk_|rk_|sk-|whsec|npm_|sg\.|:\/\/|hooks\.`,
   'i',
 );

@@ -54,6 +54,9 @@ const SECRET_COMPOUNDS = new Set([
   'sessionid',
   'sessionkey',
   'connectionstring',
+  // Redis's own names for its password and the one a replica gives its master.
+  'requirepass',
+  'masterauth',
 ]);
 
 /** Splits a key into lower-case words: `dbPassword` -> db, password; `AWSSecretKey` -> aws, secret, key. */

@@ -113,6 +113,14 @@ const kinds: Array<fc.Arbitrary<Planted>> = [
     secret: s,
     text: json ? JSON.stringify({ name: k, value: s }) : `{name: ${k}, value: ${s}}`,
   })),
+  // Given without a separator: a flag and its value, Redis's directive, SQL.
+  fc
+    .tuple(fc.constantFrom('--password ', '--requirepass ', 'masterauth ', "PASSWORD '"), chars(ALNUM, 6, 30))
+    .map(([head, s]) => ({
+      kind: 'secret-key',
+      secret: s,
+      text: `${head}${s}${head.endsWith("'") ? "'" : ''}`,
+    })),
   token(
     'aws-access-key',
     chars(UPPER, 16, 16).map((s) => `ASIA${s}`),

@@ -80,6 +80,15 @@ describe('redaction', () => {
       ['--db-password=hunter2 --verbose', `--db-password=${REDACTED} --verbose`],
       ['GET /cb?user=a&token=hunter2&x=1', `GET /cb?user=a&token=${REDACTED}&x=1`],
       ['x-api-key: hunter2', `x-api-key: ${REDACTED}`],
+      [
+        'redis-server --requirepass hunter2 --port 6380',
+        `redis-server --requirepass ${REDACTED} --port 6380`,
+      ],
+      ['masterauth hunter2', `masterauth ${REDACTED}`],
+      ['pg_dump --password hunter2 --verbose', `pg_dump --password ${REDACTED} --verbose`],
+      ["ALTER ROLE shop WITH PASSWORD 'hunter2'", `ALTER ROLE shop WITH PASSWORD '${REDACTED}'`],
+      ["CREATE USER u IDENTIFIED BY 'hunter2';", `CREATE USER u IDENTIFIED BY '${REDACTED}';`],
+      ['--no-auth --verbose --token-count 3', `--no-auth --verbose --token-count ${REDACTED}`],
     ];
     for (const [input, expected] of cases) expect(redactText(input), input).toBe(expected);
   });
