@@ -6,8 +6,9 @@
 // first lost session (or stuck checkout; without one, before the first 5xx second after the first
 // change), (b) the change followed by the most metric change points (findings of the
 // metric-changes analyzer) before the next change.
-// Run: node --import tsx bench/diagnosis.ts [--write] [--offline DIR] [name-filter]   (--write records bench/RESULTS.md)
-// --offline DIR ranks the bundles a run kept (DIR/<scenario>/bundle and incident.json) without the lab.
+// Run: node --import tsx bench/diagnosis.ts [--write] [--offline DIR[,DIR...]] [name-filter]   (--write records bench/RESULTS.md)
+// --offline ranks the bundles runs kept (DIR/<scenario>/bundle and incident.json) without the lab;
+// several folders (one run each, say two seeds) are pooled, and a scenario is held out with all its runs.
 // Leave-one-mechanism-out: each bundle is ranked at every mechanism weight of WEIGHTS; the weight
 // scored on a scenario is chosen on the others whose fault shares no mechanism kind with its fault
 // (changeMechanisms), and that held-out rank is shown beside the rank at the weight fitted on all.
@@ -16,7 +17,7 @@
 // Env: HINDSIGHT_DIAG_WARM_S (8), HINDSIGHT_DIAG_SPACING_S (10), HINDSIGHT_DIAG_TAIL_S (15),
 // HINDSIGHT_DIAG_SEED (1000: scenario k of the catalogue runs with seed + k, with or without a filter),
 // HINDSIGHT_DIAG_KEEP (a folder: each scenario's bundle, report.json and incident.json are kept there).
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +30,8 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const write = args.includes('--write');
 const offlineAt = args.indexOf('--offline');
-const offline = offlineAt >= 0 ? path.resolve(args[offlineAt + 1] ?? '.') : undefined;
+const offline =
+  offlineAt >= 0 ? (args[offlineAt + 1] ?? '.').split(',').map((d) => path.resolve(d)) : undefined;
 const filter = args.find((a, i) => !a.startsWith('--') && (offlineAt < 0 || i !== offlineAt + 1));
 const warmMs = Number(process.env['HINDSIGHT_DIAG_WARM_S'] ?? 8) * 1000;
 const spacingMs = Number(process.env['HINDSIGHT_DIAG_SPACING_S'] ?? 10) * 1000;
@@ -47,6 +49,8 @@ interface Ranked {
 
 interface Row {
   name: string;
+  /** The run's seed, from its incident.json (offline) or the catalogue's place. */
+  seed?: number;
   faultRevision?: number;
   /** The mechanism kinds of the fault's change: scenarios sharing one are held out together. */
   kinds: string[];
@@ -222,61 +226,73 @@ function chooseWeight(rows: Row[]): number {
 }
 
 const rows: Row[] = [];
-const tmp =
-  offline ?? (keep ? path.resolve(keep) : await mkdtemp(path.join(os.tmpdir(), 'hs-bench-diagnosis-')));
+const tmp = offline
+  ? ''
+  : keep
+    ? path.resolve(keep)
+    : await mkdtemp(path.join(os.tmpdir(), 'hs-bench-diagnosis-'));
 const t0 = Date.now();
-try {
-  for (const { scenario, seed } of scenarios) {
-    const row: Row = {
-      name: scenario.name,
-      kinds: [],
-      lost: 0,
-      stuck: 0,
-      errors: 0,
-      requests: 0,
-      byWeight: new Map(),
-    };
-    const dir = path.join(tmp, scenario.name);
-    const say = (m: string) =>
-      console.error(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${scenario.name}: ${m}`);
-    try {
-      if (offline) {
-        const ok = await stat(path.join(dir, 'incident.json')).then(
-          () => true,
-          () => false,
-        );
-        if (!ok) continue;
-        const incident = JSON.parse(
-          await readFile(path.join(dir, 'incident.json'), 'utf8'),
-        ) as IncidentResult;
-        rows.push(row);
-        await score(row, path.join(dir, 'bundle'), incident, dir);
-      } else {
-        rows.push(row);
-        const { bundlePath, incident } = await runLive(scenario, seed, dir, say);
-        await score(row, bundlePath, incident, dir);
-      }
-      say(
-        `lost ${row.lost}, stuck ${row.stuck}, errors ${row.errors}; hindsight rank ${row.hindsight ?? '-'}, baselines ${row.lastBeforeLoss ?? '-'} / ${row.mostChangePoints ?? '-'}; report ${row.reportMs} ms`,
+const say = (name: string, m: string) =>
+  console.error(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${name}: ${m}`);
+const newRow = (name: string, seed?: number): Row => ({
+  name,
+  ...(seed === undefined ? {} : { seed }),
+  kinds: [],
+  lost: 0,
+  stuck: 0,
+  errors: 0,
+  requests: 0,
+  byWeight: new Map(),
+});
+const done = (row: Row) =>
+  say(
+    row.name,
+    `lost ${row.lost}, stuck ${row.stuck}, errors ${row.errors}; hindsight rank ${row.hindsight ?? '-'}, baselines ${row.lastBeforeLoss ?? '-'} / ${row.mostChangePoints ?? '-'}; report ${row.reportMs} ms`,
+  );
+const failed = (row: Row, err: unknown) => {
+  row.note = err instanceof Error ? err.message.slice(0, 160) : String(err);
+  say(row.name, `failed: ${row.note}`);
+};
+if (offline) {
+  for (const folder of offline)
+    for (const { scenario } of scenarios) {
+      const dir = path.join(folder, scenario.name);
+      const text = await readFile(path.join(dir, 'incident.json'), 'utf8').catch(() => undefined);
+      if (text === undefined) continue;
+      const incident = JSON.parse(text) as IncidentResult & { seed?: number };
+      const row = newRow(scenario.name, incident.seed);
+      rows.push(row);
+      await score(row, path.join(dir, 'bundle'), incident, dir).then(
+        () => done(row),
+        (err: unknown) => failed(row, err),
       );
-    } catch (err) {
-      row.note = err instanceof Error ? err.message.slice(0, 160) : String(err);
-      say(`failed: ${row.note}`);
-    } finally {
-      if (!keep && !offline) await rm(dir, { recursive: true, force: true });
     }
+} else {
+  try {
+    for (const { scenario, seed } of scenarios) {
+      const row = newRow(scenario.name, seed);
+      rows.push(row);
+      const dir = path.join(tmp, scenario.name);
+      try {
+        const { bundlePath, incident } = await runLive(scenario, seed, dir, (m) => say(scenario.name, m));
+        await score(row, bundlePath, incident, dir);
+        done(row);
+      } catch (err) {
+        failed(row, err);
+      } finally {
+        if (!keep) await rm(dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    if (!keep) await rm(tmp, { recursive: true, force: true });
   }
-} finally {
-  if (!keep && !offline) await rm(tmp, { recursive: true, force: true });
 }
 
-// Leave-one-mechanism-out: the weight a scenario is scored with is chosen without every scenario
-// whose fault shares a mechanism kind with it (a fault with no kind is left out alone).
+// Leave-one-mechanism-out: the weight a scenario is scored with is chosen without its own runs and
+// without every scenario whose fault shares a mechanism kind with it.
 const fitted = chooseWeight(rows);
 for (const r of rows) {
-  const others = rows.filter(
-    (o) => o !== r && (r.kinds.length === 0 ? true : !o.kinds.some((k) => r.kinds.includes(k))),
-  );
+  const others = rows.filter((o) => o.name !== r.name && !o.kinds.some((k) => r.kinds.includes(k)));
   r.heldOutWeight = chooseWeight(others);
 }
 const heldOut = (r: Row) => r.byWeight.get(r.heldOutWeight ?? 1)?.rank;
@@ -291,7 +307,7 @@ const lines = [
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map(
     (r) =>
-      `| ${r.name} | ${r.kinds.join(', ') || '-'} | ${mark(r.faultRevision)} | ${r.requests} | ${r.lost} | ${r.stuck} | ${r.errors} | ${mark(r.hindsight)} | ${mark(atWeight(fitted)(r))} (${fitted}) | ${mark(heldOut(r))} (${r.heldOutWeight ?? '-'}) | ${mark(atWeight(1)(r))} | ${mark(r.lastBeforeLoss)} | ${mark(r.mostChangePoints)} | ${r.reportMs ?? '-'} | ${(r.topCause ?? r.note ?? '-').replace(/\|/g, '/').slice(0, 90)} |`,
+      `| ${r.name}${r.seed === undefined ? '' : ` (${r.seed})`} | ${r.kinds.join(', ') || '-'} | ${mark(r.faultRevision)} | ${r.requests} | ${r.lost} | ${r.stuck} | ${r.errors} | ${mark(r.hindsight)} | ${mark(atWeight(fitted)(r))} (${fitted}) | ${mark(heldOut(r))} (${r.heldOutWeight ?? '-'}) | ${mark(atWeight(1)(r))} | ${mark(r.lastBeforeLoss)} | ${mark(r.mostChangePoints)} | ${r.reportMs ?? '-'} | ${(r.topCause ?? r.note ?? '-').replace(/\|/g, '/').slice(0, 90)} |`,
   ),
   '',
   `top-1 / top-3 of ${rows.length}: hindsight as shipped ${both((r) => r.hindsight)}; ` +

@@ -15,8 +15,10 @@ const TRANSIENT_WEIGHT = 0.3;
 // What an earlier change keeps of a blip when a later change came between them (see screened).
 const SCREENED = 0.3;
 // How much more a change explains an effect its kind of setting can cause (a memory limit and an
-// OOM kill): chosen by leave-one-mechanism-out on the diagnosis bench (bench/RESULTS.md
-// `## diagnosis`), never on the scenario it is scored on.
+// OOM kill). Set a priori, not fitted: 2 lets a matching change 20 s before an effect outrank a
+// non-matching one 5 s before it at any tau, as a topology match (1 against 0.55) would. On the
+// diagnosis bench's 20 bundles leave-one-mechanism-out chooses 1 (its faults rank first without
+// it; at 2 one no-mechanism fault falls to 2nd): bench/RESULTS.md `## diagnosis`.
 export const MECHANISM_WEIGHT = 2;
 // How far apart two clocks (a Helm client's and a node's) or a scrape and its sample may be.
 const CLOCK_SKEW_MS = 5_000;
