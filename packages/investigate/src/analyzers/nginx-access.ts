@@ -302,39 +302,46 @@ export async function accessLogFindings(
       for (const f of rises(ctx, s, counts, t.total, spec, t.firstAt.get(status) as Float64Array))
         out.push(titled(f, s, t, status, ctx));
     }
-    for (const [route, ro] of [...t.routes].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      const labels = { component, route };
-      const err = shareSeries(
+    out.push(...routeFindings(ctx, component, t));
+  }
+  return out;
+}
+
+/** Each busy route's errors and p95 time, as shares of the route's own requests, where they rose. */
+function routeFindings(ctx: AnalyzerContext, component: string, t: Tally): Finding[] {
+  const out: Finding[] = [];
+  for (const [route, ro] of [...t.routes].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const labels = { component, route };
+    const err = shareSeries(
+      ctx,
+      component,
+      'access_route_error_share',
+      labels,
+      ratio(ro.errors, ro.n),
+      'share',
+    );
+    out.push(
+      ...shiftCheck(
         ctx,
-        component,
-        'access_route_error_share',
-        labels,
-        ratio(ro.errors, ro.n),
-        'share',
-      );
-      out.push(
-        ...shiftCheck(
-          ctx,
-          err,
-          {
-            analyzer: 'nginx',
-            what: `${component}: ${route} errors (share of its requests)`,
-            strength: 0.6,
-            userFacing: true,
-          },
-          { direction: 'up' },
-        ),
-      );
-      const slow = shareSeries(ctx, component, 'access_route_time_p95', labels, p95(ro.times), 's');
-      out.push(
-        ...shiftCheck(
-          ctx,
-          slow,
-          { analyzer: 'nginx', what: `${component}: ${route} time p95`, strength: 0.6, userFacing: true },
-          { direction: 'up' },
-        ),
-      );
-    }
+        err,
+        {
+          analyzer: 'nginx',
+          what: `${component}: ${route} errors (share of its requests)`,
+          strength: 0.6,
+          userFacing: true,
+        },
+        { direction: 'up' },
+      ),
+    );
+    const slow = shareSeries(ctx, component, 'access_route_time_p95', labels, p95(ro.times), 's');
+    out.push(
+      ...shiftCheck(
+        ctx,
+        slow,
+        { analyzer: 'nginx', what: `${component}: ${route} time p95`, strength: 0.6, userFacing: true },
+        { direction: 'up' },
+      ),
+    );
   }
   return out;
 }
