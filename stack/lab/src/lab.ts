@@ -9,7 +9,7 @@ import { loadChart, renderChart } from './helm.js';
 import { newLabConfig, readLabConfig, writeLabConfig, type LabConfig } from './lab-config.js';
 import { defaultChartDir, defaultLabDir, labPaths, type LabPaths } from './paths.js';
 import { ReleaseStore, historyEntries, type HistoryEntry } from './release-store.js';
-import { CONTROL_PREFIX } from './supervisor.js';
+import { CONTROL_PREFIX, controlHeaders } from './supervisor.js';
 import { runTraffic, type TrafficOptions, type TrafficSummary } from './traffic.js';
 import { mergeValues, parseSetValues, type Values } from './values.js';
 
@@ -142,7 +142,11 @@ export class Lab {
     const url = `http://127.0.0.1:${s.apiPort}${CONTROL_PREFIX}${path}`;
     try {
       const limit = AbortSignal.timeout(15 * 60_000);
-      const res = await fetch(url, { method, signal: signal ? AbortSignal.any([limit, signal]) : limit });
+      const res = await fetch(url, {
+        method,
+        headers: controlHeaders(this.paths) ?? {},
+        signal: signal ? AbortSignal.any([limit, signal]) : limit,
+      });
       return (await res.json()) as T;
     } catch (err) {
       // Aborting closes the connection, which tells the supervisor to stop the rollout.

@@ -1,10 +1,11 @@
-import { chownSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chownSync, existsSync, lchownSync, lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { HindsightError } from '@hindsight/core';
 import type { Endpoint } from './service-proxy.js';
+import { ensurePrivateDir } from './paths.js';
 
 /** The parts of a Kubernetes container spec the lab reads. */
 export interface ContainerSpec {
@@ -222,12 +223,13 @@ function userIds(name: string): { uid: number; gid: number } | undefined {
   return { uid: Number(f[2]), gid: Number(f[3]) };
 }
 
+// lstat and lchown: a link inside (planted by the user the tree is handed to) is not followed.
 function chownTree(dir: string, uid: number, gid: number): void {
-  chownSync(dir, uid, gid);
+  lchownSync(dir, uid, gid);
   for (const e of readdirSync(dir)) {
     const p = join(dir, e);
-    if (statSync(p).isDirectory()) chownTree(p, uid, gid);
-    else chownSync(p, uid, gid);
+    if (lstatSync(p).isDirectory()) chownTree(p, uid, gid);
+    else lchownSync(p, uid, gid);
   }
 }
 
@@ -320,10 +322,11 @@ export function processSpec(ctx: PodContext, c: ContainerSpec): ProcessSpec {
       ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
       stopSignal: 'SIGINT',
       prepare: async () => {
+        // Before anything is made inside: a name planted in /var/tmp (a symlink) is refused.
+        if (ids && outside) await ensurePrivateDir(outside, ids);
         await mkdir(pgdata, { recursive: true, mode: 0o700 });
         await mkdir(runDir, { recursive: true });
         if (ids && outside) {
-          chownSync(outside, ids.uid, ids.gid);
           chownTree(runDir, ids.uid, ids.gid);
           chownSync(pgdata, ids.uid, ids.gid);
           await mkdir(dirname(podPgdata), { recursive: true });

@@ -1,18 +1,64 @@
 // The lab's supervisor: a background process per lab that runs the pods, the Service proxies and
 // the Kubernetes API, and takes orders (apply a revision, status, shut down) on the same port.
-import { writeFileSync, renameSync } from 'node:fs';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { appendFileSync } from 'node:fs';
 import { errorMessage } from '@hindsight/core';
 import { createKubeApi, type KubeObject } from './kube-api.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { readLabConfig } from './lab-config.js';
-import { labPaths, shopEntry } from './paths.js';
+import { labPaths, shopEntry, type LabPaths } from './paths.js';
 import { ReleaseStore } from './release-store.js';
 import { LabRuntime } from './runtime.js';
 
 /** The prefix of the supervisor's control endpoints, beside the Kubernetes API. */
 export const CONTROL_PREFIX = '/hindsight-lab/v1';
+
+/**
+ * The headers a control request carries: the token the supervisor of the lab in `paths` wrote
+ * (readable by the lab's owner alone). Undefined when there is none (no supervisor yet).
+ */
+export function controlHeaders(paths: Pick<LabPaths, 'controlToken'>): Record<string, string> | undefined {
+  try {
+    return { authorization: `Bearer ${readFileSync(paths.controlToken, 'utf8').trim()}` };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a fresh random control token, readable and writable by the lab's owner alone. */
+function newControlToken(file: string): string {
+  const token = randomBytes(32).toString('hex');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  // The mode of writeFileSync applies only to a file it creates: one left by an earlier run is fixed.
+  chmodSync(file, 0o600);
+  return token;
+}
+
+/**
+ * Why a control request is refused, or undefined when it may proceed. The Host must name loopback
+ * at the supervisor's port (a web page's script, sent here by a DNS name rebound to 127.0.0.1,
+ * carries its own host name), and the request must carry the token: any local user can reach a
+ * loopback port, only the lab's owner can read the token.
+ */
+function refusal(
+  req: IncomingMessage,
+  port: number,
+  token: string,
+): { code: number; error: string } | undefined {
+  const host = req.headers.host ?? '';
+  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`)
+    return { code: 403, error: `control requests for host ${JSON.stringify(host)} are refused` };
+  const given = Buffer.from(/^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
+  const want = Buffer.from(token);
+  if (given.length !== want.length || !timingSafeEqual(given, want))
+    return {
+      code: 401,
+      error: 'a control request needs the token of the lab (control-token in its state folder)',
+    };
+  return undefined;
+}
 
 /** Runs a lab's supervisor for state folder `dir` until it is told to shut down. */
 export async function runSupervisor(dir: string): Promise<void> {
@@ -26,6 +72,7 @@ export async function runSupervisor(dir: string): Promise<void> {
       /* state folder removed */
     }
   };
+  const token = newControlToken(paths.controlToken);
   const store = new ReleaseStore(paths.releases, config.namespace);
   let apiPort = 0;
   let applying: number | undefined;
@@ -92,6 +139,11 @@ export async function runSupervisor(dir: string): Promise<void> {
   };
   const control = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     if (!url.pathname.startsWith(CONTROL_PREFIX)) return false;
+    const refused = refusal(req, apiPort, token);
+    if (refused) {
+      json(res, refused.code, { error: refused.error });
+      return true;
+    }
     const action = url.pathname.slice(CONTROL_PREFIX.length);
     if (action === '/status' && req.method === 'GET') {
       json(res, 200, status());
