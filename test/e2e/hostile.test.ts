@@ -1,13 +1,15 @@
 // The hostile-input corpus of issue #16, run through the built CLI as users run it: each case once
 // crashed hindsight with HINDSIGHT_INTERNAL, hung it or ran it out of memory. The small cases live
 // in test/fixtures/hostile (written by its make.mjs); the gzip bomb is written here, in a temp folder.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gzipBomb, supportBundleCases } from '../fixtures/hostile/make.mjs';
-import { hindsight, repoRoot } from './helpers.js';
+import { bin, hindsight, repoRoot } from './helpers.js';
 
 const corpus = path.join(repoRoot, 'test/fixtures/hostile');
 const temps: string[] = [];
@@ -114,5 +116,51 @@ describe('hindsight import support-bundle on wrongly typed records', () => {
       /sh\.helm\.release\.v1\.shop\.v2 {2}warning {2}release record decompresses to more than 64 MiB.*\[HINDSIGHT_RELEASE_RECORD\]/,
     );
     expect(existsSync(path.join(out, 'pods.jsonl'))).toBe(true);
+  });
+});
+
+/** GETs a raw path (sent as written, malformed escapes and all) and resolves to the status. */
+function status(url: string, rawPath: string): Promise<number> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    request({ host: u.hostname, port: u.port, path: rawPath }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('hindsight serve on malformed percent-escapes', () => {
+  it('answers 400, not 500, and keeps serving', async () => {
+    const child = spawn(
+      process.execPath,
+      [bin, 'serve', path.join(corpus, 'investigate-epoch-1970'), '--port', '0'],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
+          if (m) resolve(m[0]);
+        });
+        child.once('exit', (code) => reject(new Error(`hindsight serve exited with ${code}`)));
+      });
+      // The API answers 503 while the bundle is read: the escapes are decoded once it is ready.
+      for (let i = 0; i < 200 && (await status(url, '/api/changes')) !== 200; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      for (const p of ['/%', '/api/changes/%E0%A4%A', '/%C0%AF'])
+        expect([p, await status(url, p)]).toEqual([p, 400]);
+      expect(await status(url, '/api/changes')).toBe(200);
+    } finally {
+      child.kill('SIGINT');
+    }
   });
 });

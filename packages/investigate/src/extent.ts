@@ -54,7 +54,8 @@ export async function dataExtent(bundle: Bundle): Promise<{ from: number; to: nu
         if (!Array.isArray(points)) continue;
         for (const p of points) {
           const t = Array.isArray(p) ? p[0] : undefined;
-          if (typeof t !== 'number' || !Number.isFinite(t)) continue;
+          // A time no Date can hold (1e300) is skipped by the reader: it bounds nothing here either.
+          if (typeof t !== 'number' || !(Math.abs(t) <= 8.64e15)) continue;
           if (t < from) from = t;
           if (t > to) to = t;
         }
