@@ -323,29 +323,30 @@ function median(xs: number[]): number {
   return s.length === 0 ? 0 : ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2;
 }
 
+// --write adds the run as the first subsection of `## diagnosis`, above the earlier runs and their
+// analysis, which stay.
 if (write) {
   const file = path.join(repo, 'bench/RESULTS.md');
   const text = await readFile(file, 'utf8');
   const section = [
-    '## diagnosis',
+    `### Run of ${new Date().toISOString().slice(0, 10)}${offline ? ' (offline, kept bundles)' : ''}`,
     '',
-    `\`node --import tsx bench/diagnosis.ts --write${offline ? ' --offline DIR' : ''}\` on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (shared),`,
+    `\`node --import tsx bench/diagnosis.ts --write${offline ? ' --offline DIR' : ''}\`, ${os.cpus().length} cores (shared),`,
     `each scenario from a clean lab (time scale 0.2), 20 users, warm ${warmMs / 1000} s, gaps ~${spacingMs / 1000} s (seeded),`,
     `tail ${tailMs / 1000} s, two decoys, seed ${baseSeed} (+ the scenario's place). Ranks are of the injected Helm revision.`,
     `Report time: from the end of collection to the report (investigate only). Whole run: ${((Date.now() - t0) / 60000).toFixed(1)} min.`,
-    'Decoys: two per scenario; how many go before the fault (0, 1 or 2) is drawn from the seed, so the fault revision varies.',
-    "Sessions lost, stuck and 5xx/timeouts are the traffic's ground truth over the incident. Where sessions lost is 0 the lab",
-    'did not reproduce the silent loss: the fault showed only as errors or moving metrics, and that is what was diagnosed.',
+    "Sessions lost, stuck and 5xx/timeouts are the traffic's ground truth over the incident.",
     'Baseline (a) falls back to the first second with a 5xx or timeout after the first change when no session was lost.',
     '',
     ...lines,
     '',
+    '',
   ].join('\n');
-  const start = text.indexOf('## diagnosis');
-  const next = start < 0 ? -1 : text.indexOf('\n## ', start + 1);
+  const heading = '## diagnosis\n\n';
+  const start = text.indexOf(heading);
   const out =
     start < 0
-      ? `${text.trimEnd()}\n\n${section}`
-      : `${text.slice(0, start)}${section}${next < 0 ? '' : text.slice(next + 1)}`;
+      ? `${text.trimEnd()}\n\n${heading}${section}`
+      : `${text.slice(0, start + heading.length)}${section}${text.slice(start + heading.length)}`;
   await writeFile(file, out);
 }
