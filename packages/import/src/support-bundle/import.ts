@@ -8,6 +8,7 @@ import {
   isArchivePath,
   unpackBundle,
   type Change,
+  type HelmRelease,
   type Warning,
 } from '@hindsight/core';
 import { importWarning } from '../csv.js';
@@ -134,19 +135,7 @@ async function importFromFolder(
   events.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
 
   const deployments = await jsonList<K8sWorkload>(root, 'deployments', warn);
-  const replicaSets = (await jsonList<K8sWorkload>(root, 'replicasets', warn)).map((r) => r.item);
-  const { releases, records } = await readReleases(root, warn, warnings);
-  const changes: Change[] = [];
-  for (const c of [...rollouts(replicaSets), ...helmChanges(releases)]) {
-    const ok = checked(
-      changeSchema,
-      c,
-      { file: 'cluster-resources', what: `change ${c.id ?? c.target}` },
-      warn,
-    );
-    if (ok) changes.push(ok);
-  }
-  changes.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+  const { changes, releases, records } = await readChanges(root, warn, warnings);
 
   const logs = await findLogs(root, starts);
   // The window is the data's own extent; lines without a time of their own need a fallback first.
@@ -171,15 +160,16 @@ async function importFromFolder(
   for (const c of changes) await writer.addChange(c);
   const { lines, derivedTotal } = await writeLogs(writer, logs, fallback, warn, options.signal);
   await writeReplicaSeries(writer, deployments, hi, warn);
-  writer.recordSource({ name: 'support-bundle-pods', status: 'ok', items: pods.length });
-  writer.recordSource({ name: 'support-bundle-events', status: 'ok', items: events.length });
-  writer.recordSource({ name: 'support-bundle-logs', status: 'ok', items: logs.length });
-  writer.recordSource({ name: 'support-bundle-deployments', status: 'ok', items: deployments.length });
-  writer.recordSource({
-    name: 'support-bundle-helm',
-    status: releases.length < records ? 'partial' : 'ok',
-    items: releases.length,
-  });
+  const sources: Array<[string, number]> = [
+    ['pods', pods.length],
+    ['events', events.length],
+    ['logs', logs.length],
+    ['deployments', deployments.length],
+  ];
+  for (const [name, items] of sources)
+    writer.recordSource({ name: `support-bundle-${name}`, status: 'ok', items });
+  const helm = releases.length < records ? 'partial' : 'ok';
+  writer.recordSource({ name: 'support-bundle-helm', status: helm, items: releases.length });
   writer.addNote(`imported from a troubleshoot support bundle (${path.basename(root)})`);
   const manifest = await writer.finish();
   return {
@@ -196,6 +186,24 @@ async function importFromFolder(
       helmReleases: releases.length,
     },
   };
+}
+
+/** Rollouts and Helm upgrades, each checked against the bundle schema, in time order. */
+async function readChanges(
+  root: string,
+  warn: Warn,
+  warnings: Warning[],
+): Promise<{ changes: Change[]; releases: HelmRelease[]; records: number }> {
+  const replicaSets = (await jsonList<K8sWorkload>(root, 'replicasets', warn)).map((r) => r.item);
+  const { releases, records } = await readReleases(root, warn, warnings);
+  const changes: Change[] = [];
+  for (const c of [...rollouts(replicaSets), ...helmChanges(releases)]) {
+    const where = { file: 'cluster-resources', what: `change ${c.id ?? c.target}` };
+    const ok = checked(changeSchema, c, where, warn);
+    if (ok) changes.push(ok);
+  }
+  changes.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+  return { changes, releases, records };
 }
 
 /** Writes every log, counting (with a warning per file) the lines that carried no timestamp. */
