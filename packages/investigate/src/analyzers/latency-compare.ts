@@ -9,6 +9,11 @@ export interface LatencyParams {
   ratio: number;
   /** A finding is full strength when its signal became this many times slower (log scale below). */
   full: number;
+  /**
+   * Given the incident's time, only this long after it is tested (Infinity: to the window's end):
+   * an incident's own effect is in its first minutes, and later minutes may hold the next one.
+   */
+  horizonMs: number;
 }
 
 /** Where the reference and the period under test lie. */
@@ -18,6 +23,8 @@ export interface Periods {
   window: { from: number; to: number };
   /** Values from here on are tested; before it (in the window) is the window's own past. */
   split: number;
+  /** Values up to here are tested. */
+  until: number;
   bucketMs: number;
 }
 
@@ -29,6 +36,8 @@ export interface Move {
   z: number;
   ratio: number;
   moved: boolean;
+  /** ... or as far below it: the work is skipped (an early return, an error answered at once). */
+  fell: boolean;
   /** The first bucket whose median crossed the threshold, else the split. */
   onset: number;
   /** Judged against the bundle's baseline (not the window's past). */
@@ -49,6 +58,20 @@ function pick(o: Observations, keep: (t: number) => boolean): number[] {
   const out: number[] = [];
   for (let i = 0; i < o.times.length; i++) if (keep(o.times[i] as number)) out.push(o.values[i] as number);
   return out;
+}
+
+/**
+ * The values from the split up to `until`, and at least the first {@link MIN_VALUES} after the
+ * split whatever `until` says: a series sampled once a minute has only three in three minutes.
+ */
+function testedValues(o: Observations, p: Periods): number[] {
+  const after: Array<[number, number]> = [];
+  for (let i = 0; i < o.times.length; i++) {
+    const t = o.times[i] as number;
+    if (t >= p.split && t <= p.window.to) after.push([t, o.values[i] as number]);
+  }
+  after.sort((a, b) => a[0] - b[0]);
+  return after.filter(([t], i) => t <= p.until || i < MIN_VALUES).map(([, v]) => v);
 }
 
 /** Medians per bucket of the window, as `[bucket start, median]`. */
@@ -78,7 +101,7 @@ export function compare(o: Observations, p: Periods, params: LatencyParams): Mov
     : [];
   const baseline = fromBaseline.length >= MIN_VALUES;
   const ref = baseline ? fromBaseline : pick(o, (t) => t >= p.window.from && t < p.split);
-  const tested = pick(o, (t) => t >= p.split && t <= p.window.to);
+  const tested = testedValues(o, p);
   if (ref.length < MIN_VALUES || tested.length < MIN_VALUES) return undefined;
   const before = median(ref);
   const after = median(tested);
@@ -86,17 +109,21 @@ export function compare(o: Observations, p: Periods, params: LatencyParams): Mov
   const z = (after - before) / spread;
   const ratio = after / Math.max(before, 1e-6);
   const moved = z >= params.z && ratio >= params.ratio;
+  // A fall is judged by its ratio alone: a latency's spread is its upper tail, so a median that
+  // fell to a third (Online Boutique's front end returning at once, 123 -> 46 ms) is under one
+  // deviation away.
+  const fell = ratio <= 1 / params.ratio;
   const points = bucketMedians(o, p);
-  const limit = before + params.z * spread;
-  const crossed = points.find(
-    ([t, v]) => t + p.bucketMs > p.split && v > limit && v >= before * params.ratio,
-  );
+  const beyond = (v: number): boolean =>
+    fell ? v <= before / params.ratio : v > before + params.z * spread && v >= before * params.ratio;
+  const crossed = points.find(([t, v]) => t + p.bucketMs > p.split && beyond(v));
   return {
     before,
     after,
     z,
     ratio,
     moved,
+    fell,
     onset: crossed ? Math.max(crossed[0], p.split) : p.split,
     baseline,
     n: tested.length,

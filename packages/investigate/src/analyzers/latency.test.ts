@@ -199,6 +199,15 @@ describe('latency along the call graph', () => {
     expect(found[0]?.title).toMatch(/catalog's own work slowed: self time of GetProduct/);
   });
 
+  it('names a callee that answers at once, without its work, and not its callers', async () => {
+    await writeDelayBundle(tmp, { network: 0, work: -1.45 });
+    const report = await investigate(tmp, { incidentAt });
+    const found = latencyFindings(report);
+    expect(found.map((f) => f.component)).toEqual(['catalog']);
+    expect(found[0]?.title).toMatch(/catalog answers without its work: GetProduct took/);
+    expect(found[0]?.direction).toBe('down');
+  });
+
   it('finds nothing when no call slowed', async () => {
     await writeDelayBundle(tmp, { network: 0, work: 0 });
     const report = await investigate(tmp, { incidentAt });

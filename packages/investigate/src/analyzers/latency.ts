@@ -8,7 +8,12 @@ import { fmt } from './metric-changes.js';
  * The thresholds, chosen by leave-one-fault-out over both of bench/rca.ts's systems (bench/RESULTS.md
  * `## rca`, where the fitted and the held-out figures stand side by side).
  */
-export const DEFAULT_LATENCY_PARAMS: LatencyParams = { z: 3, ratio: 1.5, full: 8 };
+export const DEFAULT_LATENCY_PARAMS: LatencyParams = {
+  z: 6,
+  ratio: 1.5,
+  full: 8,
+  horizonMs: Number.POSITIVE_INFINITY,
+};
 
 /** One call edge's moves, from spans and from caller-to-callee series. */
 interface EdgeMoves {
@@ -23,7 +28,11 @@ function edgeMoved(e: EdgeMoves): boolean {
 }
 
 /** The periods to compare: the incident's time splits the window when given. */
-function periodsOf(bundleBaseline: { from: number; to: number } | undefined, ctx: AnalyzerContext): Periods {
+function periodsOf(
+  bundleBaseline: { from: number; to: number } | undefined,
+  ctx: AnalyzerContext,
+  params: LatencyParams,
+): Periods {
   const { window } = ctx;
   const split =
     ctx.incidentAt !== undefined
@@ -31,7 +40,14 @@ function periodsOf(bundleBaseline: { from: number; to: number } | undefined, ctx
       : bundleBaseline
         ? window.from
         : window.from + (window.to - window.from) / 3;
-  return { window, split, bucketMs: ctx.bucketMs, ...(bundleBaseline ? { baseline: bundleBaseline } : {}) };
+  const until = ctx.incidentAt !== undefined ? Math.min(window.to, split + params.horizonMs) : window.to;
+  return {
+    window,
+    split,
+    until,
+    bucketMs: ctx.bucketMs,
+    ...(bundleBaseline ? { baseline: bundleBaseline } : {}),
+  };
 }
 
 function addEdge(
@@ -258,6 +274,37 @@ function selfFindings(model: SpanModel, p: Periods, params: LatencyParams, userF
   }));
 }
 
+/**
+ * Components whose served operations became much faster while none of the components they call
+ * did: they answer without doing their work (an early return, an error answered at once). When a
+ * callee fails fast its callers' served time falls too; that fall is the callee's, not theirs.
+ */
+function shortCircuits(model: SpanModel, served: Map<string, Move>, params: LatencyParams): Finding[] {
+  const fell = [...served].filter(([, m]) => m.fell);
+  const fallen = new Set(fell.map(([k]) => splitKey(k)[0]));
+  const calls = new Set([...model.network.keys(), ...model.gap.keys()]);
+  const best = new Map<string, { op: string; m: Move }>();
+  for (const [key, m] of fell) {
+    const [component, op] = splitKey(key);
+    if ([...fallen].some((c) => c !== component && calls.has(pairKey(component, c)))) continue;
+    const cur = best.get(component);
+    if (!cur || m.ratio < cur.m.ratio) best.set(component, { op, m });
+  }
+  return [...best].map(([component, { op, m }]) => ({
+    id: `latency:short:${component}`,
+    analyzer: 'latency',
+    kind: 'anomaly',
+    component,
+    signal: `latency:short:${component}`,
+    title: `${component} answers without its work: ${op || '(unnamed)'} took ${fmt(m.before)} -> ${fmt(m.after)} ms (median of ${m.n} spans)`,
+    time: m.onset,
+    strength: Math.round(size(1 / Math.max(m.ratio, 1e-6), params) * 1000) / 1000,
+    direction: 'down',
+    baseline: m.baseline,
+    evidence: [moveEvidence('span_duration_ms', { component, operation: op }, 'ms', m)],
+  }));
+}
+
 /** When the first of some edges began to move. */
 function onsetOf(list: EdgeMoves[]): number {
   return list.reduce((t, e) => Math.min(t, strongest(e).move.onset), Number.POSITIVE_INFINITY);
@@ -310,7 +357,7 @@ export function latencyAnalyzer(params: LatencyParams = DEFAULT_LATENCY_PARAMS):
     name: 'latency',
     needs: ['series'],
     async analyze(bundle, ctx) {
-      const p = periodsOf(bundle.baselineMs, ctx);
+      const p = periodsOf(bundle.baselineMs, ctx, params);
       const model = await spanModel(bundle, p.split, ctx.signal);
       const edges = new Map<string, EdgeMoves>();
       spanEdges(model, p, params, edges);
@@ -333,7 +380,7 @@ export function latencyAnalyzer(params: LatencyParams = DEFAULT_LATENCY_PARAMS):
       const culprits = new Set([...blamed.keys(), ...self.map((f) => f.component as string)]);
       const waited = bystanders(served, new Set(self.map((f) => f.component as string)), culprits);
       for (const c of waitedOn) if (!culprits.has(c)) waited.add(c);
-      const out = [...self];
+      const out = [...self, ...shortCircuits(model, served, params)];
       for (const [component, list] of blamed) {
         const callers = upstreamOf(component, edges.values());
         const theirs = [...waited].filter((c) => callers.has(c));
