@@ -1,4 +1,11 @@
-import { errorMessage, HindsightError, openBundle, type Bundle, type Warning } from '@hindsight/core';
+import {
+  bundleLayout,
+  errorMessage,
+  HindsightError,
+  openBundle,
+  type Bundle,
+  type Warning,
+} from '@hindsight/core';
 import { analyzers as defaultAnalyzers } from './analyzers/index.js';
 import { atCollection } from './at-collection.js';
 import { BundleData, type MinedLogs } from './data.js';
@@ -53,14 +60,23 @@ export function bucketFor(windowMs: number): number {
 /**
  * The span an investigation of a bundle analyses, and its bucket width: the bundle's window, or the
  * span its data covers when that is much shorter (a lab run of minutes collected with --since 1h),
- * so that the buckets fit the data.
+ * so that the buckets fit the data. `warning` says when the buckets were widened; `unread` when the
+ * span of the data could not be read, and the bundle's window was used.
  */
 export async function analysisWindow(
   bundle: Bundle,
   bucketMs?: number,
-): Promise<{ window: { from: number; to: number }; bucketMs: number; warning?: Warning }> {
+): Promise<{ window: { from: number; to: number }; bucketMs: number; warning?: Warning; unread?: Warning }> {
   let window = bundle.windowMs;
-  const extent = await dataExtent(bundle).catch(() => undefined);
+  const unread: Warning[] = [];
+  const extent = await readOrWarn(
+    unread,
+    'data extent',
+    `${bundleLayout.logsDir}/, ${bundleLayout.seriesDir}/`,
+    'the span the logs and series cover',
+    () => dataExtent(bundle),
+    undefined,
+  );
   if (extent) {
     const from = Math.max(window.from, extent.from - 5000);
     const to = Math.min(window.to, extent.to + 5000);
@@ -72,7 +88,36 @@ export async function analysisWindow(
     window,
     bucketMs: used,
     ...(used === asked ? {} : { warning: widenedWarning(window, asked, used) }),
+    ...(unread[0] ? { unread: unread[0] } : {}),
   };
+}
+
+/**
+ * Awaits one read of the bundle; when it fails, adds a warning naming what was read and where (the
+ * bundle's file or folder) and returns `fallback`, so that the investigation goes on without it.
+ * The reader reports bad records itself and rarely throws: what reaches here is a failure it did
+ * not foresee, which must not pass as empty data.
+ */
+async function readOrWarn<T, F>(
+  warnings: Warning[],
+  name: string,
+  where: string,
+  what: string,
+  read: () => Promise<T>,
+  fallback: F,
+): Promise<T | F> {
+  try {
+    return await read();
+  } catch (err) {
+    warnings.push({
+      stage: 'read',
+      name,
+      code: err instanceof HindsightError ? err.code : 'HINDSIGHT_BUNDLE_SCHEMA',
+      message: `${what} could not be read (${where}): ${errorMessage(err)}; the investigation went on without it`,
+      where,
+    });
+    return fallback;
+  }
 }
 
 /**
@@ -106,7 +151,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
   try {
     if (options.incidentAt !== undefined)
       checkIncidentTime(new Date(options.incidentAt).getTime(), bundle, bundlePath);
-    const { window, bucketMs, warning } = await analysisWindow(bundle, options.bucketMs);
+    const { window, bucketMs, warning, unread } = await analysisWindow(bundle, options.bucketMs);
     const data = new BundleData(bundle, window, bucketMs, progress, options.workers);
     const ctx: AnalyzerContext = {
       window,
@@ -115,7 +160,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.incidentAt !== undefined ? { incidentAt: new Date(options.incidentAt).getTime() } : {}),
     };
-    const warnings: Warning[] = warning ? [warning] : [];
+    const warnings: Warning[] = [...(warning ? [warning] : []), ...(unread ? [unread] : [])];
     for (const s of bundle.manifest.sources) {
       if (s.status === 'ok') continue;
       warnings.push({
@@ -146,14 +191,20 @@ export async function investigate(bundlePath: string, options: InvestigateOption
     const at = ctx.incidentAt;
     const kept = at === undefined ? findings : findings.filter((f) => !endedBefore(f, at));
     progress('ranking');
-    let topology;
-    try {
-      topology = await data.topology();
-    } catch {
-      topology = { components: [] };
-    }
+    const { logsDir, seriesDir, topology: topologyFile } = bundleLayout;
+    const read = <T, F>(name: string, where: string, what: string, load: () => Promise<T>, fallback: F) =>
+      readOrWarn(warnings, name, where, what, load, fallback);
+    const topology = await read('topology', topologyFile, 'the topology', () => data.topology(), {
+      components: [],
+    });
     const graph = new TopologyGraph(topology);
-    const known = await data.components().catch(() => new Set<string>());
+    const known = await read(
+      'components',
+      `${bundleLayout.pods}, ${topologyFile}`,
+      'the components of the pods and topology',
+      () => data.components(),
+      new Set<string>(),
+    );
     const ranked = rank({
       findings: kept,
       data,
@@ -164,12 +215,12 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       ...(at !== undefined ? { incidentAt: at } : {}),
       ...(options.mechanismWeight === undefined ? {} : { mechanismWeight: options.mechanismWeight }),
     });
-    const mined = await data.minedLogs().catch(() => undefined);
+    const mined = await read('logs', `${logsDir}/`, 'the mined logs', () => data.minedLogs(), undefined);
     if (mined) options.onLogs?.(mined);
     const logs = mined?.model ?? { groups: [], lines: 0, files: 0 };
-    const series = await data.series().catch(() => []);
-    const events = await data.events().catch(() => []);
-    const changes = await data.changes().catch(() => []);
+    const series = await read('series', `${seriesDir}/`, 'the series', () => data.series(), []);
+    const events = await read('events', bundleLayout.events, 'the events', () => data.events(), []);
+    const changes = await read('changes', bundleLayout.changes, 'the changes', () => data.changes(), []);
     const top = options.top ?? 5;
     const ordered = ranked.findings.sort(compareFindings);
     const still = await atCollection(bundle, data, ordered).catch((err: unknown) => {
