@@ -273,6 +273,7 @@ describe('helm template with the defaults', () => {
       PG_CONNECT_TIMEOUT_MS: '2000',
       PG_STATEMENT_TIMEOUT_MS: '5000',
       PG_IDLE_IN_TX_TIMEOUT_MS: '10000',
+      PG_READINESS_GRACE_MS: '10000',
       CHECKOUT_STUCK_AFTER_SECONDS: '300',
       SWEEP_INTERVAL_SECONDS: '30',
       PAYMENT_LATENCY_MS: '50',
@@ -412,6 +413,7 @@ describe('helm template with overrides', () => {
       'shop.logLevel': 'debug',
       'shop.postgres.poolMax': 20,
       'shop.postgres.idleInTransactionTimeoutMs': 0,
+      'shop.postgres.readinessGraceMs': 0,
       'shop.redisCommandTimeoutMs': 250,
     });
     const shop = r.get('Deployment', 'shop-shop');
@@ -424,6 +426,7 @@ describe('helm template with overrides', () => {
       LOG_LEVEL: 'debug',
       PG_POOL_MAX: '20',
       PG_IDLE_IN_TX_TIMEOUT_MS: '0',
+      PG_READINESS_GRACE_MS: '0',
       REDIS_COMMAND_TIMEOUT_MS: '250',
     });
   });
@@ -578,6 +581,15 @@ describe('values.schema.json', () => {
 
   it('rejects a session secret the shop would refuse at start (under 16 characters)', async () => {
     expect(await templateError({ 'shop.sessionSecret': 'short' })).toContain('/shop/sessionSecret');
+  });
+
+  it('rejects a negative or fractional PostgreSQL readiness grace', async () => {
+    expect(await templateError({ 'shop.postgres.readinessGraceMs': -1 })).toContain(
+      '/shop/postgres/readinessGraceMs',
+    );
+    expect(await templateError({ 'shop.postgres.readinessGraceMs': 2.5 })).toContain(
+      '/shop/postgres/readinessGraceMs',
+    );
   });
 
   it('refuses reads from replicas when there are no replicas, naming both keys', async () => {

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       connectTimeoutMs: 2000,
       statementTimeoutMs: 5000,
       idleInTransactionTimeoutMs: 10000,
+      readinessGraceMs: 10000,
     });
     expect(r.config.checkout).toEqual({
       stuckAfterSeconds: 300,

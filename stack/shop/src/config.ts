@@ -34,6 +34,12 @@ export interface ShopConfig {
     connectTimeoutMs: number;
     statementTimeoutMs: number;
     idleInTransactionTimeoutMs: number;
+    /**
+     * How long PostgreSQL checks may fail without a break before /readyz answers 503 (0 = at the first
+     * failure). Every pod shares the database: an unready verdict on a short outage empties the
+     * Service at once, and the proxy answers 502 where the shop would answer its JSON 503.
+     */
+    readinessGraceMs: number;
   };
   /**
    * After SIGTERM, how long the shop keeps serving (unready, every answer `Connection: close`) before
@@ -105,6 +111,7 @@ const envSchema = z
     PG_CONNECT_TIMEOUT_MS: int(2000, 1),
     PG_STATEMENT_TIMEOUT_MS: int(5000),
     PG_IDLE_IN_TX_TIMEOUT_MS: int(10000),
+    PG_READINESS_GRACE_MS: int(10000),
     CHECKOUT_STUCK_AFTER_SECONDS: int(300),
     SWEEP_INTERVAL_SECONDS: int(30, 1),
     PAYMENT_LATENCY_MS: int(50),
@@ -174,6 +181,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         connectTimeoutMs: e.PG_CONNECT_TIMEOUT_MS,
         statementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
         idleInTransactionTimeoutMs: e.PG_IDLE_IN_TX_TIMEOUT_MS,
+        readinessGraceMs: e.PG_READINESS_GRACE_MS,
       },
       shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
       checkout: {

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnShop, HttpClient, type HttpAnswer } from './testing/shop-process.js';
 import { startShopTestStack, stockDrift, type ShopTestStack } from './testing/stack.js';
@@ -116,27 +117,89 @@ describe('the shop under PostgreSQL faults', () => {
     }
   });
 
-  it('is unready while PostgreSQL refuses new connections in its smart shutdown (SIGTERM), and lets its sessions go so the shutdown completes', async () => {
-    const { app, logs } = await stack.app();
+  it('stays ready through a PostgreSQL outage shorter than PG_READINESS_GRACE_MS, answering JSON 503s, and turns unready once it lasts longer', async () => {
+    const { app } = await stack.app({ PG_READINESS_GRACE_MS: '3000', PG_CONNECT_TIMEOUT_MS: '500' });
+    try {
+      expect((await app.inject('/readyz')).statusCode).toBe(200);
+      stack.postgres.kill('SIGINT');
+      await stack.postgres.exited();
+      // Down, within the grace: still ready (the Service keeps its endpoints), the failure named,
+      // and the user's request gets the shop's JSON 503, not the proxy's 502.
+      const firstFailure = Date.now();
+      const within = await app.inject('/readyz');
+      expect(within.statusCode).toBe(200);
+      expect(within.json()).toMatchObject({ status: 'ready', redis: 'ok', postgresGraceMs: 3000 });
+      expect(within.json().postgres).not.toBe('ok');
+      const during = await app.inject('/products');
+      expect(during.statusCode).toBe(503);
+      expect(during.json().error.code).toBe('SHOP_DATABASE_UNAVAILABLE');
+      // Past the grace, without a successful check in between: unready.
+      let answer = within;
+      while (answer.statusCode === 200 && Date.now() - firstFailure < 8000) {
+        await sleep(200);
+        answer = await app.inject('/readyz');
+      }
+      expect(answer.statusCode).toBe(503);
+      expect(Date.now() - firstFailure).toBeGreaterThanOrEqual(3000);
+      expect(answer.json().postgresFailingMs).toBeGreaterThanOrEqual(3000);
+      // Back: ready at once, and a new outage gets a whole grace again.
+      await stack.postgres.start();
+      let ready = await app.inject('/readyz');
+      for (let i = 0; i < 40 && ready.statusCode !== 200; i++) {
+        await sleep(100);
+        ready = await app.inject('/readyz');
+      }
+      expect(ready.json()).toEqual({ status: 'ready', redis: 'ok', postgres: 'ok' });
+      stack.postgres.kill('SIGINT');
+      await stack.postgres.exited();
+      expect((await app.inject('/readyz')).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      if (stack.postgres.pid === undefined) await stack.postgres.start();
+    }
+  });
+
+  it('is unready once the PostgreSQL smart shutdown (SIGTERM) has refused new connections past the grace, and lets its sessions go so the shutdown completes', async () => {
+    const { app, logs } = await stack.app({ PG_READINESS_GRACE_MS: '1500' });
+    // Another client's session keeps the smart shutdown going (PostgreSQL waits for every session).
+    const other = new pg.Client({
+      host: stack.postgres.host,
+      port: stack.postgres.port,
+      user: stack.postgres.user,
+      database: stack.postgres.database,
+    });
+    other.on('error', () => undefined);
+    await other.connect();
     try {
       // Ready, with a pooled connection left idle by the check: a smart shutdown waits for it.
       expect((await app.inject('/readyz')).json()).toEqual({ status: 'ready', redis: 'ok', postgres: 'ok' });
       stack.postgres.kill('SIGTERM');
       let answer = await app.inject('/readyz');
+      for (let i = 0; i < 40 && answer.json().postgres === 'ok'; i++) {
+        await sleep(100);
+        answer = await app.inject('/readyz');
+      }
+      // Refused, but within the grace: still ready.
+      expect(answer.statusCode).toBe(200);
+      expect(answer.json().postgres).toMatch(/new connection refused: .*shutting down/);
       for (let i = 0; i < 40 && answer.statusCode === 200; i++) {
         await sleep(100);
         answer = await app.inject('/readyz');
       }
       expect(answer.statusCode).toBe(503);
-      expect(answer.json()).toMatchObject({ status: 'not_ready', redis: 'ok' });
-      expect(answer.json().postgres).toMatch(/new connection refused: .*shutting down/);
-      // The pool's idle session would hold the server for 10 s after its last use; it is let go at once.
+      expect(answer.json()).toMatchObject({ status: 'not_ready', redis: 'ok', postgresGraceMs: 1500 });
+      // (the pool, recycled, is refused too: its error is the one named)
+      expect(answer.json().postgres).toMatch(/shutting down/);
+      expect(stack.postgres.pid).toBeDefined(); // still in its smart shutdown, held by the other session
+      // The shop's pooled sessions were let go when refused: once the other one ends, the server exits
+      // at once instead of after the pool's 10 s idle timeout.
+      expect(logs.lines.filter((l) => l['event'] === 'postgres_pool_recycled')).toHaveLength(1);
+      await other.end();
       const exited = await Promise.race([
         stack.postgres.exited().then(() => true),
         sleep(3000).then(() => false),
       ]);
       expect(exited).toBe(true);
-      expect(logs.lines.filter((l) => l['event'] === 'postgres_pool_recycled')).toHaveLength(1);
       // Requests meanwhile get the shop's JSON 503; once the server is back, the new pool serves.
       const during = await app.inject('/products');
       expect(during.statusCode).toBe(503);
@@ -150,6 +213,7 @@ describe('the shop under PostgreSQL faults', () => {
       expect(ready.statusCode).toBe(200);
       expect((await app.inject('/products')).statusCode).toBe(200);
     } finally {
+      await other.end().catch(() => undefined);
       await app.close();
       if (stack.postgres.pid === undefined) await stack.postgres.start();
     }
