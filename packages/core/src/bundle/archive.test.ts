@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import * as tar from 'tar';
+import { gzipBomb } from '../../../../test/fixtures/hostile/make.mjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ARCHIVE_LIMITS, RATIO_CHECKED_AFTER, packBundle, unpackBundle } from '../index.js';
 
@@ -15,9 +15,21 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-/** The hindsight-bundle-* folders in the temporary directory: an unpack that fails leaves none. */
-async function unpacked(): Promise<string[]> {
-  return (await readdir(os.tmpdir())).filter((n) => n.startsWith('hindsight-bundle-')).sort();
+/**
+ * Runs `work` with the temporary directory (TMPDIR, which os.tmpdir() reads at each call) pointed at
+ * a folder of its own, and gives what `work` left there: an unpack that fails leaves nothing.
+ */
+async function leftBehind(work: () => Promise<unknown>): Promise<string[]> {
+  const own = await mkdtemp(path.join(tmp, 'tmpdir-'));
+  const saved = process.env['TMPDIR'];
+  process.env['TMPDIR'] = own;
+  try {
+    await work();
+  } finally {
+    if (saved === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = saved;
+  }
+  return readdir(own);
 }
 
 async function archiveOf(files: Record<string, string | Buffer>): Promise<string> {
@@ -41,14 +53,16 @@ describe('unpackBundle limits (gzip bombs)', () => {
 
   it('refuses an entry larger than the entry limit, naming it, and leaves nothing behind', async () => {
     const archive = await archiveOf({ 'manifest.json': '{}', 'logs/a/b/c.log': Buffer.alloc(64 * 1024) });
-    const before = await unpacked();
-    const err = await unpackBundle(archive, { ...ARCHIVE_LIMITS, maxEntryBytes: 32 * 1024 }).catch(
-      (e: unknown) => e,
-    );
+    let err: unknown;
+    const left = await leftBehind(async () => {
+      err = await unpackBundle(archive, { ...ARCHIVE_LIMITS, maxEntryBytes: 32 * 1024 }).catch(
+        (e: unknown) => e,
+      );
+    });
     expect(err).toMatchObject({ code: 'HINDSIGHT_BUNDLE_ARCHIVE' });
     expect((err as Error).message).toMatch(/entry \.\/logs\/a\/b\/c\.log holds 65536 bytes/);
     expect((err as Error).message).toContain(archive);
-    expect(await unpacked()).toEqual(before);
+    expect(left).toEqual([]);
   });
 
   it('refuses an archive that inflates past the total limit', async () => {
@@ -68,11 +82,13 @@ describe('unpackBundle limits (gzip bombs)', () => {
     // 1,000 times. Past RATIO_CHECKED_AFTER it is refused; nothing is left behind.
     const archive = path.join(tmp, 'bomb.tar.gz');
     await writeFile(archive, gzipBomb(2 * 1024 ** 3));
-    const before = await unpacked();
-    const err = await unpackBundle(archive).catch((e: unknown) => e);
+    let err: unknown;
+    const left = await leftBehind(async () => {
+      err = await unpackBundle(archive).catch((e: unknown) => e);
+    });
     expect(err).toMatchObject({ code: 'HINDSIGHT_BUNDLE_ARCHIVE' });
     expect((err as Error).message).toMatch(/inflated to more than \d+ \(over 200 times\)/);
-    expect(await unpacked()).toEqual(before);
+    expect(left).toEqual([]);
   });
 
   it('reads nothing past the end of the archive (zeros there were buffered and copied at each write)', async () => {
@@ -85,19 +101,3 @@ describe('unpackBundle limits (gzip bombs)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 });
-
-/** A .tar.gz of one entry of `size` zero bytes, as gzip members of 16 MiB each (a gzip bomb). */
-function gzipBomb(size: number): Buffer {
-  const block = 16 * 1024 * 1024;
-  const header = new tar.Header({
-    path: 'logs/a/b/c.log',
-    size,
-    type: 'File',
-    mode: 0o644,
-    mtime: new Date(0),
-  });
-  const head = Buffer.alloc(512);
-  header.encode(head);
-  const zeros = gzipSync(Buffer.alloc(block), { level: 9 });
-  return Buffer.concat([gzipSync(head), ...Array.from({ length: Math.ceil(size / block) }, () => zeros)]);
-}
