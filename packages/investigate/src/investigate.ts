@@ -12,6 +12,7 @@ import { BundleData, type MinedLogs } from './data.js';
 import { boundedBucketMs, dataExtent, widenedWarning } from './extent.js';
 import { endedBefore } from './incident.js';
 import { compareFindings, rank } from './rank/rank.js';
+import { nextCommands } from './rank/next-step.js';
 import { redactReport, reportRedactor } from './reporters/redact.js';
 import { TopologyGraph } from './topology.js';
 import type { Analyzer, AnalyzerContext, Finding, Report } from './types.js';
@@ -222,6 +223,12 @@ export async function investigate(bundlePath: string, options: InvestigateOption
     const events = await read('events', bundleLayout.events, 'the events', () => data.events(), []);
     const changes = await read('changes', bundleLayout.changes, 'the changes', () => data.changes(), []);
     const top = options.top ?? 5;
+    // Where the next step's commands run: the change's namespace, else the bundle's; pods for components.
+    const where = {
+      pods: await data.pods().catch(() => []),
+      changes,
+      ...(bundle.manifest.namespace ? { namespace: bundle.manifest.namespace } : {}),
+    };
     const ordered = ranked.findings.sort(compareFindings);
     const still = await atCollection(bundle, data, ordered).catch((err: unknown) => {
       warnings.push({
@@ -243,7 +250,9 @@ export async function investigate(bundlePath: string, options: InvestigateOption
         : {}),
       verdict: ranked.verdict,
       summary: ranked.summary,
-      hypotheses: ranked.hypotheses.slice(0, top),
+      hypotheses: ranked.hypotheses
+        .slice(0, top)
+        .map((h) => ({ ...h, nextCommands: nextCommands(h, where) })),
       atCollection: still,
       findings: ordered,
       warnings: [...bundle.warnings, ...warnings],

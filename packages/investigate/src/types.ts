@@ -132,7 +132,13 @@ export interface Hypothesis {
   chain: ChainStep[];
   /** Ids of the findings this hypothesis explains, strongest first. */
   explains: string[];
+  /** The next step in words (what to undo, or where to look). */
   nextStep: string;
+  /**
+   * The next step as shell commands, each runnable as printed (namespace and values filled in,
+   * shell-quoted), in the order to try them. Absent in older reports.
+   */
+  nextCommands?: string[];
   /** Why it scored as it did, in words (time, topology, anomalies). */
   reasons: string[];
 }

@@ -99,6 +99,8 @@ function hypothesisHtml(
     parts.push(`<li class="${s.role}"><time>${clock(s.time)}</time> <b>${s.role}</b> ${esc(s.title)}</li>`);
   parts.push('</ol>');
   parts.push(`<p class="next">Next step: <code>${esc(h.nextStep)}</code></p>`);
+  if (h.nextCommands && h.nextCommands.length > 0)
+    parts.push(`<pre class="commands"><code>${h.nextCommands.map(esc).join('\n')}</code></pre>`);
   const mark = h.cause.type === 'change' ? h.time : undefined;
   const charts = h.explains
     .map((id) => byId.get(id))

@@ -1,6 +1,6 @@
 import type { Report } from '../types.js';
 import { clock, showValue, sinceText, stamp, stillFailingHeading } from './format.js';
-import { markdownCode, markdownText } from './safe-text.js';
+import { markdownCode, markdownFence, markdownText } from './safe-text.js';
 import type { Reporter } from './types.js';
 
 // Every value from the bundle goes through one of these two: text with HTML and Markdown syntax
@@ -45,6 +45,7 @@ export const markdownReporter: Reporter = {
         out.push('', '| time | step | what |', '| --- | --- | --- |');
         for (const s of h.chain) out.push(`| ${clock(s.time)} | ${s.role} | ${t(s.title)} |`);
         out.push('', `Next step: ${markdownCode(h.nextStep)}`, '');
+        if (h.nextCommands && h.nextCommands.length > 0) out.push(...markdownFence('sh', h.nextCommands), '');
       }
     }
     const findings = report.findings.filter((f) => f.kind !== 'change').slice(0, 30);

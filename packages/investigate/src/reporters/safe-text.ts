@@ -54,3 +54,15 @@ export function markdownCode(s: string, inTable = false): string {
   const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
   return `${fence}${pad}${flat}${pad}${fence}`;
 }
+
+/**
+ * A fenced Markdown code block holding `lines` literally, one per line: fenced with one backtick
+ * more than the longest run inside (at least three), so no line can close it early.
+ */
+export function markdownFence(info: string, lines: string[]): string[] {
+  const flat = lines.map((l) => l.replace(/\r?\n/g, ' '));
+  let longest = 2;
+  for (const l of flat) for (const m of l.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  const fence = '`'.repeat(longest + 1);
+  return [`${fence}${info}`, ...flat, fence];
+}

@@ -65,6 +65,8 @@ export const terminalReporter: Reporter = {
           lines.push(`     ${clock(s.time)}  ${role}  ${title}`);
         }
         lines.push(`   ${p('green', 'next:')} ${h.nextStep}`);
+        // Each command alone on its line, uncoloured, so that it can be copied as it stands.
+        for (const c of h.nextCommands ?? []) lines.push(`     ${c}`);
       }
     }
     if (report.verdict === 'none' && report.hypotheses.length > 0) {
