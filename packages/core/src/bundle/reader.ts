@@ -374,11 +374,19 @@ export async function openBundle(location: string, options: OpenBundleOptions = 
 
 async function readManifest(root: string, shownAs: string): Promise<Manifest> {
   const where = path.join(shownAs, bundleLayout.manifest);
-  const text = await readFile(path.join(root, bundleLayout.manifest), 'utf8').catch(() => undefined);
+  let failure: string | undefined;
+  const text = await readFile(path.join(root, bundleLayout.manifest), 'utf8').catch(
+    (err: NodeJS.ErrnoException) => {
+      failure = err.code;
+      return undefined;
+    },
+  );
   if (text === undefined) {
     throw new HindsightError(
       'HINDSIGHT_BUNDLE_MANIFEST',
-      'bundle has no manifest.json; is this a hindsight bundle?',
+      failure === 'ENOENT'
+        ? 'bundle has no manifest.json; is this a hindsight bundle?'
+        : `manifest.json cannot be read (${failure === 'EISDIR' ? 'it is a folder' : failure})`,
       where,
     );
   }

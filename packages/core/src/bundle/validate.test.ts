@@ -85,4 +85,18 @@ describe('validate on records no reader can use', () => {
       ]);
     });
   }
+
+  it('says manifest.json is a folder rather than missing', async () => {
+    const dir = await sample();
+    await rm(path.join(dir, 'manifest.json'));
+    await mkdir(path.join(dir, 'manifest.json'));
+    expect(await validateBundle(dir)).toEqual([
+      {
+        file: path.join(dir, 'manifest.json'),
+        code: 'HINDSIGHT_BUNDLE_MANIFEST',
+        severity: 'error',
+        message: 'manifest.json cannot be read (it is a folder)',
+      },
+    ]);
+  });
 });
