@@ -38,6 +38,8 @@ export { spanSchema, spanStartMs, formatUnixNanos } from './bundle/spans.js';
 export type { Span } from './bundle/spans.js';
 export { bundleLayout, logFilePath, parseLogFilePath } from './bundle/layout.js';
 export type { LogFileRef } from './bundle/layout.js';
+export { podOwner, podWorkload, workloadOfPodName, looksLikePodName } from './bundle/workload.js';
+export type { PodOwnership, WorkloadRef } from './bundle/workload.js';
 export { BundleWriter } from './bundle/writer.js';
 export type { BundleWriterOptions, LogSink } from './bundle/writer.js';
 export { Bundle, openBundle, validateBundle } from './bundle/reader.js';

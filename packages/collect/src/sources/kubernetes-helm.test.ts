@@ -56,15 +56,13 @@ describe('kubernetes and helm sources over HTTP against recorded API responses',
       'shop-shop-7d9f8b6c5d-x2p4q',
     ]);
     const shop = pods.find((p) => p.component === 'shop');
-    expect(shop).toMatchObject({ workload: 'Deployment/shop-shop', node: 'node-a', phase: 'Running' });
+    expect(shop).toMatchObject({ workload: 'shop-shop', node: 'node-a', phase: 'Running' });
     expect(shop?.containers[0]).toMatchObject({
       name: 'shop',
       restartCount: 2,
       lastTermination: { reason: 'OOMKilled', exitCode: 137, finishedAt: '2026-11-25T10:31:10.000Z' },
     });
-    expect(pods.find((p) => p.name === 'shop-redis-master-0')?.workload).toBe(
-      'StatefulSet/shop-redis-master',
-    );
+    expect(pods.find((p) => p.name === 'shop-redis-master-0')?.workload).toBe('shop-redis-master');
   });
 
   it('normalises the events of the window, probe failures included, and the termination', async () => {

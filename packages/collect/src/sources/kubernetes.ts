@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import {
   errorMessage,
+  podWorkload,
   subMillisecondNanos,
   type BundleEvent,
   type BundleWriter,
@@ -23,23 +24,11 @@ function iso(t: Date | string | undefined): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-function workloadOf(pod: V1Pod): string | undefined {
-  const owner =
-    pod.metadata?.ownerReferences?.find((o) => o.controller) ?? pod.metadata?.ownerReferences?.[0];
-  if (!owner) return undefined;
-  const hash = pod.metadata?.labels?.['pod-template-hash'];
-  // A Deployment's pods belong to a ReplicaSet named <deployment>-<pod-template-hash>.
-  if (owner.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)) {
-    return `Deployment/${owner.name.slice(0, -hash.length - 1)}`;
-  }
-  return `${owner.kind}/${owner.name}`;
-}
-
 function toPod(pod: V1Pod, namespace: string): Pod {
   const labels = pod.metadata?.labels ?? {};
   const statuses = new Map((pod.status?.containerStatuses ?? []).map((c) => [c.name, c]));
   const component = labels[COMPONENT_LABEL];
-  const workload = workloadOf(pod);
+  const workload = podWorkload(pod.metadata);
   const startTime = iso(pod.status?.startTime);
   return {
     namespace: pod.metadata?.namespace ?? namespace,

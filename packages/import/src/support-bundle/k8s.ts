@@ -1,3 +1,4 @@
+import { podWorkload } from '@hindsight/core';
 import { parseTimeCell } from '../time.js';
 
 // The parts of Kubernetes objects the importer reads, as the API returns them. Every field is
@@ -105,14 +106,7 @@ export function componentOf(meta: ObjectMeta, workload: string | undefined): str
   return workload ?? str(meta.name) ?? 'unknown';
 }
 
-/** The workload that owns a pod: its owner, or for a ReplicaSet the Deployment that owns that. */
+/** The workload that owns a pod, by core's rule for `Pod.workload` (shared with collect). */
 export function workloadOf(meta: ObjectMeta): string | undefined {
-  const owner = list(meta.ownerReferences)[0] as { kind?: unknown; name?: unknown } | undefined;
-  const name = str(owner?.name);
-  if (!name) return undefined;
-  const hash = str(meta.labels?.['pod-template-hash']);
-  // A ReplicaSet is named `<deployment>-<pod-template-hash>`: the workload is the Deployment.
-  if (owner?.kind === 'ReplicaSet' && hash && name.endsWith(`-${hash}`))
-    return name.slice(0, -hash.length - 1);
-  return name;
+  return podWorkload(meta);
 }
