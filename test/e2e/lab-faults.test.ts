@@ -51,7 +51,7 @@ describe('hindsight lab under a PostgreSQL fast shutdown (CLI, real processes)',
   });
 
   it(
-    'no shop restarts, no session is lost, the shops answer 503 (never 500), and no order is left behind',
+    "no shop restarts, no session is lost, users get the shop's JSON 503 and never a 502 or a 500, and no order is left behind",
     { timeout: 240_000 },
     async () => {
       const up = await hindsight([
@@ -98,10 +98,12 @@ describe('hindsight lab under a PostgreSQL fast shutdown (CLI, real processes)',
         for (const [k, n] of Object.entries((JSON.parse(line) as { status: Record<string, number> }).status))
           statuses[k] = (statuses[k] ?? 0) + n;
       }
+      // No 502: the shops stay in the Service through the restart (PostgreSQL fails their readiness only
+      // after shop.postgres.readinessGraceMs), so nginx always has a shop to pass the request to.
+      expect(Object.keys(statuses).filter((k) => Number(k) >= 500)).toEqual(['503']);
       expect(statuses['503']).toBeGreaterThan(0);
-      expect(statuses['500'] ?? 0).toBe(0);
-      // The shops' own request lines: every 5xx a shop answered is a 503 (the 502s users saw are
-      // nginx's, for the seconds when no shop was ready: readiness includes PostgreSQL).
+      // The shops' own request lines: every 5xx a shop answered is a 503, and they answered at least
+      // as many as the users saw (the rest are the lab's probes of /readyz), so none was nginx's own.
       const shop5xx: number[] = [];
       for (const pod of (await readdir(join(dir, 'logs'))).filter((p) => p.startsWith('shop-shop-'))) {
         for (const f of await readdir(join(dir, 'logs', pod, 'shop'))) {
@@ -113,7 +115,7 @@ describe('hindsight lab under a PostgreSQL fast shutdown (CLI, real processes)',
           }
         }
       }
-      expect(shop5xx.length).toBeGreaterThan(0);
+      expect(shop5xx.length).toBeGreaterThanOrEqual(statuses['503']!);
       expect(new Set(shop5xx)).toEqual(new Set([503]));
 
       // After the sweeper's period: nothing left open, and stock equals what orders hold.
