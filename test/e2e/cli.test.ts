@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, appendFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, appendFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,8 +88,45 @@ describe('hindsight CLI', () => {
 
   it('says plainly when the bundle does not exist', async () => {
     const r = await hindsight(['validate', path.join(tmp, 'missing')]);
-    expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/bundle not found/);
+  });
+
+  it('exits 3 on a missing input in every command that reads one, naming the path and the code', async () => {
+    const missing = path.join(tmp, 'no-such-input');
+    const out = (name: string): string => path.join(tmp, `out-${name}`);
+    const runs: Array<[string, string[], RegExp]> = [
+      ['investigate', ['investigate', missing], /HINDSIGHT_BUNDLE_MISSING/],
+      ['validate', ['validate', missing], /HINDSIGHT_BUNDLE_MISSING/],
+      ['serve', ['serve', missing, '--port', '0'], /HINDSIGHT_BUNDLE_MISSING/],
+      ['templates', ['templates', missing], /HINDSIGHT_INPUT_MISSING/],
+      ['support-bundle', ['import', 'support-bundle', missing, '-o', out('sb')], /HINDSIGHT_INPUT_MISSING/],
+      ['rca-dataset', ['import', 'rca-dataset', missing, '-o', out('rca')], /HINDSIGHT_INPUT_MISSING/],
+      ['collect', ['collect', '--nginx-log', missing, '-o', out('collect')], /HINDSIGHT_SOURCE_FAILED/],
+    ];
+    const results = await Promise.all(runs.map(([, args]) => hindsight(args, {}, 60_000)));
+    for (const [i, [name, , code]] of runs.entries()) {
+      const r = results[i] as (typeof results)[number];
+      const said = `${r.stdout}${r.stderr}`;
+      expect({ name, code: r.code }).toEqual({ name, code: 3 });
+      expect(said, name).toContain(missing);
+      expect(said, name).toMatch(code);
+    }
+    // serve stopped at once, before listening: it printed no address.
+    expect(results[2]?.stdout).not.toMatch(/http:/);
+  });
+
+  it('stops serve at once on a bundle that cannot be read, with the code and exit of investigate', async () => {
+    const bad = path.join(tmp, 'broken-manifest');
+    await mkdir(bad);
+    await writeFile(path.join(bad, 'manifest.json'), '{"format": "hindsight-bundle", "version": 1, ');
+    const [served, investigated] = await Promise.all([
+      hindsight(['serve', bad, '--port', '0'], {}, 60_000),
+      hindsight(['investigate', bad]),
+    ]);
+    expect(investigated.code).toBe(3);
+    expect(served.code).toBe(investigated.code);
+    expect(served.stdout).not.toMatch(/http:/);
+    expect(served.stderr).toMatch(/manifest\.json is not valid JSON.*HINDSIGHT_BUNDLE_MANIFEST/);
   });
 
   it('stops quietly when its output pipe closes early (| head)', async () => {

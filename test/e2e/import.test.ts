@@ -120,12 +120,12 @@ describe('hindsight import', () => {
         '--baseline',
         'no-such-folder',
       ]);
-      expect(missing.code).toBe(2);
-      expect(missing.stderr).toMatch(/baseline folder not found: no-such-folder/);
+      expect(missing.code).toBe(3);
+      expect(missing.stderr).toMatch(/baseline folder not found: no-such-folder.*HINDSIGHT_INPUT_MISSING/);
     },
   );
 
-  it('refuses a missing --output and an unknown folder with a usage or import error', async () => {
+  it('refuses a missing --output as a usage error, and an unknown folder as a missing input', async () => {
     expect((await hindsight(['import', 'support-bundle', 'x.tar.gz'])).code).toBe(2);
     const r = await hindsight([
       'import',
@@ -134,8 +134,8 @@ describe('hindsight import', () => {
       '-o',
       await outDir(),
     ]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/HINDSIGHT_USAGE/);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/HINDSIGHT_INPUT_MISSING/);
   });
 });
 

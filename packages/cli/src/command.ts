@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ErrorCode } from '@hindsight/core';
 import type { Io } from './io.js';
 
 /** Exit codes, documented in docs/cli.md. */
@@ -13,6 +14,21 @@ export const exitCodes = {
   /** Interrupted by Ctrl-C. */
   interrupted: 130,
 } as const;
+
+// Failures that a changed command line fixes; every other catalogued failure means the command
+// could not do its job.
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'HINDSIGHT_USAGE',
+  'HINDSIGHT_REDACT_PATTERN',
+]);
+
+/**
+ * The exit code of an error code, the same in every command: 2 for a wrong command line, 3 for
+ * everything else (a missing bundle or input file, an unreadable bundle, a failed lab step).
+ */
+export function exitCodeOf(code: ErrorCode): number {
+  return USAGE_CODES.has(code) ? exitCodes.usage : exitCodes.failed;
+}
 
 /** What an action gets besides its arguments. */
 export interface CommandContext {

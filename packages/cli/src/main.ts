@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { HindsightError, errorMessage } from '@hindsight/core';
 import { commands } from './commands/index.js';
-import { exitCodes, type CommandContext } from './command.js';
+import { exitCodeOf, exitCodes, type CommandContext } from './command.js';
 import { makeIo, paint, type Io } from './io.js';
 import { VERSION } from './version.js';
 
@@ -86,9 +86,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     }
     if (err instanceof HindsightError) {
       io.err(`${paint(io, 'red', 'error')} ${err.message}  [${err.code}]`);
-      // A bad --redact-pattern is a wrong command line too.
-      const usage = err.code === 'HINDSIGHT_USAGE' || err.code === 'HINDSIGHT_REDACT_PATTERN';
-      return usage ? exitCodes.usage : exitCodes.failed;
+      return exitCodeOf(err.code);
     }
     if (ctx.signal.aborted) return exitCodes.interrupted;
     io.err(`${paint(io, 'red', 'error')} ${errorMessage(err)}  [HINDSIGHT_INTERNAL]`);

@@ -5,6 +5,8 @@
 export const errorCatalogue = {
   HINDSIGHT_USAGE: 'A command was called with a missing or invalid argument.',
   HINDSIGHT_BUNDLE_MISSING: 'The bundle path does not exist or is not a folder or a .tar.gz file.',
+  HINDSIGHT_INPUT_MISSING:
+    'A file or folder given to read (a log file, a support bundle, a dataset) does not exist.',
   HINDSIGHT_BUNDLE_MANIFEST:
     'The bundle has no manifest.json, or it is not valid JSON or not a valid manifest.',
   HINDSIGHT_BUNDLE_VERSION: 'The bundle was written in a format version this hindsight does not read.',

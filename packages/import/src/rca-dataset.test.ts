@@ -265,7 +265,7 @@ describe('importRcaDataset with a fault-free reference folder', () => {
     expect(none.manifest.baseline).toBeUndefined();
     expect(none.manifest.window.from).toBe('2026-02-01T08:00:00.000Z');
     await expect(importRcaDataset(dir, path.join(dir, 'b2'), { baseline: 'normal' })).rejects.toMatchObject({
-      code: 'HINDSIGHT_USAGE',
+      code: 'HINDSIGHT_INPUT_MISSING',
     });
   });
 
@@ -273,7 +273,7 @@ describe('importRcaDataset with a fault-free reference folder', () => {
     const dir = await dataset();
     const missing = path.join(dir, 'no-such-dataset');
     await expect(importRcaDataset(missing, path.join(dir, 'b3'))).rejects.toMatchObject({
-      code: 'HINDSIGHT_USAGE',
+      code: 'HINDSIGHT_INPUT_MISSING',
       message: `dataset folder not found (${missing})`,
     });
   });

@@ -181,7 +181,11 @@ async function baselineDir(dir: string, option: string | false | undefined): Pro
   const st = await stat(path.join(dir, rel)).catch(() => undefined);
   if (st?.isDirectory()) return path.normalize(rel);
   if (option !== undefined) {
-    throw new HindsightError('HINDSIGHT_USAGE', `baseline folder not found: ${rel}`, path.join(dir, rel));
+    throw new HindsightError(
+      'HINDSIGHT_INPUT_MISSING',
+      `baseline folder not found: ${rel}`,
+      path.join(dir, rel),
+    );
   }
   return undefined;
 }
@@ -210,7 +214,7 @@ export async function importRcaDataset(
   const files = await listCsv(dir).catch((err: unknown) => {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
     throw new HindsightError(
-      'HINDSIGHT_USAGE',
+      missing ? 'HINDSIGHT_INPUT_MISSING' : 'HINDSIGHT_USAGE',
       missing ? 'dataset folder not found' : `cannot read the dataset folder: ${errorMessage(err)}`,
       dir,
     );

@@ -1,6 +1,6 @@
 import { parseTime } from '@hindsight/collect';
 import { startServer } from '@hindsight/web';
-import { HindsightError } from '@hindsight/core';
+import { HindsightError, openBundle } from '@hindsight/core';
 import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
 import { paint } from '../io.js';
@@ -35,6 +35,9 @@ export const serveCommand: CommandSpec = {
             `--port must be a number from 0 to 65535, not ${opts.port}`,
           );
         }
+        // A bundle that cannot be opened (missing, no manifest, damaged archive) is the same
+        // failure as in investigate, with the same exit: said before anything listens.
+        await (await openBundle(bundle)).close();
         let server;
         try {
           server = await startServer({

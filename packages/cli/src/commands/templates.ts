@@ -126,11 +126,16 @@ function openFile(file: string): Promise<ReadStream> {
   return new Promise((resolve, reject) => {
     const stream = createReadStream(file);
     stream.once('open', () => resolve(stream));
-    stream.once('error', (err) =>
+    stream.once('error', (err) => {
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
       reject(
-        new HindsightError('HINDSIGHT_USAGE', `cannot read ${file}: ${err.message}`, file, { cause: err }),
-      ),
-    );
+        missing
+          ? new HindsightError('HINDSIGHT_INPUT_MISSING', 'file not found', file, { cause: err })
+          : new HindsightError('HINDSIGHT_USAGE', `cannot read ${file}: ${err.message}`, file, {
+              cause: err,
+            }),
+      );
+    });
   });
 }
 

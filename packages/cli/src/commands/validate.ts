@@ -1,6 +1,6 @@
 import { validateBundle } from '@hindsight/core';
 import type { CommandSpec } from '../command.js';
-import { exitCodes } from '../command.js';
+import { exitCodeOf, exitCodes } from '../command.js';
 import { paint } from '../io.js';
 
 /** `hindsight validate BUNDLE`: every problem with its file and line; non-zero when there is one. */
@@ -33,7 +33,11 @@ export const validateCommand: CommandSpec = {
             }`,
           );
         }
-        setExitCode(problems.length === 0 ? exitCodes.ok : exitCodes.problems);
+        // A bundle that is not there is the same failure in every command, not a finding of validate.
+        const missing = problems.find((p) => p.code === 'HINDSIGHT_BUNDLE_MISSING');
+        setExitCode(
+          missing ? exitCodeOf(missing.code) : problems.length === 0 ? exitCodes.ok : exitCodes.problems,
+        );
       });
   },
 };

@@ -51,7 +51,7 @@ export async function importSupportBundle(
   options: SupportBundleOptions = {},
 ): Promise<ImportResult> {
   const info = await stat(input).catch(() => undefined);
-  if (!info) throw new HindsightError('HINDSIGHT_USAGE', 'support bundle not found', input);
+  if (!info) throw new HindsightError('HINDSIGHT_INPUT_MISSING', 'support bundle not found', input);
   await checkOutput(out, options.overwrite ?? false);
   let temp: string | undefined;
   if (info.isFile()) {
