@@ -119,6 +119,16 @@ describe('hindsight investigate', () => {
     );
   });
 
+  it('names workloads alike in a bundle that recorded them as Kind/name (collected before one form)', async () => {
+    // The lab fixture's pods.jsonl says `workload: "Deployment/shop-nginx"`; newer bundles say `shop-nginx`.
+    const r = await hindsight(['investigate', fixture('lab-redis-replicas-2-to-6'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { findings: Array<{ id: string }> };
+    const logFindings = report.findings.filter((f) => f.id.startsWith('log'));
+    expect(logFindings.length).toBeGreaterThan(0);
+    expect(logFindings.filter((f) => /(Deployment|StatefulSet)\//.test(f.id))).toEqual([]);
+  });
+
   it('rejects an --incident-at that is not a time, naming the option', async () => {
     const r = await hindsight(['investigate', fixture('quiet-no-change'), '--incident-at', 'yesterday']);
     expect(r.code).toBe(2);

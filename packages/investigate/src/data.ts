@@ -1,4 +1,5 @@
 import type { Bundle, BundleEvent, Change, Pod, Series, Topology } from '@hindsight/core';
+import { workloadOfPodName } from '@hindsight/core';
 import { boundedBucketMs } from './extent.js';
 import type { LogLevel } from './log-line.js';
 import { mineInParallel, type Grid, type MineTask } from './mine.js';
@@ -100,11 +101,6 @@ export function seriesKey(name: string, labels: Record<string, string>): string 
   return parts.length > 0 ? `${name}{${parts.join(',')}}` : name;
 }
 
-// Pod name suffixes Kubernetes adds: a Deployment's `-<replicaset hash>-<5 chars>`, a
-// StatefulSet's `-<ordinal>`, a DaemonSet's or Job's `-<5 chars>`.
-const DEPLOYMENT_POD = /-[a-z0-9]{6,10}-[a-z0-9]{5}$/;
-const STATEFUL_POD = /-\d+$/;
-
 // Common infrastructure names recognised inside a workload or series name when the bundle does not
 // label its components.
 const WELL_KNOWN = ['postgresql', 'postgres', 'redis', 'nginx', 'mysql', 'mongodb', 'kafka', 'memcached'];
@@ -183,13 +179,14 @@ export class BundleData {
     return this.knownComponents;
   }
 
-  /** The workload a pod belongs to: from pods.jsonl, else its name without the controller's suffix. */
+  /**
+   * The workload a pod belongs to: from pods.jsonl, else its name without the controller's suffix.
+   * Bundles collected before the workload had one form wrote `Kind/name`: the kind is dropped.
+   */
   workloadOf(pod: string): string {
-    const p = this.podIndex?.get(pod);
-    if (p?.workload) return p.workload;
-    if (DEPLOYMENT_POD.test(pod)) return pod.replace(DEPLOYMENT_POD, '');
-    if (STATEFUL_POD.test(pod)) return pod.replace(STATEFUL_POD, '');
-    return pod;
+    const recorded = this.podIndex?.get(pod)?.workload;
+    if (recorded) return recorded.slice(recorded.indexOf('/') + 1);
+    return workloadOfPodName(pod);
   }
 
   /** The component of a pod or workload name: labels first, then a known name inside it. */

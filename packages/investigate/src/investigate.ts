@@ -225,7 +225,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
     const top = options.top ?? 5;
     // Where the next step's commands run: the change's namespace, else the bundle's; pods for components.
     const where = {
-      pods: await data.pods().catch(() => []),
+      pods: await read('pods', bundleLayout.pods, 'the pods', () => data.pods(), []),
       changes,
       ...(bundle.manifest.namespace ? { namespace: bundle.manifest.namespace } : {}),
     };
