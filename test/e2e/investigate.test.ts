@@ -22,6 +22,10 @@ describe('hindsight investigate', () => {
     expect(r.stdout).toMatch(/connected replicas up 2 -> 6/);
     expect(r.stdout).toMatch(/effect .*session missing/);
     expect(r.stdout).toMatch(/next: helm rollback shop 5/);
+    // The fix as commands, each alone on its line, with the namespace the release lives in.
+    const lines = r.stdout.split('\n').map((l) => l.trim());
+    expect(lines).toContain('helm rollback shop 5 -n shop');
+    expect(lines).toContain('helm get values shop --revision 5 -n shop -o yaml > values-rev5.yaml');
   });
 
   it('prints the JSON report whose first cause holds the release, the revision and the diff paths', async () => {
@@ -37,6 +41,7 @@ describe('hindsight investigate', () => {
         cause: Record<string, unknown>;
         chain: unknown[];
         nextStep: string;
+        nextCommands?: string[];
       }>;
     };
     expect(report).toMatchObject({ schema: 'hindsight-report', version: 1, verdict: 'change' });
@@ -48,6 +53,8 @@ describe('hindsight investigate', () => {
       revision: 6,
       paths: ['redis.replica.replicaCount'],
     });
+    expect(report.hypotheses[0]?.nextStep).toMatch(/^helm rollback shop 5 /);
+    expect(report.hypotheses[0]?.nextCommands?.[0]).toBe('helm rollback shop 5 -n shop');
   });
 
   it('writes Markdown and a self-contained HTML report', async () => {
