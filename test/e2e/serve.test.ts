@@ -111,6 +111,10 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
     expect(await chain.count()).toBeGreaterThan(1);
     expect(await chain.first().textContent()).toMatch(/cause/);
     expect(await page.getByTestId('next-step').textContent()).toMatch(/helm rollback shop|replicaCount/);
+    // The commands, one a line, as the terminal prints them: runnable as shown.
+    expect((await page.getByTestId('next-commands').textContent())?.split('\n')[0]).toMatch(
+      /^helm rollback shop \d+ -n \S+$/,
+    );
     // Nothing was still broken when the story's bundle was collected: no block at all.
     expect(await page.getByTestId('at-collection').count()).toBe(0);
     await page.screenshot({ path: path.join(artifacts, '1-top-hypothesis.png') });

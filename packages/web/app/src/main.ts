@@ -468,6 +468,9 @@ function hypothesisDetail(rank: number, v: View): Node[] {
     ),
     h('h3', {}, 'Next step'),
     h('pre', { class: 'next', 'data-testid': 'next-step' }, hy.nextStep),
+    ...(hy.nextCommands && hy.nextCommands.length > 0
+      ? [h('pre', { class: 'next commands', 'data-testid': 'next-commands' }, hy.nextCommands.join('\n'))]
+      : []),
   );
   if (hy.reasons.length > 0) out.push(h('h3', {}, 'Why this rank'), h('ul', {}, ...hy.reasons.map((r) => h('li', {}, r))));
   out.push(h('h3', {}, 'Evidence'));
