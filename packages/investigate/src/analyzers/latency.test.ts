@@ -126,11 +126,11 @@ async function request(
 }
 
 /** Caller-to-callee latency series, one point a minute, the calls into catalog `factor` times slower after the incident. */
-async function edgeSeries(w: BundleWriter, factor: number): Promise<void> {
+async function edgeSeries(w: BundleWriter, factor: number, through = 1): Promise<void> {
   const edges: Array<[string, string, number]> = [
     ['frontend', 'catalog', factor],
     ['recommend', 'catalog', factor],
-    ['frontend', 'recommend', 1],
+    ['frontend', 'recommend', through],
     ['frontend', 'cart', 1],
   ];
   for (const [caller, callee, f] of edges) {
@@ -223,6 +223,15 @@ describe('latency along the call graph', () => {
     expect(found.map((f) => f.component)).toEqual(['catalog']);
     expect(found[0]?.title).toMatch(/recommend -> catalog source_50/);
     expect(report.hypotheses[0]?.cause).toMatchObject({ component: 'catalog' });
+  });
+
+  it('leaves a whole-call series into a caller of the slow callee to the callee', async () => {
+    const w = await BundleWriter.create(tmp, { window: { from: new Date(from), to: new Date(to) } });
+    // recommend waits on catalog, so the calls into recommend, measured whole, slow down too.
+    await edgeSeries(w, 8, 3);
+    await w.finish();
+    const report = await investigate(tmp, { incidentAt });
+    expect(latencyFindings(report).map((f) => f.component)).toEqual(['catalog']);
   });
 
   it("reads a wait on an untraced callee in its callers' spans as the callee's, not their own work", async () => {
