@@ -1,10 +1,8 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BundleWriter, formatUnixNanos } from '@hindsight/core';
-import { importRcaDataset } from '@hindsight/import';
 import { investigate, type Finding, type Report } from '../index.js';
 
 let tmp: string;
@@ -242,27 +240,4 @@ describe('latency along the call graph', () => {
     expect(found[0]?.title).toMatch(/frontend, recommend only waited on it/);
     expect(report.hypotheses[0]?.cause).toMatchObject({ component: 'catalog' });
   });
-});
-
-const ob = path.resolve(import.meta.dirname, '../../../../../shared/data/nezha-ob-dev');
-if (!existsSync(ob)) console.warn(`skipping the real Online Boutique delay: ${ob} is absent`);
-
-describe.skipIf(!existsSync(ob))('latency on a real Online Boutique network delay', () => {
-  it('ranks productcatalogservice first and its callers as bystanders (nezha-ob-dev, 14:30:10)', async () => {
-    const at = Date.parse('2022-08-23T14:30:10Z');
-    const bundle = path.join(tmp, 'b');
-    await importRcaDataset(ob, bundle, {
-      from: new Date(at - 10 * 60_000).toISOString(),
-      to: new Date(at + 10 * 60_000).toISOString(),
-    });
-    const report = await investigate(bundle, { incidentAt: at });
-    expect(report.hypotheses[0]?.cause).toMatchObject({ component: 'productcatalogservice' });
-    const found = latencyFindings(report);
-    const catalog = found.find((f) => f.component === 'productcatalogservice');
-    expect(catalog?.title).toMatch(/only waited on it/);
-    for (const caller of ['frontend', 'recommendationservice', 'checkoutservice']) {
-      expect(found.some((f) => f.component === caller)).toBe(false);
-      expect(catalog?.title).toContain(caller);
-    }
-  }, 180_000);
 });
