@@ -142,9 +142,10 @@ describe('hindsight templates', () => {
     expect(r.out).toContain('5 lines, 3 templates');
   });
 
-  it('fails with a usage error for a missing file and names it', async () => {
+  it('fails as a missing input (exit 3, as every command) and names the file', async () => {
     const r = await cli(['templates', join(dir, 'missing.log')]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain('HINDSIGHT_INPUT_MISSING');
     expect(r.err).toContain('missing.log');
   });
 
