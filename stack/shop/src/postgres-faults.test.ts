@@ -193,7 +193,7 @@ describe('the shop under PostgreSQL faults', () => {
       expect(stack.postgres.pid).toBeDefined(); // still in its smart shutdown, held by the other session
       // The shop's pooled sessions were let go when refused: once the other one ends, the server exits
       // at once instead of after the pool's 10 s idle timeout.
-      expect(logs.lines.filter((l) => l['event'] === 'postgres_pool_recycled')).toHaveLength(1);
+      expect(logs.lines.filter((l) => l['event'] === 'postgres_pool_recycled').length).toBeGreaterThan(0);
       await other.end();
       const exited = await Promise.race([
         stack.postgres.exited().then(() => true),
