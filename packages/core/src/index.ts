@@ -36,6 +36,8 @@ export type {
 export { parseRfc3339, formatLogTimestamp, subMillisecondNanos } from './bundle/time.js';
 export { spanSchema, spanStartMs, formatUnixNanos } from './bundle/spans.js';
 export type { Span } from './bundle/spans.js';
+export { otlpSpans, otlpId } from './bundle/otlp.js';
+export type { OtlpSpans } from './bundle/otlp.js';
 export { bundleLayout, logFilePath, parseLogFilePath } from './bundle/layout.js';
 export type { LogFileRef } from './bundle/layout.js';
 export { podOwner, podWorkload, workloadOfPodName, looksLikePodName } from './bundle/workload.js';
