@@ -1,5 +1,8 @@
+export { importers, importerNamed } from './importers.js';
+export { defineImporter } from './importer.js';
+export type { Importer, ImporterSpec, ImporterFlag, ImportContext, ImportResult } from './importer.js';
 export { importRcaDataset } from './rca-dataset.js';
-export type { RcaDatasetOptions, ImportResult } from './rca-dataset.js';
+export type { RcaDatasetOptions } from './rca-dataset.js';
 export { parseTimeCell, findLineTime } from './time.js';
 export type { LineTime } from './time.js';
 export { serviceOfPod } from './names.js';

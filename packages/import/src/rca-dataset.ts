@@ -7,7 +7,6 @@ import {
   parseRfc3339,
   subMillisecondNanos,
   type LogSink,
-  type Manifest,
   type Pod,
   type Warning,
 } from '@hindsight/core';
@@ -15,6 +14,7 @@ import { csvRows, importWarning, readCsvHeader, type CsvRow, type ImportProblem 
 import { looksLikePod, normalizeColumn, serviceOfPod } from './names.js';
 import { parseTimeCell } from './time.js';
 import { importSpans } from './rca-spans.js';
+import type { ImportResult } from './importer.js';
 
 /** Options for {@link importRcaDataset}. */
 export interface RcaDatasetOptions {
@@ -36,14 +36,6 @@ export interface RcaDatasetOptions {
    * `construct_data` when there is one (Nezha's layout: the data its patterns are built from).
    */
   baseline?: string | false;
-}
-
-/** What an import wrote, and every problem it skipped past. */
-export interface ImportResult {
-  bundle: string;
-  manifest: Manifest;
-  warnings: Warning[];
-  counts: Record<string, number>;
 }
 
 const TIME_COLUMNS = new Set(['timestamp', 'time', 'timeunixnano', 'ts', 'datetime', 'date', 'timeunix']);

@@ -1,20 +1,18 @@
-import { importRcaDataset, importSupportBundle, type ImportResult } from '@hindsight/import';
+import { importers, type ImportResult } from '@hindsight/import';
 import type { Command } from 'commander';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { paint } from '../io.js';
 import { redactPatternOption, redactPatternsOf } from './redact-pattern.js';
 
-interface ImportOptions {
+/** The flags every import has; each importer adds its own. */
+interface OutputOptions {
   output: string;
   force?: boolean;
   json?: boolean;
-  from?: string;
-  to?: string;
-  namespace?: string;
-  /** A folder name, or false for --no-baseline; undefined lets the importer choose. */
-  baseline?: string | false;
   redactPattern: string[];
 }
+
+const collectAll = (value: string, previous: string[]): string[] => [...previous, value];
 
 // Warnings beyond this many are counted, not printed: a broken file can have one per row.
 const SHOWN_WARNINGS = 15;
@@ -51,58 +49,31 @@ function outputOptions(cmd: Command): Command {
   );
 }
 
-/** `hindsight import`: real-world data (troubleshoot support bundles, RCA datasets) into a bundle. */
+/** `hindsight import`: one subcommand per importer of the registry, its flags and help derived from it. */
 export const importCommand: CommandSpec = {
   name: 'import',
-  summary: 'turn a Kubernetes support bundle or a microservice RCA dataset into a bundle',
-  examples: [
-    'hindsight import support-bundle support-bundle.tar.gz -o sb-bundle',
-    'hindsight import rca-dataset ../shared/data/nezha-tt-dev -o tt --from 2023-01-29T09:52:00Z --to 2023-01-29T10:12:00Z',
-  ],
+  summary: `turn outside data into a bundle (${importers.map((i) => i.name).join(', ')})`,
+  examples: importers.flatMap((i) => i.examples),
   define(cmd, ctx) {
-    outputOptions(
-      cmd
-        .command('support-bundle')
-        .description(
-          'a troubleshoot support bundle (.tar.gz or its folder): pods, events, logs, rollouts, Helm',
-        ),
-    )
-      .argument('<file>', 'the support bundle, .tar.gz or unpacked folder')
-      .action(async (file: string, opts: ImportOptions) => {
-        const redactPatterns = redactPatternsOf(opts);
-        const result = await importSupportBundle(file, opts.output, {
-          overwrite: opts.force ?? false,
-          ...(redactPatterns.length > 0 ? { redactPatterns } : {}),
-          signal: ctx.signal,
+    for (const importer of importers) {
+      const sub = outputOptions(cmd.command(importer.name).description(importer.summary));
+      for (const flag of importer.flags) {
+        if (flag.repeatable) sub.option(flag.flags, flag.description, collectAll, []);
+        else if (flag.default !== undefined) sub.option(flag.flags, flag.description, flag.default);
+        else sub.option(flag.flags, flag.description);
+      }
+      sub
+        .argument(`<${importer.input.name}>`, importer.input.description)
+        .action(async (input: string, opts: OutputOptions & Record<string, unknown>) => {
+          const redactPatterns = redactPatternsOf(opts);
+          const result = await importer.run(input, opts, {
+            output: opts.output,
+            overwrite: opts.force ?? false,
+            ...(redactPatterns.length > 0 ? { redactPatterns } : {}),
+            signal: ctx.signal,
+          });
+          report(ctx, `${importer.input.noun} ${input}`, result, opts.json);
         });
-        report(ctx, `support bundle ${file}`, result, opts.json);
-      });
-    outputOptions(
-      cmd
-        .command('rca-dataset')
-        .description('a folder of metric, log and span CSVs (Nezha, RCAEval layouts); every column kept'),
-    )
-      .argument('<dir>', 'the dataset folder')
-      .option('--from <time>', 'keep records from this time (RFC 3339)')
-      .option('--to <time>', 'keep records up to this time (RFC 3339)')
-      .option('--namespace <ns>', 'namespace given to the pods (the datasets record none)', 'default')
-      .option(
-        '--baseline <dir>',
-        "a sub-folder of fault-free reference data, imported whole and declared the bundle's baseline (default: construct_data when present)",
-      )
-      .option('--no-baseline', 'import no baseline, even when the dataset has one')
-      .action(async (dir: string, opts: ImportOptions) => {
-        const redactPatterns = redactPatternsOf(opts);
-        const result = await importRcaDataset(dir, opts.output, {
-          ...(redactPatterns.length > 0 ? { redactPatterns } : {}),
-          ...(opts.from ? { from: opts.from } : {}),
-          ...(opts.to ? { to: opts.to } : {}),
-          ...(opts.namespace ? { namespace: opts.namespace } : {}),
-          ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
-          overwrite: opts.force ?? false,
-          signal: ctx.signal,
-        });
-        report(ctx, `dataset ${dir}`, result, opts.json);
-      });
+    }
   },
 };

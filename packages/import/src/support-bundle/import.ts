@@ -12,7 +12,7 @@ import {
   type Warning,
 } from '@hindsight/core';
 import { importWarning } from '../csv.js';
-import type { ImportResult } from '../rca-dataset.js';
+import type { ImportResult } from '../importer.js';
 import { writeReplicaSeries } from './deployments.js';
 import { findRoot, jsonList, type Warn } from './files.js';
 import { helmChanges, readReleases } from './helm.js';
