@@ -66,6 +66,11 @@ export interface Finding {
   /** Judged against the bundle's baseline (a period known to be normal), not the window's own past. */
   baseline?: boolean;
   evidence: Evidence[];
+  /**
+   * Components that only waited on this finding's component (their calls into it slowed, their own
+   * work did not): their latency signals are this component's effect, not causes of their own.
+   */
+  bystanders?: string[];
   /** For a change: the change as the bundle recorded it. */
   change?: Change;
 }

@@ -147,7 +147,40 @@ async function edgeSeries(w: BundleWriter, factor: number, through = 1): Promise
   }
 }
 
-async function writeDelayBundle(dir: string, fault: Fault, untraced = false): Promise<void> {
+/** The callers' own latency metrics, which rise with catalog's delay: what a bystander shows. */
+async function callerSeries(w: BundleWriter): Promise<void> {
+  for (const caller of ['frontend', 'recommend'])
+    for (const name of [
+      'latency_p50',
+      'latency_p90',
+      'latency_p99',
+      'request_duration_p50',
+      'request_duration_p99',
+    ]) {
+      const points: Array<[number, number]> = [];
+      for (let m = 0; m < 20; m++) {
+        const t = from + m * 60_000 + 5_000;
+        points.push([t, (0.01 + (m % 3) * 0.0005) * (t >= incidentAt - 60_000 ? 30 : 1)]);
+      }
+      await w.addSeries({
+        name,
+        labels: { component: caller, pod: `${caller}-0` },
+        kind: 'gauge',
+        unit: 's',
+        points,
+      });
+    }
+}
+
+/** How the bundle is made: an untraced callee, the callers' own latency metrics, a baseline. */
+interface Shape {
+  untraced?: boolean;
+  callerMetrics?: boolean;
+  baseline?: boolean;
+}
+
+async function writeDelayBundle(dir: string, fault: Fault, shape: Shape = {}): Promise<void> {
+  const { untraced = false, callerMetrics = false, baseline = true } = shape;
   const w = await BundleWriter.create(dir, { window: { from: new Date(from), to: new Date(to) } });
   let k = 0;
   const minute = async (m0: number, f: Fault): Promise<void> => {
@@ -157,13 +190,15 @@ async function writeDelayBundle(dir: string, fault: Fault, untraced = false): Pr
     }
   };
   const none = { network: 0, work: 0 };
-  for (let m = 0; m < 3; m++) await minute(baseFrom + m * 60_000, none);
+  if (baseline) for (let m = 0; m < 3; m++) await minute(baseFrom + m * 60_000, none);
   for (let m = 0; m < 20; m++) {
     const t = from + m * 60_000;
     await minute(t, t >= incidentAt ? fault : none);
   }
   if (untraced) await edgeSeries(w, 10);
-  w.setBaseline({ from: new Date(baseFrom), to: new Date(baseFrom + 3 * 60_000), note: 'fault-free' });
+  if (callerMetrics) await callerSeries(w);
+  if (baseline)
+    w.setBaseline({ from: new Date(baseFrom), to: new Date(baseFrom + 3 * 60_000), note: 'fault-free' });
   await w.finish();
 }
 
@@ -186,6 +221,21 @@ describe('latency along the call graph', () => {
     expect(Math.abs(catalog.time - incidentAt)).toBeLessThanOrEqual(60_000);
     expect(catalog.evidence.some((e) => e.type === 'series' && (e.after ?? 0) > 40)).toBe(true);
     expect(catalog.evidence.some((e) => e.type === 'lines' && e.lines.length > 0)).toBe(true);
+  });
+
+  it("lists the callers as the callee's bystanders, and their own latency metrics do not outrank it", async () => {
+    await writeDelayBundle(tmp, { network: 40, work: 0 }, { callerMetrics: true, baseline: false });
+    const report = await investigate(tmp, { incidentAt });
+    const components = report.hypotheses.map((h) => (h.cause.type === 'component' ? h.cause.component : ''));
+    expect(components[0]).toBe('catalog');
+    const catalog = latencyFindings(report).find((f) => f.component === 'catalog');
+    expect(catalog?.bystanders).toEqual(['frontend', 'recommend']);
+    // The callers' metrics moved, a minute before the calls did, and are still in the report.
+    expect(report.findings.some((f) => f.component === 'frontend' && f.analyzer !== 'latency')).toBe(true);
+    for (const caller of ['frontend', 'recommend']) {
+      const h = report.hypotheses.find((x) => x.cause.type === 'component' && x.cause.component === caller);
+      expect(h === undefined || h.score < (report.hypotheses[0]?.score ?? 0)).toBe(true);
+    }
   });
 
   it('blames a callee whose own work slowed, not the callers that waited on it', async () => {
@@ -233,7 +283,7 @@ describe('latency along the call graph', () => {
   });
 
   it("reads a wait on an untraced callee in its callers' spans as the callee's, not their own work", async () => {
-    await writeDelayBundle(tmp, { network: 40, work: 0 }, true);
+    await writeDelayBundle(tmp, { network: 40, work: 0 }, { untraced: true });
     const report = await investigate(tmp, { incidentAt });
     const found = latencyFindings(report);
     expect(found.map((f) => f.component)).toEqual(['catalog']);

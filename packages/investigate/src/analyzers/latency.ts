@@ -260,6 +260,7 @@ function edgeFinding(
     direction: 'up',
     userFacing,
     baseline: ranked.some((r) => r.m.move.moved && r.m.move.baseline),
+    ...(others.length > 0 ? { bystanders: others } : {}),
     evidence: [
       ...ranked
         .slice(0, 3)

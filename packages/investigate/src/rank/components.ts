@@ -17,6 +17,29 @@ const CALLER_SIDE_WEIGHT = 0.3;
 // Measured with the trace-paths weights in bench/RESULTS.md `## rca` (chosen on those 10 faults).
 const WINDOW_ONLY_WEIGHT = 0.5;
 
+// A latency signal: its name says so, or its evidence is measured in time.
+const LATENCY_SIGNAL = /latency|duration|response.?time/i;
+const TIME_UNIT = /^(ns|us|µs|ms|s|sec|seconds?|milliseconds?)$/i;
+
+function isLatency(f: Finding): boolean {
+  return (
+    f.direction === 'up' &&
+    (LATENCY_SIGNAL.test(f.signal) || f.evidence.some((e) => e.type === 'series' && TIME_UNIT.test(e.unit)))
+  );
+}
+
+/**
+ * Who waited on whom: each component a latency finding names as a bystander, with the component
+ * it waited on. A bystander's slower calls are its callee's effect, so its own latency signals are
+ * left out of its score (they stay in the report): they must not outrank the callee they wait on.
+ */
+export function waitsOn(moved: Finding[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of moved)
+    for (const b of f.bystanders ?? []) if (f.component && b !== f.component) out.set(b, f.component);
+  return out;
+}
+
 /** The anomalies the component ranking anchors on: departures from a baseline first. */
 function anchorsOf(moved: Finding[]): { list: Finding[]; kind: string } {
   const firm = moved.filter((a) => a.baseline);
@@ -79,8 +102,10 @@ export function rankComponents(
     if (list) list.push(a);
     else byComp.set(k, [a]);
   }
+  const waited = waitsOn(moved);
   const out: Hypothesis[] = [];
   for (const [component, list] of byComp) {
+    const bystander = waited.has(component);
     const sorted = [...list].sort((a, b) => a.time - b.time || b.strength - a.strength);
     const first = sorted[0] as Finding;
     // Earliest and strongest first: an anomaly counts less the later it begins after the first one anywhere.
@@ -94,7 +119,8 @@ export function rankComponents(
           near(a.time) *
           (a.userFacing ? 1.5 : 1) *
           (CALLER_SIDE.test(a.signal) ? CALLER_SIDE_WEIGHT : 1) *
-          (firm.length > 0 && !a.baseline ? WINDOW_ONLY_WEIGHT : 1),
+          (firm.length > 0 && !a.baseline ? WINDOW_ONLY_WEIGHT : 1) *
+          (bystander && isLatency(a) ? 0 : 1),
       )
       .sort((x, y) => y - x);
     let raw = 0;
@@ -130,6 +156,9 @@ export function rankComponents(
         : `look at ${component} around ${iso(first.time)}: ${first.title}`,
       reasons: [
         `${sorted.length} anomal${sorted.length === 1 ? 'y' : 'ies'} in ${component}, the first at ${iso(first.time)}`,
+        ...(bystander
+          ? [`its latency signals are left out: it waited on ${waited.get(component) as string}`]
+          : []),
       ],
     });
   }
