@@ -23,7 +23,7 @@ describe('hindsight investigate on a lab recording of the story', () => {
     expect(r.code, r.stderr).toBe(0);
     const first = r.stdout.split('\n').find((l) => /^1\. /.test(l)) ?? '';
     expect(first).toMatch(/revision 2 -> 3: .*redis\.replica\.replicaCount: 2 -> 6/);
-    expect(r.stdout).toMatch(/next: helm rollback shop 2 \(restore .*redis\.replica\.replicaCount=2/);
+    expect(r.stdout).toMatch(/next: roll shop back to revision 2 \(restore .*redis\.replica\.replicaCount=2/);
   });
 
   it('names Redis and session signals in the evidence of its first cause', async () => {

@@ -21,7 +21,7 @@ describe('hindsight investigate', () => {
     expect(first).toMatch(/redis\.replica\.replicaCount: 2 -> 6/);
     expect(r.stdout).toMatch(/connected replicas up 2 -> 6/);
     expect(r.stdout).toMatch(/effect .*session missing/);
-    expect(r.stdout).toMatch(/next: helm rollback shop 5/);
+    expect(r.stdout).toMatch(/next: roll shop back to revision 5/);
     // The fix as commands, each alone on its line, with the namespace the release lives in.
     const lines = r.stdout.split('\n').map((l) => l.trim());
     expect(lines).toContain('helm rollback shop 5 -n shop');
@@ -53,7 +53,7 @@ describe('hindsight investigate', () => {
       revision: 6,
       paths: ['redis.replica.replicaCount'],
     });
-    expect(report.hypotheses[0]?.nextStep).toMatch(/^helm rollback shop 5 /);
+    expect(report.hypotheses[0]?.nextStep).toMatch(/^roll shop back to revision 5 /);
     expect(report.hypotheses[0]?.nextCommands?.[0]).toBe('helm rollback shop 5 -n shop');
   });
 

@@ -65,6 +65,7 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
     window: options.window,
     ...(namespace ? { namespace } : {}),
     ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(options.context ? { context: options.context } : {}),
     ...(options.toolVersion ? { toolVersion: options.toolVersion } : {}),
     ...(options.overwrite ? { overwrite: true } : {}),
     ...(options.redactPatterns ? { redactPatterns: options.redactPatterns } : {}),

@@ -61,7 +61,7 @@ describe('investigate', () => {
     expect(titles).toMatch(/session missing/);
     const effect = top?.chain.find((s) => s.role === 'effect');
     expect(effect?.title).toMatch(/session missing/);
-    expect(top?.nextStep).toMatch(/^helm rollback shop 5 /);
+    expect(top?.nextStep).toMatch(/^roll shop back to revision 5 /);
     expect(top?.nextStep).toMatch(/redis\.replica\.replicaCount=2/);
   });
 

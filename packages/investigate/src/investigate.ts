@@ -228,6 +228,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       pods: await read('pods', bundleLayout.pods, 'the pods', () => data.pods(), []),
       changes,
       ...(bundle.manifest.namespace ? { namespace: bundle.manifest.namespace } : {}),
+      ...(bundle.manifest.context ? { kubeContext: bundle.manifest.context } : {}),
     };
     const ordered = ranked.findings.sort(compareFindings);
     const still = await atCollection(bundle, data, ordered).catch((err: unknown) => {

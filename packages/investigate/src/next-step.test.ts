@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,9 +71,39 @@ describe('the next step as commands', () => {
     expect(html).toContain(`<pre class="commands"><code>${escaped.join('\n')}</code></pre>`);
   });
 
-  it('keeps the next step in words for readers of the older report', () => {
+  it('keeps the next step in words, with no command inside the sentence', () => {
     const json = JSON.parse(reporters.json.render(story)) as Report;
-    expect(json.hypotheses[0]?.nextStep).toMatch(/^helm rollback shop 5 .*redis\.replica\.replicaCount=2/);
+    const step = json.hypotheses[0]?.nextStep ?? '';
+    expect(step).toMatch(/^roll shop back to revision 5 \(restore redis\.replica\.replicaCount=2/);
+    expect(step).not.toMatch(/helm rollback|--set/);
     expect(json.hypotheses[0]?.nextCommands).toHaveLength(2);
+  });
+
+  it('adds the context the bundle was collected with, and names the chart the release record names', async () => {
+    const dir = path.join(tmp, 'context');
+    await writeSyntheticBundle(dir, storyScenario({}));
+    const manifestFile = path.join(dir, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(manifestFile, JSON.stringify({ ...manifest, context: 'prod eu' }));
+    const file = path.join(dir, 'changes.jsonl');
+    const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+    const withChart = lines.map((l) => {
+      const c = JSON.parse(l) as Record<string, unknown>;
+      return JSON.stringify(c['kind'] === 'helm' ? { ...c, chart: { name: 'shop', version: '0.1.0' } } : c);
+    });
+    await writeFile(file, `${withChart.join('\n')}\n`);
+    const r = await investigate(dir, { now: fixed });
+    expect(r.hypotheses[0]?.nextCommands?.[0]).toBe(`helm rollback shop 5 -n shop --kube-context 'prod eu'`);
+    // helm keeps the chart's name and version, never where it is deployed from: said, not printed.
+    expect(r.hypotheses[0]?.nextStep).toMatch(/chart shop 0\.1\.0 from where you deploy it/);
+    expect(story.hypotheses[0]?.nextStep).toMatch(/the bundle does not name it/);
+    await writeFile(file, '');
+    const c = await investigate(dir, { now: fixed });
+    expect(c.hypotheses[0]?.nextCommands).toEqual([
+      expect.stringMatching(/^kubectl describe pod \S+ -n shop --context 'prod eu'$/),
+      expect.stringMatching(
+        /^kubectl logs \S+ -n shop --all-containers --timestamps \S+ --context 'prod eu'$/,
+      ),
+    ]);
   });
 });

@@ -93,6 +93,7 @@ export function revisionChanges(prev: HelmRelease | undefined, cur: HelmRelease,
       target: `release/${cur.name}`,
       ...(cur.info.description ? { message: cur.info.description } : {}),
       components: componentsOf(diff.filter((d) => d.path !== 'chart')),
+      chart: { name: cur.chart.metadata.name, version: cur.chart.metadata.version },
       diff,
     },
   ];

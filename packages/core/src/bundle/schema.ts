@@ -17,6 +17,8 @@ export const manifestSchema = z.object({
    */
   baseline: z.object({ from: isoTime, to: isoTime, note: z.string().optional() }).optional(),
   cluster: z.string().optional(),
+  /** The kubeconfig context it was collected with, when one was named (`--context`). */
+  context: z.string().optional(),
   namespace: z.string().optional(),
   sources: z.array(
     z.object({
@@ -63,6 +65,8 @@ export const changeSchema = z.object({
   author: z.string().optional(),
   message: z.string().optional(),
   components: z.array(z.string()).optional(),
+  /** A Helm revision's chart, from the release record's chart metadata. */
+  chart: z.object({ name: z.string().min(1), version: z.string().optional() }).optional(),
   diff: z.array(diffEntrySchema),
 });
 

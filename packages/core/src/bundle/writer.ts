@@ -28,6 +28,8 @@ import { spanSchema, type Span } from './spans.js';
 export interface BundleWriterOptions {
   window: { from: Date | string; to: Date | string };
   cluster?: string;
+  /** The kubeconfig context named for the collection. */
+  context?: string;
   namespace?: string;
   toolVersion?: string;
   /** Allow writing into a folder that already holds files. */
@@ -94,6 +96,7 @@ export class BundleWriter {
       createdAt: new Date().toISOString(),
       window: { from: iso(options.window.from), to: iso(options.window.to) },
       ...(options.cluster ? { cluster: options.cluster } : {}),
+      ...(options.context ? { context: options.context } : {}),
       ...(options.namespace ? { namespace: options.namespace } : {}),
       sources: [],
       tool: { name: 'hindsight', version: options.toolVersion ?? '0.1.0' },

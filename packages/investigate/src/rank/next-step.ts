@@ -15,11 +15,20 @@ function previousRevision(cause: Extract<Cause, { type: 'change' }>): number | u
   return cause.fromRevision ?? (cause.revision === undefined ? undefined : cause.revision - 1);
 }
 
-/** What to do about a cause, in words: undo the change, or where to look. The commands are {@link nextCommands}. */
+/** `name version` of the chart a helm change deployed, as its release record's metadata names it. */
+function chartOf(change: Change | undefined): string | undefined {
+  const chart = change?.chart;
+  return chart ? `${chart.name}${chart.version ? ` ${chart.version}` : ''}` : undefined;
+}
+
+/**
+ * What to do about a cause, in one short sentence of words: the commands are {@link nextCommands},
+ * each alone on its line, so this never holds a command to copy out of a sentence.
+ */
 export function nextStepFor(cause: Cause, finding: Finding, changes: Finding[]): string {
   if (cause.type === 'anomaly')
     return `look at ${cause.component ?? 'the component'} first: ${finding.title}`;
-  if (cause.type === 'component') return `look at ${cause.component} first`;
+  if (cause.type === 'component') return `look at ${cause.component} first: its pod's state and logs`;
   const restore = cause.diff
     .filter((d) => d.from !== undefined)
     .slice(0, 3)
@@ -29,32 +38,34 @@ export function nextStepFor(cause: Cause, finding: Finding, changes: Finding[]):
     case 'helm': {
       const release = releaseOf(cause);
       const prev = previousRevision(cause);
+      const chart = chartOf(finding.change);
+      // Helm keeps the chart's name and version in the release, never where it is deployed from
+      // (a repo alias, a folder, an OCI URL), so `helm upgrade` is described, not printed.
+      const upgrade = chart
+        ? `helm upgrade of chart ${chart} from where you deploy it (the release does not say where) with --reuse-values`
+        : 'helm upgrade with your chart (the bundle does not name it) and --reuse-values';
+      if (prev === undefined) return `${restoreText} in release ${release}: ${upgrade}`;
       // A rollback also undoes later revisions: name them, and give the targeted alternative.
       const later = changes
         .map((c) => c.change)
         .filter((c) => c?.release === release && (c.toRevision ?? 0) > (cause.revision ?? 0))
         .map((c) => c?.toRevision)
         .filter((r, i, all) => all.indexOf(r) === i);
-      if (prev === undefined) return `${restoreText} in release ${release} (helm upgrade with your chart)`;
       const undoes =
         later.length > 0
           ? `; it also undoes revision${later.length === 1 ? '' : 's'} ${later.join(', ')}`
           : '';
-      // The bundle records the chart's name, never where it is deployed from, so the targeted
-      // path is said in words, not printed as a command helm would reject.
       const only =
         restore.length > 0
-          ? `, or only that value: helm upgrade with your chart, --reuse-values and --set ${restore.join(' --set ')}`
+          ? `; to change only ${restore.length === 1 ? 'that value' : 'those values'}: ${upgrade}`
           : '';
-      return `helm rollback ${release} ${prev} (${restoreText}${undoes})${only}`;
+      return `roll ${release} back to revision ${prev} (${restoreText}${undoes})${only}`;
     }
     case 'deployment':
     case 'image':
-      return `kubectl rollout undo ${workloadRef(cause.target)} (or ${restoreText})`;
-    case 'scale': {
-      const from = cause.diff.find((d) => /replicas/i.test(d.path))?.from;
-      return from === undefined ? restoreText : `kubectl scale ${cause.target} --replicas=${show(from)}`;
-    }
+      return `roll ${workloadRef(cause.target)} back (${restoreText})`;
+    case 'scale':
+      return `scale ${workloadRef(cause.target)} back (${restoreText})`;
     case 'configmap':
       return `${restoreText} in configmap ${cause.target} and restart what reads it`;
     case 'git':
@@ -66,6 +77,8 @@ export function nextStepFor(cause: Cause, finding: Finding, changes: Finding[]):
 export interface CommandContext {
   /** The bundle's namespace (its manifest's), used where a change records none. */
   namespace?: string;
+  /** The kubeconfig context the bundle was collected with, when one was named. */
+  kubeContext?: string;
   pods: Pod[];
   changes: Change[];
 }
@@ -95,8 +108,18 @@ function nsOf(cause: Extract<Cause, { type: 'change' }>, ctx: CommandContext): s
   return change?.namespace ?? ctx.namespace;
 }
 
-function withNs(words: Array<string | number>, ns: string | undefined): string {
-  return cmd(...words, ...(ns ? ['-n', ns] : []));
+/** A command with its namespace and, when the bundle was collected with one, its context. */
+function withNs(
+  words: Array<string | number>,
+  ns: string | undefined,
+  ctx: CommandContext,
+  flags: string[] = [],
+): string {
+  // helm names kubectl's --context --kube-context.
+  const context = ctx.kubeContext
+    ? [words[0] === 'helm' ? '--kube-context' : '--context', ctx.kubeContext]
+    : [];
+  return cmd(...words, ...(ns ? ['-n', ns] : []), ...flags, ...context);
 }
 
 function changeCommands(cause: Extract<Cause, { type: 'change' }>, ctx: CommandContext): string[] {
@@ -105,42 +128,55 @@ function changeCommands(cause: Extract<Cause, { type: 'change' }>, ctx: CommandC
     case 'helm': {
       const release = releaseOf(cause);
       const prev = previousRevision(cause);
-      if (prev === undefined) return [withNs(['helm', 'history', release], ns)];
+      if (prev === undefined) return [withNs(['helm', 'history', release], ns, ctx)];
       // The targeted path starts from the values of the revision before: `helm upgrade` needs the
       // chart, which the release record names but does not locate.
       return [
-        withNs(['helm', 'rollback', release, prev], ns),
-        `${withNs(['helm', 'get', 'values', release, '--revision', prev], ns)} -o yaml > ${shellQuote(`values-rev${prev}.yaml`)}`,
+        withNs(['helm', 'rollback', release, prev], ns, ctx),
+        `${withNs(['helm', 'get', 'values', release, '--revision', prev], ns, ctx)} -o yaml > ${shellQuote(`values-rev${prev}.yaml`)}`,
       ];
     }
     case 'deployment':
     case 'image':
-      return [withNs(['kubectl', 'rollout', 'undo', workloadRef(cause.target)], ns)];
+      return [withNs(['kubectl', 'rollout', 'undo', workloadRef(cause.target)], ns, ctx)];
     case 'scale': {
       const from = cause.diff.find((d) => /replicas/i.test(d.path))?.from;
       return from === undefined
         ? []
-        : [withNs(['kubectl', 'scale', workloadRef(cause.target), `--replicas=${show(from)}`], ns)];
+        : [withNs(['kubectl', 'scale', workloadRef(cause.target), `--replicas=${show(from)}`], ns, ctx)];
     }
     case 'configmap':
-      return [withNs(['kubectl', 'edit', 'configmap', cause.target.replace(/^configmap\//i, '')], ns)];
+      return [withNs(['kubectl', 'edit', 'configmap', cause.target.replace(/^configmap\//i, '')], ns, ctx)];
     case 'git':
       return [];
   }
 }
 
-/** Commands that show a component's state: its node, or its first pod's description and logs. */
+/**
+ * Commands that show a component's state: its node, or its first pod's description and logs; where
+ * the bundle holds no pod of it (a dataset, a pod gone), the namespace's pods and recent events.
+ */
 function componentCommands(component: string | undefined, since: number, ctx: CommandContext): string[] {
   if (!component) return [];
-  if (component.startsWith('node/')) return [cmd('kubectl', 'describe', 'node', component.slice(5))];
+  if (component.startsWith('node/'))
+    return [withNs(['kubectl', 'describe', 'node', component.slice(5)], undefined, ctx)];
   const pod = ctx.pods
-    .filter((p) => p.component === component || p.name === component)
+    .filter((p) => p.component === component || p.workload === component || p.name === component)
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))[0];
-  if (!pod) return [];
+  if (!pod) {
+    return [
+      withNs(['kubectl', 'get', 'pods', '-o', 'wide'], ctx.namespace, ctx),
+      withNs(['kubectl', 'get', 'events', '--sort-by=.lastTimestamp'], ctx.namespace, ctx),
+    ];
+  }
   const sinceTime = `--since-time=${new Date(since).toISOString()}`;
   return [
-    cmd('kubectl', 'describe', 'pod', pod.name, '-n', pod.namespace),
-    cmd('kubectl', 'logs', pod.name, '-n', pod.namespace, '--all-containers', '--timestamps', sinceTime),
+    withNs(['kubectl', 'describe', 'pod', pod.name], pod.namespace, ctx),
+    withNs(['kubectl', 'logs', pod.name], pod.namespace, ctx, [
+      '--all-containers',
+      '--timestamps',
+      sinceTime,
+    ]),
   ];
 }
 
