@@ -9,4 +9,4 @@ export { serviceOfPod } from './names.js';
 export { importSupportBundle } from './support-bundle/import.js';
 export type { SupportBundleOptions } from './support-bundle/import.js';
 export { importOtlp } from './otlp/import.js';
-export type { OtlpImportOptions, OtlpImportResult } from './otlp/import.js';
+export type { OtlpImportOptions } from './otlp/import.js';

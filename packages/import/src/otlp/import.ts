@@ -5,11 +5,11 @@ import {
   HindsightError,
   otlpSpans,
   spanStartMs,
-  type Manifest,
   type Span,
   type Warning,
 } from '@hindsight/core';
 import { importWarning } from '../csv.js';
+import type { ImportResult } from '../importer.js';
 import { parseTimeCell } from '../time.js';
 import { otlpDocuments, otlpFiles, type OtlpProblem } from './read.js';
 
@@ -84,14 +84,6 @@ class CallGraph {
   }
 }
 
-/** What an OTLP import wrote, and every problem it skipped past. */
-export interface OtlpImportResult {
-  bundle: string;
-  manifest: Manifest;
-  warnings: Warning[];
-  counts: Record<string, number>;
-}
-
 /** Refuses an output folder that holds files, unless told to overwrite it (checked before any work). */
 async function checkOutput(out: string, overwrite: boolean): Promise<void> {
   const info = await stat(out).catch(() => undefined);
@@ -120,7 +112,7 @@ export async function importOtlp(
   input: string,
   out: string,
   options: OtlpImportOptions = {},
-): Promise<OtlpImportResult> {
+): Promise<ImportResult> {
   const files = await otlpFiles(input);
   let from = toMs(options.from, '--from');
   let to = toMs(options.to, '--to');
