@@ -11,6 +11,7 @@ import {
 import { apiError, loadKube } from '../kube.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
 import { COMPONENT_LABEL } from './kubernetes.js';
+import { renderedDiff, renderedObjects } from './helm-rendered.js';
 
 /** A workload as a release's rendered manifest declares it. */
 interface Workload {
@@ -139,6 +140,24 @@ export function revisionChanges(prev: HelmRelease | undefined, cur: HelmRelease,
         diff: imageDiff,
       });
     }
+  }
+  // What the revision changed in the objects it rendered (a container's limits, probes, env and
+  // args; a ConfigMap's directives; which Secret keys changed): the same revision, one change per object.
+  const was = renderedObjects(prev.manifest, COMPONENT_LABEL);
+  for (const [key, o] of [...renderedObjects(cur.manifest, COMPONENT_LABEL).entries()].sort(([a], [b]) =>
+    a < b ? -1 : 1,
+  )) {
+    const old = was.get(key);
+    const diff = old ? renderedDiff(old, o) : [];
+    if (diff.length === 0) continue;
+    out.push({
+      ...base,
+      id: `rendered:${cur.namespace}/${cur.name}:${cur.version}:${key}`,
+      kind: o.kind === 'ConfigMap' || o.kind === 'Secret' ? 'configmap' : 'deployment',
+      target: key,
+      ...(o.component ? { components: [o.component] } : {}),
+      diff,
+    });
   }
   return out;
 }

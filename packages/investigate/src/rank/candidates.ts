@@ -89,8 +89,25 @@ function changeCandidate(f: Finding, also: Finding[], data: BundleData, known: S
     title: f.title,
     finding: f,
     reasons,
-    mechanisms: changeMechanisms([...ch.diff, ...also.flatMap((o) => o.change?.diff ?? [])]),
+    mechanisms: changeMechanisms(mechanismDiff(ch, also)),
   };
+}
+
+// Changes that say what a revision changed in the objects it rendered, as the cluster runs them.
+const RENDERED = new Set<Change['kind']>(['deployment', 'configmap', 'scale']);
+
+/**
+ * The settings a candidate's mechanisms are read from: what the revision rendered differently
+ * (a container's env, args, resources and probes, a ConfigMap's directives, a Secret's keys, a
+ * replica count), named as the software names them; only when it recorded none, its values diff,
+ * named as its chart names them. A values change that rendered nothing different changed nothing
+ * the cluster runs.
+ */
+function mechanismDiff(ch: Change, also: Finding[]): Change['diff'] {
+  const rendered = also.map((o) => o.change as Change).filter((o) => RENDERED.has(o.kind));
+  if (ch.kind !== 'helm' || rendered.length === 0)
+    return [...ch.diff, ...also.flatMap((o) => o.change?.diff ?? [])];
+  return rendered.flatMap((o) => o.diff);
 }
 
 /**

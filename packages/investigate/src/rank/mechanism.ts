@@ -7,59 +7,181 @@ import type { Finding } from '../types.js';
 export type Mechanism =
   | 'memory'
   | 'cpu'
+  | 'disk'
   | 'timeout'
   | 'expiry'
+  | 'shutdown'
   | 'connections'
   | 'pool'
+  | 'keepalive'
   | 'credential'
+  | 'tls'
   | 'replicas'
   | 'replication'
   | 'probe'
   | 'cache'
-  | 'proxy';
+  | 'proxy'
+  | 'buffer'
+  | 'rate-limit';
 
-/** What a setting's words say it controls. Read from the setting's name, not from one chart's. */
-const SETTING: Array<{ kind: Mechanism; name: RegExp }> = [
-  { kind: 'memory', name: /mem(ory)?|heap|oom/ },
-  { kind: 'cpu', name: /cpu|millicore/ },
-  { kind: 'timeout', name: /timeout|deadline|grace/ },
-  { kind: 'expiry', name: /ttl|expir|max ?age|lifetime/ },
+/**
+ * One kind of mechanism: the words of a setting that controls it, the words of an effect it can
+ * cause, and whether it is a limit (lowered, it starves what it bounds; raised, it cannot).
+ */
+export interface MechanismKind {
+  kind: Mechanism;
+  /** The family it belongs to, as docs/mechanisms.md groups them. */
+  family:
+    | 'resources'
+    | 'timeouts'
+    | 'connections'
+    | 'credentials'
+    | 'replication'
+    | 'caching'
+    | 'proxy'
+    | 'probes'
+    | 'scaling';
+  setting: RegExp;
+  effect: RegExp;
+  limit: boolean;
+}
+
+// Status codes as a finding says them: `status=502` in a series key, `502 answers` in a title.
+const status = (...codes: number[]): string => `\\b(${codes.join('|')})\\b`;
+
+/**
+ * The catalogue. A setting is read as words (see `words`): the names any software gives it, in a
+ * container's env and args, a configuration file's directives, a resource or a probe, never one
+ * chart's value names. An effect is read from a finding's signal, title, log template and event.
+ */
+export const MECHANISMS: readonly MechanismKind[] = [
   {
-    kind: 'connections',
-    name: /max ?(conn|connections|clients)|connection ?limit|(^| )(conns?|clients)( |$)/,
+    kind: 'memory',
+    family: 'resources',
+    setting: /mem(ory)?|heap|oom/,
+    effect: /oom|out of memory|killed for memory|used.?memory|memory|exit(ed)? (code )?137/,
+    limit: true,
   },
-  { kind: 'pool', name: /pool/ },
-  { kind: 'credential', name: /secret|password|passwd|token|credential|auth|api ?key|cert|(^| )key$/ },
-  { kind: 'replicas', name: /replicas?|replica ?count|instances|workers|(^| )scale/ },
-  { kind: 'replication', name: /repl|backlog|(^| )sync/ },
-  { kind: 'probe', name: /probe|readiness|liveness|startup|health ?check|initial ?delay|failure ?threshold/ },
-  { kind: 'cache', name: /evict|cache|policy/ },
-  { kind: 'proxy', name: /keepalive|keep ?alive|upstream|proxy/ },
-];
-
-/** What a symptom's words say happened. Read from the finding's signal and title. */
-const EFFECT: Array<{ kind: Mechanism; text: RegExp }> = [
-  { kind: 'memory', text: /oom|out of memory|killed for memory|used.?memory|memory/ },
-  { kind: 'cpu', text: /cpu|throttl/ },
+  { kind: 'cpu', family: 'resources', setting: /cpu|millicore/, effect: /cpu|throttl/, limit: true },
+  {
+    kind: 'disk',
+    family: 'resources',
+    setting: /disk|storage|ephemeral/,
+    effect: /no space|disk|enospc|ephemeral.?storage|evicted/,
+    limit: true,
+  },
   {
     kind: 'timeout',
-    text: /time ?out|timed out|deadline|cancel|\b(499|504)\b|status=(499|504)|time p\d\d|latency|slow|duration/,
+    family: 'timeouts',
+    setting: /time ?out|deadline|time ?limit/,
+    effect: new RegExp(
+      `time ?out|timed out|deadline|cancel|${status(499, 504)}|time p\\d\\d|latency|slow|duration`,
+    ),
+    limit: true,
   },
-  { kind: 'expiry', text: /expir|ttl|missing|not found|\bmiss(es|ed)?\b|\b401\b|status=401/ },
+  {
+    kind: 'expiry',
+    family: 'caching',
+    setting: /ttl|expir|max ?age|lifetime/,
+    effect: new RegExp(`expir|ttl|missing|not found|\\bmiss(es|ed)?\\b|${status(401)}`),
+    limit: true,
+  },
+  {
+    kind: 'shutdown',
+    family: 'timeouts',
+    setting: /grace|pre ?stop|termination|shutdown|drain/,
+    effect: new RegExp(`reset|prematurely closed|sigkill|killing|terminat|${status(502)}`),
+    limit: true,
+  },
   {
     kind: 'connections',
-    text: /too many (clients|connections)|refused|max.?clients|rejected.?conn|connected.?clients|connections|\b(502|503)\b|status=(502|503)/,
+    family: 'connections',
+    setting:
+      /max ?(conn|connections|clients)|connection ?limit|worker ?connections|(^| )(conns?|clients)( |$)/,
+    effect: new RegExp(
+      `too many (clients|connections)|refused|max.?clients|rejected.?conn|connected.?clients|connections|${status(502, 503)}`,
+    ),
+    limit: true,
   },
-  { kind: 'pool', text: /pool|idle in transaction|waiting for a connection|connections/ },
+  {
+    kind: 'pool',
+    family: 'connections',
+    setting: /pool/,
+    effect: /pool|idle in transaction|waiting for a connection|trying to connect|connections/,
+    limit: false,
+  },
+  {
+    kind: 'keepalive',
+    family: 'connections',
+    setting: /keep ?alive/,
+    effect: new RegExp(`keep ?alive|reset|prematurely closed|upstream|${status(502)}`),
+    limit: false,
+  },
   {
     kind: 'credential',
-    text: /\b(401|403)\b|status=(401|403)|unauthori[sz]ed|forbidden|auth|wrongpass|noauth|password|denied/,
+    family: 'credentials',
+    setting: /secret|password|passwd|requirepass|token|credential|auth|api ?key|(^| )key$/,
+    effect: new RegExp(
+      `${status(401, 403)}|unauthori[sz]ed|forbidden|auth|wrongpass|noauth|password|denied|signature`,
+    ),
+    limit: false,
   },
-  { kind: 'replicas', text: /replica|slave|connected.?replicas/ },
-  { kind: 'replication', text: /repl|replica|slave|sync|lag/ },
-  { kind: 'probe', text: /probe|unhealthy|readiness|liveness|not ready/ },
-  { kind: 'cache', text: /evict|keyspace.?miss|expired.?keys|cache/ },
-  { kind: 'proxy', text: /upstream|\b(502|504)\b|status=(502|504)/ },
+  {
+    kind: 'tls',
+    family: 'credentials',
+    setting: /tls|ssl|cert|(^| )ca( |$)/,
+    effect: /certificate|x509|tls|ssl|handshake/,
+    limit: false,
+  },
+  {
+    kind: 'replicas',
+    family: 'scaling',
+    setting: /replicas?|replica ?count|instances|workers|worker processes|(^| )scale|concurrency/,
+    effect: new RegExp(`replica|slave|no live upstreams|unavailable|vanished|${status(502, 503)}`),
+    limit: false,
+  },
+  {
+    kind: 'replication',
+    family: 'replication',
+    setting: /repl|backlog|(^| )sync|replicaof|slaveof|master ?link/,
+    effect: /repl|replica|slave|sync|lag|backlog|master.?link/,
+    limit: false,
+  },
+  {
+    kind: 'probe',
+    family: 'probes',
+    setting: /probe|readiness|liveness|startup|health ?check|initial ?delay|(failure|success) ?threshold/,
+    effect: new RegExp(`probe|unhealthy|readiness|liveness|not ready|restart|${status(503)}`),
+    limit: false,
+  },
+  {
+    kind: 'cache',
+    family: 'caching',
+    setting: /evict|cache|policy/,
+    effect: /evict|keyspace.?miss|expired.?keys|cache/,
+    limit: false,
+  },
+  {
+    kind: 'proxy',
+    family: 'proxy',
+    setting: /upstream|proxy/,
+    effect: new RegExp(`upstream|${status(502, 504)}`),
+    limit: false,
+  },
+  {
+    kind: 'buffer',
+    family: 'proxy',
+    setting: /buffer/,
+    effect: new RegExp(`buffer|too (big|large)|closing client|${status(413, 502)}`),
+    limit: true,
+  },
+  {
+    kind: 'rate-limit',
+    family: 'proxy',
+    setting: /rate ?limit|limit ?req|(^| )(rate|burst|qps|rps)( |$)/,
+    effect: new RegExp(`rate.?limit|limiting requests|too many requests|${status(429, 503)}`),
+    limit: true,
+  },
 ];
 
 // A quantity of bytes (`13Mi`, `1200kb`, `512M`) or of CPU (`500m`): the unit says what the setting
@@ -68,9 +190,9 @@ const BYTES = /^\d+(\.\d+)?\s*(ki|mi|gi|ti|kb|mb|gb|k|m|g)b?$/i;
 const MILLICORES = /^\d+m$/;
 
 // Limits that starve what they bound when lowered (memory, CPU, time, lifetime, a server's
-// connections): raised, or set to 0 (off, in most software), they cannot cause the shortage. A
-// client's pool is not one of them: raised, it can exhaust the server's connections.
-const LIMITS = new Set<Mechanism>(['memory', 'cpu', 'timeout', 'expiry', 'connections']);
+// connections, a buffer, a rate): raised, or set to 0 (off, in most software), they cannot cause
+// the shortage. A client's pool is not one of them: raised, it can exhaust the server's connections.
+const LIMITS = new Set<Mechanism>(MECHANISMS.filter((m) => m.limit).map((m) => m.kind));
 const UNIT: Record<string, number> = {
   '': 1,
   k: 1e3,
@@ -90,24 +212,32 @@ const UNIT: Record<string, number> = {
   h: 3600,
 };
 
-/** A number with an optional unit (`13Mi`, `1s`, `500`), in one scale per kind of unit, or NaN. */
-function magnitude(v: unknown): number {
+/**
+ * A number with an optional unit (`13Mi`, `1s`, `500`), in one scale per kind of unit, or NaN. In
+ * a CPU quantity `m` is a thousandth of a core (`100m`), elsewhere a million (`64m`, Redis' bytes).
+ */
+function magnitude(v: unknown, cpu = false): number {
   if (typeof v === 'number') return v;
   if (typeof v !== 'string') return Number.NaN;
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v.trim());
-  const scale = m ? UNIT[(m[2] as string).toLowerCase()] : undefined;
+  const unit = m ? (m[2] as string).toLowerCase() : '';
+  const scale = m ? (cpu && unit === 'm' ? 1e-3 : UNIT[unit]) : undefined;
   return m && scale !== undefined ? Number(m[1]) * scale : Number.NaN;
 }
 
 /**
  * Which way a numeric setting moved: `raised` (or turned off: 0, in most software, is no limit),
- * `lowered`, or `unknown` when either side is not a number (a value set for the first time, over
- * a chart default the diff does not show).
+ * `lowered` (or turned on: from 0, or a resource limit where a container had none), or `unknown`
+ * when either side is not a number (a value set for the first time, over a chart default the
+ * diff does not show).
  */
-function direction(from: unknown, to: unknown): 'raised' | 'lowered' | 'unknown' {
-  const a = magnitude(from);
-  const b = magnitude(to);
+function direction(name: string, from: unknown, to: unknown): 'raised' | 'lowered' | 'unknown' {
+  const cpu = /cpu/.test(name);
+  const a = magnitude(from, cpu);
+  const b = magnitude(to, cpu);
+  if (from === undefined && Number.isFinite(b) && /(^| )limits( |$)/.test(name)) return 'lowered';
   if (!Number.isFinite(a) || !Number.isFinite(b)) return 'unknown';
+  if (a === 0 && b > 0) return 'lowered';
   return b > a || (b === 0 && a > 0) ? 'raised' : 'lowered';
 }
 
@@ -128,23 +258,25 @@ export type Mechanisms = Map<Mechanism, number>;
 
 /**
  * What a change's settings control, from each diff entry's name (its last three path segments,
- * which name the setting and what it belongs to) and its value's unit. A workload's replica count
- * (`spec.replicas` of a scale change) is `replicas`; a container's `resources.limits.memory` is
- * `memory`, as a values file's `memoryLimit: 13Mi` is. A limit raised is left out; one whose
- * direction is unknown counts UNKNOWN_DIRECTION.
+ * which name the setting and what it belongs to) and its value's unit. Written for the objects a
+ * revision rendered (see `renderedDiff` in collect): a workload's replica count (`spec.replicas`)
+ * is `replicas`; a container's `resources.limits.memory` is `memory`, its env
+ * `PG_STATEMENT_TIMEOUT_MS` a `timeout`, its arg `max_connections` a server's `connections`; a
+ * ConfigMap's `nginx.conf` directive `proxy_read_timeout` a `timeout` and `proxy`. A limit raised
+ * is left out; one whose direction is unknown counts UNKNOWN_DIRECTION.
  */
 export function changeMechanisms(diff: Array<{ path: string; from?: unknown; to?: unknown }>): Mechanisms {
   const out: Mechanisms = new Map();
   for (const d of diff) {
     const name = words(d.path.split('.').slice(-3).join('.'));
-    const dir = direction(d.from, d.to);
+    const dir = direction(name, d.from, d.to);
     const add = (kind: Mechanism): void => {
       if (!LIMITS.has(kind)) return void out.set(kind, 1);
       if (dir === 'raised') return;
       const sure = dir === 'lowered' ? 1 : UNKNOWN_DIRECTION;
       out.set(kind, Math.max(out.get(kind) ?? 0, sure));
     };
-    for (const s of SETTING) if (s.name.test(name)) add(s.kind);
+    for (const m of MECHANISMS) if (m.setting.test(name)) add(m.kind);
     const values = [d.from, d.to].filter((v): v is string => typeof v === 'string');
     if (/limit|request|resources/.test(name) && values.some((v) => BYTES.test(v) && !MILLICORES.test(v)))
       add('memory');
@@ -156,12 +288,25 @@ export function changeMechanisms(diff: Array<{ path: string; from?: unknown; to?
 
 const effectCache = new WeakMap<Finding, Set<Mechanism>>();
 
-/** What kinds of mechanism could have produced a finding, from its signal and title. */
+/**
+ * What a finding says happened: its signal and title, the template of the log lines it rests on
+ * (a log finding's title names only where and how many) and the reason and message of its events.
+ */
+function effectText(f: Finding): string {
+  const parts = [f.signal, f.title];
+  for (const e of f.evidence) {
+    if (e.type === 'lines') parts.push(e.template ?? e.lines[0]?.text ?? '');
+    else if (e.type === 'event') parts.push(`${e.reason} ${e.message}`);
+  }
+  return parts.join(' ').toLowerCase();
+}
+
+/** What kinds of mechanism could have produced a finding, from what it says happened. */
 export function effectMechanisms(f: Finding): Set<Mechanism> {
   let out = effectCache.get(f);
   if (out) return out;
-  const text = `${f.signal} ${f.title}`.toLowerCase();
-  out = new Set(EFFECT.filter((e) => e.text.test(text)).map((e) => e.kind));
+  const text = effectText(f);
+  out = new Set(MECHANISMS.filter((m) => m.effect.test(text)).map((m) => m.kind));
   effectCache.set(f, out);
   return out;
 }
