@@ -68,57 +68,67 @@ function request(service: string, pod: string | undefined, spans: RawSpan[]): st
 }
 
 /**
- * `traces` requests of a frontend calling a shop calling a payment service, as three services
- * export them: each its own line, the callee's (which ends first) before its caller's.
+ * `traces` requests of a frontend calling a shop calling a payment service, exported as a
+ * BatchSpanProcessor does: each service's spans of five requests in one line, the callee's (whose
+ * spans end first) before its caller's, so one trace's spans lie on three lines.
  */
 function traceLines(traces: number): { lines: string[]; spans: number } {
   const lines: string[] = [];
-  for (let t = 1; t <= traces; t++) {
-    const start = T0 + BigInt(t) * 1_000_000_000n;
-    const id = (k: number): number => t * 10 + k;
+  for (let first = 1; first <= traces; first += 5) {
+    const batch = Array.from({ length: Math.min(5, traces - first + 1) }, (_, k) => first + k);
+    const start = (t: number): bigint => T0 + BigInt(t) * 1_000_000_000n;
+    const id = (t: number, k: number): number => t * 10 + k;
     lines.push(
-      request('payment', 'payment-7d9f8b6c5d-x2x7q', [
-        {
+      request(
+        'payment',
+        'payment-7d9f8b6c5d-x2x7q',
+        batch.map((t) => ({
           trace: t,
-          span: id(4),
-          parent: id(3),
+          span: id(t, 4),
+          parent: id(t, 3),
           name: 'POST /charge',
-          startNs: start + 2_100_000n,
+          startNs: start(t) + 2_100_000n,
           durNs: 80_003n,
           kind: 2,
-        },
-      ]),
-      request('shop', 'shop-5c6b7d8f9-abcde', [
-        {
+        })),
+      ),
+      request(
+        'shop',
+        'shop-5c6b7d8f9-abcde',
+        batch.flatMap((t) => [
+          {
+            trace: t,
+            span: id(t, 2),
+            parent: id(t, 1),
+            name: 'POST /checkout',
+            startNs: start(t) + 1_000_000n,
+            durNs: 3_000_000n,
+            kind: 2,
+          },
+          {
+            trace: t,
+            span: id(t, 3),
+            parent: id(t, 2),
+            name: 'POST',
+            startNs: start(t) + 2_000_000n,
+            durNs: 500_000n,
+            kind: 3,
+            status: 2,
+          },
+        ]),
+      ),
+      request(
+        'frontend',
+        undefined,
+        batch.map((t) => ({
           trace: t,
-          span: id(2),
-          parent: id(1),
-          name: 'POST /checkout',
-          startNs: start + 1_000_000n,
-          durNs: 3_000_000n,
-          kind: 2,
-        },
-        {
-          trace: t,
-          span: id(3),
-          parent: id(2),
-          name: 'POST',
-          startNs: start + 2_000_000n,
-          durNs: 500_000n,
-          kind: 3,
-          status: 2,
-        },
-      ]),
-      request('frontend', undefined, [
-        {
-          trace: t,
-          span: id(1),
+          span: id(t, 1),
           name: 'GET /reset?token=s3cr3tvalue99',
-          startNs: start,
+          startNs: start(t),
           durNs: 5_000_000n,
           kind: 3,
-        },
-      ]),
+        })),
+      ),
     );
   }
   return { lines, spans: traces * 4 };
@@ -147,6 +157,9 @@ describe('importOtlp', () => {
     expect(result.warnings).toEqual([]);
     const read = await spansOf(out);
     expect(read).toHaveLength(spans);
+    // Each trace's spans, exported on three lines, are written together.
+    const order = read.map((s) => s.trace).filter((t, i, all) => i === 0 || all[i - 1] !== t);
+    expect(order).toHaveLength(25);
     expect(read.find((s) => s.span === hex(14, 16))).toEqual({
       trace: hex(1, 32),
       span: hex(14, 16),
@@ -179,7 +192,7 @@ describe('importOtlp', () => {
   it('names a corrupt line by file and line, skips it and imports the rest, gzipped or not', async () => {
     const dir = await temp();
     const { lines, spans } = traceLines(10);
-    // Line 5 (trace 2's shop spans, two of them) cut in half, as a collector killed mid-write leaves it.
+    // Line 5 (the shop's spans of traces 6-10, ten of them) cut short, as a collector killed mid-write leaves it.
     lines[4] = (lines[4] as string).slice(0, 120);
     // A span without ids is named, its document's other spans kept.
     lines.push(request('shop', undefined, [{ trace: 0, span: 0, name: 'no ids', startNs: T0, durNs: 1n }]));
@@ -187,15 +200,15 @@ describe('importOtlp', () => {
     await writeFile(path.join(dir, 'in', 'day1', 'traces.jsonl.gz'), gzipSync(`${lines.join('\n')}\n`));
     await writeFile(path.join(dir, 'in', 'README.txt'), 'not read');
     const result = await importOtlp(path.join(dir, 'in'), path.join(dir, 'bundle'));
-    expect(result.counts).toMatchObject({ files: 1, spans: spans - 2, badLines: 1, badSpans: 1 });
+    expect(result.counts).toMatchObject({ files: 1, spans: spans - 10, badLines: 1, badSpans: 1 });
     expect(result.warnings.map((w) => [w.code, w.where])).toEqual([
       ['HINDSIGHT_IMPORT', path.join('day1', 'traces.jsonl.gz:5')],
-      ['HINDSIGHT_IMPORT', path.join('day1', 'traces.jsonl.gz:31')],
+      ['HINDSIGHT_IMPORT', path.join('day1', 'traces.jsonl.gz:7')],
     ]);
     expect(result.warnings[0]?.message).toMatch(/^not a JSON document: .*; line skipped$/);
     expect(result.warnings[1]?.message).toMatch(/no traceId or spanId; span skipped$/);
-    expect(result.manifest.sources[0]).toMatchObject({ name: 'otlp', status: 'partial', items: spans - 2 });
-    expect(await spansOf(path.join(dir, 'bundle'))).toHaveLength(spans - 2);
+    expect(result.manifest.sources[0]).toMatchObject({ name: 'otlp', status: 'partial', items: spans - 10 });
+    expect(await spansOf(path.join(dir, 'bundle'))).toHaveLength(spans - 10);
   });
 
   it("reads a pretty-printed document and Tempo's answer: base64 ids, enum names, `batches`", async () => {

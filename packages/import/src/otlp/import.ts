@@ -34,6 +34,9 @@ const WARNINGS_PER_FILE = 20;
 // first. 200,000 is five minutes of a system of 40,000 spans a minute (issue 17's Online Boutique),
 // in some tens of MB.
 const LINKED_SPANS = 200_000;
+// Spans held back to write each trace's together: a BatchSpanProcessor exports every 5 s by default,
+// so a trace's spans arrive within seconds; 50,000 is over a minute of 40,000 spans a minute.
+const GROUPED_SPANS = 50_000;
 
 function toMs(t: string | number | Date | undefined, flag: string): number | undefined {
   if (t === undefined) return undefined;
@@ -81,6 +84,39 @@ class CallGraph {
     let deps = this.calls.get(from);
     if (!deps) this.calls.set(from, (deps = new Set()));
     deps.add(to);
+  }
+}
+
+/**
+ * Holds spans until their trace is complete enough to write together: each service exports its
+ * spans on its own, so one trace's spans arrive in several documents, seconds apart, and readers
+ * link a trace's spans only while it is among the last traces they saw (docs/bundle.md). The trace
+ * touched longest ago is written first once more than {@link GROUPED_SPANS} spans wait.
+ */
+class TraceGroups {
+  private readonly traces = new Map<string, Span[]>();
+  private held = 0;
+  constructor(private readonly write: (span: Span) => Promise<void>) {}
+
+  async add(span: Span): Promise<void> {
+    const spans = this.traces.get(span.trace) ?? [];
+    // Re-inserted, so the map's order is of the last span seen.
+    this.traces.delete(span.trace);
+    spans.push(span);
+    this.traces.set(span.trace, spans);
+    this.held += 1;
+    while (this.held > GROUPED_SPANS) await this.writeOldest();
+  }
+
+  async flush(): Promise<void> {
+    while (this.traces.size > 0) await this.writeOldest();
+  }
+
+  private async writeOldest(): Promise<void> {
+    const [trace, spans] = this.traces.entries().next().value as [string, Span[]];
+    this.traces.delete(trace);
+    this.held -= spans.length;
+    for (const s of spans) await this.write(s);
   }
 }
 
@@ -176,6 +212,7 @@ export async function importOtlp(
       ...(options.redactPatterns ? { redactPatterns: options.redactPatterns } : {}),
     });
     const graph = new CallGraph();
+    const groups = new TraceGroups((span) => writer.addSpan(span));
     const components = new Set<string>();
     let otherSignals = 0;
     for (const file of files) {
@@ -196,7 +233,7 @@ export async function importOtlp(
             continue;
           }
           components.add(span.component);
-          await writer.addSpan(span);
+          await groups.add(span);
           counts.spans += 1;
         }
       }
@@ -204,6 +241,7 @@ export async function importOtlp(
     if (options.signal?.aborted)
       throw new HindsightError('HINDSIGHT_IMPORT', 'interrupted; nothing written', out);
     if (counts.spans + counts.outsideWindow === 0) throw unreadable();
+    await groups.flush();
     if (graph.calls.size > 0) {
       await writer.setTopology({
         components: [...graph.calls]
