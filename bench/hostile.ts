@@ -48,7 +48,7 @@ try {
         'import',
         'support-bundle',
         path.join(repo, 'test/fixtures/hostile/support-bundle-helm-bomb'),
-        '-o',
+        '--out-dir',
         path.join(tmp, 'out'),
       ]),
     ],

@@ -99,9 +99,17 @@ describe('hindsight CLI', () => {
       ['validate', ['validate', missing], /HINDSIGHT_BUNDLE_MISSING/],
       ['serve', ['serve', missing, '--port', '0'], /HINDSIGHT_BUNDLE_MISSING/],
       ['templates', ['templates', missing], /HINDSIGHT_INPUT_MISSING/],
-      ['support-bundle', ['import', 'support-bundle', missing, '-o', out('sb')], /HINDSIGHT_INPUT_MISSING/],
-      ['rca-dataset', ['import', 'rca-dataset', missing, '-o', out('rca')], /HINDSIGHT_INPUT_MISSING/],
-      ['collect', ['collect', '--nginx-log', missing, '-o', out('collect')], /HINDSIGHT_SOURCE_FAILED/],
+      [
+        'support-bundle',
+        ['import', 'support-bundle', missing, '--out-dir', out('sb')],
+        /HINDSIGHT_INPUT_MISSING/,
+      ],
+      ['rca-dataset', ['import', 'rca-dataset', missing, '--out-dir', out('rca')], /HINDSIGHT_INPUT_MISSING/],
+      [
+        'collect',
+        ['collect', '--nginx-log', missing, '--out-dir', out('collect')],
+        /HINDSIGHT_SOURCE_FAILED/,
+      ],
     ];
     const results = await Promise.all(runs.map(([, args]) => hindsight(args, {}, 60_000)));
     for (const [i, [name, , code]] of runs.entries()) {
@@ -150,5 +158,81 @@ describe('hindsight CLI', () => {
   it('uses no colour when NO_COLOR is set', async () => {
     const r = await hindsight(['valdate'], { NO_COLOR: '1' });
     expect(r.stderr).not.toContain(String.fromCharCode(27));
+  });
+});
+
+describe("hindsight's flags follow kubectl's habits", () => {
+  it('reads -o as the report format: investigate -o json prints JSON, -o markdown Markdown', async () => {
+    const [json, long, md] = await Promise.all([
+      hindsight(['investigate', good, '-o', 'json']),
+      hindsight(['investigate', good, '--output', 'json']),
+      hindsight(['investigate', good, '-o', 'markdown']),
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as { schema: string }).schema).toBe('hindsight-report');
+    expect((JSON.parse(long.stdout) as { schema: string }).schema).toBe('hindsight-report');
+    expect(md.stdout).toMatch(/^# /);
+  });
+
+  it('refuses -o FILE in investigate, and -o DIR in collect and import, naming the flag to use', async () => {
+    const dir = path.join(tmp, 'flags-out');
+    const [inv, col, imp] = await Promise.all([
+      hindsight(['investigate', good, '-o', 'report.json']),
+      hindsight(['collect', '--redis', 'redis://127.0.0.1:1', '-o', dir]),
+      hindsight(['import', 'support-bundle', good, '-o', dir]),
+    ]);
+    expect(inv.code).toBe(2);
+    expect(inv.stderr).toMatch(
+      /-o\/--output is the report format \(text, json, markdown, html\).*> report\.json/,
+    );
+    for (const r of [col, imp]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`write the bundle with --out-dir ${dir}`);
+    }
+  });
+
+  it('warns that -n and --context are ignored with a bundle, and still investigates it', async () => {
+    const r = await hindsight(['investigate', good, '-n', 'shop', '--context', 'prod']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /warning -n\/--namespace, --context are for collecting first and ignored with a bundle/,
+    );
+  });
+
+  it('refuses a time with no zone instead of reading it as local time', async () => {
+    const r = await hindsight(['investigate', good, '--incident-at', '2026-01-01T10:30:00']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--incident-at "2026-01-01T10:30:00" has no time zone: add Z for UTC/);
+  });
+
+  it('collects from the kubeconfig kubectl would use: $KUBECONFIG as a merged list, else ~/.kube/config', async () => {
+    const home = path.join(tmp, 'home');
+    await mkdir(path.join(home, '.kube'), { recursive: true });
+    const kubeconfig = (name: string, port: number, current: boolean): string =>
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{name: ${name}, cluster: {server: "http://127.0.0.1:${port}"}}]`,
+        `users: [{name: ${name}, user: {token: t}}]`,
+        `contexts: [{name: ${name}, context: {cluster: ${name}, user: ${name}, namespace: ns-${name}}}]`,
+        ...(current ? [`current-context: ${name}`] : []),
+      ].join('\n');
+    const first = path.join(tmp, 'kc-first');
+    const second = path.join(tmp, 'kc-second');
+    await writeFile(first, kubeconfig('first', 1, false));
+    await writeFile(second, kubeconfig('second', 2, true));
+    await writeFile(path.join(home, '.kube', 'config'), kubeconfig('home', 3, true));
+    const [listed, homed] = await Promise.all([
+      hindsight(['investigate', '--since', '5m', '--context', 'first'], {
+        HOME: home,
+        KUBECONFIG: `${first}${path.delimiter}${second}`,
+      }),
+      hindsight(['investigate', '--since', '5m'], { HOME: home, KUBECONFIG: '' }),
+    ]);
+    // No API server listens there: every source fails, naming the server it tried.
+    expect(listed.code).toBe(3);
+    expect(listed.stderr).toMatch(/127\.0\.0\.1:1\b/);
+    expect(homed.code).toBe(3);
+    expect(homed.stderr).toMatch(/127\.0\.0\.1:3\b/);
   });
 });

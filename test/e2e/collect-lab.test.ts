@@ -63,7 +63,7 @@ beforeAll(async () => {
       `redis://127.0.0.1:${port(`${status.release}-redis-master`)}`,
       '--postgres',
       `postgres://shop:${encodeURIComponent(pgPassword)}@127.0.0.1:${port(`${status.release}-postgresql`)}/shop`,
-      '-o',
+      '--out-dir',
       out,
     ],
     {},

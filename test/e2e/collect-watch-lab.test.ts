@@ -73,7 +73,7 @@ beforeAll(async () => {
       '30s',
       '--interval',
       '1s',
-      '-o',
+      '--out-dir',
       out,
     ],
     {},

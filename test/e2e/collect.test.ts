@@ -65,7 +65,7 @@ describe('hindsight collect', () => {
       `http://127.0.0.1:${deadPort}`,
       '--promql',
       'up',
-      '-o',
+      '--out-dir',
       out,
     ]);
     expect(r.code).toBe(0);
@@ -102,7 +102,7 @@ describe('hindsight collect', () => {
       '--since',
       '5m',
       '--json',
-      '-o',
+      '--out-dir',
       out,
     ]);
     expect(r.stderr).not.toMatch(/warning|failed/);
@@ -127,7 +127,7 @@ describe('hindsight collect', () => {
     const out = path.join(tmp, 'interrupted');
     const child = spawn(
       process.execPath,
-      [bin, 'collect', '--redis', redisUrl, '--watch', '10m', '--interval', '200ms', '-o', out],
+      [bin, 'collect', '--redis', redisUrl, '--watch', '10m', '--interval', '200ms', '--out-dir', out],
       { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, stdio: 'ignore' },
     );
     const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
@@ -168,11 +168,14 @@ describe('hindsight collect', () => {
         }),
         { isTTY: true },
       );
-    const code = await run(['collect', '--redis', redisUrl, '--since', '1m', '-o', path.join(tmp, 'tty')], {
-      stdout: sink(),
-      stderr: sink(),
-      env: { NO_COLOR: '1' },
-    });
+    const code = await run(
+      ['collect', '--redis', redisUrl, '--since', '1m', '--out-dir', path.join(tmp, 'tty')],
+      {
+        stdout: sink(),
+        stderr: sink(),
+        env: { NO_COLOR: '1' },
+      },
+    );
     expect(code).toBe(0);
     // Each update clears its line and moves back up over the block it drew before.
     expect(text).toContain('\u001b[2K  ...     redis');
@@ -183,7 +186,11 @@ describe('hindsight collect', () => {
   });
 
   it('refuses to run with no source, and with --since and --from together (exit 2)', async () => {
-    const none = await hindsight(['collect', '-o', path.join(tmp, 'none')]);
+    // No kubeconfig to fall back on (kubectl's $KUBECONFIG and ~/.kube/config): nothing is named.
+    const none = await hindsight(['collect', '--out-dir', path.join(tmp, 'none')], {
+      HOME: tmp,
+      KUBECONFIG: '',
+    });
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/nothing to collect.*HINDSIGHT_USAGE/);
     const both = await hindsight([
@@ -194,7 +201,7 @@ describe('hindsight collect', () => {
       '1h',
       '--from',
       '2026-01-01T00:00:00Z',
-      '-o',
+      '--out-dir',
       path.join(tmp, 'both'),
     ]);
     expect(both.code).toBe(2);

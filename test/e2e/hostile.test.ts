@@ -88,7 +88,7 @@ describe('hindsight import support-bundle on wrongly typed records', () => {
         'import',
         'support-bundle',
         path.join(corpus, `support-bundle-${name}`),
-        '-o',
+        '--out-dir',
         out,
       ]);
       expectNoInternal(r);
@@ -107,7 +107,7 @@ describe('hindsight import support-bundle on wrongly typed records', () => {
       'import',
       'support-bundle',
       path.join(corpus, 'support-bundle-helm-bomb'),
-      '-o',
+      '--out-dir',
       out,
     ]);
     expectNoInternal(r);

@@ -26,7 +26,7 @@ describe('hindsight import', () => {
     'imports a real support bundle into a bundle that hindsight validate accepts',
     async () => {
       const out = await outDir();
-      const r = await hindsight(['import', 'support-bundle', sb, '-o', out]);
+      const r = await hindsight(['import', 'support-bundle', sb, '--out-dir', out]);
       expect(r.stderr).toMatch(/coredns\.log {2}warning {2}967 of 967 lines carry no timestamp/);
       expect([r.code, r.stdout]).toEqual([0, expect.stringMatching(/imported support bundle .* into /)]);
       const v = await hindsight(['validate', out]);
@@ -40,7 +40,7 @@ describe('hindsight import', () => {
       // The k3d cluster's containers of four pods all stopped at 09:42:35 (Unknown, exit 255), and
       // two more failed 35 s later; one change, months before, explains nothing.
       const out = await outDir();
-      expect((await hindsight(['import', 'support-bundle', sb, '-o', out])).code).toBe(0);
+      expect((await hindsight(['import', 'support-bundle', sb, '--out-dir', out])).code).toBe(0);
       const r = await hindsight(['investigate', out, '--json', '--top', '20']);
       expect(r.code, r.stderr).toBe(0);
       const report = JSON.parse(r.stdout) as {
@@ -75,7 +75,7 @@ describe('hindsight import', () => {
       'import',
       'rca-dataset',
       nezha,
-      '-o',
+      '--out-dir',
       out,
       '--from',
       '2023-01-29T14:22:00Z',
@@ -106,7 +106,15 @@ describe('hindsight import', () => {
     async () => {
       const out = await outDir();
       const window = ['--from', '2023-01-29T14:22:00Z', '--to', '2023-01-29T14:23:00Z'];
-      const r = await hindsight(['import', 'rca-dataset', nezha, '-o', out, ...window, '--no-baseline']);
+      const r = await hindsight([
+        'import',
+        'rca-dataset',
+        nezha,
+        '--out-dir',
+        out,
+        ...window,
+        '--no-baseline',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')) as object;
       expect(manifest).not.toHaveProperty('baseline');
@@ -114,7 +122,7 @@ describe('hindsight import', () => {
         'import',
         'rca-dataset',
         nezha,
-        '-o',
+        '--out-dir',
         await outDir(),
         ...window,
         '--baseline',
@@ -131,7 +139,7 @@ describe('hindsight import', () => {
       'import',
       'rca-dataset',
       path.join(os.tmpdir(), 'no-such-dataset-dir'),
-      '-o',
+      '--out-dir',
       await outDir(),
     ]);
     expect(r.code).toBe(3);
@@ -146,7 +154,7 @@ describe('hindsight investigate on an imported support bundle: what is still fai
       // The pod list predates static-hi; only its events (Back-off at 16:43:09, 94 s before the
       // bundle's end) say it is crash-looping. The ranking, about 09:42, scores it 0.
       const out = await outDir();
-      expect((await hindsight(['import', 'support-bundle', sb, '-o', out])).code).toBe(0);
+      expect((await hindsight(['import', 'support-bundle', sb, '--out-dir', out])).code).toBe(0);
       const json = await hindsight(['investigate', out, '--json']);
       expect(json.code, json.stderr).toBe(0);
       const report = JSON.parse(json.stdout) as {

@@ -99,7 +99,7 @@ describe('hindsight investigate', () => {
     expect(top.code).toBe(2);
     const fmt = await hindsight(['investigate', fixture('quiet-no-change'), '--format', 'yaml']);
     expect(fmt.code).toBe(2);
-    expect(fmt.stderr).toMatch(/terminal, json, markdown, html/);
+    expect(fmt.stderr).toMatch(/text, json, markdown, html/);
   });
 
   it('leaves out anomalies that ended before a given incident time, and says so', async () => {

@@ -30,7 +30,7 @@ describe.skipIf(!existsSync(ob))('hindsight on a real Online Boutique network de
       'import',
       'rca-dataset',
       ob,
-      '-o',
+      '--out-dir',
       bundle,
       '--from',
       new Date(at - 10 * 60_000).toISOString(),

@@ -262,7 +262,7 @@ describe('hindsight keeps planted secrets out of everything it writes', () => {
       'import',
       'support-bundle',
       input,
-      '-o',
+      '--out-dir',
       out,
       '--redact-pattern',
       planted.redactPattern,
@@ -323,7 +323,7 @@ describe('hindsight keeps planted secrets out of everything it writes', () => {
       '2026-03-02T08:00:00Z',
       '--to',
       '2026-03-02T10:00:00Z',
-      '-o',
+      '--out-dir',
       out,
       '--redact-pattern',
       planted.redactPattern,
@@ -349,7 +349,7 @@ describe('hindsight keeps planted secrets out of everything it writes', () => {
       missing,
       '--since',
       '10m',
-      '-o',
+      '--out-dir',
       out,
       '--redact-pattern',
       planted.redactPattern,
@@ -363,8 +363,8 @@ describe('hindsight keeps planted secrets out of everything it writes', () => {
     for (const args of [
       ['investigate', story],
       ['serve', story],
-      ['import', 'support-bundle', story, '-o', path.join(tmp, 'never')],
-      ['collect', '--redis', 'redis://127.0.0.1:1', '-o', path.join(tmp, 'never')],
+      ['import', 'support-bundle', story, '--out-dir', path.join(tmp, 'never')],
+      ['collect', '--redis', 'redis://127.0.0.1:1', '--out-dir', path.join(tmp, 'never')],
     ]) {
       const r = await hindsight([...args, '--redact-pattern', 'token-(']);
       expect([r.code, r.stderr], args[0]).toEqual([

@@ -66,7 +66,7 @@ beforeAll(async () => {
       '40s',
       '--interval',
       '1s',
-      '-o',
+      '--out-dir',
       out,
     ],
     {},

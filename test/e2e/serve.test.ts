@@ -82,7 +82,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
     ]);
     if (existsSync(supportBundle)) {
       const out = path.join(tmp, 'support-bundle');
-      const r = await hindsight(['import', 'support-bundle', supportBundle, '-o', out]);
+      const r = await hindsight(['import', 'support-bundle', supportBundle, '--out-dir', out]);
       if (r.code !== 0) throw new Error(`hindsight import support-bundle failed: ${r.stderr}`);
       imported = await serve(out);
     }

@@ -37,6 +37,8 @@ export interface CommandContext {
   setExitCode(code: number): void;
   /** Aborted on SIGINT/SIGTERM so long work can stop cleanly. */
   signal: AbortSignal;
+  /** The environment the command reads ($KUBECONFIG, ...): the process's, or a test's. */
+  env: NodeJS.ProcessEnv;
 }
 
 /**

@@ -64,6 +64,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       exitCode = code;
     },
     signal: options.signal ?? new AbortController().signal,
+    env: options.env ?? process.env,
   };
   const program = buildProgram(ctx);
   try {

@@ -1,5 +1,6 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
@@ -25,7 +26,25 @@ export async function loadKube(options: CollectOptions): Promise<Kube> {
   const { AppsV1Api, CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
   const config = new KubeConfig();
   try {
-    config.loadFromFile(options.kubeconfig as string);
+    // A list of files ($KUBECONFIG's form) merges as kubectl merges it: the first file to name a
+    // context, cluster or user, or the current context, wins.
+    const files = (options.kubeconfig as string).split(path.delimiter).filter((f) => f !== '');
+    const loaded = files.map((f) => {
+      const one = new KubeConfig();
+      one.loadFromFile(f);
+      return one;
+    });
+    const first = <T extends { name: string }>(pick: (k: KubeConfig) => T[]): T[] => {
+      const seen = new Map<string, T>();
+      for (const k of loaded) for (const x of pick(k)) if (!seen.has(x.name)) seen.set(x.name, x);
+      return [...seen.values()];
+    };
+    config.loadFromOptions({
+      clusters: first((k) => k.getClusters()),
+      users: first((k) => k.getUsers()),
+      contexts: first((k) => k.getContexts()),
+      currentContext: loaded.map((k) => k.getCurrentContext()).find((c) => c) ?? '',
+    });
     if (options.context) config.setCurrentContext(options.context);
   } catch (err) {
     throw new HindsightError(

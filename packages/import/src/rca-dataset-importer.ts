@@ -30,7 +30,7 @@ export const rcaDatasetImporter = defineImporter({
     baseline: z.union([z.string(), z.literal(false)]).optional(),
   }),
   examples: [
-    'hindsight import rca-dataset ../shared/data/nezha-tt-dev -o tt --from 2023-01-29T09:52:00Z --to 2023-01-29T10:12:00Z',
+    'hindsight import rca-dataset ../shared/data/nezha-tt-dev --out-dir tt --from 2023-01-29T09:52:00Z --to 2023-01-29T10:12:00Z',
   ],
   run: (input, options, ctx) =>
     importRcaDataset(input, ctx.output, {

@@ -11,9 +11,16 @@ import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
 import { paint, type Io } from '../io.js';
 import { VERSION } from '../version.js';
+import {
+  bundleOutputOf,
+  bundleOutputOptions,
+  requireZone,
+  resolveKubeconfig,
+  type BundleOutputFlags,
+} from '../flags.js';
 import { redactPatternOption, redactPatternsOf } from './redact-pattern.js';
 
-interface CollectFlags {
+interface CollectFlags extends BundleOutputFlags {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
@@ -34,9 +41,7 @@ interface CollectFlags {
   logql: string[];
   git?: string;
   valuesGlob?: string;
-  output: string;
   force?: boolean;
-  json?: boolean;
   redactPattern: string[];
 }
 
@@ -80,16 +85,18 @@ export const collectCommand: CommandSpec = {
   summary:
     'collect pods, logs, events, Helm history, Redis, PostgreSQL, nginx, Prometheus and Loki into a bundle',
   examples: [
-    'hindsight collect --kubeconfig ~/.kube/config -n shop --since 1h -o incident',
-    'hindsight collect --redis redis://10.0.0.5:6379 --postgres postgres://shop@db/shop --watch 2m -o now',
-    'hindsight collect --kubeconfig ~/.kube/config -n shop -l app.kubernetes.io/component=shop --since 10m --watch 5m -o rollout',
-    "hindsight collect --git ./deploy --values-glob 'envs/prod/**/values*.yaml' --from 2026-01-01T10:00:00Z --to 2026-01-01T12:00:00Z -o b",
-    "hindsight collect --prometheus http://prom:9090 --promql 'rate(http_requests_total[1m])' --since 30m -o b",
+    'hindsight collect --kubeconfig ~/.kube/config -n shop --since 1h --out-dir incident',
+    'hindsight collect --redis redis://10.0.0.5:6379 --postgres postgres://shop@db/shop --watch 2m --out-dir now',
+    'hindsight collect --kubeconfig ~/.kube/config -n shop -l app.kubernetes.io/component=shop --since 10m --watch 5m --out-dir rollout',
+    "hindsight collect --git ./deploy --values-glob 'envs/prod/**/values*.yaml' --from 2026-01-01T10:00:00Z --to 2026-01-01T12:00:00Z --out-dir b",
+    "hindsight collect --prometheus http://prom:9090 --promql 'rate(http_requests_total[1m])' --since 30m --out-dir b",
   ],
-  define(cmd, { io, setExitCode, signal }) {
-    cmd
-      .requiredOption('-o, --output <dir>', 'the bundle folder to write')
-      .option('--kubeconfig <file>', 'kubeconfig for the kubernetes and helm sources (default: $KUBECONFIG)')
+  define(cmd, { io, setExitCode, signal, env }) {
+    bundleOutputOptions(cmd, 'the manifest and warnings')
+      .option(
+        '--kubeconfig <file>',
+        'kubeconfig for the kubernetes and helm sources (default: $KUBECONFIG, a list of files merged as kubectl does; else ~/.kube/config when --context, -n or -l is given or no other source is)',
+      )
       .option('--context <name>', 'kubeconfig context')
       .option('-n, --namespace <ns>', "namespace (default: the context's)")
       .option('-l, --selector <selector>', 'label selector for the pods whose logs are read')
@@ -124,12 +131,14 @@ export const collectCommand: CommandSpec = {
       .option('--logql <query>', 'a LogQL query to read over the window (repeatable)', collectAll, [])
       .option('--git <dir>', 'a Git working copy of the deployed values (GitOps)')
       .option('--values-glob <glob>', 'values files inside --git', DEFAULT_VALUES_GLOB)
-      .option('--force', 'write into a non-empty output folder')
-      .option('--json', 'print the manifest and warnings as JSON');
+      .option('--force', 'write into a non-empty output folder');
     redactPatternOption(cmd, 'the bundle')
       .addHelpText('after', `\nSources: ${sources.map((s) => s.name).join(', ')}.`)
       .action(async (flags: CollectFlags) => {
+        const out = bundleOutputOf(flags);
         const redactPatterns = redactPatternsOf(flags);
+        requireZone(flags.from, '--from');
+        requireZone(flags.to, '--to');
         const watchMs = flags.watch !== undefined ? parseDuration(flags.watch) : undefined;
         if (flags.nginxLog && flags.nginxPod)
           throw new HindsightError('HINDSIGHT_USAGE', 'give --nginx-log or --nginx-pod, not both');
@@ -143,10 +152,22 @@ export const collectCommand: CommandSpec = {
           ...(flags.to !== undefined ? { to: flags.to } : {}),
           ...(watchMs !== undefined ? { watchMs } : {}),
         });
-        const kubeconfig = flags.kubeconfig ?? (process.env['KUBECONFIG'] || undefined);
+        const otherSource = Boolean(
+          flags.redis.length > 0 ||
+          flags.postgres ||
+          flags.nginxLog ||
+          flags.prometheus ||
+          flags.loki ||
+          flags.git,
+        );
+        const kubeconfig = resolveKubeconfig(
+          flags.kubeconfig,
+          env,
+          Boolean(flags.context || flags.namespace || flags.selector || flags.nginxPod) || !otherSource,
+        );
         const progress = new Progress(io);
         const result = await collect({
-          output: flags.output,
+          output: out.dir,
           window,
           toolVersion: VERSION,
           signal,
@@ -169,7 +190,7 @@ export const collectCommand: CommandSpec = {
           ...(flags.git ? { git: flags.git, valuesGlob: flags.valuesGlob ?? DEFAULT_VALUES_GLOB } : {}),
         });
         const failed = result.manifest.sources.filter((s) => s.status === 'failed');
-        if (flags.json) {
+        if (out.json) {
           io.out(
             JSON.stringify(
               { bundle: result.bundlePath, manifest: result.manifest, warnings: result.warnings },

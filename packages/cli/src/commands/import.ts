@@ -2,13 +2,12 @@ import { importers, type ImportResult } from '@hindsight/import';
 import type { Command } from 'commander';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { paint } from '../io.js';
+import { bundleOutputOf, bundleOutputOptions, requireZone, type BundleOutputFlags } from '../flags.js';
 import { redactPatternOption, redactPatternsOf } from './redact-pattern.js';
 
 /** The flags every import has; each importer adds its own. */
-interface OutputOptions {
-  output: string;
+interface OutputOptions extends BundleOutputFlags {
   force?: boolean;
-  json?: boolean;
   redactPattern: string[];
 }
 
@@ -41,10 +40,10 @@ function report(ctx: CommandContext, what: string, result: ImportResult, json: b
 
 function outputOptions(cmd: Command): Command {
   return redactPatternOption(
-    cmd
-      .requiredOption('-o, --output <bundle>', 'the bundle folder to write')
-      .option('--force', 'write into a folder that already holds files')
-      .option('--json', 'print the counts and every warning as JSON'),
+    bundleOutputOptions(cmd, 'the counts and every warning').option(
+      '--force',
+      'write into a folder that already holds files',
+    ),
     'the bundle',
   );
 }
@@ -65,14 +64,18 @@ export const importCommand: CommandSpec = {
       sub
         .argument(`<${importer.input.name}>`, importer.input.description)
         .action(async (input: string, opts: OutputOptions & Record<string, unknown>) => {
+          const out = bundleOutputOf(opts);
           const redactPatterns = redactPatternsOf(opts);
+          for (const flag of ['from', 'to'] as const) {
+            if (typeof opts[flag] === 'string') requireZone(opts[flag], `--${flag}`);
+          }
           const result = await importer.run(input, opts, {
-            output: opts.output,
+            output: out.dir,
             overwrite: opts.force ?? false,
             ...(redactPatterns.length > 0 ? { redactPatterns } : {}),
             signal: ctx.signal,
           });
-          report(ctx, `${importer.input.noun} ${input}`, result, opts.json);
+          report(ctx, `${importer.input.noun} ${input}`, result, out.json);
         });
     }
   },

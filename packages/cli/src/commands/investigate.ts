@@ -9,6 +9,7 @@ import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
 import { paint, type Io } from '../io.js';
 import { VERSION } from '../version.js';
+import { requireZone, resolveKubeconfig } from '../flags.js';
 import { redactPatternOption, redactPatternsOf } from './redact-pattern.js';
 
 interface InvestigateOptions {
@@ -37,6 +38,32 @@ const collectAll = (value: string, previous: string[]): string[] => [...previous
 /** Whether any option that names something to collect is given. */
 function wantsCollect(opts: InvestigateOptions): boolean {
   return Boolean(opts.kubeconfig || opts.redis.length > 0 || opts.postgres);
+}
+
+// Options that only mean something when hindsight collects first: with a bundle they are ignored, and said so.
+const COLLECT_ONLY = [
+  ['namespace', '-n/--namespace'],
+  ['context', '--context'],
+  ['selector', '-l/--selector'],
+  ['since', '--since'],
+  ['from', '--from'],
+  ['to', '--to'],
+  ['keepBundle', '--keep-bundle'],
+] as const;
+
+/** `-o`'s names: the reporters', with `text` for the terminal's, as kubectl calls it. */
+function formatOf(opts: InvestigateOptions, names: string[]): ReporterName {
+  const asked = opts.output ?? (opts.json ? 'json' : opts.format);
+  const format = asked === undefined || asked === 'text' ? 'terminal' : asked;
+  if (isReporterName(format)) return format;
+  const choices = ['text', ...names.filter((n) => n !== 'terminal')].join(', ');
+  throw new HindsightError(
+    'HINDSIGHT_USAGE',
+    opts.output !== undefined
+      ? `-o/--output is the report format (${choices}), as in kubectl, not a file: to write one, redirect (> ${opts.output}) or use --html FILE / --markdown FILE`
+      : `unknown format "${format}"; choose one of ${choices}`,
+    opts.output !== undefined ? '-o' : '--format',
+  );
 }
 
 /**
@@ -111,11 +138,12 @@ export const investigateCommand: CommandSpec = {
   examples: [
     'hindsight investigate test/fixtures/redis-replicas-2-to-6.tar.gz',
     'hindsight investigate bundle.tar.gz --top 3 --html report.html',
-    'hindsight investigate bundle --json | jq .hypotheses[0].cause',
+    'hindsight investigate bundle -o json | jq .hypotheses[0].cause',
     'hindsight investigate bundle --incident-at 2026-01-02T03:04:00Z   # when the alert fired',
+    'hindsight investigate -n shop --since 1h   # collect first from the current kubectl context',
     'hindsight investigate --kubeconfig ~/.kube/config -n shop --since 1h --redis redis://10.0.0.5:6379',
   ],
-  define(cmd, { io, setExitCode, signal }) {
+  define(cmd, { io, setExitCode, signal, env }) {
     const names = Object.keys(reporters);
     cmd
       .argument(
@@ -125,20 +153,26 @@ export const investigateCommand: CommandSpec = {
       .option('--top <k>', 'how many hypotheses to report', '5')
       .option(
         '--incident-at <time>',
-        'when the incident was known to be under way (an alert, a report; RFC 3339): anomalies that ended before it are earlier episodes, not its cause',
+        'when the incident was known to be under way (an alert, a report; RFC 3339 with a zone: Z or +02:00): anomalies that ended before it are earlier episodes, not its cause',
       )
-      .option('--json', 'print the report as JSON (schema in docs/report.md)')
+      .option(
+        '-o, --output <format>',
+        `print the report as ${['text', ...names.filter((n) => n !== 'terminal')].join('|')} (default: text; json schema in docs/report.md)`,
+      )
+      .option('--json', 'the same as -o json')
       .option('--markdown <file>', 'also write a Markdown report to FILE')
       .option('--html <file>', 'also write a self-contained HTML report with charts to FILE')
-      .addOption(new Option('--format <name>', 'print the report in this format').choices(names))
-      .option('--output <file>', 'write the --format output to FILE instead of stdout')
-      .option('--kubeconfig <file>', 'collect first: kubeconfig for the kubernetes and helm sources')
+      .addOption(new Option('--format <name>', 'the same as -o').hideHelp())
+      .option(
+        '--kubeconfig <file>',
+        'collect first: kubeconfig for the kubernetes and helm sources (default: $KUBECONFIG, else ~/.kube/config)',
+      )
       .option('--context <name>', 'collect first: kubeconfig context')
       .option('-n, --namespace <ns>', "collect first: namespace (default: the context's)")
       .option('-l, --selector <selector>', 'collect first: label selector for the pods whose logs are read')
       .option('--since <duration>', 'collect first: the last DURATION (1h by default)')
-      .option('--from <time>', 'collect first: window start (RFC 3339)')
-      .option('--to <time>', 'collect first: window end (RFC 3339; now by default)')
+      .option('--from <time>', 'collect first: window start (RFC 3339 with a zone: Z or +02:00)')
+      .option('--to <time>', 'collect first: window end (RFC 3339 with a zone; now by default)')
       .option('--redis <url>', 'collect first: a Redis node (repeatable)', collectAll, [])
       .option('--postgres <url>', 'collect first: a PostgreSQL connection string')
       .option(
@@ -156,16 +190,12 @@ export const investigateCommand: CommandSpec = {
             '--top',
           );
         }
+        for (const flag of ['incidentAt', 'from', 'to'] as const) {
+          requireZone(opts[flag], flag === 'incidentAt' ? '--incident-at' : `--${flag}`);
+        }
         const incidentAt =
           opts.incidentAt !== undefined ? parseTime(opts.incidentAt, '--incident-at') : undefined;
-        const format = opts.json ? 'json' : (opts.format ?? 'terminal');
-        if (!isReporterName(format)) {
-          throw new HindsightError(
-            'HINDSIGHT_USAGE',
-            `unknown format "${format}"; choose one of ${names.join(', ')}`,
-            '--format',
-          );
-        }
+        const format = formatOf(opts, names);
         const started = Date.now();
         let lastShown = 0;
         const onProgress = (what: string): void => {
@@ -174,6 +204,22 @@ export const investigateCommand: CommandSpec = {
           lastShown = now;
           io.err(paint(io, 'dim', `... ${what} (${((now - started) / 1000).toFixed(0)} s)`));
         };
+        if (bundleArg) {
+          const ignored = COLLECT_ONLY.filter(([key]) => opts[key] !== undefined).map(([, flag]) => flag);
+          if (ignored.length > 0) {
+            io.err(
+              `${paint(io, 'yellow', 'warning')} ${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} for collecting first and ignored with a bundle, which holds what it was collected with`,
+            );
+          }
+        } else {
+          // As kubectl does: with no bundle, the cluster of $KUBECONFIG or ~/.kube/config.
+          const kubeconfig = resolveKubeconfig(
+            opts.kubeconfig,
+            env,
+            opts.redis.length === 0 && !opts.postgres,
+          );
+          if (kubeconfig) opts.kubeconfig = kubeconfig;
+        }
         const collecting = wantsCollect(opts);
         if (bundleArg && collecting) {
           throw new HindsightError(
@@ -184,7 +230,7 @@ export const investigateCommand: CommandSpec = {
         if (!bundleArg && !collecting) {
           throw new HindsightError(
             'HINDSIGHT_USAGE',
-            'give a bundle to investigate, or --kubeconfig, --redis or --postgres to collect one first',
+            'give a bundle to investigate, or --kubeconfig, --redis or --postgres to collect one first (no $KUBECONFIG or ~/.kube/config was found)',
           );
         }
         const collected = collecting ? await collectFirst(opts, redactPatterns, io, signal) : undefined;
@@ -216,13 +262,8 @@ export const investigateCommand: CommandSpec = {
           await writeFile(opts.html, reporters.html.render(report, { redactPatterns }));
           written.push(`HTML report: ${opts.html}`);
         }
-        if (opts.output) {
-          await writeFile(opts.output, reporters[format].render(report, { redactPatterns }));
-          written.push(`${format} report: ${opts.output}`);
-        } else {
-          io.out(render(format));
-        }
-        for (const w of written) (format === 'terminal' && !opts.output ? io.out : io.err)(w);
+        io.out(render(format));
+        for (const w of written) (format === 'terminal' ? io.out : io.err)(w);
         setExitCode(exitCodes.ok);
       },
     );

@@ -4,6 +4,7 @@ import { HindsightError, openBundle } from '@hindsight/core';
 import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
 import { paint } from '../io.js';
+import { requireZone } from '../flags.js';
 import { redactPatternOption, redactPatternsOf, type RedactPatternFlags } from './redact-pattern.js';
 
 /** `hindsight serve BUNDLE`: the bundle and its investigation in a browser, on loopback. */
@@ -11,7 +12,7 @@ export const serveCommand: CommandSpec = {
   name: 'serve',
   summary: 'open a bundle and its investigation in a browser (served on 127.0.0.1 only)',
   examples: [
-    'hindsight serve examples/redis-replicas-2-to-6',
+    'hindsight serve test/fixtures/redis-replicas-2-to-6.tar.gz',
     'hindsight serve bundle.tar.gz --port 8080',
     'hindsight serve bundle.tar.gz --incident-at 2026-01-02T03:04:00Z   # when the alert fired',
   ],
@@ -21,11 +22,12 @@ export const serveCommand: CommandSpec = {
       .option('--port <port>', 'port on 127.0.0.1 (default: a free one)')
       .option(
         '--incident-at <time>',
-        'when the incident was known to be under way (an alert, a report; RFC 3339), as for investigate',
+        'when the incident was known to be under way (an alert, a report; RFC 3339 with a zone), as for investigate',
       );
     redactPatternOption(cmd, 'everything served').action(
       async (bundle: string, opts: { port?: string; incidentAt?: string } & RedactPatternFlags) => {
         const redactPatterns = redactPatternsOf(opts);
+        requireZone(opts.incidentAt, '--incident-at');
         const incidentAt =
           opts.incidentAt !== undefined ? parseTime(opts.incidentAt, '--incident-at') : undefined;
         const port = Number(opts.port ?? 0);

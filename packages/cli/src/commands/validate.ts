@@ -7,7 +7,10 @@ import { paint } from '../io.js';
 export const validateCommand: CommandSpec = {
   name: 'validate',
   summary: 'check a bundle against the format and list every problem with its file and line',
-  examples: ['hindsight validate examples/redis-replicas-2-to-6', 'hindsight validate bundle.tar.gz --json'],
+  examples: [
+    'hindsight validate test/fixtures/redis-replicas-2-to-6.tar.gz',
+    'hindsight validate bundle.tar.gz --json',
+  ],
   define(cmd, { io, setExitCode }) {
     cmd
       .argument('<bundle>', 'a bundle folder or .tar.gz')

@@ -13,7 +13,7 @@ export const supportBundleImporter = defineImporter({
   },
   flags: [],
   schema: z.object({}),
-  examples: ['hindsight import support-bundle support-bundle.tar.gz -o sb-bundle'],
+  examples: ['hindsight import support-bundle support-bundle.tar.gz --out-dir sb-bundle'],
   run: (input, _options, ctx) =>
     importSupportBundle(input, ctx.output, {
       overwrite: ctx.overwrite,
