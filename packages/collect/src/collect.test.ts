@@ -1,9 +1,15 @@
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z, type ZodType } from 'zod';
 import { validateBundle } from '@hindsight/core';
 import { collect, selectSources } from './collect.js';
 import type { Source } from './source.js';
 import { sources } from './sources/index.js';
 import { tempDir } from './test-support.js';
+import { optionKey } from './index.js';
+
+// A test source with no flags of its own, run whatever the options.
+const noSettings = { flags: [], schema: z.object({}) as ZodType<object>, needs: [] };
 
 const window = { from: new Date('2026-11-25T10:00:00Z'), to: new Date('2026-11-25T11:00:00Z') };
 let tmp: Awaited<ReturnType<typeof tempDir>>;
@@ -17,7 +23,7 @@ afterAll(async () => {
 function series(name: string): Source {
   return {
     name,
-    needs: [],
+    ...noSettings,
     async collect(writer) {
       await writer.addSeries({
         name: `${name}_up`,
@@ -36,7 +42,7 @@ describe('collect', () => {
     let most = 0;
     const slow = (name: string): Source => ({
       name,
-      needs: [],
+      ...noSettings,
       async collect() {
         inFlight++;
         most = Math.max(most, inFlight);
@@ -47,7 +53,7 @@ describe('collect', () => {
     });
     const broken: Source = {
       name: 'broken',
-      needs: [],
+      ...noSettings,
       collect: () => Promise.reject(new Error('connect ECONNREFUSED redis://:pw@10.0.0.9:6379')),
     };
     const out = `${tmp.dir}/run`;
@@ -77,7 +83,7 @@ describe('collect', () => {
     const controller = new AbortController();
     const hang: Source = {
       name: 'hang',
-      needs: [],
+      ...noSettings,
       async collect(writer, ctx) {
         await writer.addSeries({
           name: 'x',
@@ -115,6 +121,42 @@ describe('collect', () => {
     expect(names({ ...base, kubeconfig: 'k' })).toEqual(['kubernetes', 'helm', 'nginx']);
     expect(names({ ...base, redis: ['redis://a'], nginxPod: 'p' })).toEqual(['redis', 'nginx']);
     expect(names({ ...base, prometheus: 'http://p' })).toEqual([]);
-    await expect(collect({ ...base, output: `${tmp.dir}/none` })).rejects.toThrow(/nothing to collect/);
+    await expect(collect({ ...base, output: `${tmp.dir}/none` })).rejects.toThrow(
+      'nothing to collect: give --kubeconfig, --git, --redis, --postgres, --nginx-log, --nginx-pod, --prometheus or --loki',
+    );
+  });
+
+  it("refuses a source's flag without the one it needs before writing anything, even when that source would not run", async () => {
+    const out = `${tmp.dir}/refused`;
+    const base = { output: out, window, redis: ['redis://127.0.0.1:1'] };
+    await expect(collect({ ...base, promql: ['up'] })).rejects.toMatchObject({
+      code: 'HINDSIGHT_USAGE',
+      message: '--promql needs --prometheus',
+    });
+    await expect(collect({ ...base, nginxLog: 'a.log', nginxPod: 'p' })).rejects.toThrow(
+      'give --nginx-log or --nginx-pod, not both',
+    );
+    await expect(collect({ ...base, redis: 'redis://a' as unknown as string[] })).rejects.toThrow(
+      /^--redis: /,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('the source registry', () => {
+  it('declares each flag once, and each source needs only common options or its own flags', () => {
+    const keys = sources.flatMap((s) => s.flags.map((f) => optionKey(f.flags)));
+    expect(new Set(keys).size).toBe(keys.length);
+    const common = new Set(['kubeconfig', 'context', 'namespace']);
+    for (const s of sources) {
+      const own = new Set(s.flags.map((f) => optionKey(f.flags)));
+      for (const need of s.needs.flat())
+        expect(common.has(need) || own.has(need), `${s.name}: ${need}`).toBe(true);
+    }
+  });
+
+  it('names an option as commander does', () => {
+    expect(optionKey('--nginx-log-format <format>')).toBe('nginxLogFormat');
+    expect(optionKey('-l, --selector <selector>')).toBe('selector');
   });
 });

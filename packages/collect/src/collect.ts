@@ -12,8 +12,14 @@ import {
 } from '@hindsight/core';
 import { loadKube } from './kube.js';
 import { mapLimit } from './limit.js';
-import type { CollectOptions, ProgressEvent, Source, SourceContext, SourceResult } from './source.js';
-import { sources as registry } from './sources/index.js';
+import {
+  optionKey,
+  type ProgressEvent,
+  type Source,
+  type SourceContext,
+  type SourceResult,
+} from './source.js';
+import { sources as registry, type CollectOptions } from './sources/index.js';
 
 /** What a collection produced. */
 export interface CollectResult {
@@ -32,9 +38,52 @@ function isSet(value: unknown): boolean {
 
 /** The sources of `list` whose needs `options` meet. */
 export function selectSources(options: CollectOptions, list: readonly Source[]): Source[] {
+  const given = options as Readonly<Record<string, unknown>>;
   return list.filter((s) =>
-    s.needs.every((n) => (typeof n === 'string' ? isSet(options[n]) : n.some((m) => isSet(options[m])))),
+    s.needs.every((n) => (typeof n === 'string' ? isSet(given[n]) : n.some((m) => isSet(given[m])))),
   );
+}
+
+/**
+ * Each source's settings, parsed by its schema from the options. Every source of `list` is checked,
+ * chosen or not, so a flag given without the one it needs is refused before anything is read.
+ */
+function settingsOf(options: CollectOptions, list: readonly Source[]): Map<Source, object> {
+  const settings = new Map<Source, object>();
+  for (const source of list) {
+    const parsed = source.schema.safeParse(options);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const key = issue?.path.map(String).join('.');
+      const flag = source.flags.find((f) => optionKey(f.flags) === key);
+      const message = issue?.message ?? 'invalid settings';
+      throw new HindsightError(
+        'HINDSIGHT_USAGE',
+        issue?.code === 'custom' || !key ? message : `${flag ? flagName(flag.flags) : key}: ${message}`,
+      );
+    }
+    settings.set(source, parsed.data);
+  }
+  return settings;
+}
+
+function flagName(flags: string): string {
+  return /--[a-z0-9-]+/i.exec(flags)?.[0] ?? flags;
+}
+
+/** `--kubeconfig, --git, ... or --loki`: the flags that make a source of `list` run. */
+function startingFlags(list: readonly Source[]): string {
+  const flags = list.flatMap((s) => s.flags);
+  const names: string[] = [];
+  for (const s of list) {
+    const first = s.needs[0];
+    for (const key of first === undefined ? [] : typeof first === 'string' ? [first] : first) {
+      const flag = flags.find((f) => optionKey(f.flags) === key);
+      const name = flag ? flagName(flag.flags) : `--${key}`;
+      if (!names.includes(name)) names.push(name);
+    }
+  }
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? '');
 }
 
 /**
@@ -44,13 +93,11 @@ export function selectSources(options: CollectOptions, list: readonly Source[]):
  */
 export async function collect(options: CollectOptions): Promise<CollectResult> {
   const signal = options.signal ?? new AbortController().signal;
-  const chosen = selectSources(options, options.sources ?? registry);
-  if (chosen.length === 0) {
-    throw new HindsightError(
-      'HINDSIGHT_USAGE',
-      'nothing to collect: give --kubeconfig, --redis, --postgres, --nginx-log, --prometheus, --loki or --git',
-    );
-  }
+  const list = options.sources ?? registry;
+  const settings = settingsOf(options, list);
+  const chosen = selectSources(options, list);
+  if (chosen.length === 0)
+    throw new HindsightError('HINDSIGHT_USAGE', `nothing to collect: give ${startingFlags(list)}`);
   // The namespace the kubeconfig's context names, when none is given, so the manifest says it.
   let namespace = options.namespace;
   if (!namespace && options.kubeconfig) {
@@ -89,7 +136,7 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
     ran.add(source.name);
     let items = 0;
     const ctx: SourceContext = {
-      options,
+      options: { ...options, ...settings.get(source) },
       window,
       signal,
       progress(n, detail) {

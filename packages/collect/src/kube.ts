@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import type { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { HindsightError, errorMessage, parseRfc3339 } from '@hindsight/core';
-import type { CollectOptions } from './source.js';
+import type { CommonOptions } from './source.js';
 
 /** The clients a source needs, from --kubeconfig and --context. */
 export interface Kube {
@@ -22,7 +22,9 @@ export interface Kube {
  * library is imported here, not at the top: it takes half a second and 70 MB to load, which every
  * `hindsight` command would otherwise pay at start.
  */
-export async function loadKube(options: CollectOptions): Promise<Kube> {
+export async function loadKube(
+  options: Pick<CommonOptions, 'kubeconfig' | 'context' | 'namespace'>,
+): Promise<Kube> {
   const { AppsV1Api, CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
   const config = new KubeConfig();
   try {

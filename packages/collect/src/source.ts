@@ -1,4 +1,5 @@
 import type { BundleWriter, Warning } from '@hindsight/core';
+import type { ZodType } from 'zod';
 
 /** A time window in unix milliseconds. */
 export interface TimeWindow {
@@ -6,8 +7,12 @@ export interface TimeWindow {
   to: number;
 }
 
-/** Everything a collection can be told; each source reads the part it {@link Source.needs}. */
-export interface CollectOptions {
+/**
+ * What every collection is told, whatever its sources: where to write, the window, the watch, and
+ * how to reach the cluster (the kubernetes, helm, redis and nginx sources all use the kubeconfig).
+ * Each source adds its own settings ({@link Source.schema}); `CollectOptions` is the two together.
+ */
+export interface CommonOptions {
   /** The bundle folder to write. */
   output: string;
   window: { from: Date; to: Date };
@@ -22,26 +27,6 @@ export interface CollectOptions {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
-  /** A Kubernetes label selector for the pods whose logs are read. */
-  selector?: string;
-  /** Redis URLs (redis://[:password@]host:port); the replicas a master lists are found from it. */
-  redis?: string[];
-  /** A PostgreSQL connection string. */
-  postgres?: string;
-  /** An nginx access log file. */
-  nginxLog?: string;
-  /** A pod whose log is the nginx access log (in `namespace`). */
-  nginxPod?: string;
-  /** An nginx log_format string; the chart's `hindsight` format by default. */
-  nginxLogFormat?: string;
-  prometheus?: string;
-  promql?: string[];
-  loki?: string;
-  logql?: string[];
-  /** A Git working copy whose values files are read (GitOps). */
-  git?: string;
-  /** A glob of the values files in `git`; `**\/values*.yaml` by default. */
-  valuesGlob?: string;
   /** How many sources run at once (4 by default). */
   concurrency?: number;
   /** How many pod logs or nodes one source reads at once (4 by default). */
@@ -50,10 +35,31 @@ export interface CollectOptions {
   signal?: AbortSignal;
   /** Told what each source is doing, for a progress display. */
   onProgress?: (event: ProgressEvent) => void;
-  /** The sources to run; {@link sources} by default (tests pass their own). */
+  /** The sources to run; the registry's by default (tests pass their own). */
   sources?: readonly Source[];
   cluster?: string;
   toolVersion?: string;
+}
+
+/**
+ * One command-line flag, in commander's syntax (`--nginx-log <file>`, `-l, --selector <selector>`).
+ * Its value is the option named as commander names it ({@link optionKey}: `--nginx-log` ->
+ * `nginxLog`).
+ */
+export interface SourceFlag {
+  flags: string;
+  description: string;
+  /** Shown in the help and given when the flag is absent. */
+  default?: string;
+  /** The flag may be given more than once; its values arrive as a list. */
+  repeatable?: boolean;
+}
+
+/** The option a flag sets: its long name in camel case, as commander names it. */
+export function optionKey(flags: string): string {
+  const long = /--([a-z0-9-]+)/i.exec(flags)?.[1];
+  if (!long) throw new Error(`a flag needs a --long name: ${flags}`);
+  return long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** What a source tells the progress display. */
@@ -66,9 +72,9 @@ export interface ProgressEvent {
   detail?: string;
 }
 
-/** What a source is given to run. */
-export interface SourceContext {
-  options: CollectOptions;
+/** What a source is given to run: the common options and its own settings, parsed by its schema. */
+export interface SourceContext<Settings = object> {
+  options: CommonOptions & Settings;
   window: TimeWindow;
   signal: AbortSignal;
   /** Reports how many records are written so far and what is being read. */
@@ -88,12 +94,25 @@ export interface SourceResult {
 }
 
 /**
- * One system hindsight reads. A source only reads and writes normalised records through the
- * writer; it never analyses. Registered in {@link sources}.
+ * One system hindsight reads. A source declares the flags it owns and the schema of its settings,
+ * only reads, and writes normalised records through the writer; it never analyses. The CLI
+ * derives `hindsight collect`'s flags from the registry (sources/index.ts), so adding a source is
+ * its file and one line there.
  */
-export interface Source {
+export interface Source<Settings = object> {
   name: string;
-  /** Options that must all be set for the source to run; an inner list means one of them. */
-  needs: ReadonlyArray<keyof CollectOptions | ReadonlyArray<keyof CollectOptions>>;
-  collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult>;
+  /** The flags whose values are this source's settings (the window and the cluster's are the CLI's). */
+  flags: readonly SourceFlag[];
+  /**
+   * Parses the source's settings from the options (unknown keys are dropped). It runs for every
+   * source before anything is collected, so a wrong combination (`--promql` without
+   * `--prometheus`) is a usage error even when the source would not run.
+   */
+  schema: ZodType<Settings>;
+  /**
+   * Options (common ones or the source's settings) that must all be set for the source to run; an
+   * inner list means one of them.
+   */
+  needs: ReadonlyArray<string | readonly string[]>;
+  collect(writer: BundleWriter, ctx: SourceContext<Settings>): Promise<SourceResult>;
 }

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { diffValues, errorMessage, type BundleWriter } from '@hindsight/core';
+import { z } from 'zod';
 import type { Source, SourceContext, SourceResult } from '../source.js';
 
 const run = promisify(execFile);
@@ -28,16 +29,28 @@ async function fileAt(
   }
 }
 
+const gitSettingsSchema = z.object({
+  git: z.string().optional(),
+  valuesGlob: z.string().optional(),
+});
+/** The git source's settings: `--git` and `--values-glob`. */
+export type GitSettings = z.infer<typeof gitSettingsSchema>;
+
 /**
  * GitOps: every commit in the window that touched a values file (--values-glob) becomes a change
  * with its author, message and the structured diff of the file's values, so a change made in
  * Git is found even before (or without) a Helm revision. Runs the git binary with argument
  * arrays, never a shell.
  */
-export const gitSource: Source = {
+export const gitSource: Source<GitSettings> = {
   name: 'git',
+  flags: [
+    { flags: '--git <dir>', description: 'a Git working copy of the deployed values (GitOps)' },
+    { flags: '--values-glob <glob>', description: 'values files inside --git', default: DEFAULT_VALUES_GLOB },
+  ],
+  schema: gitSettingsSchema,
   needs: ['git'],
-  async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
+  async collect(writer: BundleWriter, ctx: SourceContext<GitSettings>): Promise<SourceResult> {
     const dir = ctx.options.git as string;
     const pathspec = `:(glob)${ctx.options.valuesGlob ?? DEFAULT_VALUES_GLOB}`;
     const log = await git(

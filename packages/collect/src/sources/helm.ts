@@ -8,9 +8,10 @@ import {
   type DiffEntry,
   type HelmRelease,
 } from '@hindsight/core';
+import { z, type ZodType } from 'zod';
 import { apiError, loadKube } from '../kube.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
-import { COMPONENT_LABEL } from './kubernetes.js';
+import { COMPONENT_LABEL } from '../labels.js';
 import { renderedDiff, renderedObjects } from './helm-rendered.js';
 
 /** A workload as a release's rendered manifest declares it. */
@@ -162,16 +163,22 @@ export function revisionChanges(prev: HelmRelease | undefined, cur: HelmRelease,
   return out;
 }
 
+/** The helm source has no settings of its own: it reads the cluster of --kubeconfig. */
+export type HelmSettings = object;
+const helmSettingsSchema: ZodType<HelmSettings> = z.object({});
+
 /**
  * Reads every revision of every Helm release in the namespace from Helm's release Secrets
  * (owner=helm) and writes, for each revision in the window, its values diff against the revision
  * before it and the image and replica changes of its manifest. A broken record is a warning
  * naming the Secret; the others are still read.
  */
-export const helmSource: Source = {
+export const helmSource: Source<HelmSettings> = {
   name: 'helm',
+  flags: [],
+  schema: helmSettingsSchema,
   needs: ['kubeconfig'],
-  async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
+  async collect(writer: BundleWriter, ctx: SourceContext<HelmSettings>): Promise<SourceResult> {
     const kube = await loadKube(ctx.options);
     const ns = kube.namespace;
     ctx.progress(0, `helm releases in ${ns}`);

@@ -1,4 +1,4 @@
-import type { Source } from '../source.js';
+import type { CommonOptions, Source } from '../source.js';
 import { kubernetesSource } from './kubernetes.js';
 import { helmSource } from './helm.js';
 import { gitSource } from './git.js';
@@ -8,8 +8,11 @@ import { nginxSource } from './nginx.js';
 import { prometheusSource } from './prometheus.js';
 import { lokiSource } from './loki.js';
 
-/** Every source, in the order the progress display lists them. Add a source here and nowhere else. */
-export const sources: readonly Source[] = [
+/**
+ * Every source, in the order the progress display lists them. Add a source here and nowhere
+ * else: `hindsight collect`'s flags and {@link CollectOptions} are derived from this list.
+ */
+const registry = [
   kubernetesSource,
   helmSource,
   gitSource,
@@ -18,4 +21,16 @@ export const sources: readonly Source[] = [
   nginxSource,
   prometheusSource,
   lokiSource,
-];
+] as const;
+
+/** Every source, in the order the progress display lists them. */
+export const sources: readonly Source[] = registry;
+
+type SettingsOf<S> = S extends Source<infer Settings> ? Settings : never;
+type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+/** Every source's settings together (`redis`, `postgres`, `nginxLog`, `promql`...). */
+export type SourceSettings = Intersection<SettingsOf<(typeof registry)[number]>>;
+
+/** Everything a collection can be told: the common options and each source's settings. */
+export type CollectOptions = CommonOptions & SourceSettings;

@@ -9,14 +9,11 @@ import {
   type Pod,
 } from '@hindsight/core';
 import type { CoreV1Event, V1ObjectMeta, V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { z } from 'zod';
 import { apiError, loadKube, streamPodLog, type Kube, type LogReadResult, type PodLogRef } from '../kube.js';
 import { mapLimit, sleep } from '../limit.js';
+import { COMPONENT_LABEL, DEPENDS_ON_ANNOTATION } from '../labels.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
-
-/** The label that names a workload's component (nginx, shop, redis, postgresql). */
-export const COMPONENT_LABEL = 'app.kubernetes.io/component';
-/** The annotation on a workload listing the components it calls, comma-separated. */
-export const DEPENDS_ON_ANNOTATION = 'hindsight.dev/depends-on';
 
 function iso(t: Date | string | undefined): string | undefined {
   if (t === undefined) return undefined;
@@ -99,7 +96,13 @@ function logContainers(pod: V1Pod): Array<{ name: string; restartCount: number }
 }
 
 /** Records a failed log read, unless it only says the previous instance's log is gone. */
-function logFailed(ctx: SourceContext, kube: Kube, problems: string[], job: PodLogRef, err: unknown): void {
+function logFailed(
+  ctx: SourceContext<KubernetesSettings>,
+  kube: Kube,
+  problems: string[],
+  job: PodLogRef,
+  err: unknown,
+): void {
   const what = `${job.pod}/${job.container}${job.previous ? ' (previous)' : ''}`;
   // The previous instance's log is gone once the node has cleaned it up: not a failure of ours.
   if (job.previous && (err as { code?: number })?.code === 400) return;
@@ -111,11 +114,19 @@ function logFailed(ctx: SourceContext, kube: Kube, problems: string[], job: PodL
   });
 }
 
+const kubernetesSettingsSchema = z.object({ selector: z.string().optional() });
+/** The kubernetes source's settings: `--selector`, the pods whose logs are read. */
+export type KubernetesSettings = z.infer<typeof kubernetesSettingsSchema>;
+
 /** Reads pods, their containers' logs, events and the workloads' topology from the Kubernetes API. */
-export const kubernetesSource: Source = {
+export const kubernetesSource: Source<KubernetesSettings> = {
   name: 'kubernetes',
+  flags: [
+    { flags: '-l, --selector <selector>', description: 'label selector for the pods whose logs are read' },
+  ],
+  schema: kubernetesSettingsSchema,
   needs: ['kubeconfig'],
-  async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
+  async collect(writer: BundleWriter, ctx: SourceContext<KubernetesSettings>): Promise<SourceResult> {
     const kube = await loadKube(ctx.options);
     const problems: string[] = [];
     ctx.progress(0, `pods in ${kube.namespace}`);
@@ -140,7 +151,7 @@ export const kubernetesSource: Source = {
 /** Writes the pods, the workloads' topology and the window's events; returns how many records. */
 async function writeState(
   writer: BundleWriter,
-  ctx: SourceContext,
+  ctx: SourceContext<KubernetesSettings>,
   kube: Kube,
   podList: readonly V1Pod[],
   problems: string[],
@@ -235,7 +246,7 @@ async function writeState(
 /** Reads each container's log once, and its previous instance's when it restarted; returns the lines. */
 async function readLogs(
   writer: BundleWriter,
-  ctx: SourceContext,
+  ctx: SourceContext<KubernetesSettings>,
   kube: Kube,
   podList: readonly V1Pod[],
   problems: string[],
@@ -312,7 +323,7 @@ async function followContainer(
   writer: BundleWriter,
   kube: Kube,
   ref: PodLogRef,
-  ctx: SourceContext,
+  ctx: SourceContext<KubernetesSettings>,
   stop: AbortSignal,
   interval: number,
   listed: () => boolean,
@@ -370,7 +381,7 @@ async function followContainer(
  */
 async function followLogs(
   writer: BundleWriter,
-  ctx: SourceContext,
+  ctx: SourceContext<KubernetesSettings>,
   kube: Kube,
   first: readonly V1Pod[],
   problems: string[],

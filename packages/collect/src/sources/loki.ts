@@ -1,4 +1,5 @@
 import { errorMessage, type BundleWriter, type LogSink } from '@hindsight/core';
+import { z } from 'zod';
 import type { Source, SourceContext, SourceResult } from '../source.js';
 import { getJson, rangeStep } from '../http.js';
 
@@ -18,15 +19,30 @@ interface LokiResponse {
 /** Entries asked for per request; Loki's default max_entries_limit_per_query is 5000. */
 const PAGE = 5000;
 
+const lokiSettingsSchema = z
+  .object({ loki: z.string().optional(), logql: z.array(z.string()).optional() })
+  .refine((s) => (s.logql ?? []).length === 0 || Boolean(s.loki), { message: '--logql needs --loki' });
+/** The loki source's settings: `--loki` and its `--logql` queries. */
+export type LokiSettings = z.infer<typeof lokiSettingsSchema>;
+
 /**
  * Runs each --logql query over the window with query_range. Log queries page forward and are
  * written as logs/<namespace>/<pod>/<container>.log from the streams' labels; metric queries
  * are written as series.
  */
-export const lokiSource: Source = {
+export const lokiSource: Source<LokiSettings> = {
   name: 'loki',
+  flags: [
+    { flags: '--loki <url>', description: 'Loki base URL' },
+    {
+      flags: '--logql <query>',
+      description: 'a LogQL query to read over the window (repeatable)',
+      repeatable: true,
+    },
+  ],
+  schema: lokiSettingsSchema,
   needs: ['loki', 'logql'],
-  async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
+  async collect(writer: BundleWriter, ctx: SourceContext<LokiSettings>): Promise<SourceResult> {
     const base = (ctx.options.loki as string).replace(/\/+$/, '');
     const sinks = new Map<string, LogSink>();
     let items = 0;

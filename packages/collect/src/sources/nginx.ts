@@ -2,11 +2,12 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { V1Pod } from '@kubernetes/client-node';
 import { HindsightError, errorMessage, type BundleWriter } from '@hindsight/core';
+import { z } from 'zod';
 import { apiError, loadKube, streamPodLog, type Kube } from '../kube.js';
 import { CHART_LOG_FORMAT, compileLogFormat, lineTime, type NginxLogFormat } from '../nginx-log-format.js';
 import { SeriesSet } from '../series-set.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
-import { COMPONENT_LABEL } from './kubernetes.js';
+import { COMPONENT_LABEL } from '../labels.js';
 
 interface Second {
   requests: number;
@@ -176,7 +177,7 @@ interface Input {
   read(agg: AccessLogAggregator): Promise<void>;
 }
 
-function fileInput(file: string, ctx: SourceContext): Input {
+function fileInput(file: string, ctx: SourceContext<NginxSettings>): Input {
   return {
     where: file,
     async read(agg) {
@@ -198,7 +199,7 @@ function fileInput(file: string, ctx: SourceContext): Input {
   };
 }
 
-function podInput(kube: Kube, pod: V1Pod, ctx: SourceContext): Input {
+function podInput(kube: Kube, pod: V1Pod, ctx: SourceContext<NginxSettings>): Input {
   const name = pod.metadata?.name ?? '';
   const container =
     pod.spec?.containers.find((c) => c.name === 'nginx')?.name ?? pod.spec?.containers[0]?.name ?? 'nginx';
@@ -220,16 +221,35 @@ function podInput(kube: Kube, pod: V1Pod, ctx: SourceContext): Input {
   };
 }
 
+const nginxSettingsSchema = z
+  .object({
+    nginxLog: z.string().optional(),
+    nginxPod: z.string().optional(),
+    nginxLogFormat: z.string().optional(),
+  })
+  .refine((s) => !(s.nginxLog && s.nginxPod), { message: 'give --nginx-log or --nginx-pod, not both' });
+/** The nginx source's settings: where the access log is and its format. */
+export type NginxSettings = z.infer<typeof nginxSettingsSchema>;
+
 /**
  * Parses nginx access logs with a log_format (the chart's by default) into per-second series:
  * nginx_requests, nginx_status_{2xx,3xx,4xx,5xx,499,502,504}, nginx_request_time_p50/p99 and
  * nginx_upstream_time_p99. Reads --nginx-log, or --nginx-pod's log, or else the log of every pod
  * labelled app.kubernetes.io/component=nginx (one set of series per pod).
  */
-export const nginxSource: Source = {
+export const nginxSource: Source<NginxSettings> = {
   name: 'nginx',
+  flags: [
+    { flags: '--nginx-log <file>', description: 'an nginx access log file' },
+    { flags: '--nginx-pod <pod>', description: 'a pod whose log is the nginx access log' },
+    {
+      flags: '--nginx-log-format <format>',
+      description: "an nginx log_format string (default: the chart's `hindsight` format)",
+    },
+  ],
+  schema: nginxSettingsSchema,
   needs: [['nginxLog', 'nginxPod', 'kubeconfig']],
-  async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
+  async collect(writer: BundleWriter, ctx: SourceContext<NginxSettings>): Promise<SourceResult> {
     const { nginxLog, nginxPod } = ctx.options;
     const format = compileLogFormat(ctx.options.nginxLogFormat ?? CHART_LOG_FORMAT);
     let inputs: Input[];

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { errorMessage, redactText, type BundleWriter } from '@hindsight/core';
+import { z } from 'zod';
 import { sampleOverTime } from '../sampler.js';
 import { SeriesSet } from '../series-set.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
@@ -30,15 +31,21 @@ GROUP BY 1, 2`;
 
 const LOCKS_SQL = `SELECT count(*) FILTER (WHERE NOT granted)::int AS waiting, count(*)::int AS held FROM pg_locks`;
 
+const postgresSettingsSchema = z.object({ postgres: z.string().optional() });
+/** The postgres source's settings: `--postgres`, a connection string. */
+export type PostgresSettings = z.infer<typeof postgresSettingsSchema>;
+
 /**
  * Samples pg_stat_database, pg_stat_activity by state (with idle-in-transaction counts and the
  * oldest one's age) and waiting locks, once or every --interval during --watch. Series are named
  * `pg_*` with labels {source: postgres, component: postgresql, node: host:port}.
  */
-export const postgresSource: Source = {
+export const postgresSource: Source<PostgresSettings> = {
   name: 'postgres',
+  flags: [{ flags: '--postgres <url>', description: 'a PostgreSQL connection string' }],
+  schema: postgresSettingsSchema,
   needs: ['postgres'],
-  async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
+  async collect(writer: BundleWriter, ctx: SourceContext<PostgresSettings>): Promise<SourceResult> {
     const url = ctx.options.postgres as string;
     let node = 'postgres';
     try {

@@ -1,4 +1,5 @@
 import { errorMessage, type BundleWriter } from '@hindsight/core';
+import { z } from 'zod';
 import type { Source, SourceContext, SourceResult } from '../source.js';
 import { getJson, rangeStep } from '../http.js';
 
@@ -20,11 +21,28 @@ function nameOfQuery(q: string): string {
   return /^[A-Za-z_]/.test(n) ? n : `q_${n}`;
 }
 
+const prometheusSettingsSchema = z
+  .object({ prometheus: z.string().optional(), promql: z.array(z.string()).optional() })
+  .refine((s) => (s.promql ?? []).length === 0 || Boolean(s.prometheus), {
+    message: '--promql needs --prometheus',
+  });
+/** The prometheus source's settings: `--prometheus` and its `--promql` queries. */
+export type PrometheusSettings = z.infer<typeof prometheusSettingsSchema>;
+
 /** Runs each --promql query over the window with query_range and writes the matrix as series. */
-export const prometheusSource: Source = {
+export const prometheusSource: Source<PrometheusSettings> = {
   name: 'prometheus',
+  flags: [
+    { flags: '--prometheus <url>', description: 'Prometheus base URL' },
+    {
+      flags: '--promql <query>',
+      description: 'a PromQL query to read over the window (repeatable)',
+      repeatable: true,
+    },
+  ],
+  schema: prometheusSettingsSchema,
   needs: ['prometheus', 'promql'],
-  async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
+  async collect(writer: BundleWriter, ctx: SourceContext<PrometheusSettings>): Promise<SourceResult> {
     const base = (ctx.options.prometheus as string).replace(/\/+$/, '');
     const step = rangeStep(ctx.window);
     let items = 0;

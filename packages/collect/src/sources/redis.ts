@@ -1,12 +1,13 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { errorMessage, redactText, type BundleWriter } from '@hindsight/core';
+import { z } from 'zod';
 import { apiError, loadKube } from '../kube.js';
 import { mapLimit } from '../limit.js';
 import { sampleOverTime } from '../sampler.js';
 import { SeriesSet } from '../series-set.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
-import { COMPONENT_LABEL } from './kubernetes.js';
+import { COMPONENT_LABEL } from '../labels.js';
 
 /** INFO fields that only grow (counters); every other numeric field is a gauge. */
 const COUNTER_FIELDS = new Set([
@@ -253,7 +254,7 @@ function record(
 }
 
 /** Pod names from the cluster's pods when a kubeconfig is given; none for Redis outside Kubernetes. */
-function podNames(ctx: SourceContext): PodNames | undefined {
+function podNames(ctx: SourceContext<RedisSettings>): PodNames | undefined {
   if (!ctx.options.kubeconfig) return undefined;
   let kube: ReturnType<typeof loadKube> | undefined;
   return new PodNames(async () => {
@@ -263,16 +264,28 @@ function podNames(ctx: SourceContext): PodNames | undefined {
   });
 }
 
+const redisSettingsSchema = z.object({ redis: z.array(z.string()).optional() });
+/** The redis source's settings: `--redis`, the nodes to sample (a master's replicas are found from it). */
+export type RedisSettings = z.infer<typeof redisSettingsSchema>;
+
 /**
  * Samples INFO (every section), ROLE and LATENCY LATEST from each Redis URL given and from the
  * replicas a master lists, once or every --interval during --watch. Series are `redis_<field>`
  * with labels {source, component, node: host:port, role}, and `pod` when a kubeconfig is given and
  * a pod listens at the node's address (its component then comes from the pod's component label).
  */
-export const redisSource: Source = {
+export const redisSource: Source<RedisSettings> = {
   name: 'redis',
+  flags: [
+    {
+      flags: '--redis <url>',
+      description: 'a Redis node (repeatable); the replicas a master lists are read too',
+      repeatable: true,
+    },
+  ],
+  schema: redisSettingsSchema,
   needs: ['redis'],
-  async collect(writer: BundleWriter, ctx: SourceContext): Promise<SourceResult> {
+  async collect(writer: BundleWriter, ctx: SourceContext<RedisSettings>): Promise<SourceResult> {
     const nodes = new Map<string, NodeRef>();
     for (const url of ctx.options.redis ?? []) {
       const n = nodeFromUrl(url);
