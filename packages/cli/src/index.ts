@@ -5,21 +5,3 @@ export { exitCodes } from './command.js';
 export type { CommandSpec, CommandContext } from './command.js';
 export { makeIo, paint } from './io.js';
 export type { Io } from './io.js';
-export {
-  storyScenario,
-  applyFix,
-  changePlan,
-  collectLab,
-  measureTraffic,
-  runIncident,
-  sampleLab,
-  seededRandom,
-} from './demo/index.js';
-export type {
-  Scenario,
-  AppliedFix,
-  LabSampling,
-  IncidentOptions,
-  IncidentResult,
-  ScenarioChange,
-} from './demo/index.js';

@@ -6,7 +6,7 @@ import { lstat, mkdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { processSpec, type PodContext } from './programs.js';
+import { processSpec, type PodContext } from './programs/index.js';
 import { ensurePrivateDir } from './paths.js';
 
 const postgres = readFileSync('/etc/passwd', 'utf8')

@@ -10,7 +10,7 @@ import { writeKubeconfig } from './kubeconfig.js';
 import { readLabConfig } from './lab-config.js';
 import { labPaths, shopEntry, type LabPaths } from './paths.js';
 import { ReleaseStore } from './release-store.js';
-import { LabRuntime } from './runtime.js';
+import { LabRuntime } from './runtime/index.js';
 
 /** The prefix of the supervisor's control endpoints, beside the Kubernetes API. */
 export const CONTROL_PREFIX = '/hindsight-lab/v1';

@@ -2,10 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { investigate, reporters } from '@hindsight/investigate';
-import { Lab } from '@hindsight/lab';
 import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
-import { storyScenario } from '../demo/scenario.js';
 import { paint } from '../io.js';
 import { VERSION } from '../version.js';
 
@@ -62,8 +60,10 @@ export const demoCommand: CommandSpec = {
             );
           }
         };
-        // The runner brings the Kubernetes client: loaded only when a demo runs, not at every start.
-        const { applyFix, collectLab, measureTraffic, runIncident } = await import('../demo/runner.js');
+        // The lab and its demo harness (with the Kubernetes client) load only when a demo runs.
+        const { Lab } = await import('@hindsight/lab');
+        const { applyFix, collectLab, measureTraffic, runIncident, storyScenario } =
+          await import('@hindsight/lab/demo');
         const lab = new Lab({
           dir: join(dir, 'lab'),
           timeScale: 0.2,

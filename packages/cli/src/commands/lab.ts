@@ -1,5 +1,5 @@
 import { HindsightError } from '@hindsight/core';
-import { Lab, defaultLabDir, type LabStatus } from '@hindsight/lab';
+import type { Lab, LabStatus } from '@hindsight/lab';
 import type { Command } from 'commander';
 import type { CommandSpec, CommandContext } from '../command.js';
 import { exitCodes } from '../command.js';
@@ -20,7 +20,13 @@ function parseDuration(text: string): number {
   return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
 }
 
-function lab(opts: { dir?: string; timeScale?: string }, ctx: CommandContext, quiet = false): Lab {
+// The lab is the demo platform, not the product: loaded when a `lab` command runs, not at every start.
+async function lab(
+  opts: { dir?: string; timeScale?: string },
+  ctx: CommandContext,
+  quiet = false,
+): Promise<Lab> {
+  const { Lab, defaultLabDir } = await import('@hindsight/lab');
   return new Lab({
     dir: opts.dir ?? defaultLabDir(),
     ...(opts.timeScale !== undefined ? { timeScale: Number(opts.timeScale) } : {}),
@@ -52,7 +58,10 @@ function printStatus(ctx: CommandContext, s: LabStatus): void {
 }
 
 function withDir(cmd: Command): Command {
-  return cmd.option('--dir <dir>', `the lab's state folder (default: ${defaultLabDir()})`);
+  return cmd.option(
+    '--dir <dir>',
+    "the lab's state folder (default: $XDG_STATE_HOME/hindsight/lab, else ~/.local/state/hindsight/lab)",
+  );
 }
 
 /** `hindsight lab ...`: the chart run as local processes, upgraded like Helm, with traffic and ground truth. */
@@ -102,7 +111,9 @@ export const labCommand: CommandSpec = {
           json?: boolean;
         }) => {
           try {
-            const s = await lab(o, ctx).up({
+            const s = await (
+              await lab(o, ctx)
+            ).up({
               valueFiles: o.values ?? [],
               set: o.set ?? [],
               signal: ctx.signal,
@@ -130,7 +141,9 @@ export const labCommand: CommandSpec = {
           json?: boolean;
         }) => {
           try {
-            const r = await lab(o, ctx).upgrade({
+            const r = await (
+              await lab(o, ctx)
+            ).upgrade({
               valueFiles: o.values ?? [],
               set: o.set ?? [],
               resetValues: o.resetValues === true,
@@ -155,7 +168,9 @@ export const labCommand: CommandSpec = {
         try {
           if (rev !== undefined && !/^\d+$/.test(rev))
             throw new HindsightError('HINDSIGHT_USAGE', `invalid revision: ${rev}`, 'REVISION');
-          const r = await lab(o, ctx).rollback(rev === undefined ? undefined : Number(rev), {
+          const r = await (
+            await lab(o, ctx)
+          ).rollback(rev === undefined ? undefined : Number(rev), {
             signal: ctx.signal,
           });
           if (o.json)
@@ -180,7 +195,7 @@ export const labCommand: CommandSpec = {
       .option('--json', 'print as JSON')
       .action(async (o: { dir?: string; json?: boolean }) => {
         try {
-          const h = await lab(o, ctx, true).history();
+          const h = await (await lab(o, ctx, true)).history();
           if (o.json) io.out(JSON.stringify(h, null, 2));
           else {
             io.out('REVISION  UPDATED                   STATUS       CHART       DESCRIPTION');
@@ -199,7 +214,7 @@ export const labCommand: CommandSpec = {
       .option('--json', 'print as JSON')
       .action(async (o: { dir?: string; json?: boolean }) => {
         try {
-          const s = await lab(o, ctx, true).status();
+          const s = await (await lab(o, ctx, true)).status();
           if (o.json) io.out(JSON.stringify(s, null, 2));
           else printStatus(ctx, s);
         } catch (err) {
@@ -212,7 +227,7 @@ export const labCommand: CommandSpec = {
       .option('--purge', 'also remove the state folder')
       .action(async (o: { dir?: string; purge?: boolean }) => {
         try {
-          const r = await lab(o, ctx, true).down({ purge: o.purge === true });
+          const r = await (await lab(o, ctx, true)).down({ purge: o.purge === true });
           io.out(
             `${paint(io, 'green', 'stopped')}${r.killed ? `  (${r.killed} left-over process groups killed)` : ''}${o.purge ? '  state folder removed' : ''}`,
           );
@@ -234,7 +249,9 @@ export const labCommand: CommandSpec = {
           const users = Number(o.users);
           if (!Number.isInteger(users))
             throw new HindsightError('HINDSIGHT_USAGE', `invalid --users: ${o.users}`, '--users');
-          const s = await lab(o, ctx, true).traffic({
+          const s = await (
+            await lab(o, ctx, true)
+          ).traffic({
             users,
             durationMs: parseDuration(o.duration),
             ...(o.out ? { out: o.out } : {}),

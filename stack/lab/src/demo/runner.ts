@@ -4,7 +4,8 @@ import * as k8s from '@kubernetes/client-node';
 import { collect, sources, type CollectResult, type ProgressEvent } from '@hindsight/collect';
 import { HindsightError, type Manifest } from '@hindsight/core';
 import type { Report } from '@hindsight/investigate';
-import type { Lab, TrafficSecond, TrafficSummary } from '@hindsight/lab';
+import type { Lab } from '../lab.js';
+import type { TrafficSecond, TrafficSummary } from '../traffic.js';
 import type { Scenario } from './scenario.js';
 
 /** One upgrade the runner made during an incident. */
