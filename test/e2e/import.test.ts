@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -144,6 +144,57 @@ describe('hindsight import', () => {
     ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/HINDSIGHT_INPUT_MISSING/);
+  });
+
+  it('imports every span of an OTLP/JSON collector file, naming and skipping a corrupt line', async () => {
+    // One ExportTraceServiceRequest a line, as the OpenTelemetry Collector's file exporter writes
+    // (https://opentelemetry.io/docs/specs/otel/protocol/file-exporter/): 30 requests of two spans.
+    const t0 = 1_767_261_600_000_000_000n;
+    const lines = Array.from({ length: 30 }, (_, i) => {
+      const start = t0 + BigInt(i) * 1_000_000_000n;
+      const span = (id: string, parent: string, name: string, kind: number, ns: bigint) => ({
+        traceId: (i + 1).toString(16).padStart(32, '0'),
+        spanId: id,
+        parentSpanId: parent,
+        name,
+        kind,
+        startTimeUnixNano: String(start),
+        endTimeUnixNano: String(start + ns),
+      });
+      return JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shop' } }] },
+            scopeSpans: [
+              {
+                scope: { name: 'manual' },
+                spans: [
+                  span('00000000000000a1', '', 'POST /checkout', 2, 4_000_000n),
+                  span('00000000000000a2', '00000000000000a1', 'SET', 3, 250_000n),
+                ],
+              },
+            ],
+          },
+        ],
+      });
+    });
+    lines[11] = (lines[11] as string).slice(0, 50);
+    const out = await outDir();
+    const file = path.join(path.dirname(out), 'traces.jsonl');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const r = await hindsight(['import', 'otlp', file, '--out-dir', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as {
+      counts: Record<string, number>;
+      warnings: Array<{ where: string }>;
+    };
+    expect(result.counts).toMatchObject({ spans: 58, badLines: 1 });
+    expect(result.warnings.map((w) => w.where)).toEqual(['traces.jsonl:12']);
+    const missing = await hindsight(['import', 'otlp', `${file}.missing`, '--out-dir', await outDir()]);
+    expect([missing.code, missing.stderr]).toEqual([
+      3,
+      expect.stringMatching(/OTLP file or folder not found.*HINDSIGHT_INPUT_MISSING/),
+    ]);
   });
 });
 
