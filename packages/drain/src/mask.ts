@@ -266,10 +266,36 @@ function hasUrlScheme(s: string, start: number, end: number): boolean {
   return true;
 }
 
+/**
+ * Where a URL starts inside a token, after a separator (`url=https://...`, `(http://...`): the
+ * first character of its scheme, or -1.
+ */
+function embeddedUrlAt(token: string): number {
+  const k = token.indexOf('://');
+  if (k <= 0) return -1;
+  let i = k;
+  while (i > 0) {
+    const c = token.charCodeAt(i - 1);
+    if (!((isWordChar(c) && c !== 95) || c === 43 || c === 46 || c === 45)) break;
+    i--;
+  }
+  const f = token.charCodeAt(i) | 32;
+  return i < k && f >= 97 && f <= 122 ? i : -1;
+}
+
+// What may close a URL inside a token: a quote or bracket, or a sentence's comma or full stop.
+const URL_TRAIL = new Set([34, 39, 41, 93, 62, 44, 59, 46]);
+
 /** URLs become one `<*>`; each path-delimited part that is a Unix path becomes `<*>` (rule PS). */
 function maskPaths(token: string): string {
   if (token.indexOf('/') < 0) return token;
   if (hasUrlScheme(token, 0, token.length)) return WILDCARD;
+  const u = embeddedUrlAt(token);
+  if (u > 0) {
+    let end = token.length;
+    while (end > u && URL_TRAIL.has(token.charCodeAt(end - 1))) end--;
+    return maskPaths(token.slice(0, u)) + WILDCARD + token.slice(end);
+  }
   let out = '';
   let copied = 0;
   let start = 0;
@@ -451,6 +477,9 @@ export function maskSimple(s: string, start: number, end: number): string | unde
     }
     if (c === 47) {
       slash = true;
+      // `key=https://...`: a URL after a separator, left to maskToken.
+      if (prev === 58 && i > start + 1 && s.charCodeAt(i + 1) === 47 && !hasUrlScheme(s, start, end))
+        return undefined;
       if (i === segment) {
         // A path is one value, whatever its parts: find where it ends, and whether it is one.
         const to = pathAt(s, i, end);

@@ -37,6 +37,8 @@ describe('masks', () => {
     ['Sun', '<*>'],
     ['may', 'may'],
     ['at=Mon', 'at=<*>'],
+    ['url=https://a.example.net:8443/v1/items/7?q=x', 'url=<*>'],
+    ['(see http://h.example/a/b),', '(see <*>),'],
   ])('masks %s as %s', (token, masked) => {
     expect(maskToken(token)).toBe(masked);
   });
@@ -226,5 +228,27 @@ describe('TemplateMiner', () => {
     expect(m.match('disk sdc3 is 99% full')?.template).toBe('disk <*> is <*>% full');
     expect(m.match('completely different words here')).toBeUndefined();
     expect(m.stats().lines).toBe(2);
+  });
+
+  it('groups lines that start with values by the words that follow them', () => {
+    const m = new TemplateMiner();
+    const a = m.add('2026-03-01 12:00:01 peer=10.0.0.1:80 connection reset by peer');
+    const b = m.add('2026-03-01 12:00:02 peer=10.0.0.2:81 connection reset by peer');
+    const c = m.add('2026-03-01 12:00:03 peer=10.0.0.3:82 disk quota exceeded on vol');
+    expect(b.id).toBe(a.id);
+    expect(c.id).not.toBe(a.id);
+  });
+
+  it('joins user names in a routing position into one template, but keeps a frequent constant word apart', () => {
+    const m = new TemplateMiner();
+    const names = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
+    const ids = names.map((u) => m.add(`user ${u} logged in from 10.0.0.1 port 22`).id);
+    expect(new Set(ids).size).toBe(1);
+    expect(m.templates().map((t) => t.template)).toEqual(['user <*> logged in from <*> port <*>']);
+    const password = Array.from({ length: 6 }, (_, i) =>
+      m.add(`Failed password for user${i} from 10.0.0.${i} port 22`),
+    );
+    const none = m.add('Failed none for user9 from 10.0.0.9 port 22');
+    expect(none.id).not.toBe(password[0]?.id);
   });
 });

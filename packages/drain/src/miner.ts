@@ -74,7 +74,7 @@ export class TemplateMiner {
   /** Throws a SyntaxError when an `extraMasks` source is not a valid regular expression. */
   constructor(options: MinerOptions = {}) {
     this.options = Object.freeze({ ...DEFAULT_OPTIONS, ...options });
-    this.tree = new PrefixTree(this.options.depth, this.options.maxChildren);
+    this.tree = new PrefixTree(this.options.depth, this.options.maxChildren, this.options.constantAfter);
     this.tokenizer = new Tokenizer(this.options);
   }
 

@@ -6,6 +6,13 @@ export interface MinerOptions {
   similarity?: number;
   /** Most children of one tree node before new tokens share the `<*>` branch (Drain: 100). */
   maxChildren?: number;
+  /**
+   * Lines after which a word that routes lines in the tree is taken as a constant. A line that
+   * finds no template where its words lead looks under the other words of the last routing
+   * position (where a user or host name would start a branch per value), except those that routed
+   * this many lines. 0 looks under none (as Drain does).
+   */
+  constantAfter?: number;
   /** Most templates kept; beyond it the least recently seen tenth is evicted. */
   maxTemplates?: number;
   /** Most tokens mined from one line; the rest of a longer line becomes one final `<*>`. */
@@ -34,6 +41,7 @@ export const DEFAULT_OPTIONS: Readonly<Required<MinerOptions>> = Object.freeze({
   depth: 4,
   similarity: 0.75,
   maxChildren: 100,
+  constantAfter: 5,
   maxTemplates: 20_000,
   maxTokens: 200,
   maxLineLength: 20_000,
