@@ -28,6 +28,7 @@ export type {
   AnalyzerContext,
   Need,
   Finding,
+  FindingFamily,
   Evidence,
   SeriesEvidence,
   LinesEvidence,

@@ -177,7 +177,11 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       progress(`analyzing: ${a.name}`);
       try {
         // One by one: push(...xs) puts every finding on the stack, which overflows past ~120,000.
-        for (const f of await a.analyze(bundle, ctx)) findings.push(f);
+        const family = a.family ?? 'metrics';
+        for (const f of await a.analyze(bundle, ctx)) {
+          f.family ??= family;
+          findings.push(f);
+        }
       } catch (err) {
         warnings.push({
           stage: 'analyze',

@@ -42,6 +42,13 @@ export interface EventEvidence {
 export type Evidence = SeriesEvidence | LinesEvidence | DiffEvidence | EventEvidence;
 
 /**
+ * Where a finding's signal comes from: the configuration (a change), the logs (a template), the
+ * cluster (an event or a pod's state) or a number over time (a series, or a rate or latency from
+ * spans or an access log). Ranking counts the families that moved, never the analyzers.
+ */
+export type FindingFamily = 'config' | 'logs' | 'kubernetes' | 'metrics';
+
+/**
  * One thing an analyzer saw: a change (a config or release change), an anomaly (a series or a
  * log template that moved) or a health problem (a restart, an OOM kill, a failing probe).
  */
@@ -49,6 +56,13 @@ export interface Finding {
   /** Stable id: the analyzer's name and what it is about, identical across runs. */
   id: string;
   analyzer: string;
+  /** Set by the pipeline from {@link Analyzer.family} when the analyzer leaves it out. */
+  family?: FindingFamily;
+  /**
+   * Found by a detector that knows no component (change points on any series): a component's own
+   * check of the same signal at the same moment speaks for it.
+   */
+  generic?: boolean;
   kind: 'change' | 'anomaly' | 'health';
   component?: string;
   pod?: string;
@@ -93,6 +107,8 @@ export interface AnalyzerContext {
 /** One analyzer: one file in src/analyzers, listed in the `analyzers` array. */
 export interface Analyzer {
   readonly name: string;
+  /** The family of the findings it returns, unless a finding says its own; `metrics` by default. */
+  readonly family?: FindingFamily;
   readonly needs: readonly Need[];
   analyze(bundle: Bundle, ctx: AnalyzerContext): Promise<Finding[]>;
 }

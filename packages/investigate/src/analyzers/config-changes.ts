@@ -16,6 +16,7 @@ function show(v: unknown): string {
 /** Every change in the bundle (Helm revisions, objects, images, scales, commits) with its diff. */
 export const configChanges: Analyzer = {
   name: 'config-changes',
+  family: 'config',
   needs: ['changes'],
   async analyze(_bundle, ctx) {
     const changes = await ctx.data.changes();

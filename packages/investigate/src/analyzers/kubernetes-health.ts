@@ -152,6 +152,7 @@ function afterStartup(sorted: BundleEvent[], startOf: Map<string, number>): Bund
 /** Restarts, OOM kills, probe failures, pending pods and evictions, from events.jsonl and pods.jsonl. */
 export const kubernetesHealth: Analyzer = {
   name: 'kubernetes-health',
+  family: 'kubernetes',
   needs: ['events', 'pods'],
   async analyze(_bundle, ctx) {
     const [events, pods] = await Promise.all([ctx.data.events(), ctx.data.pods()]);

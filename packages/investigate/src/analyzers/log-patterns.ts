@@ -59,6 +59,7 @@ function podsText(t: TemplateStats): string {
  */
 export const logPatterns: Analyzer = {
   name: 'log-patterns',
+  family: 'logs',
   needs: ['logs'],
   async analyze(_bundle, ctx) {
     const model = await ctx.data.logs();

@@ -77,10 +77,11 @@ function finite(xs: Float64Array): number[] {
 function seriesAnomaly(
   s: PreparedSeries,
   time: number,
-): Pick<Finding, 'id' | 'analyzer' | 'kind' | 'component' | 'pod' | 'signal' | 'time'> {
+): Pick<Finding, 'id' | 'analyzer' | 'generic' | 'kind' | 'component' | 'pod' | 'signal' | 'time'> {
   return {
     id: `metric:${s.key}@${time}`,
     analyzer: 'metric-changes',
+    generic: true,
     kind: 'anomaly',
     component: s.component,
     ...(s.pod ? { pod: s.pod } : {}),

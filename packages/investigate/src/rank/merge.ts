@@ -16,10 +16,13 @@ export function mergeFindings(findings: Finding[], bucketMs: number): Finding[] 
       bySignal.set(f.signal, list);
       continue;
     }
-    const domain = f.analyzer !== 'metric-changes' && near.analyzer === 'metric-changes';
+    const domain = !f.generic && near.generic === true;
     if (domain) {
       near.id = f.id;
       near.analyzer = f.analyzer;
+      if (f.family) near.family = f.family;
+      else delete near.family;
+      delete near.generic;
       near.title = f.title;
       near.kind = f.kind;
     }

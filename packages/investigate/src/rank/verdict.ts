@@ -64,9 +64,7 @@ export function scoreCandidates(s: Scoring): Hypothesis[] {
 }
 
 function family(f: Finding): string {
-  if (f.analyzer === 'log-patterns') return 'logs';
-  if (f.analyzer === 'kubernetes-health') return 'kubernetes';
-  return 'metrics';
+  return f.family ?? 'metrics';
 }
 
 function hypothesisOf(c: Candidate, strong: Finding[], raw: number, s: Scoring): Hypothesis {
