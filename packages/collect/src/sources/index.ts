@@ -7,6 +7,8 @@ import { postgresSource } from './postgres.js';
 import { nginxSource } from './nginx.js';
 import { prometheusSource } from './prometheus.js';
 import { lokiSource } from './loki.js';
+import { jaegerSource } from './jaeger.js';
+import { tempoSource } from './tempo.js';
 
 /**
  * Every source, in the order the progress display lists them. Add a source here and nowhere
@@ -21,6 +23,8 @@ const registry = [
   nginxSource,
   prometheusSource,
   lokiSource,
+  jaegerSource,
+  tempoSource,
 ] as const;
 
 /** Every source, in the order the progress display lists them. */
