@@ -9,9 +9,11 @@
 // Run: node --import tsx bench/diagnosis.ts [--write] [--offline DIR[,DIR...]] [name-filter]   (--write records bench/RESULTS.md)
 // --offline ranks the bundles runs kept (DIR/<scenario>/bundle and incident.json) without the lab;
 // several folders (one run each, say two seeds) are pooled, and a scenario is held out with all its runs.
-// Leave-one-mechanism-out: each bundle is ranked at every mechanism weight of WEIGHTS; the weight
-// scored on a scenario is chosen on the others whose fault shares no mechanism kind with its fault
-// (changeMechanisms), and that held-out rank is shown beside the rank at the weight fitted on all.
+// Leave-one-mechanism-out, for every weight of the ranking (rank/weights.ts): each bundle is analysed
+// once and ranked again at each value of GRID, one weight at a time, the others at their defaults.
+// The weights a scenario is scored with are chosen, each on its own, on the other scenarios whose
+// fault shares no mechanism kind with its fault (changeMechanisms), and that held-out rank is shown
+// beside the rank with the weights fitted on all.
 // Redis and PostgreSQL are sampled every 2 s during the incident (sampleLab) and merged into the
 // bundle, as a team's Prometheus would hold them; everything else is collected at the end.
 // Env: HINDSIGHT_DIAG_WARM_S (8), HINDSIGHT_DIAG_SPACING_S (10), HINDSIGHT_DIAG_TAIL_S (15),
@@ -22,9 +24,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openBundle, type Change } from '@hindsight/core';
-import { changeMechanisms, investigate, type Report } from '@hindsight/investigate';
+import {
+  DEFAULT_RANK_WEIGHTS,
+  investigate,
+  revisionMechanisms,
+  type Hypothesis,
+  type RankWeights,
+} from '@hindsight/investigate';
 import { Lab } from '@hindsight/lab';
-import { collectLab, runIncident, type IncidentResult, type Scenario } from '../packages/cli/dist/index.js';
+import { collectLab, runIncident, type IncidentResult, type Scenario } from '@hindsight/lab/demo';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -38,8 +46,17 @@ const spacingMs = Number(process.env['HINDSIGHT_DIAG_SPACING_S'] ?? 10) * 1000;
 const tailMs = Number(process.env['HINDSIGHT_DIAG_TAIL_S'] ?? 15) * 1000;
 const baseSeed = Number(process.env['HINDSIGHT_DIAG_SEED'] ?? 1000);
 const keep = process.env['HINDSIGHT_DIAG_KEEP'];
-// The mechanism weights tried; 1 is ranking without mechanisms.
-const WEIGHTS = [1, 1.5, 2, 3, 4];
+// The values tried for each weight; a mechanism weight of 1 is ranking without mechanisms.
+const GRID: Record<keyof RankWeights, number[]> = {
+  mechanism: [1, 1.5, 2, 3, 4],
+  transient: [0.1, 0.3, 0.6, 1],
+  screened: [0.1, 0.3, 0.6, 1],
+  cosmetic: [0.2, 0.35, 0.6, 1],
+  anomaly: [0.3, 0.6, 1],
+  unknownDirection: [0, 0.5, 1],
+};
+const PARAMS = Object.keys(GRID) as Array<keyof RankWeights>;
+const gridKey = (p: keyof RankWeights, v: number): string => `${p}=${v}`;
 
 /** How one weight ranked the fault: its rank among revisions, and its weight over the best other's. */
 interface Ranked {
@@ -58,9 +75,17 @@ interface Row {
   stuck: number;
   errors: number;
   requests: number;
+  /** The error share of requests before the fault and after it, from the traffic's ground truth. */
+  harm?: [number, number];
   hindsight?: number;
-  byWeight: Map<number, Ranked>;
-  heldOutWeight?: number;
+  /** How each value of GRID (one weight varied, the others at their defaults) ranked the fault. */
+  grid: Map<string, Ranked>;
+  /** Ranks the bundle's findings again with other weights. */
+  rerank?: (w: Partial<RankWeights>) => Ranked;
+  heldOut?: Ranked;
+  heldOutWeights?: RankWeights;
+  fitted?: Ranked;
+  noMechanism?: Ranked;
   lastBeforeLoss?: number;
   mostChangePoints?: number;
   reportMs?: number;
@@ -84,10 +109,10 @@ const rankOf = (ranked: number[], revision: number): number | undefined => {
 };
 
 /** The fault's rank among the report's Helm revisions, and its weight over the best other revision's. */
-function judged(report: Report, fault: number): Ranked {
+function judged(hypotheses: Hypothesis[], fault: number): Ranked {
   const order: number[] = [];
   const weight = new Map<number, number>();
-  for (const h of report.hypotheses)
+  for (const h of hypotheses)
     if (h.cause.type === 'change' && h.cause.revision !== undefined && !order.includes(h.cause.revision)) {
       order.push(h.cause.revision);
       weight.set(h.cause.revision, h.weight);
@@ -157,23 +182,26 @@ async function score(
   if (!fault) throw new Error('the fault was not applied');
   row.faultRevision = fault.revision;
   const start = Date.now();
-  const report = await investigate(bundlePath, { top: 20 });
+  let rerank: ((w: Partial<RankWeights>) => Hypothesis[]) | undefined;
+  const report = await investigate(bundlePath, { top: 20, onRank: (r) => (rerank = r) });
   row.reportMs = Date.now() - start;
+  const again = rerank;
+  if (again) row.rerank = (w) => judged(again(w), fault.revision);
+  row.harm = harmOf(incident, Date.parse(fault.startedAt));
   if (keep && !offline)
     await writeFile(path.join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   const top = report.hypotheses[0];
   row.topCause =
     top?.cause.type === 'change' ? `rev ${top.cause.revision}: ${top.cause.paths.join(', ')}` : top?.title;
-  row.hindsight = judged(report, fault.revision).rank;
-  for (const w of WEIGHTS)
-    row.byWeight.set(
-      w,
-      judged(await investigate(bundlePath, { top: 20, mechanismWeight: w }), fault.revision),
-    );
+  row.hindsight = judged(report.hypotheses, fault.revision).rank;
+  for (const p of PARAMS)
+    for (const v of GRID[p]) if (row.rerank) row.grid.set(gridKey(p, v), row.rerank({ [p]: v }));
 
   const changes = await (await openBundle(bundlePath)).changes();
-  const faultChange = changes.find((c) => c.kind === 'helm' && c.toRevision === fault.revision);
-  row.kinds = [...changeMechanisms(faultChange?.diff ?? []).keys()].sort();
+  const ofFault = changes
+    .filter((c) => c.toRevision === fault.revision)
+    .sort((a, b) => Number(b.kind === 'helm') - Number(a.kind === 'helm'));
+  row.kinds = [...revisionMechanisms(ofFault).keys()].sort();
   const helm = helmChanges(changes);
   const firstBad =
     incident.firstLostAt !== undefined
@@ -199,30 +227,53 @@ async function score(
   );
 }
 
+/** The error share of requests before `at` and from `at` on, from the traffic's ground truth. */
+function harmOf(incident: Pick<IncidentResult, 'seconds'>, at: number): [number, number] {
+  const share = (xs: IncidentResult['seconds']) => {
+    const n = xs.reduce((a, x) => a + x.requests, 0);
+    return n > 0 ? xs.reduce((a, x) => a + x.errors, 0) / n : 0;
+  };
+  const t = (x: IncidentResult['seconds'][number]) => Date.parse(x.t);
+  return [
+    share(incident.seconds.filter((x) => t(x) < at)),
+    share(incident.seconds.filter((x) => t(x) >= at)),
+  ];
+}
+
 /**
- * The weight that ranks `rows` best: most faults first, then most in the top 3, then the largest
- * worst margin (the fault's weight over the best other revision's, in the scenario where it is
- * smallest); on a tie the smallest weight (the least departure from no mechanism). The worst
- * margin, not the sum: a sum grows with any weight that boosts the faults that have a mechanism,
- * and says nothing of the fault whose setting names none.
+ * The value of one weight that ranks `rows` best, the others at their defaults: most faults first,
+ * then most in the top 3, then the largest worst margin (the fault's weight over the best other
+ * revision's, in the bundle where it is smallest); on a tie the value nearest the default (the
+ * least departure from the prior). The worst margin, not the sum: a sum grows with any weight that
+ * boosts the faults that have a mechanism, and says nothing of the fault whose setting names none.
  */
-function chooseWeight(rows: Row[]): number {
-  let best = WEIGHTS[0] as number;
-  let bestKey = [-1, -1, -Infinity];
-  for (const w of WEIGHTS) {
-    const r = rows.map((x) => x.byWeight.get(w)).filter((x): x is Ranked => x !== undefined);
+function chooseValue(rows: Row[], p: keyof RankWeights): number {
+  const def = DEFAULT_RANK_WEIGHTS[p];
+  let best = def;
+  let bestKey = [-1, -1, -Infinity, -Infinity];
+  for (const v of GRID[p]) {
+    const r = rows.map((x) => x.grid.get(gridKey(p, v))).filter((x): x is Ranked => x !== undefined);
     const key = [
       r.filter((x) => x.rank === 1).length,
       r.filter((x) => (x.rank ?? Infinity) <= 3).length,
       r.reduce((m, x) => Math.min(m, x.margin), Infinity),
+      -Math.abs(v - def),
     ];
-    const better = key.findIndex((v, i) => v !== bestKey[i]);
+    const better = key.findIndex((k, i) => k !== bestKey[i]);
     if (better >= 0 && (key[better] as number) > (bestKey[better] as number)) {
-      best = w;
+      best = v;
       bestKey = key;
     }
   }
   return best;
+}
+
+/** Every weight chosen on `rows`, each on its own (the others at their defaults). */
+function chooseWeights(rows: Row[]): RankWeights {
+  const out = { ...DEFAULT_RANK_WEIGHTS };
+  if (rows.length === 0) return out;
+  for (const p of PARAMS) out[p] = chooseValue(rows, p);
+  return out;
 }
 
 const rows: Row[] = [];
@@ -242,7 +293,7 @@ const newRow = (name: string, seed?: number): Row => ({
   stuck: 0,
   errors: 0,
   requests: 0,
-  byWeight: new Map(),
+  grid: new Map(),
 });
 const done = (row: Row) =>
   say(
@@ -288,33 +339,67 @@ if (offline) {
   }
 }
 
-// Leave-one-mechanism-out: the weight a scenario is scored with is chosen without its own runs and
-// without every scenario whose fault shares a mechanism kind with it.
-const fitted = chooseWeight(rows);
+// Leave-one-mechanism-out: the weights a scenario is scored with are chosen without its own runs
+// and without every scenario whose fault shares a mechanism kind with it.
+const fitted = chooseWeights(rows);
 for (const r of rows) {
+  r.fitted = r.rerank?.(fitted);
+  r.noMechanism = r.grid.get(gridKey('mechanism', 1));
   const others = rows.filter((o) => o.name !== r.name && !o.kinds.some((k) => r.kinds.includes(k)));
-  r.heldOutWeight = chooseWeight(others);
+  r.heldOutWeights = chooseWeights(others);
+  r.heldOut = r.rerank?.(r.heldOutWeights);
 }
-const heldOut = (r: Row) => r.byWeight.get(r.heldOutWeight ?? 1)?.rank;
-const atWeight = (w: number) => (r: Row) => r.byWeight.get(w)?.rank;
+// The loaded folds' ranking closures hold each bundle's findings: let them go before printing.
+for (const r of rows) delete r.rerank;
 
 const mark = (r: number | undefined) => (r === undefined ? '-' : String(r));
-const hits = (pick: (r: Row) => number | undefined, k: number) =>
-  rows.filter((r) => (pick(r) ?? Infinity) <= k).length;
-const both = (pick: (r: Row) => number | undefined) => `${hits(pick, 1)} / ${hits(pick, 3)}`;
+const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
+const hits = (pick: (r: Row) => number | undefined, k: number, of = rows) =>
+  of.filter((r) => (pick(r) ?? Infinity) <= k).length;
+const both = (pick: (r: Row) => number | undefined, of = rows) =>
+  `${hits(pick, 1, of)} / ${hits(pick, 3, of)}`;
+/** Weights that differ from the defaults, as `name value`. */
+const departures = (w?: RankWeights) =>
+  w
+    ? PARAMS.filter((p) => w[p] !== DEFAULT_RANK_WEIGHTS[p])
+        .map((p) => `${p} ${w[p]}`)
+        .join(', ') || 'defaults'
+    : '-';
+const methods: Array<[string, (r: Row) => number | undefined]> = [
+  ['as shipped', (r) => r.hindsight],
+  ['fitted on all', (r) => r.fitted?.rank],
+  ['held out (leave-one-mechanism-out)', (r) => r.heldOut?.rank],
+  ['no mechanism (mechanism weight 1)', (r) => r.noMechanism?.rank],
+  ['baseline: last change before the first loss', (r) => r.lastBeforeLoss],
+  ['baseline: most metric change points', (r) => r.mostChangePoints],
+];
+const seeds = [
+  ...new Set(rows.map((r) => (r.seed === undefined ? '-' : String(Math.floor(r.seed / 1000) * 1000)))),
+];
 const lines = [
-  '| scenario | fault kinds | fault rev | requests | sessions lost | stuck | 5xx/timeouts | hindsight rank | fitted (w) | held-out (w) | no mechanism | last change before loss | most change points | report (ms) | hindsight top cause |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| scenario (seed) | fault kinds | fault rev | requests | errors before -> after the fault | sessions lost | stuck | shipped | fitted | held out | held-out weights (not default) | no mechanism | last change before loss | most change points | report (ms) | top cause as shipped |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map(
     (r) =>
-      `| ${r.name}${r.seed === undefined ? '' : ` (${r.seed})`} | ${r.kinds.join(', ') || '-'} | ${mark(r.faultRevision)} | ${r.requests} | ${r.lost} | ${r.stuck} | ${r.errors} | ${mark(r.hindsight)} | ${mark(atWeight(fitted)(r))} (${fitted}) | ${mark(heldOut(r))} (${r.heldOutWeight ?? '-'}) | ${mark(atWeight(1)(r))} | ${mark(r.lastBeforeLoss)} | ${mark(r.mostChangePoints)} | ${r.reportMs ?? '-'} | ${(r.topCause ?? r.note ?? '-').replace(/\|/g, '/').slice(0, 90)} |`,
+      `| ${r.name}${r.seed === undefined ? '' : ` (${r.seed})`} | ${r.kinds.join(', ') || '-'} | ${mark(r.faultRevision)} | ${r.requests} | ${r.harm ? `${pct(r.harm[0])} -> ${pct(r.harm[1])}` : '-'} | ${r.lost} | ${r.stuck} | ${mark(r.hindsight)} | ${mark(r.fitted?.rank)} | ${mark(r.heldOut?.rank)} | ${departures(r.heldOutWeights)} | ${mark(r.noMechanism?.rank)} | ${mark(r.lastBeforeLoss)} | ${mark(r.mostChangePoints)} | ${r.reportMs ?? '-'} | ${(r.topCause ?? r.note ?? '-').replace(/\|/g, '/').slice(0, 90)} |`,
   ),
   '',
-  `top-1 / top-3 of ${rows.length}: hindsight as shipped ${both((r) => r.hindsight)}; ` +
-    `fitted on all (w ${fitted}) ${both(atWeight(fitted))}; held out (leave-one-mechanism-out) ${both(heldOut)}; ` +
-    `no mechanism (w 1) ${both(atWeight(1))}; ` +
-    `last change before the first loss ${both((r) => r.lastBeforeLoss)}; most metric change points ${both((r) => r.mostChangePoints)}`,
-  `fault weight over the best other revision's, median: ${WEIGHTS.map((w) => `w ${w} ${median(rows.map((r) => r.byWeight.get(w)?.margin ?? 0)).toFixed(2)}x`).join(', ')}`,
+  `| top-1 / top-3 | all ${rows.length} | ${seeds.map((s) => `seed ${s}`).join(' | ')} |`,
+  `| --- | --- | ${seeds.map(() => '---').join(' | ')} |`,
+  ...methods.map(
+    ([name, pick]) =>
+      `| ${name} | ${both(pick)} | ${seeds
+        .map((s) =>
+          both(
+            pick,
+            rows.filter((r) => (r.seed === undefined ? '-' : String(Math.floor(r.seed / 1000) * 1000)) === s),
+          ),
+        )
+        .join(' | ')} |`,
+  ),
+  '',
+  `Weights fitted on all: ${departures(fitted)} (defaults: ${PARAMS.map((p) => `${p} ${DEFAULT_RANK_WEIGHTS[p]}`).join(', ')}).`,
+  `Fault weight over the best other revision's, median: ${GRID.mechanism.map((w) => `mechanism ${w} ${median(rows.map((r) => r.grid.get(gridKey('mechanism', w))?.margin ?? 0)).toFixed(2)}x`).join(', ')}; held out ${median(rows.map((r) => r.heldOut?.margin ?? 0)).toFixed(2)}x.`,
 ];
 console.log(lines.join('\n'));
 

@@ -1,5 +1,5 @@
 // 1. The story: more replicas while sessions are read from replicas, raised alone (the story).
-import { storyScenario, type Scenario } from '../../packages/cli/dist/index.js';
+import { storyScenario, type Scenario } from '@hindsight/lab/demo';
 
 // The demo flips readinessRequiresSync in the same upgrade (see storyScenario). Here the replicas are
 // ready before their first sync from the start, and the upgrade raises replicaCount alone. Why a

@@ -1,5 +1,5 @@
 // 2. Reads moved to replicas without the read-your-writes guard: replication lag loses fresh sessions.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 export const scenario: Scenario = {
   name: 'reads-to-replicas-no-guard',

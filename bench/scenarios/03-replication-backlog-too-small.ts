@@ -1,5 +1,5 @@
 // 3. Replication backlog and replica output-buffer limit too small for write bursts.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 export const scenario: Scenario = {
   name: 'replication-backlog-too-small',

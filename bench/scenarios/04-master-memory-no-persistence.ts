@@ -1,5 +1,5 @@
 // 4. Master memory limit lowered with persistence off: the killed master restarts empty.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 export const scenario: Scenario = {
   name: 'master-memory-no-persistence',

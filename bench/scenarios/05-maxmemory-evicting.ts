@@ -1,5 +1,5 @@
 // 5. maxmemory with an evicting policy: sessions evicted without a word.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 export const scenario: Scenario = {
   name: 'maxmemory-evicting',

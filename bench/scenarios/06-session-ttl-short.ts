@@ -1,5 +1,5 @@
 // 6. Session TTL below the length of a checkout.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 export const scenario: Scenario = {
   name: 'session-ttl-short',

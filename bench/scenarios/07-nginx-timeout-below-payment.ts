@@ -1,5 +1,5 @@
 // 7. nginx proxy_read_timeout below the slow path's latency: ghost commits, stuck checkouts.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 export const scenario: Scenario = {
   name: 'nginx-timeout-below-payment',

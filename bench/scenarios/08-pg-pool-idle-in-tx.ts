@@ -1,5 +1,5 @@
 // 8. PostgreSQL pool raised with idle_in_transaction_session_timeout removed while Redis stalls.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 export const scenario: Scenario = {
   name: 'pg-pool-idle-in-tx',

@@ -1,5 +1,5 @@
 // 9. PostgreSQL's connection limit lowered below what the shop's pools open under load.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 // shop.replicaCount x shop.postgres.poolMax (4 x 10) above postgresql.maxConnections: under load new
 // connections fail with "too many clients", and the checkouts that needed them fail.

@@ -1,5 +1,5 @@
 // 10. The shop's memory limit lowered below what a pod uses under load: OOM kills once load grows.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 // A shop pod starts well under 200 MiB and grows to ~230-245 MiB of RSS under the bench's load (measured
 // with ps during a run), so the pods pass their readiness and are killed for memory seconds later,

@@ -1,5 +1,5 @@
 // 11. The shop's PostgreSQL statement timeout lowered below what a checkout's statements take.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 // The rendered change is the shop container's PG_STATEMENT_TIMEOUT_MS (5000 -> 2): PostgreSQL
 // cancels the checkout's statements ("canceling statement due to statement timeout") and the shop

@@ -1,5 +1,5 @@
 // 13. The session signing secret rotated with a rollout: every signed-in user is signed out.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 // The Secret alone does not restart a pod (a pod reads a Secret's env at start), so the rotation
 // comes with a pod annotation that rolls the shop, as teams do with a checksum annotation. Every

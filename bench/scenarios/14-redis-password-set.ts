@@ -1,5 +1,5 @@
 // 14. A password set on Redis while the shop's pods keep the empty one they started with.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 // The Redis StatefulSets roll with --requirepass; the shop's Deployment renders the same (its
 // REDIS_PASSWORD comes from the Secret), so its pods keep the old password and every command on a

@@ -1,5 +1,5 @@
 // 15. The shop scaled to zero: the proxy has no upstream.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 // spec.replicas of the shop's Deployment 2 -> 0: nginx answers every request with a 502 or 503 and
 // the shop's logs fall silent; nothing in them says why.

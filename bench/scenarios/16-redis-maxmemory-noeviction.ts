@@ -1,5 +1,5 @@
 // 16. maxmemory below the sessions' size with no eviction: Redis refuses writes.
-import type { Scenario } from '../../packages/cli/dist/index.js';
+import type { Scenario } from '@hindsight/lab/demo';
 
 // `maxmemory 1200kb` with `maxmemory-policy noeviction`: once the sessions pass it, every session
 // write fails with "OOM command not allowed", logins and carts fail loudly.

@@ -15,7 +15,8 @@ import { compareFindings, rank } from './rank/rank.js';
 import { nextCommands } from './rank/next-step.js';
 import { redactReport, reportRedactor } from './reporters/redact.js';
 import { TopologyGraph } from './topology.js';
-import type { Analyzer, AnalyzerContext, Finding, Report } from './types.js';
+import type { RankWeights } from './rank/weights.js';
+import type { Analyzer, AnalyzerContext, Finding, Hypothesis, Report } from './types.js';
 
 /** Options of {@link investigate}. */
 export interface InvestigateOptions {
@@ -48,8 +49,13 @@ export interface InvestigateOptions {
   onLogs?: (logs: MinedLogs) => void;
   /** The user's own redaction patterns (`--redact-pattern`), applied with the catalogue to the report. */
   redactPatterns?: readonly RegExp[];
-  /** For benchmarks that choose it: the weight of a change whose kind can cause the effect (default 2). */
-  mechanismWeight?: number;
+  /** For benchmarks that choose them: ranking weights other than the defaults (rank/weights.ts). */
+  weights?: Partial<RankWeights>;
+  /**
+   * For benchmarks that choose the weights: called with a function that ranks the same findings
+   * again with other weights, without analysing the bundle again.
+   */
+  onRank?: (rerank: (weights: Partial<RankWeights>) => Hypothesis[]) => void;
 }
 
 /** The bucket width for a window: about 180 buckets, on a 5-second grid, between 5 s and 5 min. */
@@ -210,7 +216,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       () => data.components(),
       new Set<string>(),
     );
-    const ranked = rank({
+    const input = {
       findings: kept,
       data,
       graph,
@@ -218,8 +224,9 @@ export async function investigate(bundlePath: string, options: InvestigateOption
       window,
       bucketMs,
       ...(at !== undefined ? { incidentAt: at } : {}),
-      ...(options.mechanismWeight === undefined ? {} : { mechanismWeight: options.mechanismWeight }),
-    });
+    };
+    const ranked = rank({ ...input, ...(options.weights ? { weights: options.weights } : {}) });
+    options.onRank?.((weights) => rank({ ...input, weights }).hypotheses);
     const mined = await read('logs', `${logsDir}/`, 'the mined logs', () => data.minedLogs(), undefined);
     if (mined) options.onLogs?.(mined);
     const logs = mined?.model ?? { groups: [], lines: 0, files: 0 };

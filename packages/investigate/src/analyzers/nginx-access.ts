@@ -189,6 +189,15 @@ function p95(times: number[][]): Float64Array {
   });
 }
 
+/** One status' answers on the analysis grid: its share of requests, and the counts it comes from. */
+interface StatusShare {
+  s: PreparedSeries;
+  counts: Float64Array;
+  total: Float64Array;
+  /** When it was first answered in each bucket (NaN where it was not). */
+  firstAt: Float64Array;
+}
+
 /**
  * Episodes of a status answered far more often than usual: buckets whose count passes what the
  * window's median share predicts by three standard deviations (a binomial count's) and two
@@ -197,11 +206,8 @@ function p95(times: number[][]): Float64Array {
  */
 function bursts(
   ctx: AnalyzerContext,
-  s: PreparedSeries,
-  counts: Float64Array,
-  total: Float64Array,
+  { s, counts, total, firstAt }: StatusShare,
   spec: CheckSpec,
-  firstAt: Float64Array,
 ): Finding[] {
   const usual = median(s.points.map(([, v]) => v));
   const hot: Array<[number, number, number]> = [];
@@ -237,16 +243,9 @@ function bursts(
 }
 
 /** Shares that rose: a level shift that lasts, else each burst. */
-function rises(
-  ctx: AnalyzerContext,
-  s: PreparedSeries,
-  counts: Float64Array,
-  total: Float64Array,
-  spec: CheckSpec,
-  firstAt: Float64Array,
-): Finding[] {
-  const shifted = shiftCheck(ctx, s, spec, { direction: 'up' });
-  return shifted.length > 0 ? shifted : bursts(ctx, s, counts, total, spec, firstAt);
+function rises(ctx: AnalyzerContext, share: StatusShare, spec: CheckSpec): Finding[] {
+  const shifted = shiftCheck(ctx, share.s, spec, { direction: 'up' });
+  return shifted.length > 0 ? shifted : bursts(ctx, share, spec);
 }
 
 function pct(v: number): string {
@@ -299,8 +298,8 @@ export async function accessLogFindings(
         strength: STATUS_STRENGTH[status] ?? STATUS_DEFAULT,
         userFacing: true,
       };
-      for (const f of rises(ctx, s, counts, t.total, spec, t.firstAt.get(status) as Float64Array))
-        out.push(titled(f, s, t, status, ctx));
+      const share = { s, counts, total: t.total, firstAt: t.firstAt.get(status) as Float64Array };
+      for (const f of rises(ctx, share, spec)) out.push(titled(f, s, t, status, ctx));
     }
     out.push(...routeFindings(ctx, component, t));
   }
@@ -310,37 +309,30 @@ export async function accessLogFindings(
 /** Each busy route's errors and p95 time, as shares of the route's own requests, where they rose. */
 function routeFindings(ctx: AnalyzerContext, component: string, t: Tally): Finding[] {
   const out: Finding[] = [];
+  const rose = (
+    name: string,
+    labels: Record<string, string>,
+    values: Float64Array,
+    unit: string,
+    what: string,
+  ) =>
+    shiftCheck(
+      ctx,
+      shareSeries(ctx, component, name, labels, values, unit),
+      { analyzer: 'nginx', what: `${component}: ${what}`, strength: 0.6, userFacing: true },
+      { direction: 'up' },
+    );
   for (const [route, ro] of [...t.routes].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const labels = { component, route };
-    const err = shareSeries(
-      ctx,
-      component,
-      'access_route_error_share',
-      labels,
-      ratio(ro.errors, ro.n),
-      'share',
-    );
     out.push(
-      ...shiftCheck(
-        ctx,
-        err,
-        {
-          analyzer: 'nginx',
-          what: `${component}: ${route} errors (share of its requests)`,
-          strength: 0.6,
-          userFacing: true,
-        },
-        { direction: 'up' },
+      ...rose(
+        'access_route_error_share',
+        labels,
+        ratio(ro.errors, ro.n),
+        'share',
+        `${route} errors (share of its requests)`,
       ),
-    );
-    const slow = shareSeries(ctx, component, 'access_route_time_p95', labels, p95(ro.times), 's');
-    out.push(
-      ...shiftCheck(
-        ctx,
-        slow,
-        { analyzer: 'nginx', what: `${component}: ${route} time p95`, strength: 0.6, userFacing: true },
-        { direction: 'up' },
-      ),
+      ...rose('access_route_time_p95', labels, p95(ro.times), 's', `${route} time p95`),
     );
   }
   return out;

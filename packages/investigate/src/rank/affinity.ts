@@ -3,23 +3,8 @@ import type { Finding } from '../types.js';
 import { median } from '../stats.js';
 import type { Candidate } from './candidates.js';
 import { mechanismCertainty } from './mechanism.js';
+import type { RankWeights } from './weights.js';
 
-// What an anomaly that ended on its own (long before the end of the window, with no revert to end
-// it) still counts for. Why: any rollout blips while its pods restart (a burst of 5xx, a replica
-// resyncing), and the blip recovers by itself; the incident someone investigates is what still
-// holds, and the change behind it is the one whose effects last. On the diagnosis bench a Redis
-// log level rolled the Redis pods and an nginx timeout rolled nginx: their bursts had ended, the
-// faults' levels stayed. On ten kept bench bundles the fault's weight over the best decoy's went
-// from 1.24x at worst (median 3.1x) to 2.28x at worst (median 4.4x).
-const TRANSIENT_WEIGHT = 0.3;
-// What an earlier change keeps of a blip when a later change came between them (see screened).
-const SCREENED = 0.3;
-// How much more a change explains an effect its kind of setting can cause (a memory limit and an
-// OOM kill). Set a priori, not fitted: 2 lets a matching change 20 s before an effect outrank a
-// non-matching one 5 s before it at any tau, as a topology match (1 against 0.55) would. On the
-// diagnosis bench's 20 bundles leave-one-mechanism-out chooses 1 (its faults rank first without
-// it; at 2 one no-mechanism fault falls to 2nd): bench/RESULTS.md `## diagnosis`.
-export const MECHANISM_WEIGHT = 2;
 // How far apart two clocks (a Helm client's and a node's) or a scrape and its sample may be.
 const CLOCK_SKEW_MS = 5_000;
 
@@ -34,8 +19,8 @@ export interface AffinityContext {
   changes: Candidate[];
   /** When each candidate was reverted, by id: its effects are judged until then. */
   until: Map<string, number>;
-  /** The weight of a matching mechanism (MECHANISM_WEIGHT unless a benchmark varies it). */
-  mechanismWeight?: number;
+  /** The weights (rankWeights(): the defaults unless a benchmark varies them). */
+  weights: RankWeights;
 }
 
 /** How candidates and anomalies relate: the affinity of one to the other, and how long an anomaly held. */
@@ -56,7 +41,7 @@ export interface Affinity {
  */
 export function affinityFor(ctx: AffinityContext): Affinity {
   const { graph, window, bucketMs, tau, changes, until } = ctx;
-  const mechanism = ctx.mechanismWeight ?? MECHANISM_WEIGHT;
+  const { mechanism, transient, screened: screenedWeight } = ctx.weights;
   const slack = bucketMs + CLOCK_SKEW_MS;
   const lastMargin = Math.max(2 * bucketMs, (window.to - window.from) / 10);
   const untilOf = (c: Candidate): number => until.get(c.id) ?? window.to;
@@ -70,7 +55,7 @@ export function affinityFor(ctx: AffinityContext): Affinity {
       (o) => o !== c && o.cause.type === 'change' && o.time > c.time && precedes(o, a),
     );
     if (!between) return 1;
-    return SCREENED + (1 - SCREENED) * lasting(a, untilOf(c), lastMargin);
+    return screenedWeight + (1 - screenedWeight) * lasting(a, untilOf(c), lastMargin);
   };
   return {
     slack,
@@ -84,7 +69,7 @@ export function affinityFor(ctx: AffinityContext): Affinity {
       return near * topology(graph, c.components, a) * c.prior * kind * screened(c, a);
     },
     lastingFor(c, a) {
-      return TRANSIENT_WEIGHT + (1 - TRANSIENT_WEIGHT) * lasting(a, untilOf(c), lastMargin);
+      return transient + (1 - transient) * lasting(a, untilOf(c), lastMargin);
     },
   };
 }

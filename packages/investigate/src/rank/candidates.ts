@@ -5,6 +5,7 @@ import type { Cause, Finding } from '../types.js';
 import { compareFindings } from './merge.js';
 import { minOf } from './common.js';
 import { changeMechanisms, type Mechanisms } from './mechanism.js';
+import { DEFAULT_RANK_WEIGHTS, type RankWeights } from './weights.js';
 
 /** A candidate cause: a change (one per Helm revision), or the earliest anomaly no change explains. */
 export interface Candidate {
@@ -21,12 +22,9 @@ export interface Candidate {
 }
 
 // Settings that change what is observed (log verbosity, labels, annotations), not what the system
-// does: a change made only of them is a weaker prior cause. Its evidence can still win.
+// does: a change made only of them is a weaker prior cause (weights.cosmetic). Its evidence can still win.
 const COSMETIC =
   /(^|\.)(log[-_]?level|loglevel|verbosity|debug|labels|podlabels|commonlabels|annotations|podannotations)(\.|$)/i;
-const COSMETIC_PRIOR = 0.35;
-// What an anomaly no change explains weighs as a cause, against a change's 1.
-const ANOMALY_PRIOR = 0.6;
 // Below this affinity to every change, an anomaly is unexplained.
 const EXPLAINED = 0.2;
 
@@ -35,7 +33,12 @@ const EXPLAINED = 0.2;
  * (its values, and the scale or image changes of the workloads it rendered differently): they are
  * one candidate, the values change first, so that they do not split the evidence between them.
  */
-export function changeCandidates(changes: Finding[], data: BundleData, known: Set<string>): Candidate[] {
+export function changeCandidates(
+  changes: Finding[],
+  data: BundleData,
+  known: Set<string>,
+  weights: RankWeights,
+): Candidate[] {
   const byRevision = new Map<string, Finding[]>();
   for (const f of changes) {
     const ch = f.change as Change;
@@ -50,11 +53,17 @@ export function changeCandidates(changes: Finding[], data: BundleData, known: Se
       (a, b) =>
         Number(b.change?.kind === 'helm') - Number(a.change?.kind === 'helm') || (a.id < b.id ? -1 : 1),
     ) as [Finding, ...Finding[]];
-    return changeCandidate(primary, also, data, known);
+    return changeCandidate(primary, also, data, known, weights);
   });
 }
 
-function changeCandidate(f: Finding, also: Finding[], data: BundleData, known: Set<string>): Candidate {
+function changeCandidate(
+  f: Finding,
+  also: Finding[],
+  data: BundleData,
+  known: Set<string>,
+  weights: RankWeights,
+): Candidate {
   const ch = f.change as Change;
   const components = [
     ...new Set([
@@ -73,7 +82,7 @@ function changeCandidate(f: Finding, also: Finding[], data: BundleData, known: S
     id: f.id,
     time: f.time,
     components,
-    prior: cosmetic ? COSMETIC_PRIOR : paths.length === 0 ? 0.5 : 1,
+    prior: cosmetic ? weights.cosmetic : paths.length === 0 ? 0.5 : 1,
     cause: {
       type: 'change',
       changeId: f.id.replace(/^change:/, ''),
@@ -89,7 +98,7 @@ function changeCandidate(f: Finding, also: Finding[], data: BundleData, known: S
     title: f.title,
     finding: f,
     reasons,
-    mechanisms: changeMechanisms(mechanismDiff(ch, also)),
+    mechanisms: revisionMechanisms([ch, ...also.map((o) => o.change as Change)], weights.unknownDirection),
   };
 }
 
@@ -103,11 +112,21 @@ const RENDERED = new Set<Change['kind']>(['deployment', 'configmap', 'scale']);
  * named as its chart names them. A values change that rendered nothing different changed nothing
  * the cluster runs.
  */
-function mechanismDiff(ch: Change, also: Finding[]): Change['diff'] {
-  const rendered = also.map((o) => o.change as Change).filter((o) => RENDERED.has(o.kind));
-  if (ch.kind !== 'helm' || rendered.length === 0)
-    return [...ch.diff, ...also.flatMap((o) => o.change?.diff ?? [])];
+function mechanismDiff(ch: Change, also: Change[]): Change['diff'] {
+  const rendered = also.filter((o) => RENDERED.has(o.kind));
+  if (ch.kind !== 'helm' || rendered.length === 0) return [...ch.diff, ...also.flatMap((o) => o.diff)];
   return rendered.flatMap((o) => o.diff);
+}
+
+/**
+ * What one revision's settings control, from the changes it was recorded as (its values change
+ * first, then what it rendered differently), as ranking reads them.
+ */
+export function revisionMechanisms(
+  [primary, ...also]: Change[],
+  unknownDirection = DEFAULT_RANK_WEIGHTS.unknownDirection,
+): Mechanisms {
+  return primary ? changeMechanisms(mechanismDiff(primary, also), unknownDirection) : new Map();
 }
 
 /**
@@ -119,6 +138,7 @@ export function anomalyCandidate(
   changes: Candidate[],
   affinity: (c: Candidate, a: Finding) => number,
   bucketMs: number,
+  weights: RankWeights,
 ): Candidate | undefined {
   const unexplained = moved.filter((a) => changes.every((c) => affinity(c, a) < EXPLAINED));
   if (unexplained.length === 0 || changes.length === 0) return undefined;
@@ -128,7 +148,7 @@ export function anomalyCandidate(
     id: `anomaly:${first.id}`,
     time: first.time,
     components: first.component ? [first.component] : [],
-    prior: ANOMALY_PRIOR,
+    prior: weights.anomaly,
     cause: {
       type: 'anomaly',
       findingId: first.id,

@@ -1,4 +1,5 @@
 import type { Finding } from '../types.js';
+import { DEFAULT_RANK_WEIGHTS } from './weights.js';
 
 /**
  * Kinds of mechanism: what a setting controls, and so what it can break when set wrong. See
@@ -143,7 +144,7 @@ export const MECHANISMS: readonly MechanismKind[] = [
   {
     kind: 'replication',
     family: 'replication',
-    setting: /repl|backlog|(^| )sync|replicaof|slaveof|master ?link/,
+    setting: /(^| )repl( |$)|replication|backlog|(^| )sync|replicaof|slaveof|master ?link/,
     effect: /repl|replica|slave|sync|lag|backlog|master.?link/,
     limit: false,
   },
@@ -241,9 +242,6 @@ function direction(name: string, from: unknown, to: unknown): 'raised' | 'lowere
   return b > a || (b === 0 && a > 0) ? 'raised' : 'lowered';
 }
 
-// How sure a limit's kind is when its direction is unknown: it may as well have been raised.
-const UNKNOWN_DIRECTION = 0.5;
-
 /** A setting path as words: `redis.master.memoryLimit` -> `redis master memory limit`. */
 function words(path: string): string {
   return path
@@ -253,7 +251,7 @@ function words(path: string): string {
     .trim();
 }
 
-/** What a change's settings control, each kind with how sure it is (1, or UNKNOWN_DIRECTION). */
+/** What a change's settings control, each kind with how sure it is (1, or less when its direction is unknown). */
 export type Mechanisms = Map<Mechanism, number>;
 
 /**
@@ -263,9 +261,13 @@ export type Mechanisms = Map<Mechanism, number>;
  * is `replicas`; a container's `resources.limits.memory` is `memory`, its env
  * `PG_STATEMENT_TIMEOUT_MS` a `timeout`, its arg `max_connections` a server's `connections`; a
  * ConfigMap's `nginx.conf` directive `proxy_read_timeout` a `timeout` and `proxy`. A limit raised
- * is left out; one whose direction is unknown counts UNKNOWN_DIRECTION.
+ * is left out; one whose direction is unknown counts `unknownDirection` (a value set over a chart
+ * default the diff does not show may as well have been raised).
  */
-export function changeMechanisms(diff: Array<{ path: string; from?: unknown; to?: unknown }>): Mechanisms {
+export function changeMechanisms(
+  diff: Array<{ path: string; from?: unknown; to?: unknown }>,
+  unknownDirection = DEFAULT_RANK_WEIGHTS.unknownDirection,
+): Mechanisms {
   const out: Mechanisms = new Map();
   for (const d of diff) {
     const name = words(d.path.split('.').slice(-3).join('.'));
@@ -273,7 +275,7 @@ export function changeMechanisms(diff: Array<{ path: string; from?: unknown; to?
     const add = (kind: Mechanism): void => {
       if (!LIMITS.has(kind)) return void out.set(kind, 1);
       if (dir === 'raised') return;
-      const sure = dir === 'lowered' ? 1 : UNKNOWN_DIRECTION;
+      const sure = dir === 'lowered' ? 1 : unknownDirection;
       out.set(kind, Math.max(out.get(kind) ?? 0, sure));
     };
     for (const m of MECHANISMS) if (m.setting.test(name)) add(m.kind);

@@ -5,6 +5,7 @@ import { mergeFindings } from './merge.js';
 import { anomalyCandidate, changeCandidates, revertOf } from './candidates.js';
 import { affinityFor } from './affinity.js';
 import { decide, scoreCandidates } from './verdict.js';
+import { rankWeights, type RankWeights } from './weights.js';
 
 export { iso } from './common.js';
 export { compareFindings, mergeFindings } from './merge.js';
@@ -19,8 +20,8 @@ export interface RankInput {
   bucketMs: number;
   /** When the incident was known to be under way (unix ms), if given. */
   incidentAt?: number;
-  /** The weight of a matching mechanism, for the benchmark that chooses it (MECHANISM_WEIGHT). */
-  mechanismWeight?: number;
+  /** Weights other than the defaults, for the benchmark that chooses them (see weights.ts). */
+  weights?: Partial<RankWeights>;
 }
 
 /** The outcome of ranking. */
@@ -55,7 +56,8 @@ export function rank(input: RankInput): RankResult {
   const moved = anomalies.filter((f) => f.strength >= MIN_MOVED);
   const tau = Math.min(15 * 60_000, Math.max(2 * 60_000, (window.to - window.from) / 10));
 
-  const changeCands = changeCandidates(changes, input.data, input.known);
+  const weights = rankWeights(input.weights);
+  const changeCands = changeCandidates(changes, input.data, input.known, weights);
   // Each candidate's effects are judged until it was reverted, else until the end of the window.
   const until = new Map<string, number>();
   for (const c of changeCands) {
@@ -69,9 +71,9 @@ export function rank(input: RankInput): RankResult {
     tau,
     changes: changeCands,
     until,
-    ...(input.mechanismWeight === undefined ? {} : { mechanismWeight: input.mechanismWeight }),
+    weights,
   });
-  const unexplained = anomalyCandidate(moved, changeCands, affinity.affinity, bucketMs);
+  const unexplained = anomalyCandidate(moved, changeCands, affinity.affinity, bucketMs, weights);
   const candidates = unexplained ? [...changeCands, unexplained] : changeCands;
 
   const hypotheses =
