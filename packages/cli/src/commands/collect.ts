@@ -1,12 +1,14 @@
 import {
-  DEFAULT_VALUES_GLOB,
   collect,
+  optionKey,
+  selectSources,
   parseDuration,
   resolveWindow,
   sources,
+  type CollectOptions,
   type ProgressEvent,
+  type SourceFlag,
 } from '@hindsight/collect';
-import { HindsightError } from '@hindsight/core';
 import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
 import { paint, type Io } from '../io.js';
@@ -20,32 +22,35 @@ import {
 } from '../flags.js';
 import { redactPatternOption, redactPatternsOf } from './redact-pattern.js';
 
+/** The flags of collect itself; each source's are declared by the source (see `sources`). */
 interface CollectFlags extends BundleOutputFlags {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
-  selector?: string;
   since?: string;
   from?: string;
   to?: string;
   watch?: string;
   interval: string;
-  redis: string[];
-  postgres?: string;
-  nginxLog?: string;
-  nginxPod?: string;
-  nginxLogFormat?: string;
-  prometheus?: string;
-  promql: string[];
-  loki?: string;
-  logql: string[];
-  git?: string;
-  valuesGlob?: string;
   force?: boolean;
   redactPattern: string[];
 }
 
 const collectAll = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** The flags the sources declare, each once, in the registry's order. */
+const sourceFlags: readonly SourceFlag[] = sources.flatMap((s) => s.flags);
+
+/** The values given for the sources' flags, by option name; unset and empty ones left out. */
+function sourceOptions(flags: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  for (const flag of sourceFlags) {
+    const key = optionKey(flag.flags);
+    const value = flags[key];
+    if (Array.isArray(value) ? value.length > 0 : value !== undefined && value !== '') options[key] = value;
+  }
+  return options;
+}
 
 /** Shows each source's state; on a terminal the block is redrawn in place, elsewhere one line per outcome. */
 class Progress {
@@ -99,7 +104,6 @@ export const collectCommand: CommandSpec = {
       )
       .option('--context <name>', 'kubeconfig context')
       .option('-n, --namespace <ns>', "namespace (default: the context's)")
-      .option('-l, --selector <selector>', 'label selector for the pods whose logs are read')
       .option('--since <duration>', 'window: the last DURATION (1h by default)')
       .option('--from <time>', 'window start (RFC 3339)')
       .option('--to <time>', 'window end (RFC 3339; now by default)')
@@ -111,55 +115,30 @@ export const collectCommand: CommandSpec = {
         '--interval <duration>',
         'sampling period during --watch, and how often pods are listed again',
         '5s',
-      )
-      .option(
-        '--redis <url>',
-        'a Redis node (repeatable); the replicas a master lists are read too',
-        collectAll,
-        [],
-      )
-      .option('--postgres <url>', 'a PostgreSQL connection string')
-      .option('--nginx-log <file>', 'an nginx access log file')
-      .option('--nginx-pod <pod>', 'a pod whose log is the nginx access log')
-      .option(
-        '--nginx-log-format <format>',
-        "an nginx log_format string (default: the chart's `hindsight` format)",
-      )
-      .option('--prometheus <url>', 'Prometheus base URL')
-      .option('--promql <query>', 'a PromQL query to read over the window (repeatable)', collectAll, [])
-      .option('--loki <url>', 'Loki base URL')
-      .option('--logql <query>', 'a LogQL query to read over the window (repeatable)', collectAll, [])
-      .option('--git <dir>', 'a Git working copy of the deployed values (GitOps)')
-      .option('--values-glob <glob>', 'values files inside --git', DEFAULT_VALUES_GLOB)
-      .option('--force', 'write into a non-empty output folder');
+      );
+    for (const flag of sourceFlags) {
+      if (flag.repeatable) cmd.option(flag.flags, flag.description, collectAll, []);
+      else if (flag.default !== undefined) cmd.option(flag.flags, flag.description, flag.default);
+      else cmd.option(flag.flags, flag.description);
+    }
+    cmd.option('--force', 'write into a non-empty output folder');
     redactPatternOption(cmd, 'the bundle')
       .addHelpText('after', `\nSources: ${sources.map((s) => s.name).join(', ')}.`)
-      .action(async (flags: CollectFlags) => {
+      .action(async (flags: CollectFlags & Record<string, unknown>) => {
         const out = bundleOutputOf(flags);
         const redactPatterns = redactPatternsOf(flags);
         requireZone(flags.from, '--from');
         requireZone(flags.to, '--to');
         const watchMs = flags.watch !== undefined ? parseDuration(flags.watch) : undefined;
-        if (flags.nginxLog && flags.nginxPod)
-          throw new HindsightError('HINDSIGHT_USAGE', 'give --nginx-log or --nginx-pod, not both');
-        if (flags.promql.length > 0 && !flags.prometheus)
-          throw new HindsightError('HINDSIGHT_USAGE', '--promql needs --prometheus');
-        if (flags.logql.length > 0 && !flags.loki)
-          throw new HindsightError('HINDSIGHT_USAGE', '--logql needs --loki');
         const window = resolveWindow({
           ...(flags.since !== undefined ? { since: flags.since } : {}),
           ...(flags.from !== undefined ? { from: flags.from } : {}),
           ...(flags.to !== undefined ? { to: flags.to } : {}),
           ...(watchMs !== undefined ? { watchMs } : {}),
         });
-        const otherSource = Boolean(
-          flags.redis.length > 0 ||
-          flags.postgres ||
-          flags.nginxLog ||
-          flags.prometheus ||
-          flags.loki ||
-          flags.git,
-        );
+        // Each source's schema checks its own settings (`--promql` needs `--prometheus`...) in collect.
+        const settings = sourceOptions(flags) as Partial<CollectOptions>;
+        const otherSource = selectSources({ ...settings, output: out.dir, window }, sources).length > 0;
         const kubeconfig = resolveKubeconfig(
           flags.kubeconfig,
           env,
@@ -167,6 +146,7 @@ export const collectCommand: CommandSpec = {
         );
         const progress = new Progress(io);
         const result = await collect({
+          ...settings,
           output: out.dir,
           window,
           toolVersion: VERSION,
@@ -179,15 +159,6 @@ export const collectCommand: CommandSpec = {
           ...(kubeconfig ? { kubeconfig } : {}),
           ...(flags.context ? { context: flags.context } : {}),
           ...(flags.namespace ? { namespace: flags.namespace } : {}),
-          ...(flags.selector ? { selector: flags.selector } : {}),
-          ...(flags.redis.length > 0 ? { redis: flags.redis } : {}),
-          ...(flags.postgres ? { postgres: flags.postgres } : {}),
-          ...(flags.nginxLog ? { nginxLog: flags.nginxLog } : {}),
-          ...(flags.nginxPod ? { nginxPod: flags.nginxPod } : {}),
-          ...(flags.nginxLogFormat ? { nginxLogFormat: flags.nginxLogFormat } : {}),
-          ...(flags.prometheus ? { prometheus: flags.prometheus, promql: flags.promql } : {}),
-          ...(flags.loki ? { loki: flags.loki, logql: flags.logql } : {}),
-          ...(flags.git ? { git: flags.git, valuesGlob: flags.valuesGlob ?? DEFAULT_VALUES_GLOB } : {}),
         });
         const failed = result.manifest.sources.filter((s) => s.status === 'failed');
         if (out.json) {
