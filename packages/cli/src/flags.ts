@@ -21,7 +21,7 @@ export interface BundleOutputFlags {
 export function bundleOutputOptions(cmd: Command, what: string): Command {
   return cmd
     .option('--out-dir <dir>', 'the bundle folder to write (required)')
-    .option('-o, --output <format>', `print ${what} as ${PRINT_FORMATS.join(' or ')} (default: text)`)
+    .option('-o, --output <format>', `print ${what} as ${PRINT_FORMATS.join('|')} (default: text)`)
     .option('--json', 'the same as -o json');
 }
 

@@ -5,3 +5,4 @@ export { exitCodes } from './command.js';
 export type { CommandSpec, CommandContext } from './command.js';
 export { makeIo, paint } from './io.js';
 export type { Io } from './io.js';
+export { generateCliDoc } from './docs.js';

@@ -7,6 +7,7 @@ import { serveCommand } from './serve.js';
 import { importCommand } from './import.js';
 import { labCommand } from './lab.js';
 import { demoCommand } from './demo.js';
+import { completionCommand } from './completion.js';
 
 /** Every `hindsight` subcommand, in the order `--help` lists them. Add a command here and nowhere else. */
 export const commands: readonly CommandSpec[] = [
@@ -18,4 +19,5 @@ export const commands: readonly CommandSpec[] = [
   importCommand,
   labCommand,
   demoCommand,
+  completionCommand,
 ];
