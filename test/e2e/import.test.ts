@@ -1,7 +1,9 @@
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { HttpClient, spawnShop, startShopTestStack } from '@hindsight/shop';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hindsight, repoRoot } from './helpers.js';
 
@@ -195,6 +197,85 @@ describe('hindsight import', () => {
       3,
       expect.stringMatching(/OTLP file or folder not found.*HINDSIGHT_INPUT_MISSING/),
     ]);
+  });
+});
+
+describe("the shop's own OpenTelemetry export", () => {
+  it('imports every span the shop exports over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set: requests, Redis and PostgreSQL', async () => {
+    const stack = await startShopTestStack({ replicas: 0 });
+    const out = await outDir();
+    const file = path.join(path.dirname(out), 'shop-traces.jsonl');
+    // A receiver that keeps each export request's JSON body as a line, as the collector's file exporter does.
+    let exported = 0;
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        const doc = JSON.parse(body) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: unknown[] }> }> };
+        for (const rs of doc.resourceSpans) for (const ss of rs.scopeSpans) exported += ss.spans.length;
+        appendFileSync(file, `${JSON.stringify(doc)}\n`);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const address = receiver.address();
+    const endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    try {
+      const shop = spawnShop(
+        stack.env({
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          POD_NAME: 'shop-7d9f8b6c5d-x2x7q',
+          SHUTDOWN_DRAIN_MS: '0',
+        }),
+      );
+      const buyer = new HttpClient(await shop.ready());
+      expect((await buyer.login('alice')).status).toBe(200);
+      expect((await buyer.request('POST', '/cart/items', { sku: 'mug' })).status).toBe(200);
+      expect((await buyer.request('POST', '/checkout/start')).status).toBe(200);
+      expect((await buyer.request('POST', '/checkout/pay', { idempotencyKey: 'otlp-pay-0001' })).status).toBe(
+        200,
+      );
+      // A graceful stop flushes the spans still pending.
+      expect(await shop.stop()).toBe(0);
+    } finally {
+      receiver.close();
+      await stack.stop();
+    }
+    expect(exported).toBeGreaterThan(10);
+    const r = await hindsight(['import', 'otlp', file, '--out-dir', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { counts: Record<string, number> };
+    expect(result.counts).toMatchObject({ spans: exported, badLines: 0, badSpans: 0 });
+    const spans = (await readFile(path.join(out, 'spans.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            span: string;
+            parent?: string;
+            component: string;
+            pod?: string;
+            operation: string;
+            kind?: string;
+          },
+      );
+    expect(new Set(spans.map((s) => `${s.component} ${s.pod}`))).toEqual(
+      new Set(['shop shop-7d9f8b6c5d-x2x7q']),
+    );
+    const server = spans.find((s) => s.kind === 'server' && s.operation === 'POST /checkout/pay');
+    expect(server).toBeDefined();
+    // Redis commands and PostgreSQL queries of the requests are client spans under them; the
+    // probes the test polled are not traced.
+    const ids = new Set(spans.map((s) => s.span));
+    const clients = spans.filter((s) => s.kind === 'client' && s.parent !== undefined && ids.has(s.parent));
+    expect(clients.some((s) => /^(get|set|hgetall|hset|eval|evalsha|multi|exec)$/i.test(s.operation))).toBe(
+      true,
+    );
+    expect(clients.some((s) => /^(pg\.query|SELECT|INSERT|UPDATE|BEGIN|COMMIT)/.test(s.operation))).toBe(
+      true,
+    );
+    expect(spans.some((s) => s.operation.includes('/readyz'))).toBe(false);
   });
 });
 

@@ -1,8 +1,8 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { buildApp, drainApp, startSweeper } from './app.js';
 import { loadConfig } from './config.js';
 import { prepareDatabase } from './db.js';
+import { startTracing } from './otel.js';
 
 /**
  * The shop process: load the config, build the app, migrate and seed (waiting for PostgreSQL with
@@ -19,6 +19,9 @@ export async function main(env: Record<string, string | undefined> = process.env
     return 78; // EX_CONFIG
   }
   const config = loaded.config;
+  // Tracing (when configured) starts before the app's modules load: it patches fastify, ioredis, pg.
+  await startTracing(env);
+  const { buildApp, drainApp, startSweeper } = await import('./app.js');
   const app = await buildApp(config);
   // Signals are taken from the start: a pod told to stop while it waits for its database exits 0.
   const stopping = new AbortController();
