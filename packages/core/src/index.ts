@@ -40,8 +40,17 @@ export { otlpSpans, otlpId } from './bundle/otlp.js';
 export type { OtlpSpans } from './bundle/otlp.js';
 export { bundleLayout, logFilePath, parseLogFilePath } from './bundle/layout.js';
 export type { LogFileRef } from './bundle/layout.js';
-export { podOwner, podWorkload, workloadOfPodName, looksLikePodName } from './bundle/workload.js';
-export type { PodOwnership, WorkloadRef } from './bundle/workload.js';
+export {
+  podOwner,
+  podWorkload,
+  workloadOfPodName,
+  looksLikePodName,
+  seriesKey,
+  changeId,
+  counterRate,
+  isCounter,
+} from './identity.js';
+export type { PodOwnership, WorkloadRef } from './identity.js';
 export { BundleWriter } from './bundle/writer.js';
 export type { BundleWriterOptions, LogSink } from './bundle/writer.js';
 export { Bundle, openBundle, validateBundle } from './bundle/reader.js';

@@ -1,5 +1,5 @@
 import type { Bundle, BundleEvent, Change, Pod, Series, Topology } from '@hindsight/core';
-import { workloadOfPodName } from '@hindsight/core';
+import { counterRate, isCounter, seriesKey, workloadOfPodName } from '@hindsight/core';
 import { boundedBucketMs } from './extent.js';
 import type { LogLevel } from './log-line.js';
 import { mineInParallel, type Grid, type MineTask } from './mine.js';
@@ -90,15 +90,6 @@ export interface PreparedSeries {
 export function bucketOf(t: number, from: number, bucketMs: number, n: number): number {
   const i = Math.floor((t - from) / bucketMs);
   return i >= 0 && i < n ? i : -1;
-}
-
-/** A series key: name and labels (sorted), the `source` label left out. */
-export function seriesKey(name: string, labels: Record<string, string>): string {
-  const parts = Object.keys(labels)
-    .filter((k) => k !== 'source')
-    .sort()
-    .map((k) => `${k}=${labels[k] ?? ''}`);
-  return parts.length > 0 ? `${name}{${parts.join(',')}}` : name;
 }
 
 // Common infrastructure names recognised inside a workload or series name when the bundle does not
@@ -223,22 +214,8 @@ export class BundleData {
 
   private prepare(s: Series): PreparedSeries {
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);
-    let points: Array<[number, number]>;
-    const kind = s.kind === 'counter' || looksCumulative(s.name, pts) ? 'counter' : 'gauge';
-    if (kind === 'counter') {
-      points = [];
-      for (let i = 1; i < pts.length; i++) {
-        const [t0, v0] = pts[i - 1] as [number, number];
-        const [t1, v1] = pts[i] as [number, number];
-        const dt = (t1 - t0) / 1000;
-        if (dt <= 0) continue;
-        // A counter that went down was reset (a restart): count from zero.
-        const dv = v1 >= v0 ? v1 - v0 : v1;
-        points.push([t1, dv / dt]);
-      }
-    } else {
-      points = pts;
-    }
+    const kind = isCounter(s, pts) ? 'counter' : 'gauge';
+    const points = kind === 'counter' ? counterRate(pts) : pts;
     const sum = new Float64Array(this.buckets);
     const n = new Float64Array(this.buckets);
     for (const [t, v] of points) {
@@ -332,22 +309,4 @@ export class BundleData {
       return busiest && busiest.lines > 0 ? busiest.totals : undefined;
     });
   }
-}
-
-// Names of cumulative counters written as gauges by sources that do not know better (Redis INFO
-// fields such as total_commands_processed, pg_stat_database columns, Prometheus *_total).
-const CUMULATIVE_NAME =
-  /(_total|_calls|_count|_sum)$|^redis_(total_|sync_|expired_|evicted_|rejected_|keyspace_(hits|misses)|master_repl_offset|stat_)|^pg_(database_)?(xact_|tup_|blks_|deadlocks|temp_|conflicts)/;
-
-/**
- * Whether a gauge is in fact a cumulative counter: named like one and never (or almost never)
- * going down. Its level only grows, so its rate is what can change.
- */
-function looksCumulative(name: string, pts: Array<[number, number]>): boolean {
-  if (!CUMULATIVE_NAME.test(name) || pts.length < 3) return false;
-  let down = 0;
-  for (let i = 1; i < pts.length; i++)
-    if ((pts[i] as [number, number])[1] < (pts[i - 1] as [number, number])[1]) down++;
-  // A reset or two (a restart) is allowed.
-  return down <= 2;
 }

@@ -1,9 +1,12 @@
 import {
   Redactor,
+  changeId,
+  counterRate,
+  isCounter,
   openBundle,
+  seriesKey,
   type Bundle,
   type BundleEvent,
-  type Change,
   type LogFileRef,
   type Manifest,
   type Pod,
@@ -28,17 +31,9 @@ import type {
   TimelineItem,
 } from './model.js';
 
-/**
- * The series key: `name{k=v,...}`, labels sorted, `source` left out: the form the investigation's
- * findings name their signal with, so a finding links to its series.
- */
-export function seriesKey(name: string, labels: Record<string, string>): string {
-  const parts = Object.keys(labels)
-    .filter((k) => k !== 'source')
-    .sort()
-    .map((k) => `${k}=${labels[k] ?? ''}`);
-  return parts.length > 0 ? `${name}{${parts.join(',')}}` : name;
-}
+// Series keys, change ids and counter rates are core's rules, the investigation's too, so a
+// finding's signal opens its series and a hypothesis' changeId its change.
+export { seriesKey, counterRate as toRate } from '@hindsight/core';
 
 interface TemplateEntry {
   info: TemplateInfoView;
@@ -216,8 +211,8 @@ export class BundleView {
       if (s.name !== name) return;
       for (const [k, v] of Object.entries(labels)) if (s.labels[k] !== v) return;
       const info = this.seriesInfo[i] as SeriesInfo;
-      const rate = s.kind === 'counter';
-      out.push({ ...info, rate, data: rate ? toRate(s.points) : s.points });
+      const rate = isCounter(s, s.points);
+      out.push({ ...info, rate, data: rate ? counterRate(s.points) : s.points });
     });
     return out;
   }
@@ -227,8 +222,8 @@ export class BundleView {
     const i = this.seriesInfo.findIndex((s) => s.key === key);
     if (i < 0) return undefined;
     const s = this.series[i] as Series;
-    const rate = s.kind === 'counter';
-    return { ...(this.seriesInfo[i] as SeriesInfo), rate, data: rate ? toRate(s.points) : s.points };
+    const rate = isCounter(s, s.points);
+    return { ...(this.seriesInfo[i] as SeriesInfo), rate, data: rate ? counterRate(s.points) : s.points };
   }
 
   /** Templates, most lines first, optionally only those of a component or seen on a pod. */
@@ -330,33 +325,9 @@ export class BundleView {
   }
 }
 
-/**
- * A change's id: its own, else kind, target, revision and time: the investigation's formula
- * (analyzers/config-changes.ts), so a hypothesis' `cause.changeId` opens the same change here.
- */
-export function changeId(c: Change): string {
-  if (c.id) return c.id;
-  const rev = c.toRevision === undefined ? '' : `@${c.toRevision}`;
-  return `${c.kind}:${c.target}${rev}:${c.time}`;
-}
-
 function show(v: unknown): string {
   if (v === undefined) return '(none)';
   return typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-/** Per-second rates of a cumulative counter; a drop is a reset, so the new value is the increase. */
-export function toRate(points: Array<[number, number]>): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (let i = 1; i < points.length; i++) {
-    const [t0, v0] = points[i - 1] as [number, number];
-    const [t1, v1] = points[i] as [number, number];
-    const dt = (t1 - t0) / 1000;
-    if (dt <= 0) continue;
-    const inc = v1 >= v0 ? v1 - v0 : v1;
-    out.push([t1, inc / dt]);
-  }
-  return out;
 }
 
 /** Mines the logs in this process, as an investigation of the bundle mines them. */

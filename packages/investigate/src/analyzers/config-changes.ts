@@ -1,12 +1,5 @@
-import type { Change } from '@hindsight/core';
+import { changeId } from '@hindsight/core';
 import type { Analyzer, Finding } from '../types.js';
-
-/** A stable id for a change: its own, else kind, target, revision and time. */
-export function changeId(c: Change): string {
-  if (c.id) return c.id;
-  const rev = c.toRevision === undefined ? '' : `@${c.toRevision}`;
-  return `${c.kind}:${c.target}${rev}:${c.time}`;
-}
 
 function show(v: unknown): string {
   if (v === undefined) return '(none)';

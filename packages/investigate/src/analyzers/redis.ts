@@ -1,5 +1,6 @@
+import { seriesKey } from '@hindsight/core';
 import { counterIncrease, gaugeAt, shiftCheck, sumSeries } from '../checks.js';
-import { seriesKey, type PreparedSeries } from '../data.js';
+import type { PreparedSeries } from '../data.js';
 import type { Analyzer, Finding } from '../types.js';
 
 // Redis commands that write: their rate is the write load the master replicates to every replica.

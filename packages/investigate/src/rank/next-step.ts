@@ -1,5 +1,5 @@
 import type { Change, Pod } from '@hindsight/core';
-import { changeId } from '../analyzers/config-changes.js';
+import { changeId } from '@hindsight/core';
 import type { Cause, Finding, Hypothesis } from '../types.js';
 
 function show(v: unknown): string {
