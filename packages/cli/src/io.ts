@@ -5,6 +5,8 @@ export interface Io {
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean };
   color: boolean;
+  /** Whether long work shows its progress on stderr: on a terminal, or with --progress. */
+  progress: boolean;
   /** Lines for the user on stdout. */
   out(text: string): void;
   /** Progress, warnings and errors on stderr. */
@@ -27,6 +29,7 @@ export function makeIo(
     stdout,
     stderr,
     color,
+    progress: stderr.isTTY === true || argv.includes('--progress'),
     out: (text) => void stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     err: (text) => void stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   };

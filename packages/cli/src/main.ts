@@ -22,6 +22,9 @@ export function buildProgram(ctx: CommandContext): Command {
     )
     .version(VERSION, '-V, --version')
     .addOption(new Option('--no-color', 'no colour in output (NO_COLOR is respected too)'))
+    .addOption(
+      new Option('--progress', 'show the progress of long work on stderr even when it is not a terminal'),
+    )
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (s) => ctx.io.stdout.write(s),

@@ -2,6 +2,7 @@ import { importers, type ImportResult } from '@hindsight/import';
 import type { Command } from 'commander';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { paint } from '../io.js';
+import { heartbeat, writtenUnder } from '../progress.js';
 import { bundleOutputOf, bundleOutputOptions, requireZone, type BundleOutputFlags } from '../flags.js';
 import { redactPatternOption, redactPatternsOf } from './redact-pattern.js';
 
@@ -69,12 +70,17 @@ export const importCommand: CommandSpec = {
           for (const flag of ['from', 'to'] as const) {
             if (typeof opts[flag] === 'string') requireZone(opts[flag], `--${flag}`);
           }
-          const result = await importer.run(input, opts, {
-            output: out.dir,
-            overwrite: opts.force ?? false,
-            ...(redactPatterns.length > 0 ? { redactPatterns } : {}),
-            signal: ctx.signal,
-          });
+          const beat = heartbeat(ctx.io, `importing ${importer.input.noun} ${input}`, () =>
+            writtenUnder(out.dir),
+          );
+          const result = await importer
+            .run(input, opts, {
+              output: out.dir,
+              overwrite: opts.force ?? false,
+              ...(redactPatterns.length > 0 ? { redactPatterns } : {}),
+              signal: ctx.signal,
+            })
+            .finally(() => beat.stop());
           report(ctx, `${importer.input.noun} ${input}`, result, out.json);
         });
     }

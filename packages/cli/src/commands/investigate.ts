@@ -199,6 +199,7 @@ export const investigateCommand: CommandSpec = {
         const started = Date.now();
         let lastShown = 0;
         const onProgress = (what: string): void => {
+          if (!io.progress) return;
           const now = Date.now();
           if (now - started < PROGRESS_AFTER_MS || now - lastShown < 500) return;
           lastShown = now;
