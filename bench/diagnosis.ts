@@ -10,10 +10,10 @@
 // --offline ranks the bundles runs kept (DIR/<scenario>/bundle and incident.json) without the lab;
 // several folders (one run each, say two seeds) are pooled, and a scenario is held out with all its runs.
 // Leave-one-mechanism-out, for every weight of the ranking (rank/weights.ts): each bundle is analysed
-// once and ranked again at each value of GRID, one weight at a time, the others at their defaults.
-// The weights a scenario is scored with are chosen, each on its own, on the other scenarios whose
-// fault shares no mechanism kind with its fault (changeMechanisms), and that held-out rank is shown
-// beside the rank with the weights fitted on all.
+// once and ranked again with other weights as the choice needs them. The weights a scenario is
+// scored with are chosen (coordinate ascent over GRID, from the defaults) on the other scenarios
+// whose fault shares no mechanism kind with its fault (revisionMechanisms), and that held-out rank
+// is shown beside the rank with the weights fitted on all.
 // Redis and PostgreSQL are sampled every 2 s during the incident (sampleLab) and merged into the
 // bundle, as a team's Prometheus would hold them; everything else is collected at the end.
 // Env: HINDSIGHT_DIAG_WARM_S (8), HINDSIGHT_DIAG_SPACING_S (10), HINDSIGHT_DIAG_TAIL_S (15),
@@ -75,7 +75,7 @@ interface Row {
   stuck: number;
   errors: number;
   requests: number;
-  /** The error share of requests before the fault and after it, from the traffic's ground truth. */
+  /** What went wrong per request before the first change and after the fault, from the traffic's ground truth (harmOf). */
   harm?: [number, number];
   hindsight?: number;
   /** How each value of GRID (one weight varied, the others at their defaults) ranked the fault. */
@@ -186,8 +186,17 @@ async function score(
   const report = await investigate(bundlePath, { top: 20, onRank: (r) => (rerank = r) });
   row.reportMs = Date.now() - start;
   const again = rerank;
-  if (again) row.rerank = (w) => judged(again(w), fault.revision);
-  row.harm = harmOf(incident, Date.parse(fault.startedAt));
+  if (again) {
+    const memo = new Map<string, Ranked>();
+    row.rerank = (w) => {
+      const key = JSON.stringify(rankWeightsOf(w));
+      let r = memo.get(key);
+      if (!r) memo.set(key, (r = judged(again(w), fault.revision)));
+      return r;
+    };
+  }
+  const first = Math.min(...incident.changes.map((c) => Date.parse(c.startedAt)));
+  row.harm = harmOf(incident, first, Date.parse(fault.startedAt));
   if (keep && !offline)
     await writeFile(path.join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   const top = report.hypotheses[0];
@@ -227,53 +236,68 @@ async function score(
   );
 }
 
-/** The error share of requests before `at` and from `at` on, from the traffic's ground truth. */
-function harmOf(incident: Pick<IncidentResult, 'seconds'>, at: number): [number, number] {
+/**
+ * What went wrong per request before the first change (`first`) and from the fault (`at`) on, from
+ * the traffic's ground truth: errors (5xx and timeouts), sessions lost and checkouts left stuck,
+ * over the requests made. Before the first change, not before the fault: a decoy rolled out before
+ * the fault has its own blips, which would hide the fault's harm.
+ */
+function harmOf(incident: Pick<IncidentResult, 'seconds'>, first: number, at: number): [number, number] {
   const share = (xs: IncidentResult['seconds']) => {
     const n = xs.reduce((a, x) => a + x.requests, 0);
-    return n > 0 ? xs.reduce((a, x) => a + x.errors, 0) / n : 0;
+    const bad = xs.reduce((a, x) => a + x.errors + x.sessionsLost + x.checkoutsStuck, 0);
+    return n > 0 ? bad / n : 0;
   };
   const t = (x: IncidentResult['seconds'][number]) => Date.parse(x.t);
   return [
-    share(incident.seconds.filter((x) => t(x) < at)),
+    share(incident.seconds.filter((x) => t(x) < first)),
     share(incident.seconds.filter((x) => t(x) >= at)),
   ];
 }
 
+/** Whether the fault harmed users: what went wrong per request at least doubled after it, or rose by 2 points. */
+const harmed = (h?: [number, number]) =>
+  h !== undefined && (h[1] >= 2 * h[0] || h[1] - h[0] >= 0.02) && h[1] > 0;
+
+/** The full set of weights: the defaults with `w` over them. */
+const rankWeightsOf = (w: Partial<RankWeights>): RankWeights => ({ ...DEFAULT_RANK_WEIGHTS, ...w });
+
 /**
- * The value of one weight that ranks `rows` best, the others at their defaults: most faults first,
- * then most in the top 3, then the largest worst margin (the fault's weight over the best other
- * revision's, in the bundle where it is smallest); on a tie the value nearest the default (the
- * least departure from the prior). The worst margin, not the sum: a sum grows with any weight that
- * boosts the faults that have a mechanism, and says nothing of the fault whose setting names none.
+ * How well weights `w` rank `rows`, best highest: most faults first, then most in the top 3, then
+ * the largest worst margin (the fault's weight over the best other revision's, in the bundle where
+ * it is smallest). The worst margin, not the sum: a sum grows with any weight that boosts the
+ * faults that have a mechanism, and says nothing of the fault whose setting names none.
  */
-function chooseValue(rows: Row[], p: keyof RankWeights): number {
-  const def = DEFAULT_RANK_WEIGHTS[p];
-  let best = def;
-  let bestKey = [-1, -1, -Infinity, -Infinity];
-  for (const v of GRID[p]) {
-    const r = rows.map((x) => x.grid.get(gridKey(p, v))).filter((x): x is Ranked => x !== undefined);
-    const key = [
-      r.filter((x) => x.rank === 1).length,
-      r.filter((x) => (x.rank ?? Infinity) <= 3).length,
-      r.reduce((m, x) => Math.min(m, x.margin), Infinity),
-      -Math.abs(v - def),
-    ];
-    const better = key.findIndex((k, i) => k !== bestKey[i]);
-    if (better >= 0 && (key[better] as number) > (bestKey[better] as number)) {
-      best = v;
-      bestKey = key;
-    }
-  }
-  return best;
+function fit(rows: Row[], w: RankWeights): number[] {
+  const r = rows.map((x) => x.rerank?.(w)).filter((x): x is Ranked => x !== undefined);
+  return [
+    r.filter((x) => x.rank === 1).length,
+    r.filter((x) => (x.rank ?? Infinity) <= 3).length,
+    r.reduce((m, x) => Math.min(m, x.margin), Infinity),
+  ];
 }
 
-/** Every weight chosen on `rows`, each on its own (the others at their defaults). */
+/**
+ * The weights that rank `rows` best, by coordinate ascent from the defaults: each weight in turn
+ * takes the value of GRID that fits best with the others as chosen so far, twice over; on a tie
+ * the value nearest the default (the least departure from the prior).
+ */
 function chooseWeights(rows: Row[]): RankWeights {
-  const out = { ...DEFAULT_RANK_WEIGHTS };
-  if (rows.length === 0) return out;
-  for (const p of PARAMS) out[p] = chooseValue(rows, p);
-  return out;
+  const w = { ...DEFAULT_RANK_WEIGHTS };
+  if (rows.length === 0) return w;
+  for (let pass = 0; pass < 2; pass++)
+    for (const p of PARAMS) {
+      let bestKey: number[] | undefined;
+      for (const v of GRID[p]) {
+        const key = [...fit(rows, { ...w, [p]: v }), -Math.abs(v - DEFAULT_RANK_WEIGHTS[p])];
+        const better = bestKey ? key.findIndex((k, i) => k !== bestKey?.[i]) : 0;
+        if (!bestKey || (better >= 0 && (key[better] as number) > (bestKey[better] as number))) {
+          bestKey = key;
+          w[p] = v;
+        }
+      }
+    }
+  return w;
 }
 
 const rows: Row[] = [];
@@ -377,18 +401,21 @@ const seeds = [
   ...new Set(rows.map((r) => (r.seed === undefined ? '-' : String(Math.floor(r.seed / 1000) * 1000)))),
 ];
 const lines = [
-  '| scenario (seed) | fault kinds | fault rev | requests | errors before -> after the fault | sessions lost | stuck | shipped | fitted | held out | held-out weights (not default) | no mechanism | last change before loss | most change points | report (ms) | top cause as shipped |',
+  '| scenario (seed) | fault kinds | fault rev | requests | harm per request: before any change -> after the fault | sessions lost | stuck | shipped | fitted | held out | held-out weights (not default) | no mechanism | last change before loss | most change points | report (ms) | top cause as shipped |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map(
     (r) =>
-      `| ${r.name}${r.seed === undefined ? '' : ` (${r.seed})`} | ${r.kinds.join(', ') || '-'} | ${mark(r.faultRevision)} | ${r.requests} | ${r.harm ? `${pct(r.harm[0])} -> ${pct(r.harm[1])}` : '-'} | ${r.lost} | ${r.stuck} | ${mark(r.hindsight)} | ${mark(r.fitted?.rank)} | ${mark(r.heldOut?.rank)} | ${departures(r.heldOutWeights)} | ${mark(r.noMechanism?.rank)} | ${mark(r.lastBeforeLoss)} | ${mark(r.mostChangePoints)} | ${r.reportMs ?? '-'} | ${(r.topCause ?? r.note ?? '-').replace(/\|/g, '/').slice(0, 90)} |`,
+      `| ${r.name}${r.seed === undefined ? '' : ` (${r.seed})`} | ${r.kinds.join(', ') || '-'} | ${mark(r.faultRevision)} | ${r.requests} | ${r.harm ? `${pct(r.harm[0])} -> ${pct(r.harm[1])}${harmed(r.harm) ? '' : ' (not harmed)'}` : '-'} | ${r.lost} | ${r.stuck} | ${mark(r.hindsight)} | ${mark(r.fitted?.rank)} | ${mark(r.heldOut?.rank)} | ${departures(r.heldOutWeights)} | ${mark(r.noMechanism?.rank)} | ${mark(r.lastBeforeLoss)} | ${mark(r.mostChangePoints)} | ${r.reportMs ?? '-'} | ${(r.topCause ?? r.note ?? '-').replace(/\|/g, '/').slice(0, 90)} |`,
   ),
   '',
-  `| top-1 / top-3 | all ${rows.length} | ${seeds.map((s) => `seed ${s}`).join(' | ')} |`,
-  `| --- | --- | ${seeds.map(() => '---').join(' | ')} |`,
+  `| top-1 / top-3 | all ${rows.length} | harmed ${rows.filter((r) => harmed(r.harm)).length} | ${seeds.map((s) => `seed ${s}`).join(' | ')} |`,
+  `| --- | --- | --- | ${seeds.map(() => '---').join(' | ')} |`,
   ...methods.map(
     ([name, pick]) =>
-      `| ${name} | ${both(pick)} | ${seeds
+      `| ${name} | ${both(pick)} | ${both(
+        pick,
+        rows.filter((r) => harmed(r.harm)),
+      )} | ${seeds
         .map((s) =>
           both(
             pick,
