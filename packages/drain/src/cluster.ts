@@ -28,6 +28,14 @@ export interface Cluster {
   /** The tree leaf that holds this cluster. */
   leaf: Cluster[];
   alive: boolean;
+  /** For a member of a group (see group.ts): the group's leader, whose id and counts its lines get. */
+  leader: Cluster | undefined;
+  /** For a leader: the members of its group. */
+  members: Cluster[];
+  /** For a leader with members: the template the group shows. */
+  shown: string | undefined;
+  /** For a member that joined by a gap of its line: the index of that variable among the leader's runs, else -1. */
+  gapRun: number;
 }
 
 /** A new cluster for a line's tokens, held by `leaf` (the caller adds it there). */
@@ -49,6 +57,10 @@ export function newCluster(
     buckets: new Map(),
     leaf,
     alive: true,
+    leader: undefined,
+    members: [],
+    shown: undefined,
+    gapRun: -1,
   };
 }
 

@@ -251,4 +251,36 @@ describe('TemplateMiner', () => {
     const none = m.add('Failed none for user9 from 10.0.0.9 port 22');
     expect(none.id).not.toBe(password[0]?.id);
   });
+
+  it('gives one id and one template to lines whose variable spans a varying number of words', () => {
+    const m = new TemplateMiner();
+    const lines = [
+      'job 1 failed reason: timeout end of report',
+      'job 2 failed reason: killed end of report',
+      'job 3 failed reason: disk full end of report',
+      'job 4 failed reason: out of memory end of report',
+      'job 5 failed reason: no space end of report',
+      'job 6 failed reason: lost end of report',
+      'job 7 failed reason: quota exceeded on volume end of report',
+    ];
+    const results = lines.map((l) => m.add(l));
+    const last = results.at(-1);
+    expect(m.templates().map((t) => t.template)).toEqual(['job <*> failed reason: <*> end of report']);
+    expect(m.templates()[0]?.count).toBe(lines.length);
+    expect(last?.template).toBe('job <*> failed reason: <*> end of report');
+    // Every id handed out ends in the group's: directly, or by a merge announced with previousId.
+    const into = new Map(results.filter((r) => r.previousId).map((r) => [r.previousId, r.id]));
+    const final = results.map((r) => {
+      let id = r.id;
+      while (into.has(id)) id = into.get(id) as string;
+      return id;
+    });
+    expect(new Set(final)).toEqual(new Set([last?.id]));
+    const loaded = TemplateMiner.load(JSON.parse(JSON.stringify(m.save())));
+    if (!loaded.ok) throw new Error(loaded.error);
+    expect(loaded.miner.add('job 8 failed reason: gone end of report').id).toBe(last?.id);
+    expect(loaded.miner.templates().map((t) => [t.template, t.count])).toEqual([
+      ['job <*> failed reason: <*> end of report', lines.length + 1],
+    ]);
+  });
 });

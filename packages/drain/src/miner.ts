@@ -1,5 +1,6 @@
 import { BoundedCache, inSample, ownCopy } from './cache.js';
 import { absorbCounts, countAt, newCluster, widen, type Cluster } from './cluster.js';
+import { enclosedRunsDiffer, forEachGap, runKey, shownOf } from './group.js';
 import { templateId } from './hash.js';
 import { DEFAULT_OPTIONS, type MinerOptions } from './options.js';
 import type { LoadResult, MatchChange, MatchResult, MinerState, MinerStats, TemplateInfo } from './types.js';
@@ -46,6 +47,11 @@ const SHAPE_CACHE_CHARS = 1 << 23;
 const SHAPE_CACHE_MAX = 1024;
 const DIGIT = /[0-9]/;
 
+/** The cluster whose id and counts a cluster's lines get: its group's leader, or itself. */
+const leaderOf = (c: Cluster): Cluster => c.leader ?? c;
+/** The template a leader shows. */
+const shown = (c: Cluster): string => c.shown ?? c.template;
+
 /**
  * A streaming Drain-style log template miner: one line at a time in, its template out.
  * Memory grows with the number of templates (capped by `maxTemplates`), never with lines.
@@ -60,6 +66,10 @@ export class TemplateMiner {
   // merge (previousId -> id) is never misled. Merges are rare (tens per thousand templates).
   private readonly retired = new Set<string>();
   private readonly all = new Set<Cluster>();
+  // Each template's pattern (see group.ts) and the cluster that holds it, to find the group of a
+  // template or line of another length.
+  private readonly patterns = new Map<string, Cluster>();
+  private readonly patternOf = new Map<Cluster, string>();
   private lines = 0;
   private evicted = 0;
   private truncated = 0;
@@ -160,13 +170,15 @@ export class TemplateMiner {
     cluster = this.tree.search(tokens, this.options.similarity);
     if (cluster === undefined) {
       cluster = this.create(tokens);
-      change = 'created';
+      change = cluster.leader === undefined ? 'created' : 'updated';
     } else {
-      const before = cluster.id;
-      const template = cluster.template;
+      const before = leaderOf(cluster);
+      const id = before.id;
+      const template = shown(before);
       cluster = this.generalise(cluster, tokens);
-      if (cluster.id !== before) previousId = before;
-      if (cluster.id !== before || cluster.template !== template) change = 'updated';
+      const after = leaderOf(cluster);
+      if (after.id !== id) previousId = id;
+      if (after.id !== id || shown(after) !== template) change = 'updated';
     }
     // Only a line that changed nothing may skip the search next time (a `created` that found its
     // text already held elsewhere in the tree changes nothing either, but must say `created` again).
@@ -180,23 +192,27 @@ export class TemplateMiner {
         shape.version = version;
       }
     }
-    cluster.count++;
     cluster.last = this.lines;
+    const g = leaderOf(cluster);
+    g.count++;
+    g.last = this.lines;
     if (timeMs !== undefined && Number.isFinite(timeMs))
-      countAt(cluster, timeMs, this.options.bucketMs, this.options.maxBuckets);
-    if (change === 'created' && this.all.size > this.options.maxTemplates) this.evict(cluster);
-    const result: MatchResult = { id: cluster.id, template: cluster.template, count: cluster.count, change };
+      countAt(g, timeMs, this.options.bucketMs, this.options.maxBuckets);
+    if (change === 'created' && this.all.size > this.options.maxTemplates) this.evict(g);
+    const result: MatchResult = { id: g.id, template: shown(g), count: g.count, change };
     if (previousId !== undefined) result.previousId = previousId;
     return result;
   }
 
   /** Counts a line in a template it joins without changing anything. */
   private joined(cluster: Cluster, timeMs: number | undefined): MatchResult {
-    cluster.count++;
     cluster.last = this.lines;
+    const g = leaderOf(cluster);
+    g.count++;
+    g.last = this.lines;
     if (timeMs !== undefined && Number.isFinite(timeMs))
-      countAt(cluster, timeMs, this.options.bucketMs, this.options.maxBuckets);
-    return { id: cluster.id, template: cluster.template, count: cluster.count, change: 'none' };
+      countAt(g, timeMs, this.options.bucketMs, this.options.maxBuckets);
+    return { id: g.id, template: shown(g), count: g.count, change: 'none' };
   }
 
   /**
@@ -227,7 +243,7 @@ export class TemplateMiner {
       if (e.cut) this.truncated++;
       c = e.cluster;
     } else c = this.tree.search(this.tokensOf(content, e), this.options.similarity);
-    return c === undefined ? undefined : { id: c.id, template: c.template };
+    return c === undefined ? undefined : { id: leaderOf(c).id, template: shown(leaderOf(c)) };
   }
 
   /** All templates, most frequent first (ties by template text, so the order is total). */
@@ -236,7 +252,7 @@ export class TemplateMiner {
     for (const c of this.all) {
       out.push({
         id: c.id,
-        template: c.template,
+        template: shown(c),
         count: c.count,
         buckets: [...c.buckets].sort((a, b) => a[0] - b[0]),
       });
@@ -252,7 +268,7 @@ export class TemplateMiner {
     if (c === undefined) return undefined;
     return {
       id: c.id,
-      template: c.template,
+      template: shown(c),
       count: c.count,
       buckets: [...c.buckets].sort((a, b) => a[0] - b[0]),
     };
@@ -264,13 +280,19 @@ export class TemplateMiner {
 
   /** The whole state as plain JSON, for {@link TemplateMiner.load}. */
   save(): MinerState {
-    const clusters = [...this.all].map((c) => ({
-      id: c.id,
-      tokens: [...c.tokens],
-      count: c.count,
-      last: c.last,
-      buckets: [...c.buckets].sort((a, b) => a[0] - b[0]),
-    }));
+    const clusters: MinerState['clusters'] = [];
+    for (const c of this.all) {
+      for (const k of [c, ...c.members]) {
+        clusters.push({
+          id: k.id,
+          tokens: [...k.tokens],
+          count: k.count,
+          last: k.last,
+          buckets: [...k.buckets].sort((a, b) => a[0] - b[0]),
+          ...(k === c ? {} : { into: c.id, gapRun: k.gapRun }),
+        });
+      }
+    }
     return { version: 1, options: { ...this.options }, stats: this.stats(), clusters };
   }
 
@@ -286,6 +308,7 @@ export class TemplateMiner {
     } catch (err) {
       return { ok: false, error: `state options are invalid: ${(err as Error).message}` };
     }
+    const members: Array<[Cluster, string, number]> = [];
     for (const [i, c] of s.clusters.entries()) {
       if (
         c === null ||
@@ -300,7 +323,9 @@ export class TemplateMiner {
           error: `cluster ${i} is malformed (expected tokens: string[], count: number and an optional id: string)`,
         };
       }
-      const cluster = miner.create([...c.tokens], c.id);
+      const cluster = miner.create([...c.tokens], c.id, false);
+      if (typeof c.into === 'string')
+        members.push([cluster, c.into, typeof c.gapRun === 'number' ? c.gapRun : -1]);
       cluster.count += c.count;
       cluster.last = typeof c.last === 'number' ? c.last : 0;
       if (Array.isArray(c.buckets)) {
@@ -311,6 +336,11 @@ export class TemplateMiner {
         }
       }
     }
+    for (const [m, into, gapRun] of members) {
+      const leader = miner.byId.get(into);
+      if (leader !== undefined && leader !== m && leader.leader === undefined && m.members.length === 0)
+        miner.join(m, leader, gapRun);
+    }
     if (s.stats !== undefined && typeof s.stats === 'object') {
       miner.lines = Number(s.stats.lines) || 0;
       miner.evicted = Number(s.stats.evicted) || 0;
@@ -319,8 +349,11 @@ export class TemplateMiner {
     return { ok: true, miner };
   }
 
-  /** A new cluster for these tokens (or the one that has this template already); `id` when loading. */
-  private create(tokens: string[], id?: string): Cluster {
+  /**
+   * A new cluster for these tokens (or the one that has this template already), in the group of
+   * its pattern when there is one; `id` and no grouping when loading.
+   */
+  private create(tokens: string[], id?: string, group = true): Cluster {
     const template = tokens.join(' ');
     const existing = this.byText.get(template);
     if (existing !== undefined) return existing;
@@ -337,7 +370,58 @@ export class TemplateMiner {
     this.byText.set(template, cluster);
     this.byId.set(cluster.id, cluster);
     this.all.add(cluster);
+    if (group && !this.regroup(cluster)) {
+      // A line whose run of words is a variable that another length's template holds as `<*>`.
+      forEachGap(tokens, (key, run) => {
+        const y = this.patterns.get(key);
+        if (y === undefined || !y.alive || y.leader !== undefined) return false;
+        if (y.tokens.length === tokens.length || this.patternOf.get(y) !== key) return false;
+        this.join(cluster, y, run);
+        return true;
+      });
+    } else if (!group) this.regroup(cluster, false);
     return cluster;
+  }
+
+  /**
+   * Files a cluster under its pattern; with `join`, a cluster without members whose pattern a
+   * template of another length holds, differing only in runs between words, joins its group.
+   * Returns whether it joined.
+   */
+  private regroup(c: Cluster, join = true): boolean {
+    const old = this.patternOf.get(c);
+    const key = runKey(c.tokens);
+    if (old === key) return false;
+    if (old !== undefined && this.patterns.get(old) === c) this.patterns.delete(old);
+    this.patternOf.set(c, key);
+    const y = this.patterns.get(key);
+    const valid = y !== undefined && y.alive && y.leader === undefined && this.patternOf.get(y) === key;
+    if (valid && join && y !== c && c.leader === undefined && c.members.length === 0) {
+      if (y.tokens.length !== c.tokens.length && enclosedRunsDiffer(c.tokens, y.tokens)) {
+        this.join(c, y, -1);
+        return true;
+      }
+    }
+    if (!valid) this.patterns.set(key, c);
+    return false;
+  }
+
+  /** Makes `member` a member of `leader`'s group: its id ends (as in a merge), its counts go to the leader. */
+  private join(member: Cluster, leader: Cluster, gapRun: number): void {
+    this.version++;
+    member.leader = leader;
+    member.gapRun = gapRun;
+    leader.members.push(member);
+    absorbCounts(leader, member);
+    member.count = 0;
+    member.buckets.clear();
+    leader.last = Math.max(leader.last, member.last);
+    this.all.delete(member);
+    if (this.byId.get(member.id) === member) this.byId.delete(member.id);
+    this.retired.add(member.id);
+    const key = this.patternOf.get(member);
+    if (key !== undefined && this.patterns.get(key) === member) this.patterns.delete(key);
+    leader.shown = shownOf(leader);
   }
 
   /** Generalises a template with a line; two templates that converge to one text are merged. */
@@ -347,17 +431,28 @@ export class TemplateMiner {
     const t = cluster.tokens;
     const template = t.join(' ');
     if (template === cluster.template) return cluster;
-    this.byText.delete(cluster.template);
+    if (this.byText.get(cluster.template) === cluster) this.byText.delete(cluster.template);
     const twin = this.byText.get(template);
-    if (twin !== undefined) {
-      // Converged: the older template absorbs this one, its counts and buckets.
-      absorbCounts(twin, cluster);
+    const leader = cluster.leader;
+    if (twin !== undefined && leader === undefined && leaderOf(twin) !== cluster) {
+      // Converged: the older template's group absorbs this one, its counts, buckets and members.
+      const into = leaderOf(twin);
+      absorbCounts(into, cluster);
+      for (const m of cluster.members) {
+        m.leader = into;
+        into.members.push(m);
+      }
+      cluster.members = [];
       this.remove(cluster);
       this.retired.add(cluster.id);
-      return twin;
+      if (into.members.length > 0) into.shown = shownOf(into);
+      return into;
     }
     cluster.template = template;
-    this.byText.set(template, cluster);
+    // A member whose text another template holds keeps routing its lines; the text stays the other's.
+    if (twin === undefined) this.byText.set(template, cluster);
+    if (leader !== undefined) leader.shown = shownOf(leader);
+    else if (!this.regroup(cluster) && cluster.members.length > 0) cluster.shown = shownOf(cluster);
     return cluster;
   }
 
@@ -372,12 +467,18 @@ export class TemplateMiner {
     return id;
   }
 
+  /** Drops a cluster, and the members of its group, from the tree and every index. */
   private remove(cluster: Cluster): void {
     this.version++;
-    cluster.alive = false;
-    const i = cluster.leaf.indexOf(cluster);
-    if (i >= 0) cluster.leaf.splice(i, 1);
-    if (this.byText.get(cluster.template) === cluster) this.byText.delete(cluster.template);
+    for (const c of [cluster, ...cluster.members]) {
+      c.alive = false;
+      const i = c.leaf.indexOf(c);
+      if (i >= 0) c.leaf.splice(i, 1);
+      if (this.byText.get(c.template) === c) this.byText.delete(c.template);
+      const key = this.patternOf.get(c);
+      if (key !== undefined && this.patterns.get(key) === c) this.patterns.delete(key);
+      this.patternOf.delete(c);
+    }
     if (this.byId.get(cluster.id) === cluster) this.byId.delete(cluster.id);
     this.all.delete(cluster);
   }

@@ -57,6 +57,10 @@ export interface MinerState {
     count: number;
     last: number;
     buckets: Array<[number, number]>;
+    /** For a member of a group (a template of another length of the same pattern): its leader's id. */
+    into?: string;
+    /** For such a member: the index of its gap among the leader's runs of `<*>` (-1: none). */
+    gapRun?: number;
   }>;
 }
 

@@ -1,0 +1,128 @@
+import type { Cluster } from './cluster.js';
+import { WILDCARD } from './mask.js';
+
+/**
+ * Templates of different lengths that are one event with a variable spanning a varying number of
+ * tokens (`reason: <*> end`, `reason: <*> <*> end`): Drain's tree keeps lines of each length apart,
+ * and Loghub's ground truth writes one `<*>` for such a run. Spell (Du and Li, ICDM 2016) and Brain
+ * (Yu et al., 2023) group by a common pattern instead of by length; here the miner keeps its tree
+ * and joins the clusters of one pattern into a group: the oldest is the leader, whose id and counts
+ * the group's lines get, and the others are members that route lines of their length to it.
+ */
+
+/** Most tokens a variable run may take in a line found to belong to another length's template. */
+export const MAX_GAP = 8;
+/** Longest line (in tokens) looked at for a gap: the search costs lines x MAX_GAP string joins. */
+export const MAX_GAP_LINE = 64;
+
+/** A template's pattern: its tokens with each run of `<*>` written once. */
+export function runKey(tokens: readonly string[]): string {
+  let key = '';
+  let prevWild = false;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as string;
+    const wild = t === WILDCARD;
+    if (wild && prevWild) continue;
+    key = i === 0 ? t : `${key} ${t}`;
+    prevWild = wild;
+  }
+  return key;
+}
+
+/** The lengths of the runs of `<*>` of a template, in order. */
+export function runLengths(tokens: readonly string[]): number[] {
+  const out: number[] = [];
+  let run = 0;
+  for (const t of tokens) {
+    if (t === WILDCARD) run++;
+    else if (run > 0) {
+      out.push(run);
+      run = 0;
+    }
+  }
+  if (run > 0) out.push(run);
+  return out;
+}
+
+/**
+ * Calls `found` with the pattern of a line whose tokens `[i, j)` are taken as one variable, for
+ * every such gap of 1 to {@link MAX_GAP} tokens between two words (a gap at either end of the line
+ * is not looked at: trailing free text and a trailing list look alike), and the index of that
+ * variable among the pattern's runs. Stops when `found` returns true.
+ */
+export function forEachGap(tokens: readonly string[], found: (key: string, run: number) => boolean): void {
+  const n = tokens.length;
+  if (n < 3 || n > MAX_GAP_LINE) return;
+  // pre[i]: the pattern of tokens [0, i); runsBefore[i]: its runs; suf[j]: the pattern of [j, n).
+  const pre: string[] = [''];
+  const runsBefore: number[] = [0];
+  for (let i = 1; i <= n; i++) {
+    const t = tokens[i - 1] as string;
+    const prevWild = i >= 2 && tokens[i - 2] === WILDCARD;
+    const wild = t === WILDCARD;
+    pre.push(wild && prevWild ? (pre[i - 1] as string) : i === 1 ? t : `${pre[i - 1] as string} ${t}`);
+    runsBefore.push((runsBefore[i - 1] as number) + (wild && !prevWild ? 1 : 0));
+  }
+  const suf: string[] = new Array<string>(n + 1).fill('');
+  for (let j = n - 1; j >= 0; j--) {
+    const t = tokens[j] as string;
+    const nextWild = j + 1 < n && tokens[j + 1] === WILDCARD;
+    suf[j] =
+      t === WILDCARD && nextWild ? (suf[j + 1] as string) : j === n - 1 ? t : `${t} ${suf[j + 1] as string}`;
+  }
+  for (let i = 1; i < n - 1; i++) {
+    if (tokens[i - 1] === WILDCARD) continue;
+    for (let j = i + 1; j < n && j - i <= MAX_GAP; j++) {
+      if (tokens[j] === WILDCARD) continue;
+      if (found(`${pre[i] as string} ${WILDCARD} ${suf[j] as string}`, runsBefore[i] as number)) return;
+    }
+  }
+}
+
+/**
+ * Whether two templates of one pattern differ only in runs that lie between two words (a run at
+ * either end, whose length differs, is not taken as the same variable).
+ */
+export function enclosedRunsDiffer(a: readonly string[], b: readonly string[]): boolean {
+  const ra = runLengths(a);
+  const rb = runLengths(b);
+  if (ra.length !== rb.length) return false;
+  const startsWild = a[0] === WILDCARD;
+  const endsWild = a[a.length - 1] === WILDCARD;
+  let differ = false;
+  for (let r = 0; r < ra.length; r++) {
+    if (ra[r] === rb[r]) continue;
+    if ((r === 0 && startsWild) || (r === ra.length - 1 && endsWild)) return false;
+    differ = true;
+  }
+  return differ;
+}
+
+/**
+ * The template a group shows: the leader's, with one `<*>` for each run whose length varies
+ * among its members (a run of fixed length, such as the five values of a date, stays as it is).
+ */
+export function shownOf(leader: Cluster): string {
+  const lengths = runLengths(leader.tokens);
+  const varies = new Array<boolean>(lengths.length).fill(false);
+  const key = runKey(leader.tokens);
+  for (const m of leader.members) {
+    if (m.gapRun >= 0 && m.gapRun < varies.length) varies[m.gapRun] = true;
+    if (runKey(m.tokens) !== key) continue;
+    const ml = runLengths(m.tokens);
+    for (let r = 0; r < lengths.length; r++) if (ml[r] !== lengths[r]) varies[r] = true;
+  }
+  const out: string[] = [];
+  let r = -1;
+  for (let i = 0; i < leader.tokens.length; i++) {
+    const t = leader.tokens[i] as string;
+    if (t !== WILDCARD) {
+      out.push(t);
+      continue;
+    }
+    const first = i === 0 || leader.tokens[i - 1] !== WILDCARD;
+    if (first) r++;
+    if (first || !varies[r]) out.push(t);
+  }
+  return out.join(' ');
+}
