@@ -130,6 +130,15 @@ describe('the mechanism catalogue', () => {
       1,
     );
     expect(changeMechanisms([{ path: 'db.maxConnections', to: 120 }]).get('connections')).toBe(0.5);
+    // A proxy's connect timeout raised is no proxy fault either; a keep-alive held longer can be.
+    expect(
+      changeMechanisms([{ path: 'data.nginx.conf.proxy_connect_timeout', from: '5s', to: '6s' }]).size,
+    ).toBe(0);
+    expect(
+      changeMechanisms([{ path: 'data.nginx.conf.keepalive_timeout', from: '2s', to: '300s' }]).has(
+        'keepalive',
+      ),
+    ).toBe(true);
   });
 
   it('reads what a log finding says from its template, and nothing from a setting that names nothing it controls', () => {

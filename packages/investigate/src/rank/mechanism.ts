@@ -194,6 +194,10 @@ const MILLICORES = /^\d+m$/;
 // connections, a buffer, a rate): raised, or set to 0 (off, in most software), they cannot cause
 // the shortage. A client's pool is not one of them: raised, it can exhaust the server's connections.
 const LIMITS = new Set<Mechanism>(MECHANISMS.filter((m) => m.limit).map((m) => m.kind));
+// Kinds that harm whichever way they move: a pool raised exhausts the server's connections, a
+// proxy's keep-alive held longer than its upstream's meets closed connections, more replicas load
+// the master with syncs.
+const EITHER_WAY = new Set<Mechanism>(['pool', 'keepalive', 'replicas']);
 const UNIT: Record<string, number> = {
   '': 1,
   k: 1e3,
@@ -272,18 +276,19 @@ export function changeMechanisms(
   for (const d of diff) {
     const name = words(d.path.split('.').slice(-3).join('.'));
     const dir = direction(name, d.from, d.to);
-    const add = (kind: Mechanism): void => {
-      if (!LIMITS.has(kind)) return void out.set(kind, 1);
-      if (dir === 'raised') return;
-      const sure = dir === 'lowered' ? 1 : unknownDirection;
-      out.set(kind, Math.max(out.get(kind) ?? 0, sure));
-    };
-    for (const m of MECHANISMS) if (m.setting.test(name)) add(m.kind);
+    const kinds = new Set(MECHANISMS.filter((m) => m.setting.test(name)).map((m) => m.kind));
     const values = [d.from, d.to].filter((v): v is string => typeof v === 'string');
     if (/limit|request|resources/.test(name) && values.some((v) => BYTES.test(v) && !MILLICORES.test(v)))
-      add('memory');
-    if (/cpu|limit|request/.test(name) && values.some((v) => MILLICORES.test(v)) && !out.has('memory'))
-      add('cpu');
+      kinds.add('memory');
+    else if (/cpu|limit|request/.test(name) && values.some((v) => MILLICORES.test(v))) kinds.add('cpu');
+    // A limit raised relaxes what it bounds, and whatever else its words name with it (a proxy's
+    // connect timeout raised is no proxy fault); only what harms either way is kept.
+    const relaxed = dir === 'raised' && [...kinds].some((k) => LIMITS.has(k));
+    for (const kind of kinds) {
+      if (relaxed && !EITHER_WAY.has(kind)) continue;
+      const sure = !LIMITS.has(kind) || dir === 'lowered' ? 1 : unknownDirection;
+      out.set(kind, Math.max(out.get(kind) ?? 0, sure));
+    }
   }
   return out;
 }
