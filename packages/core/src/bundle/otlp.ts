@@ -1,4 +1,4 @@
-import { formatUnixNanos, spanSchema, type Span } from './spans.js';
+import { formatUnixNanos, type Span } from './spans.js';
 
 /** What {@link otlpSpans} read from one OTLP trace document. */
 export interface OtlpSpans {
@@ -100,7 +100,9 @@ function convertSpan(raw: unknown, component: string, pod: string | undefined): 
   const parent = otlpId(raw['parentSpanId']);
   const kind = KINDS[String(raw['kind'])];
   const status = isObject(raw['status']) ? STATUSES[String(raw['status']['code'])] : undefined;
-  const parsed = spanSchema.safeParse({
+  // Built field by field from checked values, so it meets spanSchema without a second check (which
+  // cost a third of an import's time, and the writer checks each span again).
+  return {
     trace,
     span,
     ...(parent ? { parent } : {}),
@@ -112,8 +114,7 @@ function convertSpan(raw: unknown, component: string, pod: string | undefined): 
     durationMs: Number(end - start) / 1e6,
     ...(kind ? { kind } : {}),
     ...(status ? { status } : {}),
-  });
-  return parsed.success ? parsed.data : `${label}: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
+  };
 }
 
 /**
