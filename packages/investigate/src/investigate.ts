@@ -9,7 +9,7 @@ import {
 import { analyzers as defaultAnalyzers } from './analyzers/index.js';
 import { atCollection } from './at-collection.js';
 import { BundleData, type MinedLogs } from './data.js';
-import { boundedBucketMs, dataExtent, widenedWarning } from './extent.js';
+import { boundedBucketMs, widenedWarning } from './extent.js';
 import { endedBefore } from './incident.js';
 import { compareFindings, rank } from './rank/rank.js';
 import { nextCommands } from './rank/next-step.js';
@@ -81,7 +81,7 @@ export async function analysisWindow(
     'data extent',
     `${bundleLayout.logsDir}/, ${bundleLayout.seriesDir}/`,
     'the span the logs and series cover',
-    () => dataExtent(bundle),
+    () => bundle.dataExtent(),
     undefined,
   );
   if (extent) {

@@ -1,6 +1,4 @@
-import { stat } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Bundle, LogFileRef, Warning } from '@hindsight/core';
 import { DEFAULT_OPTIONS, TemplateMiner } from '@hindsight/drain';
@@ -329,14 +327,7 @@ export async function mineInParallel(
   onProgress?: (what: string) => void,
   workers?: 1 | 2,
 ): Promise<{ groups: LogGroup[]; lines: number }> {
-  const sizes = await Promise.all(
-    tasks.map((t) =>
-      stat(path.join(bundle.root, t.ref.file)).then(
-        (s) => s.size,
-        () => 0,
-      ),
-    ),
-  );
+  const sizes = await Promise.all(tasks.map((t) => bundle.logSize(t.ref)));
   const total = sizes.reduce((a, b) => a + b, 0);
   const local = async (): Promise<{ groups: LogGroup[]; lines: number }> => {
     const r = await mineLogs(bundle, tasks, grid, (i, t) =>

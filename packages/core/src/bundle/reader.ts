@@ -6,6 +6,7 @@ import type { ZodType } from 'zod';
 import { HindsightError, errorMessage, type ErrorCode, type Warning } from '../errors.js';
 import { redactText } from '../redact.js';
 import { isArchivePath, unpackBundle } from './archive.js';
+import { fileSize, logEdges, seriesFileEdges } from './extent.js';
 import { bundleLayout, parseLogFilePath, type LogFileRef } from './layout.js';
 import {
   BUNDLE_FORMAT_VERSION,
@@ -231,6 +232,30 @@ export class Bundle {
       }
       yield parsed.data;
     }
+  }
+
+  /** The size of a log in bytes (0 when it cannot be read): how much work mining it is. */
+  logSize(ref: LogFileRef): Promise<number> {
+    return fileSize(path.join(this.root, ref.file));
+  }
+
+  /**
+   * The span the logs and series actually cover, read cheaply (the edges of each log, the points of
+   * each series) and without reporting problems: reading proper reports them once. Undefined when
+   * the bundle holds no timed data.
+   */
+  async dataExtent(): Promise<{ from: number; to: number } | undefined> {
+    let from = Number.POSITIVE_INFINITY;
+    let to = Number.NEGATIVE_INFINITY;
+    const widen = (e: [number, number] | undefined): void => {
+      if (!e) return;
+      if (e[0] < from) from = e[0];
+      if (e[1] > to) to = e[1];
+    };
+    // One file at a time: a bundle may hold thousands of logs, and a series file is read whole.
+    for (const ref of await this.logs()) widen(await logEdges(path.join(this.root, ref.file)));
+    for (const rel of await this.seriesFiles()) widen(await seriesFileEdges(path.join(this.root, rel)));
+    return from <= to ? { from, to } : undefined;
   }
 
   /** The series files in the bundle (series/*.jsonl). */
