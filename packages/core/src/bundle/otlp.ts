@@ -70,7 +70,9 @@ function attribute(attributes: unknown, key: string): string | undefined {
 
 // Unix nanoseconds: a string in OTLP/JSON (64-bit integers), a number from some writers.
 function nanos(v: unknown): bigint | undefined {
-  if (typeof v === 'string' && /^\d+$/.test(v.trim())) return BigInt(v.trim());
+  // At most 20 digits: a fixed64 holds no more, and so every time stays before year 9999 (which RFC
+  // 3339 needs) and every duration a finite number.
+  if (typeof v === 'string' && /^\d{1,20}$/.test(v.trim())) return BigInt(v.trim());
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
   return undefined;
 }

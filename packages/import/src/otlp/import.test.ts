@@ -195,18 +195,28 @@ describe('importOtlp', () => {
     // Line 5 (the shop's spans of traces 6-10, ten of them) cut short, as a collector killed mid-write leaves it.
     lines[4] = (lines[4] as string).slice(0, 120);
     // A span without ids is named, its document's other spans kept.
-    lines.push(request('shop', undefined, [{ trace: 0, span: 0, name: 'no ids', startNs: T0, durNs: 1n }]));
+    lines.push(
+      request('shop', undefined, [
+        { trace: 0, span: 0, name: 'no ids', startNs: T0, durNs: 1n },
+        // Past year 9999, and longer than a fixed64: no time a bundle can hold.
+        { trace: 99, span: 991, name: 'far', startNs: 10n ** 21n, durNs: 10n ** 30n },
+      ]),
+    );
     await mkdir(path.join(dir, 'in', 'day1'), { recursive: true });
     await writeFile(path.join(dir, 'in', 'day1', 'traces.jsonl.gz'), gzipSync(`${lines.join('\n')}\n`));
     await writeFile(path.join(dir, 'in', 'README.txt'), 'not read');
     const result = await importOtlp(path.join(dir, 'in'), path.join(dir, 'bundle'));
-    expect(result.counts).toMatchObject({ files: 1, spans: spans - 10, badLines: 1, badSpans: 1 });
+    expect(result.counts).toMatchObject({ files: 1, spans: spans - 10, badLines: 1, badSpans: 2 });
     expect(result.warnings.map((w) => [w.code, w.where])).toEqual([
       ['HINDSIGHT_IMPORT', path.join('day1', 'traces.jsonl.gz:5')],
+      ['HINDSIGHT_IMPORT', path.join('day1', 'traces.jsonl.gz:7')],
       ['HINDSIGHT_IMPORT', path.join('day1', 'traces.jsonl.gz:7')],
     ]);
     expect(result.warnings[0]?.message).toMatch(/^not a JSON document: .*; line skipped$/);
     expect(result.warnings[1]?.message).toMatch(/no traceId or spanId; span skipped$/);
+    expect(result.warnings[2]?.message).toMatch(
+      /^span 00000000000003df \(far\): .*unix nanoseconds; span skipped$/,
+    );
     expect(result.manifest.sources[0]).toMatchObject({ name: 'otlp', status: 'partial', items: spans - 10 });
     expect(await spansOf(path.join(dir, 'bundle'))).toHaveLength(spans - 10);
   });
