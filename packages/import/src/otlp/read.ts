@@ -18,7 +18,8 @@ export type OtlpProblem = (file: string, line: number | undefined, message: stri
 // given; these are the names its docs and the OTLP file spec use (.jsonl preferred), gzipped or not.
 const OTLP_FILE = /\.(jsonl?|ndjson)(\.gz)?$/i;
 // A document spread over many lines (pretty-printed, as opentelemetry-proto's examples/trace.json)
-// must be read whole to be parsed; beyond this it is refused rather than risking the memory.
+// must be read whole to be parsed; beyond this it is refused rather than risking the memory, and so
+// is a line as long.
 const WHOLE_FILE_LIMIT = 256 * 1024 * 1024;
 
 /**
@@ -87,6 +88,9 @@ async function* lines(file: string): AsyncGenerator<{ text: string; line: number
       nl = rest.indexOf('\n', from);
     }
     rest = rest.slice(from);
+    // A file with no line breaks is not a collector's: it is refused before it fills the memory.
+    if (rest.length > WHOLE_FILE_LIMIT)
+      throw new Error(`line ${n + 1} is longer than ${WHOLE_FILE_LIMIT / 1024 / 1024} MiB`);
   }
   if (rest.length > 0) yield { text: rest, line: n + 1 };
 }
