@@ -78,8 +78,10 @@ async function* lines(file: string): AsyncGenerator<{ text: string; line: number
   let rest = '';
   let n = 0;
   for await (const text of chunks(file)) {
+    // Only the new text can hold the next break: a long line is not searched again chunk by chunk.
+    let nl = text.indexOf('\n');
+    if (nl >= 0) nl += rest.length;
     rest += text;
-    let nl = rest.indexOf('\n');
     let from = 0;
     while (nl >= 0) {
       n += 1;
