@@ -15,6 +15,7 @@ import { looksLikePod, normalizeColumn, serviceOfPod } from './names.js';
 import { parseTimeCell } from './time.js';
 import { importSpans } from './rca-spans.js';
 import type { ImportResult } from './importer.js';
+import { ID_COLUMNS, type Columns, type FileKind, type IdColumn, type Plan } from './rca-plan.js';
 
 /** Options for {@link importRcaDataset}. */
 export interface RcaDatasetOptions {
@@ -39,23 +40,6 @@ export interface RcaDatasetOptions {
 }
 
 const TIME_COLUMNS = new Set(['timestamp', 'time', 'timeunixnano', 'ts', 'datetime', 'date', 'timeunix']);
-const ID_COLUMNS = {
-  pod: ['podname', 'pod', 'podid'],
-  service: ['servicename', 'service', 'svc'],
-  container: ['container', 'containername'],
-  node: ['node', 'nodename', 'host', 'hostname'],
-  namespace: ['namespace', 'ns'],
-  log: ['log', 'message', 'msg', 'line', 'content'],
-  trace: ['traceid'],
-  span: ['spanid'],
-  parent: ['parentid', 'parentspanid'],
-  start: ['starttimeunixnano', 'starttime', 'start'],
-  end: ['endtimeunixnano', 'endtime', 'end'],
-  duration: ['duration', 'durationus', 'durationms'],
-  operation: ['operationname', 'operation', 'spanname'],
-} as const;
-type IdColumn = keyof typeof ID_COLUMNS;
-export type Columns = Partial<Record<IdColumn, number>> & { times: number[] };
 
 const MISSING = /^(|nan|null|none|na|n\/a)$/i;
 // Log rows of a file are sorted before they are written (Nezha's are grouped by trace, not time);
@@ -80,8 +64,6 @@ function columnsOf(header: string[]): Columns {
   }
   return cols;
 }
-
-export type FileKind = 'logs' | 'spans' | 'metrics';
 
 function kindOf(cols: Columns): FileKind | undefined {
   if (cols.log !== undefined && cols.times.length > 0) return 'logs';
@@ -154,16 +136,6 @@ async function listCsv(dir: string): Promise<string[]> {
     .filter((e) => e.isFile() && e.name.toLowerCase().endsWith('.csv'))
     .map((e) => path.join(e.parentPath, e.name))
     .sort();
-}
-
-export interface Plan {
-  file: string;
-  rel: string;
-  header: string[];
-  cols: Columns;
-  kind: FileKind;
-  /** A file of the fault-free reference: all its rows are kept, whatever the window. */
-  baseline: boolean;
 }
 
 /** The baseline folder relative to the dataset, or undefined when there is none. */

@@ -1,7 +1,7 @@
 import { formatUnixNanos, type BundleWriter } from '@hindsight/core';
 import { csvRows, type ImportProblem } from './csv.js';
 import { serviceOfPod } from './names.js';
-import type { Plan } from './rca-dataset.js';
+import type { Plan } from './rca-plan.js';
 import { parseTimeCell } from './time.js';
 
 // Spans also become per-minute series: the step of the metric files these datasets ship (Nezha's

@@ -1,7 +1,7 @@
 import { detectShifts, median, runsOf, type ShiftOptions } from './stats.js';
 import type { PreparedSeries } from './data.js';
 import type { AnalyzerContext, Finding } from './types.js';
-import { fmt, seriesEvidence } from './analyzers/metric-changes.js';
+import { fmt, seriesEvidence } from './evidence.js';
 
 /** What a component check says about a series. */
 export interface CheckSpec {

@@ -1,74 +1,8 @@
 import type { Bundle, BundleEvent, Change, Pod, Series, Topology } from '@hindsight/core';
 import { counterRate, isCounter, seriesKey, workloadOfPodName } from '@hindsight/core';
 import { boundedBucketMs } from './extent.js';
-import type { LogLevel } from './log-line.js';
-import { mineInParallel, type Grid, type MineTask } from './mine.js';
-
-/** A sample log line kept as evidence. */
-export interface SampleLine {
-  time: number;
-  pod: string;
-  container: string;
-  text: string;
-}
-
-/** One mined template of one log group, with its counts per time bucket. */
-export interface TemplateStats {
-  id: string;
-  template: string;
-  group: string;
-  component: string;
-  level: LogLevel;
-  /** Lines in the window. */
-  count: number;
-  /** Lines in the bundle's baseline period (a period known to be normal), when it has one. */
-  baselineCount: number;
-  /** Lines per bucket, over the whole group. */
-  counts: Float64Array;
-  /** Lines per pod. */
-  pods: Map<string, number>;
-  /** Lines per bucket on each pod that logged this template in the window. */
-  podCounts: Map<string, Float64Array>;
-  /** The first and last line in the window (Infinity and -Infinity for a template seen only in the baseline). */
-  firstTime: number;
-  lastTime: number;
-  /** The first lines, and the first lines after a gap, kept as evidence. */
-  samples: SampleLine[];
-  /** Set when Drain merged this template into another: counts now go there. */
-  mergedInto?: TemplateStats;
-}
-
-/** The logs of one workload's container (all its pods), mined into templates. */
-export interface LogGroup {
-  /** `workload/container` */
-  name: string;
-  workload: string;
-  container: string;
-  component: string;
-  lines: number;
-  /** Lines in the bundle's baseline period. */
-  baselineLines: number;
-  /** Lines per bucket, all templates together: the traffic this group saw. */
-  totals: Float64Array;
-  templates: Map<string, TemplateStats>;
-  pods: Set<string>;
-}
-
-/** The mined logs of a bundle. */
-export interface LogModel {
-  groups: LogGroup[];
-  lines: number;
-  files: number;
-}
-
-/**
- * The mined logs with the grid their counts are on: plain data (Maps, Sets, typed arrays), so it
- * crosses a worker thread's boundary as it is.
- */
-export interface MinedLogs {
-  grid: Grid;
-  model: LogModel;
-}
+import type { Grid, LogModel, MinedLogs } from './log-model.js';
+import { mineInParallel, type MineTask } from './mine.js';
 
 /** A series on the bucket grid: counters turned into rates per second. */
 export interface PreparedSeries {

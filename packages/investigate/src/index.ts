@@ -21,9 +21,10 @@ export { DEFAULT_RANK_WEIGHTS } from './rank/weights.js';
 export { revisionMechanisms } from './rank/candidates.js';
 export type { RankWeights } from './rank/weights.js';
 export { BundleData } from './data.js';
-export type { LogGroup, LogModel, MinedLogs, PreparedSeries, TemplateStats, SampleLine } from './data.js';
+export type { PreparedSeries } from './data.js';
+export type { LogGroup, LogModel, MinedLogs, TemplateStats, SampleLine } from './log-model.js';
 export { templateMatcher } from './mine.js';
-export type { Grid } from './mine.js';
+export type { Grid } from './log-model.js';
 export { writeSyntheticBundle, storyScenario, quietScenario } from './testing/synthetic-bundle.js';
 export type { SyntheticScenario, SyntheticChange } from './testing/synthetic-bundle.js';
 export type {

@@ -8,7 +8,8 @@ import {
 } from '@hindsight/core';
 import { analyzers as defaultAnalyzers } from './analyzers/index.js';
 import { atCollection } from './at-collection.js';
-import { BundleData, type MinedLogs } from './data.js';
+import { BundleData } from './data.js';
+import type { MinedLogs } from './log-model.js';
 import { boundedBucketMs, widenedWarning } from './extent.js';
 import { endedBefore } from './incident.js';
 import { compareFindings, rank } from './rank/rank.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { BundleWriter, openBundle } from '@hindsight/core';
 import { TemplateMiner, templateId } from '@hindsight/drain';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LogGroup, TemplateStats } from './data.js';
+import type { LogGroup, TemplateStats } from './log-model.js';
 import { mineLogs, templateMatcher } from './mine.js';
 
 const temps: string[] = [];

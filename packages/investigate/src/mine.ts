@@ -2,7 +2,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Bundle, LogFileRef, Warning } from '@hindsight/core';
 import { DEFAULT_OPTIONS, TemplateMiner } from '@hindsight/drain';
-import type { LogGroup, TemplateStats } from './data.js';
+import type { Grid, LogGroup, TemplateStats } from './log-model.js';
 import { parseLogLine, type LogLevel } from './log-line.js';
 
 /** One log file to mine, with the group (workload/container) and component it belongs to. */
@@ -11,15 +11,6 @@ export interface MineTask {
   group: string;
   workload: string;
   component: string;
-}
-
-/** The bucket grid counts are kept on. */
-export interface Grid {
-  from: number;
-  bucketMs: number;
-  buckets: number;
-  /** The bundle's baseline period: its lines are mined too, and counted apart from the window's. */
-  baseline?: { from: number; to: number };
 }
 
 const MAX_SAMPLES = 4;

@@ -2,7 +2,7 @@ import { INCIDENT_SLACK_MS } from '../incident.js';
 import type { Analyzer, AnalyzerContext, Evidence, Finding } from '../types.js';
 import { compare, type LatencyParams, type Move, type Periods } from './latency-compare.js';
 import { pairKey, spanModel, splitKey, type Observations, type SpanModel } from './latency-model.js';
-import { fmt } from './metric-changes.js';
+import { fmt } from '../evidence.js';
 
 /**
  * The thresholds: the point of bench/rca.ts's grid with the most top-1 and top-3 hits on the 22

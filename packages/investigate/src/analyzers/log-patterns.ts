@@ -1,8 +1,8 @@
 import { levelWeight } from '../log-line.js';
 import { detectShifts } from '../stats.js';
-import type { LogGroup, TemplateStats } from '../data.js';
+import type { LogGroup, TemplateStats } from '../log-model.js';
 import type { Analyzer, AnalyzerContext, Evidence, Finding } from '../types.js';
-import { fmt, gridPoints } from './metric-changes.js';
+import { fmt, gridPoints } from '../evidence.js';
 
 // Words that say a user lost something even when the level is not an error.
 const SYMPTOM =

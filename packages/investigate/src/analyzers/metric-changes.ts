@@ -1,6 +1,7 @@
 import { median, detectExcursions, detectShifts } from '../stats.js';
 import type { PreparedSeries } from '../data.js';
-import type { Analyzer, AnalyzerContext, Finding, SeriesEvidence } from '../types.js';
+import { fmt, seriesEvidence } from '../evidence.js';
+import type { Analyzer, Finding } from '../types.js';
 
 // Names of series that measure what users feel: failures, rejections and slowness.
 const USER_FACING =
@@ -8,48 +9,11 @@ const USER_FACING =
 // Series that are the load itself: a change in them is traffic, not behaviour.
 const LOAD = /^(nginx_requests(_total)?|nginx_status_[23]xx|http_requests(_total)?)$/;
 
-/** Bucket values as chart points. */
-export function gridPoints(ctx: AnalyzerContext, values: ArrayLike<number>): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] as number;
-    if (Number.isFinite(v)) out.push([ctx.data.timeOf(i), Math.round(v * 1e6) / 1e6]);
-  }
-  return out;
-}
-
-/** Series evidence for a prepared series. */
-export function seriesEvidence(
-  ctx: AnalyzerContext,
-  s: PreparedSeries,
-  before?: number,
-  after?: number,
-): SeriesEvidence {
-  return {
-    type: 'series',
-    name: s.name,
-    labels: s.labels,
-    unit: s.unit,
-    points: gridPoints(ctx, s.values),
-    ...(before === undefined ? {} : { before }),
-    ...(after === undefined ? {} : { after }),
-  };
-}
-
-/** A number shown briefly. */
-export function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  if (a >= 100 || Number.isInteger(v)) return String(Math.round(v));
-  if (a >= 1) return v.toFixed(1);
-  return v.toPrecision(2);
-}
-
 /**
  * How much of a series' move the traffic explains: the ratio of its medians around the split
  * against the traffic's ratio. Returns a factor to scale the strength by (1 = traffic explains none).
  */
-export function trafficFactor(
+function trafficFactor(
   traffic: Float64Array | undefined,
   index: number,
   before: number,

@@ -1,7 +1,7 @@
 import type { Bundle, LogFileRef } from '@hindsight/core';
 import { shiftCheck, type CheckSpec } from '../checks.js';
 import { median, runsOf } from '../stats.js';
-import { seriesEvidence } from './metric-changes.js';
+import { seriesEvidence } from '../evidence.js';
 import { bucketOf, type PreparedSeries } from '../data.js';
 import type { AnalyzerContext, Finding } from '../types.js';
 

@@ -3,7 +3,7 @@ import { TemplateMiner } from '@hindsight/drain';
 import { parseLogLine, type LogLevel } from '../log-line.js';
 import { endedBefore, INCIDENT_SLACK_MS } from '../incident.js';
 import type { Analyzer, AnalyzerContext, Finding } from '../types.js';
-import { gridPoints } from './metric-changes.js';
+import { gridPoints } from '../evidence.js';
 import { runsOf } from '../stats.js';
 
 // A trace id in a log line: `trace_id=<hex>` as the importers append it, or the application's own
