@@ -320,7 +320,7 @@ describe('jaeger and tempo sources against HTTP servers answering their document
       window: { from: new Date(FROM), to: new Date(TO) },
       jaeger: deadUrl,
       tempo: tempo.url,
-      traceService: ['shop'],
+      traceService: ['shop api'],
       maxTraces: 10,
       sources: [jaegerSource, tempoSource],
     });
@@ -336,7 +336,7 @@ describe('jaeger and tempo sources against HTTP servers answering their document
         .filter((u) => u.pathname === '/api/search')
         .at(-1)
         ?.searchParams.get('tags'),
-    ).toBe('service.name=shop');
+    ).toBe('service.name="shop api"');
     expect(await validateBundle(out)).toEqual([]);
   });
 });

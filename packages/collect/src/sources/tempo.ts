@@ -24,7 +24,9 @@ function tempoStore(base: string, ctx: SourceContext<TempoSettings>): TraceStore
     label: `Tempo at ${base}`,
     async search(q: TraceQuery, signal: AbortSignal): Promise<TraceHits> {
       const url = new URL(`${base}/api/search`);
-      if (q.service !== undefined) url.searchParams.set('tags', `service.name=${q.service}`);
+      // logfmt: a value with anything but a name's characters is quoted.
+      const value = /^[\w.-]+$/.test(q.service ?? '') ? q.service : JSON.stringify(q.service);
+      if (q.service !== undefined) url.searchParams.set('tags', `service.name=${value}`);
       url.searchParams.set('start', String(Math.floor(q.from / 1000)));
       url.searchParams.set('end', String(Math.ceil(q.to / 1000)));
       url.searchParams.set('limit', String(q.limit));
