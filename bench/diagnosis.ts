@@ -195,8 +195,7 @@ async function score(
       return r;
     };
   }
-  const first = Math.min(...incident.changes.map((c) => Date.parse(c.startedAt)));
-  row.harm = harmOf(incident, first, Date.parse(fault.startedAt));
+  row.harm = harmOf(incident, fault);
   if (keep && !offline)
     await writeFile(path.join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   const top = report.hypotheses[0];
@@ -237,23 +236,35 @@ async function score(
 }
 
 /**
- * What went wrong per request before the first change (`first`) and from the fault (`at`) on, from
- * the traffic's ground truth: errors (5xx and timeouts), sessions lost and checkouts left stuck,
- * over the requests made. Before the first change, not before the fault: a decoy rolled out before
- * the fault has its own blips, which would hide the fault's harm.
+ * What went wrong per request, from the traffic's ground truth (errors, 5xx and timeouts, sessions
+ * lost and checkouts left stuck, over the requests made): before the first change, past the first
+ * STARTUP_S of traffic (a lab just up answers its first logins slowly), and after the fault, the
+ * worse of until the next change and until the end (harm can start at once, or later as load grows).
+ * Before the first change, not before the fault: a decoy rolled out before the fault has its own blips.
  */
-function harmOf(incident: Pick<IncidentResult, 'seconds'>, first: number, at: number): [number, number] {
+function harmOf(
+  incident: Pick<IncidentResult, 'seconds' | 'changes'>,
+  fault: { startedAt: string },
+): [number, number] {
   const share = (xs: IncidentResult['seconds']) => {
     const n = xs.reduce((a, x) => a + x.requests, 0);
     const bad = xs.reduce((a, x) => a + x.errors + x.sessionsLost + x.checkoutsStuck, 0);
     return n > 0 ? bad / n : 0;
   };
   const t = (x: IncidentResult['seconds'][number]) => Date.parse(x.t);
+  const starts = incident.changes.map((c) => Date.parse(c.startedAt)).sort((a, b) => a - b);
+  const at = Date.parse(fault.startedAt);
+  const next = starts.find((x) => x > at) ?? Number.POSITIVE_INFINITY;
+  const begin = (incident.seconds[0] ? t(incident.seconds[0]) : 0) + STARTUP_S * 1000;
+  const during = (from: number, to: number) =>
+    share(incident.seconds.filter((x) => t(x) >= from && t(x) < to));
   return [
-    share(incident.seconds.filter((x) => t(x) < first)),
-    share(incident.seconds.filter((x) => t(x) >= at)),
+    during(begin, starts[0] ?? Number.POSITIVE_INFINITY),
+    Math.max(during(at, next), during(at, Number.POSITIVE_INFINITY)),
   ];
 }
+// The first seconds of traffic on a lab just up, left out of the level before any change.
+const STARTUP_S = 5;
 
 /** Whether the fault harmed users: what went wrong per request at least doubled after it, or rose by 2 points. */
 const harmed = (h?: [number, number]) =>
