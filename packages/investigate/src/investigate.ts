@@ -50,6 +50,12 @@ export interface InvestigateOptions {
   onLogs?: (logs: MinedLogs) => void;
   /** The user's own redaction patterns (`--redact-pattern`), applied with the catalogue to the report. */
   redactPatterns?: readonly RegExp[];
+  /**
+   * The bundle's folder when the caller has it open already (an archive it unpacked, e.g. `Bundle.root`
+   * of its own `openBundle`): read from there instead of unpacking `bundlePath` again. The report
+   * still names `bundlePath`; the caller keeps the folder until the investigation ends.
+   */
+  unpacked?: string;
   /** For benchmarks that choose them: ranking weights other than the defaults (rank/weights.ts). */
   weights?: Partial<RankWeights>;
   /**
@@ -155,7 +161,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
   const started = performance.now();
   const progress = options.onProgress ?? (() => undefined);
   progress(`opening ${bundlePath}`);
-  const bundle = await openBundle(bundlePath);
+  const bundle = await openBundle(options.unpacked ?? bundlePath);
   try {
     if (options.incidentAt !== undefined)
       checkIncidentTime(new Date(options.incidentAt).getTime(), bundle, bundlePath);

@@ -50,6 +50,8 @@ interface TemplateEntry {
 export class BundleView {
   /** Per group, the matcher of lines to its templates, made on the first request for its lines. */
   private readonly matchers = new Map<LogGroup, (text: string) => string | undefined>();
+  /** Whether it opened the bundle, and so closes it. */
+  private owned = true;
 
   private constructor(
     readonly bundle: Bundle,
@@ -76,12 +78,13 @@ export class BundleView {
    * `signal` was aborted meanwhile (the reading is then given up with its reason).
    */
   static async load(
-    location: string,
+    location: string | Bundle,
     mined?: Promise<MinedLogs | undefined>,
     signal?: AbortSignal,
     redactPatterns: readonly RegExp[] = [],
   ): Promise<BundleView> {
-    const bundle = await openBundle(location);
+    // A bundle the caller opened stays the caller's to close, whatever happens here.
+    const bundle = typeof location === 'string' ? await openBundle(location) : location;
     // A bundle written by an older version, by hand or by another tool may hold secrets: every
     // record is redacted here, once, so no view can show one.
     const redactor = new Redactor({ patterns: redactPatterns });
@@ -122,7 +125,7 @@ export class BundleView {
         logs = await mineHere(bundle);
       }
       const templates = templatesOf(logs.model.groups, redactor);
-      return new BundleView(
+      const view = new BundleView(
         bundle,
         series,
         seriesInfo,
@@ -136,8 +139,10 @@ export class BundleView {
         podSpans(templates),
         redactor,
       );
+      view.owned = typeof location === 'string';
+      return view;
     } catch (err) {
-      await bundle.close();
+      if (typeof location === 'string') await bundle.close();
       throw err;
     }
   }
@@ -320,8 +325,9 @@ export class BundleView {
     return { lines, truncated };
   }
 
+  /** Closes the bundle when it opened it (not one its caller opened). */
   async close(): Promise<void> {
-    await this.bundle.close();
+    if (this.owned) await this.bundle.close();
   }
 }
 

@@ -5,8 +5,9 @@ import { investigate, type MinedLogs } from '@hindsight/investigate';
 // Runs the investigation on a second core while the server reads the bundle's series, changes and
 // events for its views; the logs it mined go back with the report (plain data: Maps and typed
 // arrays clone as they are), so the views never mine them a second time.
-const { bundle, incidentAt, redactPatterns } = workerData as {
+const { bundle, unpacked, incidentAt, redactPatterns } = workerData as {
   bundle: string;
+  unpacked?: string;
   incidentAt?: number;
   redactPatterns?: RegExp[];
 };
@@ -14,6 +15,7 @@ try {
   let logs: MinedLogs | undefined;
   const report = await investigate(bundle, {
     onLogs: (l) => (logs = l),
+    ...(unpacked ? { unpacked } : {}),
     ...(redactPatterns ? { redactPatterns } : {}),
     ...(incidentAt !== undefined ? { incidentAt } : {}),
   });

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HindsightError, errorMessage, type Warning } from '@hindsight/core';
+import { HindsightError, errorMessage, type Bundle, type Warning } from '@hindsight/core';
 import { Worker } from 'node:worker_threads';
 import { BundleView } from './data.js';
 import type { Overview } from './model.js';
@@ -13,6 +13,11 @@ import type { MinedLogs, Report } from '@hindsight/investigate';
 export interface ServeOptions {
   /** A bundle folder or .tar.gz. */
   bundle: string;
+  /**
+   * `bundle` opened by the caller, who closes it after the server: the views and the investigation
+   * read its folder, so an archive is unpacked once. Opened here when absent.
+   */
+  opened?: Bundle;
   /** The port on 127.0.0.1; 0 (the default) lets the system pick a free one. */
   port?: number;
   /**
@@ -114,6 +119,7 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
           ? given(options.bundle).then((report) => ({ report }))
           : investigateInWorker(
               options.bundle,
+              options.opened?.root,
               options.incidentAt,
               options.redactPatterns,
               (w) => (worker = w),
@@ -127,7 +133,12 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
           )
         : undefined;
     try {
-      const data = await BundleView.load(options.bundle, logs, closing.signal, options.redactPatterns);
+      const data = await BundleView.load(
+        options.opened ?? options.bundle,
+        logs,
+        closing.signal,
+        options.redactPatterns,
+      );
       let report: Report | null = null;
       const warnings: Warning[] = [...data.bundle.warnings];
       if (given !== false) {
@@ -365,6 +376,7 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
 /** Runs `investigate` in a worker thread, so it uses a second core; its mined logs come back with the report. */
 function investigateInWorker(
   bundle: string,
+  unpacked: string | undefined,
   incidentAt: number | undefined,
   redactPatterns: readonly RegExp[] | undefined,
   started: (w: Worker) => void,
@@ -373,6 +385,7 @@ function investigateInWorker(
     const worker = new Worker(new URL('./investigate-worker.js', import.meta.url), {
       workerData: {
         bundle,
+        ...(unpacked !== undefined ? { unpacked } : {}),
         ...(incidentAt !== undefined ? { incidentAt } : {}),
         ...(redactPatterns ? { redactPatterns } : {}),
       },

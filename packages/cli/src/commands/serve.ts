@@ -38,17 +38,20 @@ export const serveCommand: CommandSpec = {
           );
         }
         // A bundle that cannot be opened (missing, no manifest, damaged archive) is the same
-        // failure as in investigate, with the same exit: said before anything listens.
-        await (await openBundle(bundle)).close();
+        // failure as in investigate, with the same exit: said before anything listens. Opened once:
+        // the views and the investigation read the folder an archive is unpacked into here.
+        const opened = await openBundle(bundle);
         let server;
         try {
           server = await startServer({
             bundle,
+            opened,
             port,
             ...(incidentAt !== undefined ? { incidentAt } : {}),
             ...(redactPatterns.length > 0 ? { redactPatterns } : {}),
           });
         } catch (err) {
+          await opened.close();
           const code = (err as NodeJS.ErrnoException).code;
           throw new HindsightError(
             'HINDSIGHT_USAGE',
@@ -75,6 +78,7 @@ export const serveCommand: CommandSpec = {
         }
         if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve));
         await server.close();
+        await opened.close();
         // Ctrl-C is how a server is meant to stop: it is a success, not an interruption.
         setExitCode(exitCodes.ok);
       },
