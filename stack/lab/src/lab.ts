@@ -9,6 +9,7 @@ import { loadChart, renderChart } from './helm.js';
 import { newLabConfig, readLabConfig, writeLabConfig, type LabConfig } from './lab-config.js';
 import { defaultChartDir, defaultLabDir, labPaths, type LabPaths } from './paths.js';
 import { ReleaseStore, historyEntries, type HistoryEntry } from './release-store.js';
+import { removeLabCgroups } from './runtime/cpu.js';
 import { CONTROL_PREFIX, controlHeaders } from './supervisor.js';
 import { runTraffic, type TrafficOptions, type TrafficSummary } from './traffic.js';
 import { mergeValues, parseSetValues, type Values } from './values.js';
@@ -23,7 +24,7 @@ export interface LabOptions {
   release?: string;
   /** Namespace the objects and records live in (default: default). */
   namespace?: string;
-  /** Multiplies probe timings, back-offs and grace periods (default 1; tests use less). Fixed at `up`. */
+  /** Multiplies probe periods, back-offs and preStop sleeps (default 1; tests use less). Fixed at `up`. */
   timeScale?: number;
   /** Progress lines ("rendering revision 2", ...), for a CLI to print. */
   onProgress?: (message: string) => void;
@@ -73,6 +74,8 @@ export interface LabStatus {
   lastError?: string;
   pods: LabPodStatus[];
   services: { name: string; port: number; localPort: number; endpoints: string[] }[];
+  /** Whether CPU limits (resources.limits.cpu) are enforced on this machine, and how or why not. */
+  cpuLimits?: { enforced: boolean; how: string };
 }
 
 // The built entry, from src/ (tests) or dist/ alike: the supervisor runs as plain Node.
@@ -483,8 +486,10 @@ export class Lab {
     }
     for (let i = 0; i < 100 && victims.some((p) => alive(p.pid)); i++) await sleep(50);
     await rm(this.paths.pids, { force: true });
+    // The CPU cgroups a supervisor that did not shut down cleanly left behind.
+    removeLabCgroups(this.paths.root);
     if (options.purge) {
-      // Data kept outside the folder (postgres as root, see programs.ts) goes with it.
+      // Data kept outside the folder (postgres as root, see programs/postgres.ts) goes with it.
       for (const target of await linkedOutside(this.paths.volumes))
         await rm(dirname(target), { recursive: true, force: true });
       await rm(this.paths.root, { recursive: true, force: true });

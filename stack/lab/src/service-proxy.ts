@@ -51,16 +51,18 @@ export class ServiceProxy {
     const upstream = createConnection({ host: '127.0.0.1', port: ep.port });
     this.sockets.add(client);
     this.sockets.add(upstream);
-    const done = () => {
-      client.destroy();
+    // Each side's end is passed on (pipe ends the other), so a response the pod sent before closing
+    // reaches the client whole; an error on one side resets the other, as a dead pod's would.
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => {
       upstream.destroy();
       this.sockets.delete(client);
+    });
+    upstream.on('close', () => {
+      if (!client.writableEnded) client.destroy();
       this.sockets.delete(upstream);
-    };
-    client.on('error', done);
-    upstream.on('error', done);
-    client.on('close', done);
-    upstream.on('close', done);
+    });
     client.pipe(upstream);
     upstream.pipe(client);
   }

@@ -45,6 +45,12 @@ function printStatus(ctx: CommandContext, s: LabStatus): void {
   );
   io.out(`nginx       ${s.nginxUrl ?? '-'}`);
   io.out(`kubeconfig  ${s.kubeconfig}  (API ${s.apiUrl ?? '-'})`);
+  if (s.cpuLimits)
+    io.out(
+      s.cpuLimits.enforced
+        ? `cpu limits  enforced (${s.cpuLimits.how})`
+        : `cpu limits  ${paint(io, 'yellow', 'NOT enforced')}: ${s.cpuLimits.how}`,
+    );
   if (s.lastError) io.out(`${paint(io, 'red', 'last error')}  ${s.lastError}`);
   io.out('');
   const w = Math.max(4, ...s.pods.map((p) => p.name.length));
@@ -100,7 +106,7 @@ export const labCommand: CommandSpec = {
       .description('render the chart with the values and start every pod (revision 1 on a new lab)')
       .option('-f, --values <file>', 'a values file (repeatable)', collect)
       .option('--set <key=value>', 'a value, as helm --set (repeatable)', collect)
-      .option('--time-scale <factor>', 'multiply probe periods, back-offs and grace periods (tests use 0.2)')
+      .option('--time-scale <factor>', 'multiply probe periods, back-offs and preStop sleeps (tests use 0.2)')
       .option('--json', 'print the status as JSON')
       .action(
         async (o: {

@@ -24,7 +24,11 @@ export interface ContainerSpec {
   volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
   livenessProbe?: ProbeSpec;
   readinessProbe?: ProbeSpec;
-  resources?: { limits?: { memory?: string | number }; requests?: Record<string, string | number> };
+  resources?: {
+    limits?: { memory?: string | number; cpu?: string | number };
+    requests?: { memory?: string | number; cpu?: string | number };
+  };
+  lifecycle?: { preStop?: LifecycleHandler };
 }
 
 /** Bytes of a Kubernetes quantity (`256Mi`, `1G`, `128974848`, `129e6`); undefined when unreadable. */
@@ -45,6 +49,13 @@ export function parseQuantity(q: string | number | undefined): number | undefine
     T: 1e12,
   };
   return Math.round(Number(m[1]) * (m[2] ? mult[m[2]]! : 1));
+}
+
+/** A container lifecycle hook (preStop): a sleep, a command, or an HTTP GET. */
+export interface LifecycleHandler {
+  sleep?: { seconds: number };
+  exec?: { command: string[] };
+  httpGet?: { path?: string; port: number | string };
 }
 
 /** A Kubernetes probe. */

@@ -16,7 +16,14 @@ import { redis } from './redis.js';
 import { shop } from './shop.js';
 
 export { containerEnv, mapPath, parseQuantity, rewriteText } from './container.js';
-export type { ContainerSpec, PodContext, ProbeSpec, ProcessSpec, Program } from './container.js';
+export type {
+  ContainerSpec,
+  LifecycleHandler,
+  PodContext,
+  ProbeSpec,
+  ProcessSpec,
+  Program,
+} from './container.js';
 
 /** Every image the lab runs. Add a program here and nowhere else. */
 export const programs: readonly Program[] = [redis, postgres, nginx, shop];

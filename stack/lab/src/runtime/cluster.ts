@@ -9,7 +9,7 @@ import type { LabPod, Workload } from './pod.js';
 export interface RuntimeOptions {
   paths: LabPaths;
   namespace: string;
-  /** Multiplies probe periods and delays, back-offs and grace periods (1 = as rendered). */
+  /** Multiplies probe periods, back-offs and preStop sleeps (1 = as rendered); not start delays or grace periods. */
   timeScale: number;
   shopEntry: string;
   /** The supervisor's own log. */

@@ -2,6 +2,7 @@
 import type { ClusterView, KubeObject } from '../kube-api.js';
 import { Cluster, type RuntimeOptions } from './cluster.js';
 import { Controllers } from './controllers.js';
+import type { CpuEnforcement } from './cpu.js';
 import { Events } from './events.js';
 import { Kubelet } from './kubelet.js';
 import { Services } from './services.js';
@@ -65,11 +66,12 @@ export class LabRuntime {
     this.kubelet.stop();
     await this.controllers.deleteAll();
     await this.services.close();
+    this.kubelet.close();
   }
 
   /** A summary of every pod and Service, for `lab status` and the status file. */
-  snapshot(): ReturnType<typeof snapshot> {
-    return snapshot(this.cluster, this.services);
+  snapshot(): ReturnType<typeof snapshot> & { cpuLimits: CpuEnforcement } {
+    return { ...snapshot(this.cluster, this.services), cpuLimits: this.kubelet.cpuEnforcement() };
   }
 
   /** The read-only cluster the API server shows. */

@@ -1,7 +1,7 @@
 // The lab's kubelet: a pod's volumes, ports and containers as local processes; starts, stops
 // (STOPSIGNAL, then SIGKILL after the grace period), restarts with back-off, the memory limit as
 // the cgroup enforces it, and the pids file `lab down` reads.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
   closeSync,
   constants as fsConstants,
@@ -15,8 +15,9 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { errorMessage } from '@hindsight/core';
 import { PodLogWriter } from '../pod-log.js';
-import { processSpec } from '../programs/index.js';
+import { probeCommand, processSpec, type LifecycleHandler } from '../programs/index.js';
 import type { Cluster } from './cluster.js';
+import { CpuLimits, parseCpu, type CpuEnforcement } from './cpu.js';
 import type { Events } from './events.js';
 import {
   killGroup,
@@ -49,6 +50,7 @@ const SIGNALS: Record<string, number> = {
 export class Kubelet {
   private readonly prober: Prober;
   private readonly limits: ResourceLimits;
+  private readonly cpu: CpuLimits;
 
   constructor(
     private readonly cluster: Cluster,
@@ -57,6 +59,17 @@ export class Kubelet {
   ) {
     this.prober = new Prober(cluster, events, services, (pod, c) => this.killContainer(pod, c));
     this.limits = new ResourceLimits(cluster);
+    this.cpu = new CpuLimits(cluster.o.paths.root, cluster.o.log);
+  }
+
+  /** Whether CPU limits are enforced here, and how. */
+  cpuEnforcement(): CpuEnforcement {
+    return this.cpu.enforcement();
+  }
+
+  /** Removes what the kubelet made outside the state folder (the CPU cgroups), once every pod is gone. */
+  close(): void {
+    this.cpu.close();
   }
 
   private get o() {
@@ -174,6 +187,9 @@ export class Kubelet {
       closeSync(err.writeFd);
     }
     c.child = child;
+    if (child.pid !== undefined) {
+      this.cpu.attach(cgroupId(pod, c), child.pid, parseCpu(c.spec.resources?.limits?.cpu));
+    }
     c.log.attach(out.reader);
     c.log.attach(err.reader);
     c.startedAt = now();
@@ -279,22 +295,65 @@ export class Kubelet {
     c.timers.push(setTimeout(() => void this.startContainer(pod, c), delay));
   }
 
-  /** Stops a container's process: its STOPSIGNAL, then SIGKILL after the grace period. */
+  /**
+   * Stops a container's process as the kubelet does: the preStop hook, then its STOPSIGNAL, then
+   * SIGKILL once the grace period (counted from the start, preStop included) is over. A preStop still
+   * running at the end of the grace period is cut and the container gets 2 s more, once.
+   */
   private async killContainer(pod: LabPod, c: Container): Promise<void> {
     const child = c.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     for (const t of c.timers) clearTimeout(t);
     c.timers = [];
+    // The grace period is not scaled: it bounds how long a program takes to stop (the shop drains 3 s,
+    // then finishes its requests), whatever the lab's pace; scaled to 6 s at 0.2, a loaded machine's
+    // slow checkout was SIGKILLed mid-request (a 502 and a 500 in a benign rollout).
+    const grace = (pod.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+    const deadline = Date.now() + grace;
+    const preStop = c.spec.lifecycle?.preStop;
+    let extra = 0;
+    if (preStop) {
+      const done = await Promise.race([
+        this.runPreStop(pod, c, preStop).then(() => true),
+        c.exited!.then(() => true),
+        sleep(grace).then(() => false),
+      ]);
+      if (!done) {
+        extra = 2000;
+        this.events.pod(
+          pod,
+          'Warning',
+          'FailedPreStopHook',
+          `PreStopHook for container ${c.spec.name} did not finish in the grace period`,
+        );
+      }
+    }
+    if (child.exitCode !== null || child.signalCode !== null) return;
     killGroupLeader(child.pid, c.proc?.stopSignal ?? 'SIGTERM');
-    const grace = this.cluster.ms(pod.spec.terminationGracePeriodSeconds ?? 30);
+    const left = Math.max(0, deadline - Date.now()) + extra;
     const timer = setTimeout(() => {
       this.o.log(
-        `${pod.name}/${c.spec.name} still running ${grace} ms after ${c.proc?.stopSignal ?? 'SIGTERM'}: SIGKILL`,
+        `${pod.name}/${c.spec.name} still running ${grace + extra} ms after it was told to stop: SIGKILL`,
       );
       killGroup(child.pid, 'SIGKILL');
-    }, grace);
+    }, left);
     await c.exited;
     clearTimeout(timer);
+  }
+
+  /** Runs a preStop hook: a sleep (times the lab's time scale), a command, or an HTTP GET. */
+  private async runPreStop(pod: LabPod, c: Container, h: LifecycleHandler): Promise<void> {
+    try {
+      if (h.sleep) await sleep(this.cluster.ms(h.sleep.seconds));
+      else if (h.exec) await runCommand(probeCommand(pod.ctx, h.exec.command), c.proc?.env ?? {});
+      else if (h.httpGet) {
+        const cport = typeof h.httpGet.port === 'number' ? h.httpGet.port : pod.portNames.get(h.httpGet.port);
+        const port = cport === undefined ? undefined : pod.ports.get(cport);
+        await fetch(`http://127.0.0.1:${port}${h.httpGet.path ?? '/'}`).then((r) => r.arrayBuffer());
+      }
+    } catch (err) {
+      this.events.pod(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${errorMessage(err)}`);
+    }
   }
 
   /** Stops a pod being deleted: out of the endpoints first, then its containers are stopped. */
@@ -310,6 +369,7 @@ export class Kubelet {
         c.timers = [];
         await this.killContainer(pod, c);
         await c.log?.close();
+        this.cpu.release(cgroupId(pod, c));
       }),
     );
   }
@@ -320,6 +380,24 @@ export class Kubelet {
     this.writePids();
     this.o.onChange?.();
   }
+}
+
+/** The cgroup of a container: one per pod and container, kept across restarts. */
+function cgroupId(pod: LabPod, c: Container): string {
+  return `${pod.name}.${c.spec.name}`;
+}
+
+/** Runs a hook's command; rejects with its output when it fails. */
+function runCommand(cmd: string[], env: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      cmd[0]!,
+      cmd.slice(1),
+      { env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...env } },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`${stderr || stdout || err.message}`.trim())) : resolve(),
+    );
+  });
 }
 
 function writeFileSyncSafe(file: string, text: string): void {
