@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 
 /** Where a command writes, and whether it may use colour. Tests pass their own streams. */
 export interface Io {
-  stdout: Writable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean; columns?: number };
   stderr: Writable & { isTTY?: boolean };
   color: boolean;
   /** Whether long work shows its progress on stderr: on a terminal, or with --progress. */

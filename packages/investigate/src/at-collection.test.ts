@@ -318,7 +318,7 @@ describe('atCollection: what is still broken when the bundle was collected', () 
     expect(lines[0]).toBe(
       '  crash-looping  Pod/worker-7d4f8b7c9d-w0000  worker, since 10:57:00  container app restarted 5 times; last Error (exit 1) at 10:57:00',
     );
-    expect(lines[7]).toBe('  ... and 3 more (see --json)');
+    expect(lines[7]).toBe('  ... and 3 more (see -o json)');
     // After the summary, before the hypotheses.
     expect(terminal.indexOf(report.summary)).toBeLessThan(terminal.indexOf('Still failing'));
 

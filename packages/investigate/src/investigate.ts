@@ -14,6 +14,7 @@ import { boundedBucketMs, widenedWarning } from './extent.js';
 import { endedBefore } from './incident.js';
 import { compareFindings, rank } from './rank/rank.js';
 import { nextCommands } from './rank/next-step.js';
+import { foldIntoNodes } from './rank/fold.js';
 import { redactReport, reportRedactor } from './reporters/redact.js';
 import { TopologyGraph } from './topology.js';
 import type { RankWeights } from './rank/weights.js';
@@ -269,7 +270,7 @@ export async function investigate(bundlePath: string, options: InvestigateOption
         : {}),
       verdict: ranked.verdict,
       summary: ranked.summary,
-      hypotheses: ranked.hypotheses
+      hypotheses: foldIntoNodes(ranked.hypotheses, ranked.findings)
         .slice(0, top)
         .map((h) => ({ ...h, nextCommands: nextCommands(h, where) })),
       atCollection: still,

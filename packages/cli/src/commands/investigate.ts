@@ -253,7 +253,12 @@ export const investigateCommand: CommandSpec = {
           return;
         }
         const render = (name: ReporterName): string =>
-          reporters[name].render(report, { paint: (style, text) => paint(io, style, text), redactPatterns });
+          reporters[name].render(report, {
+            paint: (style, text) => paint(io, style, text),
+            redactPatterns,
+            // On a terminal the answer fits its first screen; a pipe gets whole lines.
+            ...(io.stdout.isTTY ? { width: io.stdout.columns ?? 80 } : {}),
+          });
         const written: string[] = [];
         if (opts.markdown) {
           await writeFile(opts.markdown, reporters.markdown.render(report, { redactPatterns }));

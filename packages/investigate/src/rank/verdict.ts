@@ -201,7 +201,8 @@ function unmoved(c: Candidate): Hypothesis {
 function effectText(h: Hypothesis): string {
   const e = h.chain.find((s) => s.role === 'effect');
   if (!e) return '';
-  const title = e.title.length > 90 ? `${e.title.slice(0, 87)}...` : e.title;
+  // Cut at a word, never inside one.
+  const title = e.title.length > 90 ? `${e.title.slice(0, 87).replace(/\s+\S*$/, '')}...` : e.title;
   return `; users feel it from ${iso(e.time).slice(11, 19)}: ${title}`;
 }
 

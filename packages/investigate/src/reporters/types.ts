@@ -9,6 +9,11 @@ export interface RenderOptions {
   paint?: (style: Style, text: string) => string;
   /** The user's own redaction patterns (`--redact-pattern`), applied with the catalogue before rendering. */
   redactPatterns?: readonly RegExp[];
+  /**
+   * The terminal's width in columns: the terminal reporter wraps at word boundaries to it and keeps
+   * the answer on the first screen. Absent (a pipe, a file): lines are not wrapped.
+   */
+  width?: number;
 }
 
 /** One way of writing a report: returns the text; the caller prints or saves it. */
