@@ -240,6 +240,15 @@ describe("the shop's own OpenTelemetry export", () => {
       );
       // A graceful stop flushes the spans still pending.
       expect(await shop.stop()).toBe(0);
+      // An endpoint that refuses: the shop says so on stderr and still stops at once, exiting 0.
+      const refused = spawnShop(
+        stack.env({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', SHUTDOWN_DRAIN_MS: '0' }),
+      );
+      await refused.ready();
+      expect(await refused.stop()).toBe(0);
+      expect(refused.stderr()).toMatch(
+        /"event":"tracing","msg":"(connect ECONNREFUSED 127\.0\.0\.1:9|spans not exported within the flush timeout)/,
+      );
     } finally {
       receiver.close();
       await stack.stop();

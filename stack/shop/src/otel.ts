@@ -8,6 +8,39 @@ export interface Tracing {
 // Requests that are not the shop's work: probes and scrapes every few seconds from every pod would
 // outnumber the users' requests in the traces.
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+// How long a stopping shop waits for its last spans to be exported.
+const FLUSH_TIMEOUT_MS = 2000;
+
+/** One JSON line on stderr, in the shop's log shape (level 40 is pino's warn). */
+function warn(message: string, ...args: unknown[]): void {
+  // The SDK's error handler passes an error as its JSON: its message is what says what failed.
+  if (message.startsWith('{')) message = errorText(safeParse(message));
+  const detail = args.length > 0 ? ` ${args.map(errorText).join(' ')}` : '';
+  process.stderr.write(
+    `${JSON.stringify({ level: 40, time: new Date().toISOString(), event: 'tracing', msg: `${message}${detail}` })}\n`,
+  );
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function errorText(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string')
+    return err.message;
+  if (err instanceof Error) return err.message;
+  if (Array.isArray(err)) return err.map(errorText).join('; ');
+  if (typeof err === 'string') return err;
+  try {
+    return JSON.stringify(err);
+  } catch {
+    return String(err);
+  }
+}
 
 /**
  * Starts OpenTelemetry tracing when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`) is set,
@@ -25,6 +58,7 @@ export async function startTracing(env: Record<string, string | undefined>): Pro
   if (!env['OTEL_EXPORTER_OTLP_ENDPOINT'] && !env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) return undefined;
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
   const [
+    { diag, DiagLogLevel },
     { NodeTracerProvider },
     { BatchSpanProcessor },
     { OTLPTraceExporter },
@@ -35,6 +69,7 @@ export async function startTracing(env: Record<string, string | undefined>): Pro
     { PgInstrumentation },
     { FastifyOtelInstrumentation },
   ] = await Promise.all([
+    import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace-node'),
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/exporter-trace-otlp-http'),
@@ -57,6 +92,11 @@ export async function startTracing(env: Record<string, string | undefined>): Pro
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
   });
   provider.register();
+  // An export that fails is said on stderr, as the shop's own failures are, never dropped silently.
+  diag.setLogger(
+    { error: warn, warn, info: () => undefined, debug: () => undefined, verbose: () => undefined },
+    DiagLogLevel.WARN,
+  );
   registerInstrumentations({
     instrumentations: [
       new HttpInstrumentation({
@@ -72,9 +112,21 @@ export async function startTracing(env: Record<string, string | undefined>): Pro
   });
   let stopped: Promise<void> | undefined;
   const tracing: Tracing = { shutdown: () => (stopped ??= provider.shutdown()) };
-  // main() returns its exit code instead of exiting, so the loop empties once the shop has closed.
+  // main() returns its exit code instead of exiting, so the loop empties once the shop has closed:
+  // the spans still pending are flushed then, for at most FLUSH_TIMEOUT_MS (the exporter retries a
+  // refused endpoint for 18 s), and the process ends with main's code.
   process.once('beforeExit', () => {
-    void tracing.shutdown();
+    const timer = setTimeout(() => {
+      warn('spans not exported within the flush timeout after shutdown were dropped');
+      process.exit();
+    }, FLUSH_TIMEOUT_MS);
+    tracing
+      .shutdown()
+      .catch((err: unknown) => warn(`spans could not be exported: ${errorText(err)}`))
+      .finally(() => {
+        clearTimeout(timer);
+        process.exit();
+      });
   });
   return tracing;
 }
