@@ -52,7 +52,8 @@ function errorText(err: unknown): string {
  *
  * Must run before fastify, ioredis and pg are imported: the instrumentations patch them as they
  * load, through the ESM loader hook registered here. Pending spans are flushed when the process
- * has nothing left to do, after a graceful shutdown.
+ * has nothing left to do, after a graceful shutdown, for at most 2 s; the process then exits with
+ * the code main() set (so call it only in the shop's own process).
  */
 export async function startTracing(env: Record<string, string | undefined>): Promise<Tracing | undefined> {
   if (!env['OTEL_EXPORTER_OTLP_ENDPOINT'] && !env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) return undefined;
