@@ -34,4 +34,9 @@ bash scripts/install-helm.sh
 echo "setup: building"
 npx tsc -b
 chmod +x packages/cli/dist/bin.js
+# `npx hindsight`: npm links the committed bin shim at install; a node_modules installed before
+# the shim existed lacks the link, made here as npm makes it.
+if [ ! -e node_modules/.bin/hindsight ]; then
+  ln -s ../hindsight/bin/hindsight.js node_modules/.bin/hindsight
+fi
 npm run --silent build:web --if-present

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, appendFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, appendFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -234,5 +234,49 @@ describe("hindsight's flags follow kubectl's habits", () => {
     expect(listed.stderr).toMatch(/127\.0\.0\.1:1\b/);
     expect(homed.code).toBe(3);
     expect(homed.stderr).toMatch(/127\.0\.0\.1:3\b/);
+  });
+});
+
+describe('hindsight as a package', () => {
+  it('runs through its committed bin shim, which npm links before the build exists', async () => {
+    const pkg = JSON.parse(await readFile(path.join(repoRoot, 'packages/cli/package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+    };
+    const shim = path.join(repoRoot, 'packages/cli', pkg.bin['hindsight'] ?? '');
+    const r = spawnSync(process.execPath, [shim, '--version'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('packs the bin shim and the built code, and no sources or tests (npm pack --dry-run)', () => {
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--workspace', 'packages/cli'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]?.files.map(
+      (f) => f.path,
+    );
+    expect(files).toContain('bin/hindsight.js');
+    expect(files).toContain('dist/bin.js');
+    expect(files?.filter((f) => f.startsWith('src/') || /\.test\./.test(f))).toEqual([]);
+  });
+
+  it('states in docs/rbac.md every Kubernetes resource collect lists or reads', async () => {
+    const doc = await readFile(path.join(repoRoot, 'docs/rbac.md'), 'utf8');
+    const dir = path.join(repoRoot, 'packages/collect/src');
+    const code = (
+      await Promise.all(
+        (await readdir(dir, { recursive: true }))
+          .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+          .map((f) => readFile(path.join(dir, f), 'utf8')),
+      )
+    ).join('\n');
+    const kinds = [...code.matchAll(/\.(?:list|read)Namespaced([A-Z][A-Za-z]+)\(/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(kinds).toContain('Pod');
+    for (const kind of new Set(kinds)) expect(doc).toContain(`'${kind.toLowerCase()}s'`);
+    if (code.includes('/log`')) expect(doc).toContain("'pods/log'");
   });
 });
