@@ -7,7 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle, validateBundle, type Manifest, type Series } from '@hindsight/core';
 import { Lab, type LabStatus } from '@hindsight/lab';
-import { filesContaining } from '../../packages/collect/dist/test-support.js';
+import { filesContaining } from '@hindsight/collect/testing';
 import { hindsight } from './helpers.js';
 
 let dir: string;

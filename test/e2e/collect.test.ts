@@ -8,9 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle, validateBundle, type Manifest, type Series } from '@hindsight/core';
-import { FIXTURE_WINDOW, PLANTED, startKubeApi } from '../../packages/collect/dist/kube-fixture.js';
-import { filesContaining, shopServers, type ShopServers } from '../../packages/collect/dist/test-support.js';
-import { run } from '../../packages/cli/dist/index.js';
+import {
+  FIXTURE_WINDOW,
+  PLANTED,
+  filesContaining,
+  shopServers,
+  startKubeApi,
+  type ShopServers,
+} from '@hindsight/collect/testing';
+import { run } from 'hindsight';
 import { bin, hindsight, repoRoot } from './helpers.js';
 
 type Redis = Awaited<ReturnType<ShopServers['startRedisReplicaSet']>>;

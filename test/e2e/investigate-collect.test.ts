@@ -5,8 +5,7 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_WINDOW, startKubeApi } from '../../packages/collect/dist/kube-fixture.js';
-import { shopServers } from '../../packages/collect/dist/test-support.js';
+import { FIXTURE_WINDOW, shopServers, startKubeApi } from '@hindsight/collect/testing';
 import { hindsight } from './helpers.js';
 
 let tmp: string;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle, type Pod } from '@hindsight/core';
 import { collect, sources } from '@hindsight/collect';
 import { importSupportBundle } from '@hindsight/import';
-import { FIXTURE_WINDOW, startKubeApi } from '../../packages/collect/dist/kube-fixture.js';
+import { FIXTURE_WINDOW, startKubeApi } from '@hindsight/collect/testing';
 import { repoRoot } from './helpers.js';
 
 const recordedPods = path.join(repoRoot, 'packages/collect/fixtures/kube-api/pods.json');

@@ -1,4 +1,4 @@
-// Helpers for this package's tests only (not exported from index.ts).
+// Helpers for this package's tests, and for test/e2e through `@hindsight/collect/testing` (not index.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';

@@ -240,9 +240,8 @@ export class Bundle {
   }
 
   /**
-   * The span the logs and series actually cover, read cheaply (the edges of each log, the points of
-   * each series) and without reporting problems: reading proper reports them once. Undefined when
-   * the bundle holds no timed data.
+   * The span the logs and series cover, read cheaply (each log's edges, each series' points) and
+   * without reporting problems (reading proper does). Undefined when no data is timed.
    */
   async dataExtent(): Promise<{ from: number; to: number } | undefined> {
     let from = Number.POSITIVE_INFINITY;
