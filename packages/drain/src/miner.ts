@@ -1,6 +1,6 @@
 import { BoundedCache, inSample, ownCopy } from './cache.js';
 import { absorbCounts, countAt, newCluster, widen, type Cluster } from './cluster.js';
-import { enclosedRunsDiffer, forEachGap, runKey, shownOf } from './group.js';
+import { countAnchors, enclosedRunsDiffer, forEachGap, runKey, shownOf, type Anchors } from './group.js';
 import { templateId } from './hash.js';
 import { DEFAULT_OPTIONS, type MinerOptions } from './options.js';
 import type { LoadResult, MatchChange, MatchResult, MinerState, MinerStats, TemplateInfo } from './types.js';
@@ -14,6 +14,8 @@ import { PrefixTree } from './tree.js';
 interface Known {
   cluster: Cluster | undefined;
   version: number;
+  /** The line's number of tokens, whose templates alone a search looks at (-1: not known yet). */
+  n: number;
 }
 
 /**
@@ -70,6 +72,8 @@ export class TemplateMiner {
   // template or line of another length.
   private readonly patterns = new Map<string, Cluster>();
   private readonly patternOf = new Map<Cluster, string>();
+  // How many filed patterns have each anchor (see anchorsOf).
+  private readonly anchors: Anchors = new Map();
   private lines = 0;
   private evicted = 0;
   private truncated = 0;
@@ -81,11 +85,29 @@ export class TemplateMiner {
    * reused while the version it was found at is current, so results are exactly those of a full search.
    */
   private version = 0;
+  /**
+   * The version at which the templates of each length (in tokens) last changed: a search looks only
+   * at templates of the line's length, so a change elsewhere leaves a cached answer valid. On the
+   * long fresh corpus (bench/drain-long.mjs) one global version sent a third of the lines back to
+   * the tree search, each change of any template making every cached shape stale.
+   */
+  private readonly stamps: number[];
   /** Throws a SyntaxError when an `extraMasks` source is not a valid regular expression. */
   constructor(options: MinerOptions = {}) {
     this.options = Object.freeze({ ...DEFAULT_OPTIONS, ...options });
     this.tree = new PrefixTree(this.options.depth, this.options.maxChildren, this.options.constantAfter);
     this.tokenizer = new Tokenizer(this.options);
+    this.stamps = new Array<number>(this.options.maxTokens + 2).fill(0);
+  }
+
+  /** Whether a cached answer is still the answer a search would give. */
+  private current(k: Known): boolean {
+    return k.n >= 0 && k.version === this.stamps[k.n];
+  }
+
+  /** Records a change to the templates of `n` tokens. */
+  private touch(n: number): void {
+    this.stamps[n] = ++this.version;
   }
 
   /** Splits and masks a line as the miner sees it. */
@@ -125,7 +147,7 @@ export class TemplateMiner {
   /** Keeps a line that missed the line cache (a copy, not a view of the caller's buffer). */
   private remember(content: string, cls: number, sampled: boolean): LineEntry {
     const own = ownCopy(content);
-    const e: LineEntry = { cut: false, cluster: undefined, version: -1, cls, sampled };
+    const e: LineEntry = { cut: false, cluster: undefined, version: -1, n: -1, cls, sampled };
     this.lineCache.put(own, e, own.length);
     return e;
   }
@@ -148,7 +170,7 @@ export class TemplateMiner {
     const version = this.version;
     const entry = this.cachedEntry(content);
     let shape: Known | undefined;
-    if (entry !== undefined && entry.version === version) {
+    if (entry !== undefined && this.current(entry)) {
       // Seen at this very state: the search and the generalisation would give the same answer.
       if (entry.cut) this.truncated++;
       return this.joined(entry.cluster as Cluster, timeMs);
@@ -156,12 +178,11 @@ export class TemplateMiner {
     if (entry === undefined) {
       // The same tokens (the same line with other values) seen at this very state: the same
       // answer, found by the line's shape without cutting the line into tokens. Only for a line
-      // the line cache does not know: a line it knows, found stale, comes after a change that made
-      // its shape stale too.
+      // the line cache does not know: a line it knows, found stale, comes after a change to the
+      // templates of its length that made its shape stale too.
       const key = this.tokenizer.shapeKey(content);
-      shape = key === undefined ? undefined : this.shapeOf(key);
-      if (shape !== undefined && shape.version === version)
-        return this.joined(shape.cluster as Cluster, timeMs);
+      shape = key === undefined ? undefined : this.shapeOf(key, this.tokenizer.lastCount);
+      if (shape !== undefined && this.current(shape)) return this.joined(shape.cluster as Cluster, timeMs);
     }
     const tokens = this.tokensOf(content, entry);
     let cluster: Cluster | undefined;
@@ -183,13 +204,15 @@ export class TemplateMiner {
     // Only a line that changed nothing may skip the search next time (a `created` that found its
     // text already held elsewhere in the tree changes nothing either, but must say `created` again).
     if (this.version === version && change === 'none') {
+      const stamp = this.stamps[tokens.length] as number;
       if (entry !== undefined) {
         entry.cluster = cluster;
-        entry.version = version;
+        entry.version = stamp;
+        entry.n = tokens.length;
       }
-      if (shape !== undefined) {
+      if (shape !== undefined && shape.n === tokens.length) {
         shape.cluster = cluster;
-        shape.version = version;
+        shape.version = stamp;
       }
     }
     cluster.last = this.lines;
@@ -220,14 +243,14 @@ export class TemplateMiner {
    * differ only in their masked values share it, so a line never seen whole usually has.
    * Undefined while the cache is not consulted for this shape.
    */
-  private shapeOf(key: string): Known | undefined {
+  private shapeOf(key: string, n: number): Known | undefined {
     if (key.length > SHAPE_CACHE_MAX) return undefined;
     const cache = this.shapeCache;
     let known = cache.get(key);
     const sampled = inSample(key);
     if (sampled) cache.counted(0, known !== undefined);
     if (known === undefined && (sampled || cache.admits(0))) {
-      known = { cluster: undefined, version: -1 };
+      known = { cluster: undefined, version: -1, n };
       // The key may be the line itself: a view of the caller's buffer.
       const own = ownCopy(key);
       cache.put(own, known, own.length);
@@ -239,7 +262,7 @@ export class TemplateMiner {
   match(content: string): { id: string; template: string } | undefined {
     const e = this.cachedEntry(content);
     let c: Cluster | undefined;
-    if (e !== undefined && e.version === this.version) {
+    if (e !== undefined && this.current(e)) {
       if (e.cut) this.truncated++;
       c = e.cluster;
     } else c = this.tree.search(this.tokensOf(content, e), this.options.similarity);
@@ -358,7 +381,7 @@ export class TemplateMiner {
     const existing = this.byText.get(template);
     if (existing !== undefined) return existing;
     const leaf = this.tree.leafFor(tokens);
-    this.version++;
+    this.touch(tokens.length);
     const cluster = newCluster(
       tokens,
       template,
@@ -372,7 +395,7 @@ export class TemplateMiner {
     this.all.add(cluster);
     if (group && !this.regroup(cluster)) {
       // A line whose run of words is a variable that another length's template holds as `<*>`.
-      forEachGap(tokens, (key, run) => {
+      forEachGap(tokens, this.anchors, (key, run) => {
         const y = this.patterns.get(key);
         if (y === undefined || !y.alive || y.leader !== undefined) return false;
         if (y.tokens.length === tokens.length || this.patternOf.get(y) !== key) return false;
@@ -392,7 +415,7 @@ export class TemplateMiner {
     const old = this.patternOf.get(c);
     const key = runKey(c.tokens);
     if (old === key) return false;
-    if (old !== undefined && this.patterns.get(old) === c) this.patterns.delete(old);
+    if (old !== undefined && this.patterns.get(old) === c) this.unfile(old);
     this.patternOf.set(c, key);
     const y = this.patterns.get(key);
     const valid = y !== undefined && y.alive && y.leader === undefined && this.patternOf.get(y) === key;
@@ -402,13 +425,26 @@ export class TemplateMiner {
         return true;
       }
     }
-    if (!valid) this.patterns.set(key, c);
+    if (!valid) {
+      if (y !== undefined) this.unfile(key);
+      this.file(key, c);
+    }
     return false;
+  }
+
+  private file(key: string, c: Cluster): void {
+    this.patterns.set(key, c);
+    countAnchors(this.anchors, key, 1);
+  }
+
+  private unfile(key: string): void {
+    this.patterns.delete(key);
+    countAnchors(this.anchors, key, -1);
   }
 
   /** Makes `member` a member of `leader`'s group: its id ends (as in a merge), its counts go to the leader. */
   private join(member: Cluster, leader: Cluster, gapRun: number): void {
-    this.version++;
+    this.touch(member.tokens.length);
     member.leader = leader;
     member.gapRun = gapRun;
     leader.members.push(member);
@@ -420,14 +456,14 @@ export class TemplateMiner {
     if (this.byId.get(member.id) === member) this.byId.delete(member.id);
     this.retired.add(member.id);
     const key = this.patternOf.get(member);
-    if (key !== undefined && this.patterns.get(key) === member) this.patterns.delete(key);
+    if (key !== undefined && this.patterns.get(key) === member) this.unfile(key);
     leader.shown = shownOf(leader);
   }
 
   /** Generalises a template with a line; two templates that converge to one text are merged. */
   private generalise(cluster: Cluster, tokens: string[]): Cluster {
     if (!widen(cluster, tokens)) return cluster;
-    this.version++;
+    this.touch(cluster.tokens.length);
     const t = cluster.tokens;
     const template = t.join(' ');
     if (template === cluster.template) return cluster;
@@ -469,14 +505,14 @@ export class TemplateMiner {
 
   /** Drops a cluster, and the members of its group, from the tree and every index. */
   private remove(cluster: Cluster): void {
-    this.version++;
+    this.stamps.fill(++this.version);
     for (const c of [cluster, ...cluster.members]) {
       c.alive = false;
       const i = c.leaf.indexOf(c);
       if (i >= 0) c.leaf.splice(i, 1);
       if (this.byText.get(c.template) === c) this.byText.delete(c.template);
       const key = this.patternOf.get(c);
-      if (key !== undefined && this.patterns.get(key) === c) this.patterns.delete(key);
+      if (key !== undefined && this.patterns.get(key) === c) this.unfile(key);
       this.patternOf.delete(c);
     }
     if (this.byId.get(cluster.id) === cluster) this.byId.delete(cluster.id);

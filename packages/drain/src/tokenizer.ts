@@ -47,6 +47,8 @@ function hasOtherWhitespace(line: string): boolean {
 export class Tokenizer {
   /** Whether the last line split was cut (by `maxLineLength` or `maxTokens`). */
   lastCut = false;
+  /** How many tokens the line of the last {@link Tokenizer.shapeKey} that returned a key has. */
+  lastCount = 0;
   private readonly extra: RegExp[];
 
   /** Throws a SyntaxError when an `extraMasks` source is not a valid regular expression. */
@@ -187,6 +189,7 @@ export class Tokenizer {
       }
       start = i + 1;
     }
+    this.lastCount = count;
     return copied === 0 ? line : key + line.slice(copied);
   }
 }

@@ -76,7 +76,7 @@ export class PrefixTree {
     // routed `constantAfter` lines or more: a word that recurs there is a constant (Brain, Yu et al.
     // 2023: constants are the frequent values of a position), and a line with another word there is
     // another event (`Failed password ...` and `Failed none ...`).
-    if (this.constantAfter > 0 && keys.length > 0 && (best.cluster === undefined || best.sim < similarity))
+    if (this.constantAfter > 0 && keys.length > 1 && (best.cluster === undefined || best.sim < similarity))
       this.walk(first, tokens, keys, 0, keys.length - 1);
     const found = best.cluster;
     best.cluster = undefined;
