@@ -73,9 +73,15 @@ export function timeChart(lines: Line[], opts: ChartOptions): HTMLElement {
         (u) => {
           const ctx = u.ctx;
           ctx.save();
-          for (const m of markers) {
-            const x = u.valToPos(m.timeMs / 1000, 'x', true);
-            if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+          ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+          // Labels of nearby changes take the next free row instead of writing over each other.
+          const rows: number[][] = [];
+          const right = u.bbox.left + u.bbox.width;
+          const placed = markers
+            .map((m) => ({ m, x: u.valToPos(m.timeMs / 1000, 'x', true) }))
+            .filter(({ x }) => x >= u.bbox.left && x <= right)
+            .sort((a, b) => a.x - b.x);
+          for (const { m, x } of placed) {
             ctx.strokeStyle = m.strong ? cssVar('--cause') : cssVar('--change');
             ctx.lineWidth = (m.strong ? 2.5 : 1.5) * devicePixelRatio;
             ctx.setLineDash(m.strong ? [] : [6 * devicePixelRatio, 4 * devicePixelRatio]);
@@ -84,8 +90,14 @@ export function timeChart(lines: Line[], opts: ChartOptions): HTMLElement {
             ctx.lineTo(x, u.bbox.top + u.bbox.height);
             ctx.stroke();
             ctx.fillStyle = ctx.strokeStyle;
-            ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
-            ctx.fillText(m.label, x + 4 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
+            const pad = 4 * devicePixelRatio;
+            const w = ctx.measureText(m.label).width;
+            // A label that would run past the plot's right edge is written left of its line.
+            const x0 = x + pad + w > right ? x - pad - w : x + pad;
+            let row = rows.findIndex((taken) => taken.every((end) => x0 > end + pad));
+            if (row < 0) row = rows.push([]) - 1;
+            rows[row]?.push(x0 + w);
+            ctx.fillText(m.label, x0, u.bbox.top + (12 + 13 * row) * devicePixelRatio);
           }
           ctx.restore();
         },

@@ -115,7 +115,15 @@ async function boot(): Promise<void> {
   for (const c of [...new Set([...o.components, ...failing])].sort()) compSel.append(h('option', { value: c }, c));
   compSel.addEventListener('change', () => go({ component: compSel.value || undefined, pod: undefined }, true));
   podSel.addEventListener('change', () => go({ pod: podSel.value || undefined }, true));
-  window.addEventListener('hashchange', () => void render());
+  let opened = readView().open;
+  window.addEventListener('hashchange', () => {
+    // Opening something shows it from the top: the detail column starts there, and a page left
+    // scrolled down to where the link was would show that column empty.
+    const now = readView().open;
+    if (now !== opened) window.scrollTo({ top: 0 });
+    opened = now;
+    void render();
+  });
   await render();
 }
 
