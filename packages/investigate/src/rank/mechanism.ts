@@ -63,7 +63,14 @@ export const MECHANISMS: readonly MechanismKind[] = [
     effect: /oom|out of memory|killed for memory|used.?memory|memory|exit(ed)? (code )?137/,
     limit: true,
   },
-  { kind: 'cpu', family: 'resources', setting: /cpu|millicore/, effect: /cpu|throttl/, limit: true },
+  // A CPU limit starves everything the container does: its calls and probes slow down and time out.
+  {
+    kind: 'cpu',
+    family: 'resources',
+    setting: /cpu|millicore/,
+    effect: /cpu|throttl|latency|slow|time p\d\d|deadline exceeded/,
+    limit: true,
+  },
   {
     kind: 'disk',
     family: 'resources',
