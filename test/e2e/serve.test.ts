@@ -212,6 +212,22 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
     },
   );
 
+  it("draws the HTML report's charts with uPlot: a UTC time axis, a legend naming the series, offline", async () => {
+    const html = path.join(tmp, 'report.html');
+    const r = await hindsight(['investigate', fixture, '--html', html]);
+    expect(r.code, r.stderr).toBe(0);
+    const page = await open(`file://${html}`);
+    const charts = page.locator('div.chart');
+    const n = await charts.count();
+    expect(n).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('div.chart .uplot canvas').count()).toBe(n);
+    const legend = await page.locator('div.chart .u-legend').first().textContent();
+    expect(legend).toMatch(/time \(UTC\)/);
+    expect(legend).toMatch(/redis|session|shop/);
+    await page.screenshot({ path: path.join(artifacts, '9-html-report.png'), fullPage: false });
+    await page.close();
+  });
+
   it('stops cleanly on Ctrl-C, and no page threw', async () => {
     expect(pageErrors).toEqual([]);
     expect(await stop(story)).toBe(0);

@@ -1,6 +1,7 @@
 import type { Finding, Hypothesis, Report, SeriesEvidence } from '../types.js';
 import { clock, showValue, sinceText, stamp, stillFailingHeading } from './format.js';
 import type { Reporter } from './types.js';
+import { CHART_SCRIPT, chartSpec, scriptJson, uplotAssets, type ChartSpec } from './html-charts.js';
 
 const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -78,6 +79,7 @@ function hypothesisHtml(
   report: Report,
   byId: Map<string, Finding>,
   changeTimes: number[],
+  charts: ChartSpec[],
 ): string {
   const from = Date.parse(report.window.from);
   const to = Date.parse(report.window.to);
@@ -102,20 +104,23 @@ function hypothesisHtml(
   if (h.nextCommands && h.nextCommands.length > 0)
     parts.push(`<pre class="commands"><code>${h.nextCommands.map(esc).join('\n')}</code></pre>`);
   const mark = h.cause.type === 'change' ? h.time : undefined;
-  const charts = h.explains
+  const moved = h.explains
     .map((id) => byId.get(id))
     .filter((f): f is Finding => f !== undefined && seriesOf(f) !== undefined)
     .slice(0, 8);
-  for (const f of charts) {
+  // Drawn by uPlot from the JSON at the end of the page; the SVG is for readers without scripts.
+  for (const f of moved) {
     const ev = seriesOf(f) as SeriesEvidence;
+    const others = changeTimes.filter((t) => t !== mark);
+    charts.push(chartSpec(ev, from, to, mark, others));
     parts.push(
-      `<figure><figcaption title="${esc(f.signal)}">${esc(f.title)} <span class="unit">(${esc(ev.unit)})</span></figcaption>${svgChart(
+      `<figure><figcaption title="${esc(f.signal)}">${esc(f.title)} <span class="unit">(${esc(ev.unit)})</span></figcaption><div class="chart" data-chart="${charts.length - 1}"></div><noscript>${svgChart(
         ev,
         from,
         to,
         mark,
-        changeTimes.filter((t) => t !== mark),
-      )}</figure>`,
+        others,
+      )}</noscript></figure>`,
     );
   }
   parts.push('</section>');
@@ -123,14 +128,15 @@ function hypothesisHtml(
 }
 
 const CSS = `
-:root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#59636e;--line:#0969da;--mark:#cf222e;--other:#afb8c1;--card:#f6f8fa}
-@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--line:#4493f8;--mark:#f85149;--other:#3d444d;--card:#161b22}}
+:root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#59636e;--line:#0969da;--mark:#cf222e;--other:#8c959f;--grid:#eaeef2;--card:#f6f8fa}
+@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--line:#4493f8;--mark:#f85149;--other:#6e7681;--grid:#21262d;--card:#161b22}}
 body{font:15px/1.45 system-ui,sans-serif;background:var(--bg);color:var(--fg);max-width:900px;margin:2rem auto;padding:0 1rem}
 h1{font-size:1.4rem}h2{font-size:1.1rem}.score,.unit,.meta{color:var(--muted);font-weight:normal}
 .summary{font-size:1.1rem;font-weight:600}.hyp{background:var(--card);border-radius:8px;padding:.5rem 1rem;margin:1rem 0}
 table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;border-bottom:1px solid var(--other)}
 .chain{padding-left:1.2rem}.chain .effect b{color:var(--mark)}time{font-variant-numeric:tabular-nums;color:var(--muted)}
-figure{margin:.5rem 0}figcaption{font-size:.85rem}svg{width:100%;height:auto}
+figure{margin:.5rem 0}figcaption{font-size:.85rem}svg{width:100%;height:auto}.chart{width:100%}
+.u-legend{font-size:.8rem;color:var(--fg)}
 .line{fill:none;stroke:var(--line);stroke-width:1.5}.mark{stroke:var(--mark);stroke-width:2;stroke-dasharray:4 3}
 .other{stroke:var(--other);stroke-width:1;stroke-dasharray:2 3}.axis{stroke:var(--other)}.tick{fill:var(--muted);font-size:10px}
 .warn{color:var(--mark)}`;
@@ -142,6 +148,7 @@ export const htmlReporter: Reporter = {
   extension: 'html',
   render(report: Report) {
     const byId = new Map(report.findings.map((f) => [f.id, f]));
+    const charts: ChartSpec[] = [];
     const changeTimes = report.findings.filter((f) => f.kind === 'change').map((f) => f.time);
     const body: string[] = [];
     body.push(`<h1>hindsight investigation</h1>`);
@@ -152,7 +159,7 @@ export const htmlReporter: Reporter = {
     const still = stillFailingHtml(report);
     if (still) body.push(still);
     if (report.verdict !== 'none')
-      for (const h of report.hypotheses) body.push(hypothesisHtml(h, report, byId, changeTimes));
+      for (const h of report.hypotheses) body.push(hypothesisHtml(h, report, byId, changeTimes, charts));
     if (report.warnings.length > 0) {
       body.push(`<h2 class="warn">Warnings</h2><ul>`);
       for (const w of report.warnings)
@@ -161,9 +168,16 @@ export const htmlReporter: Reporter = {
     }
     return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>hindsight: ${esc(report.summary.slice(0, 80))}</title><style>${CSS}</style></head>
+<title>hindsight: ${esc(report.summary.slice(0, 80))}</title><style>${CSS}</style>${charts.length > 0 ? `<style>${uplotAssets().css}</style>` : ''}</head>
 <body>
 ${body.join('\n')}
+${
+  charts.length > 0
+    ? `<script type="application/json" id="hs-charts">${scriptJson(charts)}</script>
+<script>${uplotAssets().js}</script>
+<script>${CHART_SCRIPT}</script>`
+    : ''
+}
 </body></html>
 `;
   },
