@@ -17,7 +17,7 @@ afterAll(async () => {
 
 interface LatencyReport {
   hypotheses: Array<{ cause: { component?: string } }>;
-  findings: Array<{ analyzer: string; component?: string; title: string }>;
+  findings: Array<{ analyzer: string; component?: string; title: string; bystanders?: string[] }>;
 }
 
 describe.skipIf(!existsSync(ob))('hindsight on a real Online Boutique network delay', () => {
@@ -48,6 +48,7 @@ describe.skipIf(!existsSync(ob))('hindsight on a real Online Boutique network de
     for (const caller of ['frontend', 'recommendationservice', 'checkoutservice']) {
       expect(found.some((f) => f.component === caller)).toBe(false);
       expect(catalog?.title).toContain(caller);
+      expect(catalog?.bystanders).toContain(caller);
     }
   }, 240_000);
 });

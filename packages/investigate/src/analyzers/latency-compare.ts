@@ -23,8 +23,17 @@ export interface Periods {
   window: { from: number; to: number };
   /** Values from here on are tested; before it (in the window) is the window's own past. */
   split: number;
+  /**
+   * Values from here are tested (default: the split). Given the incident's time, from that time: the
+   * minute before it is onset slack, not the incident, and where calls come in bursts (Train Ticket's
+   * load at the start of each minute) its calls can outnumber the slowed ones after it and hold the
+   * median down. Onsets are still looked for from the split.
+   */
+  testFrom?: number;
   /** Values up to here are tested. */
   until: number;
+  /** The incident's time, when given: the tested values before it tell a move that predates it. */
+  incidentAt?: number;
   bucketMs: number;
 }
 
@@ -42,6 +51,11 @@ export interface Move {
   onset: number;
   /** Judged against the bundle's baseline (not the window's past). */
   baseline: boolean;
+  /**
+   * Already beyond the threshold in the tested values before the incident's time (at least
+   * {@link MIN_VALUES} of them): a standing difference from the reference, not the incident's onset.
+   */
+  standing: boolean;
   /** Tested values (count). */
   n: number;
   /** Median per bucket over the window, for charts. */
@@ -64,14 +78,15 @@ function pick(o: Observations, keep: (t: number) => boolean): number[] {
  * The values from the split up to `until`, and at least the first {@link MIN_VALUES} after the
  * split whatever `until` says: a series sampled once a minute has only three in three minutes.
  */
-function testedValues(o: Observations, p: Periods): number[] {
+function testedValues(o: Observations, p: Periods): Array<[number, number]> {
   const after: Array<[number, number]> = [];
+  const from = p.testFrom ?? p.split;
   for (let i = 0; i < o.times.length; i++) {
     const t = o.times[i] as number;
-    if (t >= p.split && t <= p.window.to) after.push([t, o.values[i] as number]);
+    if (t >= from && t <= p.window.to) after.push([t, o.values[i] as number]);
   }
   after.sort((a, b) => a[0] - b[0]);
-  return after.filter(([t], i) => t <= p.until || i < MIN_VALUES).map(([, v]) => v);
+  return after.filter(([t], i) => t <= p.until || i < MIN_VALUES);
 }
 
 /** Medians per bucket of the window, as `[bucket start, median]`. */
@@ -90,33 +105,50 @@ function bucketMedians(o: Observations, p: Periods): Array<[number, number]> {
     .map(([t, vs]) => [t, Math.round(median(vs) * 1e4) / 1e4] as [number, number]);
 }
 
+/** The signal's values in the bundle's baseline period (outside the window). */
+export function baselineValues(o: Observations, p: Periods): number[] {
+  const base = p.baseline;
+  return base ? pick(o, (t) => t >= base.from && t <= base.to && (t < p.window.from || t > p.window.to)) : [];
+}
+
 /**
  * Compares a signal after the split against the bundle's baseline when it holds enough of the
- * signal, else against the window before the split; undefined when either side is too thin.
+ * signal, else against `pooled` (the baseline's values of like signals, such as every call's time
+ * on the wire, when a signal is too rare in the baseline to have a reference of its own), else
+ * against the window before the split; undefined when either side is too thin. Against a pooled
+ * reference a move counts only at full strength (`params.full` times): like signals differ, and
+ * only a move far beyond their differences says something.
  */
-export function compare(o: Observations, p: Periods, params: LatencyParams): Move | undefined {
-  const base = p.baseline;
-  const fromBaseline = base
-    ? pick(o, (t) => t >= base.from && t <= base.to && (t < p.window.from || t > p.window.to))
-    : [];
-  const baseline = fromBaseline.length >= MIN_VALUES;
-  const ref = baseline ? fromBaseline : pick(o, (t) => t >= p.window.from && t < p.split);
-  const tested = testedValues(o, p);
+export function compare(
+  o: Observations,
+  p: Periods,
+  params: LatencyParams,
+  pooled: number[] = [],
+): Move | undefined {
+  const fromBaseline = baselineValues(o, p);
+  const own = fromBaseline.length >= MIN_VALUES;
+  const usePool = !own && pooled.length >= MIN_VALUES;
+  const baseline = own || usePool;
+  const ref = own ? fromBaseline : usePool ? pooled : pick(o, (t) => t >= p.window.from && t < p.split);
+  const tested = testedValues(o, p).map(([, v]) => v);
   if (ref.length < MIN_VALUES || tested.length < MIN_VALUES) return undefined;
   const before = median(ref);
   const after = median(tested);
   const spread = Math.max(mad(ref, before), MIN_SPREAD * Math.abs(before), 1e-6);
   const z = (after - before) / spread;
   const ratio = after / Math.max(before, 1e-6);
-  const moved = z >= params.z && ratio >= params.ratio;
+  const moved = z >= params.z && ratio >= (usePool ? Math.max(params.ratio, params.full) : params.ratio);
   // A fall is judged by its ratio alone: a latency's spread is its upper tail, so a median that
   // fell to a third (Online Boutique's front end returning at once, 123 -> 46 ms) is under one
-  // deviation away.
-  const fell = ratio <= 1 / params.ratio;
+  // deviation away. Never against a pooled reference: other signals' level says nothing of this one's.
+  const fell = !usePool && ratio <= 1 / params.ratio;
   const points = bucketMedians(o, p);
   const beyond = (v: number): boolean =>
     fell ? v <= before / params.ratio : v > before + params.z * spread && v >= before * params.ratio;
   const crossed = points.find(([t, v]) => t + p.bucketMs > p.split && beyond(v));
+  const at = p.incidentAt;
+  const pre = at === undefined ? [] : pick(o, (t) => t >= p.split && t < at);
+  const standing = (moved || fell) && pre.length >= MIN_VALUES && beyond(median(pre));
   return {
     before,
     after,
@@ -126,6 +158,7 @@ export function compare(o: Observations, p: Periods, params: LatencyParams): Mov
     fell,
     onset: crossed ? Math.max(crossed[0], p.split) : p.split,
     baseline,
+    standing,
     n: tested.length,
     points,
   };

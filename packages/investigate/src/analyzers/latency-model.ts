@@ -105,15 +105,27 @@ function addTrace(model: SpanModel, trace: string, spans: Lite[], split: number)
     if (list) list.push(s);
     else kids.set(s.parent, [s]);
   }
+  const callers = new Set<Lite>();
+  for (const s of spans) {
+    const callees = new Set((kids.get(s.id) ?? []).map((k) => k.component));
+    if (callees.size === 1 && !callees.has(s.component)) callers.add(s);
+  }
+  const callsOut = (s: Lite): boolean => callers.has(s);
   for (const s of spans) {
     const children = kids.get(s.id) ?? [];
     const parent = s.parent === undefined ? undefined : byId.get(s.parent);
     const op = pairKey(s.component, s.operation);
-    const uncovered = Math.max(0, s.duration - coveredByChildren(s, children));
-    const callees = new Set(children.map((k) => k.component));
     // A span whose children all run in one other component only calls it (a client span, or a
     // loop of calls): its own time is the calls' time on the wire and in queues, not its work.
-    const caller = children.length > 0 && callees.size === 1 && !callees.has(s.component);
+    const caller = callsOut(s);
+    // Calls out that its component made alongside it (a sibling client span, as Train Ticket's
+    // gateway handler beside its HTTP client span) are waits too, not its own work.
+    const alongside =
+      caller || s.parent === undefined
+        ? []
+        : (kids.get(s.parent) ?? []).filter((k) => k !== s && k.component === s.component && callsOut(k));
+    const uncovered = Math.max(0, s.duration - coveredByChildren(s, [...children, ...alongside]));
+    const callees = new Set(children.map((k) => k.component));
     if (caller) {
       const edge = pairKey(s.component, (children[0] as Lite).component);
       observe(model.network, edge, s, uncovered / children.length, split);

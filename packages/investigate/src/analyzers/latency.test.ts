@@ -202,6 +202,68 @@ async function writeDelayBundle(dir: string, fault: Fault, shape: Shape = {}): P
   await w.finish();
 }
 
+/**
+ * Requests into frontend, which calls cart; one request in twenty also calls `rare`, from frontend
+ * or from cart in turn: too few calls per caller for a median, enough together.
+ */
+async function writeRareBundle(dir: string, delayMs: number): Promise<void> {
+  const w = await BundleWriter.create(dir, { window: { from: new Date(from), to: new Date(to) } });
+  let k = 0;
+  const minute = async (m0: number, delay: number): Promise<void> => {
+    for (let i = 0; i < 40; i++) {
+      k += 1;
+      const t = m0 + i * 1500;
+      const j = ((k * 7919) % 13) / 20;
+      const trace = `r${k}`;
+      const add = (
+        span: string,
+        parent: string | undefined,
+        component: string,
+        op: string,
+        s: number,
+        d: number,
+      ) =>
+        w.addSpan({
+          trace,
+          span,
+          ...(parent ? { parent } : {}),
+          component,
+          operation: op,
+          start: stamp(s),
+          durationMs: d,
+        });
+      const rare = k % 20 === 0;
+      const wait = rare ? 1.2 + j + delay : 0;
+      await add(`${trace}-root`, undefined, 'frontend', 'GET /', t, 6 + j + wait);
+      await add(
+        `${trace}-cc`,
+        `${trace}-root`,
+        'frontend',
+        'cart/Get',
+        t + 0.5,
+        3 + j + (k % 40 === 0 ? wait : 0),
+      );
+      await add(`${trace}-cs`, `${trace}-cc`, 'cart', 'Get', t + 0.7, 2.4 + j + (k % 40 === 0 ? wait : 0));
+      if (!rare) continue;
+      // Every other rare call is made by cart, inside its server span; the others by frontend.
+      const byCart = k % 40 === 0;
+      const caller = byCart ? 'cart' : 'frontend';
+      const parent = byCart ? `${trace}-cs` : `${trace}-root`;
+      const at = byCart ? t + 1 : t + 4;
+      await add(`${trace}-rc`, parent, caller, 'rare/Find', at, 1.2 + j + delay);
+      await add(`${trace}-rs`, `${trace}-rc`, 'rare', 'Find', at + 0.3, 0.6 + j);
+    }
+  };
+  for (let m = 0; m < 3; m++) await minute(baseFrom + m * 60_000, 0);
+  // The spans end three minutes after the incident, as Nezha's span files do.
+  for (let m = 0; m < 13; m++) {
+    const t = from + m * 60_000;
+    await minute(t, t >= incidentAt ? delayMs : 0);
+  }
+  w.setBaseline({ from: new Date(baseFrom), to: new Date(baseFrom + 3 * 60_000), note: 'fault-free' });
+  await w.finish();
+}
+
 function latencyFindings(report: Report): Finding[] {
   return report.findings.filter((f) => f.analyzer === 'latency');
 }
@@ -236,6 +298,21 @@ describe('latency along the call graph', () => {
       const h = report.hypotheses.find((x) => x.cause.type === 'component' && x.cause.component === caller);
       expect(h === undefined || h.score < (report.hypotheses[0]?.score ?? 0)).toBe(true);
     }
+  });
+
+  it("finds a rarely called callee delayed on the network from its callers' calls together", async () => {
+    await writeRareBundle(tmp, 800);
+    const report = await investigate(tmp, { incidentAt });
+    expect(report.hypotheses[0]?.cause).toMatchObject({ type: 'component', component: 'rare' });
+    const found = latencyFindings(report);
+    expect(found.map((f) => f.component)).toEqual(['rare']);
+    expect(found[0]?.title).toMatch(/2 callers' calls together/);
+  });
+
+  it('finds nothing in a rarely called callee that did not slow', async () => {
+    await writeRareBundle(tmp, 0);
+    const report = await investigate(tmp, { incidentAt });
+    expect(latencyFindings(report)).toEqual([]);
   });
 
   it('blames a callee whose own work slowed, not the callers that waited on it', async () => {
