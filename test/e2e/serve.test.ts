@@ -110,6 +110,19 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
     const chain = page.getByTestId('chain').locator('li');
     expect(await chain.count()).toBeGreaterThan(1);
     expect(await chain.first().textContent()).toMatch(/cause/);
+    // The timeline has a time axis (UTC), and no lane's line runs through its label.
+    const lanes = page.locator('svg.lanes').first();
+    const ticks = await lanes.locator('text.tick').allTextContents();
+    expect(ticks).toContain('UTC');
+    expect(ticks.filter((t) => /^\d\d[:-]\d\d$/.test(t)).length).toBeGreaterThan(1);
+    const crossed = await lanes.evaluate((svg: SVGSVGElement) => {
+      const lines = [...svg.querySelectorAll('line.lane')];
+      return [...svg.querySelectorAll('text:not(.tick)')].filter((t, i) => {
+        const box = (t as SVGTextElement).getBBox();
+        return box.x + box.width > Number(lines[i]?.getAttribute('x1'));
+      }).length;
+    });
+    expect(crossed).toBe(0);
     expect(await page.getByTestId('next-step').textContent()).toMatch(/helm rollback shop|replicaCount/);
     // The commands, one a line, as the terminal prints them: runnable as shown.
     expect((await page.getByTestId('next-commands').textContent())?.split('\n')[0]).toMatch(

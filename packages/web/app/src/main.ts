@@ -286,9 +286,14 @@ function timelineSection(items: TimelineItem[], v: View): HTMLElement {
   // A narrow drawing scaled to the panel's width keeps its labels legible.
   const W = 460;
   const rowH = 20;
-  const left = 70;
+  // Lane labels get the room the longest needs (about 7 px a character at 12 px), up to a third
+  // of the width; a longer one is cut with an ellipsis, never crossed by its lane's line.
+  const chars = Math.min(20, Math.max(6, ...lanes.map((l) => l.length)));
+  const left = chars * 7 + 8;
+  const fitLabel = (l: string): string => (l.length > chars ? `${l.slice(0, chars - 1)}…` : l);
+  const axisY = Math.max(1, lanes.length) * rowH + 8;
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('viewBox', `0 0 ${W} ${Math.max(1, lanes.length) * rowH + 16}`);
+  svg.setAttribute('viewBox', `0 0 ${W} ${axisY + 14}`);
   svg.setAttribute('class', 'lanes');
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', `Timeline of ${items.length} changes, events and anomalies across ${lanes.length} components`);
@@ -298,11 +303,32 @@ function timelineSection(items: TimelineItem[], v: View): HTMLElement {
     const label = document.createElementNS(svg.namespaceURI, 'text');
     label.setAttribute('x', '0');
     label.setAttribute('y', String(y + 4));
-    label.textContent = lane;
+    label.textContent = fitLabel(lane);
+    const full = document.createElementNS(svg.namespaceURI, 'title');
+    full.textContent = lane;
+    label.append(full);
     const line = document.createElementNS(svg.namespaceURI, 'line');
     Object.entries({ x1: left, x2: W - 10, y1: y, y2: y, class: 'lane' }).forEach(([k, val]) => line.setAttribute(k, String(val)));
     svg.append(label, line);
   });
+  // A time axis (UTC) under the lanes: a round step that gives at most five ticks.
+  const span = Math.max(1, win.to - win.from);
+  const day = 86_400_000;
+  const steps = [1, 2, 5, 10, 15, 30, 60, 120, 240, 360, 720, 1440, 2880, 10080, 20160, 43200, 129600];
+  const step = steps.map((m) => m * 60_000).find((s) => span / s <= 5) ?? span;
+  for (let t = Math.ceil(win.from / step) * step; t <= win.to; t += step) {
+    const tick = document.createElementNS(svg.namespaceURI, 'text');
+    Object.entries({ x: x(t), y: axisY + 10, 'text-anchor': 'middle', class: 'tick' }).forEach(([k, val]) =>
+      tick.setAttribute(k, String(val)),
+    );
+    // Ticks a day or more apart are dates (month-day), closer ones times of day.
+    tick.textContent = new Date(t).toISOString().slice(step >= day ? 5 : 11, step >= day ? 10 : 16);
+    svg.append(tick);
+  }
+  const zone = document.createElementNS(svg.namespaceURI, 'text');
+  Object.entries({ x: 0, y: axisY + 10, class: 'tick' }).forEach(([k, val]) => zone.setAttribute(k, String(val)));
+  zone.textContent = 'UTC';
+  svg.append(zone);
   for (const it of items) {
     const lane = lanes.indexOf(laneOf(it));
     const mark = document.createElementNS(svg.namespaceURI, it.kind === 'change' ? 'rect' : 'circle');
