@@ -169,3 +169,66 @@ export function shownOf(leader: Cluster): string {
   }
   return out.join(' ');
 }
+
+/**
+ * The patterns of the templates that may lead a group, each filed under the one cluster that
+ * holds it, with their anchors: where a new template or line finds the group it belongs to.
+ */
+export class Patterns {
+  private readonly byKey = new Map<string, Cluster>();
+  private readonly keyOf = new Map<Cluster, string>();
+  private readonly anchors: Anchors = new Map();
+
+  /**
+   * Files a cluster under its pattern (again, after its template changed). With `join`, returns the
+   * leader a cluster without members should join: a template of another length with the same
+   * pattern, differing only in runs between words.
+   */
+  refile(c: Cluster, join: boolean): Cluster | undefined {
+    const old = this.keyOf.get(c);
+    const key = runKey(c.tokens);
+    if (old === key) return undefined;
+    if (old !== undefined && this.byKey.get(old) === c) this.unfile(old);
+    this.keyOf.set(c, key);
+    const y = this.byKey.get(key);
+    const valid = y !== undefined && y.alive && y.leader === undefined && this.keyOf.get(y) === key;
+    if (valid && join && y !== c && c.leader === undefined && c.members.length === 0) {
+      if (y.tokens.length !== c.tokens.length && enclosedRunsDiffer(c.tokens, y.tokens)) return y;
+    }
+    if (!valid) {
+      if (y !== undefined) this.unfile(key);
+      this.file(key, c);
+    }
+    return undefined;
+  }
+
+  /** The leader whose `<*>` a run of words of a new line's tokens fills, and that run's index among its runs. */
+  gapLeader(tokens: readonly string[]): { leader: Cluster; run: number } | undefined {
+    let out: { leader: Cluster; run: number } | undefined;
+    forEachGap(tokens, this.anchors, (key, run) => {
+      const y = this.byKey.get(key);
+      if (y === undefined || !y.alive || y.leader !== undefined) return false;
+      if (y.tokens.length === tokens.length || this.keyOf.get(y) !== key) return false;
+      out = { leader: y, run };
+      return true;
+    });
+    return out;
+  }
+
+  /** Forgets a cluster that ends or joins a group. */
+  forget(c: Cluster): void {
+    const key = this.keyOf.get(c);
+    if (key !== undefined && this.byKey.get(key) === c) this.unfile(key);
+    this.keyOf.delete(c);
+  }
+
+  private file(key: string, c: Cluster): void {
+    this.byKey.set(key, c);
+    countAnchors(this.anchors, key, 1);
+  }
+
+  private unfile(key: string): void {
+    this.byKey.delete(key);
+    countAnchors(this.anchors, key, -1);
+  }
+}

@@ -1,6 +1,6 @@
 import { BoundedCache, inSample, ownCopy } from './cache.js';
 import { absorbCounts, countAt, newCluster, widen, type Cluster } from './cluster.js';
-import { countAnchors, enclosedRunsDiffer, forEachGap, runKey, shownOf, type Anchors } from './group.js';
+import { Patterns, shownOf } from './group.js';
 import { templateId } from './hash.js';
 import { DEFAULT_OPTIONS, type MinerOptions } from './options.js';
 import type { LoadResult, MatchChange, MatchResult, MinerState, MinerStats, TemplateInfo } from './types.js';
@@ -68,12 +68,8 @@ export class TemplateMiner {
   // merge (previousId -> id) is never misled. Merges are rare (tens per thousand templates).
   private readonly retired = new Set<string>();
   private readonly all = new Set<Cluster>();
-  // Each template's pattern (see group.ts) and the cluster that holds it, to find the group of a
-  // template or line of another length.
-  private readonly patterns = new Map<string, Cluster>();
-  private readonly patternOf = new Map<Cluster, string>();
-  // How many filed patterns have each anchor (see anchorsOf).
-  private readonly anchors: Anchors = new Map();
+  // Each template's pattern (see group.ts): where a template or line finds its group.
+  private readonly patterns = new Patterns();
   private lines = 0;
   private evicted = 0;
   private truncated = 0;
@@ -393,53 +389,14 @@ export class TemplateMiner {
     this.byText.set(template, cluster);
     this.byId.set(cluster.id, cluster);
     this.all.add(cluster);
-    if (group && !this.regroup(cluster)) {
+    const leader = this.patterns.refile(cluster, group);
+    if (leader !== undefined) this.join(cluster, leader, -1);
+    else if (group) {
       // A line whose run of words is a variable that another length's template holds as `<*>`.
-      forEachGap(tokens, this.anchors, (key, run) => {
-        const y = this.patterns.get(key);
-        if (y === undefined || !y.alive || y.leader !== undefined) return false;
-        if (y.tokens.length === tokens.length || this.patternOf.get(y) !== key) return false;
-        this.join(cluster, y, run);
-        return true;
-      });
-    } else if (!group) this.regroup(cluster, false);
+      const gap = this.patterns.gapLeader(tokens);
+      if (gap !== undefined) this.join(cluster, gap.leader, gap.run);
+    }
     return cluster;
-  }
-
-  /**
-   * Files a cluster under its pattern; with `join`, a cluster without members whose pattern a
-   * template of another length holds, differing only in runs between words, joins its group.
-   * Returns whether it joined.
-   */
-  private regroup(c: Cluster, join = true): boolean {
-    const old = this.patternOf.get(c);
-    const key = runKey(c.tokens);
-    if (old === key) return false;
-    if (old !== undefined && this.patterns.get(old) === c) this.unfile(old);
-    this.patternOf.set(c, key);
-    const y = this.patterns.get(key);
-    const valid = y !== undefined && y.alive && y.leader === undefined && this.patternOf.get(y) === key;
-    if (valid && join && y !== c && c.leader === undefined && c.members.length === 0) {
-      if (y.tokens.length !== c.tokens.length && enclosedRunsDiffer(c.tokens, y.tokens)) {
-        this.join(c, y, -1);
-        return true;
-      }
-    }
-    if (!valid) {
-      if (y !== undefined) this.unfile(key);
-      this.file(key, c);
-    }
-    return false;
-  }
-
-  private file(key: string, c: Cluster): void {
-    this.patterns.set(key, c);
-    countAnchors(this.anchors, key, 1);
-  }
-
-  private unfile(key: string): void {
-    this.patterns.delete(key);
-    countAnchors(this.anchors, key, -1);
   }
 
   /** Makes `member` a member of `leader`'s group: its id ends (as in a merge), its counts go to the leader. */
@@ -455,8 +412,7 @@ export class TemplateMiner {
     this.all.delete(member);
     if (this.byId.get(member.id) === member) this.byId.delete(member.id);
     this.retired.add(member.id);
-    const key = this.patternOf.get(member);
-    if (key !== undefined && this.patterns.get(key) === member) this.unfile(key);
+    this.patterns.forget(member);
     leader.shown = shownOf(leader);
   }
 
@@ -488,7 +444,11 @@ export class TemplateMiner {
     // A member whose text another template holds keeps routing its lines; the text stays the other's.
     if (twin === undefined) this.byText.set(template, cluster);
     if (leader !== undefined) leader.shown = shownOf(leader);
-    else if (!this.regroup(cluster) && cluster.members.length > 0) cluster.shown = shownOf(cluster);
+    else {
+      const y = this.patterns.refile(cluster, true);
+      if (y !== undefined) this.join(cluster, y, -1);
+      else if (cluster.members.length > 0) cluster.shown = shownOf(cluster);
+    }
     return cluster;
   }
 
@@ -511,9 +471,7 @@ export class TemplateMiner {
       const i = c.leaf.indexOf(c);
       if (i >= 0) c.leaf.splice(i, 1);
       if (this.byText.get(c.template) === c) this.byText.delete(c.template);
-      const key = this.patternOf.get(c);
-      if (key !== undefined && this.patterns.get(key) === c) this.unfile(key);
-      this.patternOf.delete(c);
+      this.patterns.forget(c);
     }
     if (this.byId.get(cluster.id) === cluster) this.byId.delete(cluster.id);
     this.all.delete(cluster);
