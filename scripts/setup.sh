@@ -9,6 +9,7 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v prometheus-redis-exporter >/dev/null || need+=(prometheus prometheus-redis-exporter)
 if [ "${HINDSIGHT_SKIP_BROWSER:-}" != 1 ]; then
   command -v chromium >/dev/null || need+=(chromium)
 fi

@@ -120,9 +120,9 @@ describe('collect', () => {
     const base = { output: 'x', window };
     expect(names({ ...base, kubeconfig: 'k' })).toEqual(['kubernetes', 'helm', 'nginx']);
     expect(names({ ...base, redis: ['redis://a'], nginxPod: 'p' })).toEqual(['redis', 'nginx']);
-    expect(names({ ...base, prometheus: 'http://p' })).toEqual([]);
+    expect(names({ ...base, loki: 'http://l' })).toEqual([]);
     await expect(collect({ ...base, output: `${tmp.dir}/none` })).rejects.toThrow(
-      'nothing to collect: give --kubeconfig, --git, --redis, --postgres, --nginx-log, --nginx-pod, --prometheus or --loki',
+      'nothing to collect: give --kubeconfig, --git, --redis, --postgres, --nginx-log, --nginx-pod, --prometheus, --loki, --jaeger or --tempo',
     );
   });
 

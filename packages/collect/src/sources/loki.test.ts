@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBundle, validateBundle, type Series } from '@hindsight/core';
+import { openBundle, validateBundle } from '@hindsight/core';
 import { collect } from '../collect.js';
-import { prometheusSource } from './prometheus.js';
 import { lokiSource } from './loki.js';
 import { httpServer, sendJson, tempDir, type TestHttpServer } from '../test-support.js';
 
@@ -10,36 +9,10 @@ const TO = FROM + 10 * 60_000;
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 let server: TestHttpServer;
 
-// Answers as Prometheus (https://prometheus.io/docs/prometheus/latest/querying/api/#range-queries)
-// and Loki (https://grafana.com/docs/loki/latest/reference/loki-http-api/#query-logs-within-a-range-of-time) do.
+// Answers as Loki (https://grafana.com/docs/loki/latest/reference/loki-http-api/#query-logs-within-a-range-of-time) do.
 beforeAll(async () => {
-  tmp = await tempDir('hs-collect-prom-');
+  tmp = await tempDir('hs-collect-loki-');
   server = await httpServer((url, _req, res) => {
-    const q = url.searchParams.get('query') ?? '';
-    if (url.pathname === '/api/v1/query_range') {
-      if (q === 'bad(')
-        return sendJson(res, 400, { status: 'error', errorType: 'bad_data', error: 'parse error' });
-      const start = Number(url.searchParams.get('start'));
-      return sendJson(res, 200, {
-        status: 'success',
-        data: {
-          resultType: 'matrix',
-          result: [
-            {
-              metric: { __name__: 'http_requests_total', job: 'shop', pod: 'shop-0' },
-              values: [
-                [start, '10'],
-                [start + 60, '25'],
-              ],
-            },
-            {
-              metric: { __name__: 'http_requests_total', job: 'shop', pod: 'shop-1' },
-              values: [[start + 60, '7']],
-            },
-          ],
-        },
-      });
-    }
     if (url.pathname === '/loki/api/v1/query_range') {
       const start = BigInt(url.searchParams.get('start') ?? '0');
       const limit = Number(url.searchParams.get('limit'));
@@ -75,46 +48,7 @@ afterAll(async () => {
   await tmp?.cleanup();
 });
 
-describe('prometheus and loki sources against an HTTP server answering their documented API', () => {
-  it('writes query_range matrices as series with their labels', async () => {
-    const out = `${tmp.dir}/prom`;
-    const r = await collect({
-      output: out,
-      window: { from: new Date(FROM), to: new Date(TO) },
-      prometheus: server.url,
-      promql: ['http_requests_total{job="shop"}'],
-      sources: [prometheusSource],
-    });
-    expect(r.manifest.sources[0]).toMatchObject({ name: 'prometheus', status: 'ok', items: 2 });
-    expect(await validateBundle(out)).toEqual([]);
-    const series: Series[] = [];
-    for await (const s of (await openBundle(out)).series()) series.push(s);
-    expect(series[0]).toEqual({
-      name: 'http_requests_total',
-      labels: { job: 'shop', pod: 'shop-0', source: 'prometheus' },
-      kind: 'counter',
-      points: [
-        [FROM, 10],
-        [FROM + 60_000, 25],
-      ],
-    });
-    const asked = server.requests.find((u) => u.pathname === '/api/v1/query_range');
-    expect(asked?.searchParams.get('start')).toBe(String(FROM / 1000));
-    expect(asked?.searchParams.get('step')).toBe('1s');
-  });
-
-  it('records a failed query and still runs the others', async () => {
-    const r = await collect({
-      output: `${tmp.dir}/prom-bad`,
-      window: { from: new Date(FROM), to: new Date(TO) },
-      prometheus: server.url,
-      promql: ['bad(', 'up'],
-      sources: [prometheusSource],
-    });
-    expect(r.manifest.sources[0]).toMatchObject({ name: 'prometheus', status: 'partial', items: 2 });
-    expect(r.warnings[0]?.message).toMatch(/HTTP 400/);
-  });
-
+describe('loki source against an HTTP server answering its documented API', () => {
   it('pages through Loki streams into container logs, redacting secrets in the lines', async () => {
     const out = `${tmp.dir}/loki`;
     const r = await collect({
