@@ -115,13 +115,15 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
     const ticks = await lanes.locator('text.tick').allTextContents();
     expect(ticks).toContain('UTC');
     expect(ticks.filter((t) => /^\d\d[:-]\d\d$/.test(t)).length).toBeGreaterThan(1);
-    const crossed = await lanes.evaluate((svg: SVGSVGElement) => {
+    // (Evaluated in the page from text: the tests' TypeScript has no DOM types.)
+    const crossed = await page.evaluate(`(() => {
+      const svg = document.querySelector('svg.lanes');
       const lines = [...svg.querySelectorAll('line.lane')];
       return [...svg.querySelectorAll('text:not(.tick)')].filter((t, i) => {
-        const box = (t as SVGTextElement).getBBox();
+        const box = t.getBBox();
         return box.x + box.width > Number(lines[i]?.getAttribute('x1'));
       }).length;
-    });
+    })()`);
     expect(crossed).toBe(0);
     expect(await page.getByTestId('next-step').textContent()).toMatch(/helm rollback shop|replicaCount/);
     // The commands, one a line, as the terminal prints them: runnable as shown.
@@ -141,7 +143,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
     await chart.locator('canvas').waitFor();
     expect(page.url()).toMatch(/#open=series%3A/);
     // The chart opens at the top of the page, where its column starts, not where the link was.
-    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+    expect(await page.evaluate('window.scrollY')).toBe(0);
     // The change that caused it is drawn on the chart: the legend-less canvas cannot be read, so
     // the test checks the chart exists and zooms; the screenshot shows the lines.
     await page.getByRole('button', { name: 'Zoom in' }).click();
