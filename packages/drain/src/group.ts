@@ -97,28 +97,12 @@ export function forEachGap(
     if (after === undefined) continue;
     for (let j = i + 1; j < n && j - i <= MAX_GAP; j++) if (after.has(tokens[j] as string)) gaps.push(i, j);
   }
-  if (gaps.length === 0) return;
-  // pre[i]: the pattern of tokens [0, i); runsBefore[i]: its runs; suf[j]: the pattern of [j, n).
-  const pre: string[] = [''];
-  const runsBefore: number[] = [0];
-  for (let i = 1; i <= n; i++) {
-    const t = tokens[i - 1] as string;
-    const prevWild = i >= 2 && tokens[i - 2] === WILDCARD;
-    const wild = t === WILDCARD;
-    pre.push(wild && prevWild ? (pre[i - 1] as string) : i === 1 ? t : `${pre[i - 1] as string} ${t}`);
-    runsBefore.push((runsBefore[i - 1] as number) + (wild && !prevWild ? 1 : 0));
-  }
-  const suf: string[] = new Array<string>(n + 1).fill('');
-  for (let j = n - 1; j >= 0; j--) {
-    const t = tokens[j] as string;
-    const nextWild = j + 1 < n && tokens[j + 1] === WILDCARD;
-    suf[j] =
-      t === WILDCARD && nextWild ? (suf[j + 1] as string) : j === n - 1 ? t : `${t} ${suf[j + 1] as string}`;
-  }
+  // Built per candidate: a line has few, and the patterns of every prefix and suffix cost more.
   for (let g = 0; g < gaps.length; g += 2) {
     const i = gaps[g] as number;
     const j = gaps[g + 1] as number;
-    if (found(`${pre[i] as string} ${WILDCARD} ${suf[j] as string}`, runsBefore[i] as number)) return;
+    const key = runKey([...tokens.slice(0, i), WILDCARD, ...tokens.slice(j)]);
+    if (found(key, runLengths(tokens.slice(0, i)).length)) return;
   }
 }
 
