@@ -8,9 +8,10 @@ export interface MinerOptions {
   maxChildren?: number;
   /**
    * Lines after which a word that routes lines in the tree is taken as a constant. A line that
-   * finds no template where its words lead looks under the other words of the last routing
-   * position (where a user or host name would start a branch per value), except those that routed
-   * this many lines. 0 looks under none (as Drain does).
+   * finds no template where its words lead looks under the other words of its last routing
+   * position (where a user or host name would start a branch per value; never the first), except
+   * those that routed this many lines, unless that position has 8 words or more. 0 looks under
+   * none (as Drain does). Chosen by leave-one-system-out (bench/drain-accuracy.mjs).
    */
   constantAfter?: number;
   /** Most templates kept; beyond it the least recently seen tenth is evicted. */
@@ -35,7 +36,8 @@ export interface MinerOptions {
 
 /**
  * Defaults: depth 4 and 100 children are the Drain paper's (He et al., ICWS 2017); the similarity
- * 0.75 was chosen on Loghub-2k with one setting for all eight systems (bench/drain-accuracy.mjs).
+ * 0.75 was chosen on Loghub-2k with one setting for all eight systems, and constantAfter 5 by every
+ * leave-one-system-out fold (bench/drain-accuracy.mjs).
  */
 export const DEFAULT_OPTIONS: Readonly<Required<MinerOptions>> = Object.freeze({
   depth: 4,
