@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { apiError, loadKube, streamPodLog, type Kube, type LogReadResult, type PodLogRef } from '../kube.js';
 import { mapLimit, sleep } from '../limit.js';
 import { COMPONENT_LABEL, DEPENDS_ON_ANNOTATION } from '../labels.js';
+import { describeSkipped, LineThinner, type SkippedLog } from '../log-budget.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
 
 function iso(t: Date | string | undefined): string | undefined {
@@ -114,8 +115,18 @@ function logFailed(
   });
 }
 
-const kubernetesSettingsSchema = z.object({ selector: z.string().optional() });
-/** The kubernetes source's settings: `--selector`, the pods whose logs are read. */
+/** Lines kept per container log when `--max-log-lines` is not given. */
+export const DEFAULT_MAX_LOG_LINES = 100_000;
+
+const kubernetesSettingsSchema = z.object({
+  selector: z.string().optional(),
+  maxLogLines: z.coerce
+    .number()
+    .int()
+    .positive({ message: '--max-log-lines must be a whole number of lines above 0' })
+    .optional(),
+});
+/** The kubernetes source's settings: `--selector`, the pods whose logs are read; `--max-log-lines`. */
 export type KubernetesSettings = z.infer<typeof kubernetesSettingsSchema>;
 
 /** Reads pods, their containers' logs, events and the workloads' topology from the Kubernetes API. */
@@ -123,6 +134,10 @@ export const kubernetesSource: Source<KubernetesSettings> = {
   name: 'kubernetes',
   flags: [
     { flags: '-l, --selector <selector>', description: 'label selector for the pods whose logs are read' },
+    {
+      flags: '--max-log-lines <n>',
+      description: `lines kept per container log (each instance's), sampled evenly past it; what is skipped goes to the manifest (default: ${DEFAULT_MAX_LOG_LINES})`,
+    },
   ],
   schema: kubernetesSettingsSchema,
   needs: ['kubeconfig'],
@@ -265,11 +280,13 @@ async function readLogs(
   );
   let lines = 0;
   let done = 0;
+  const max = ctx.options.maxLogLines ?? DEFAULT_MAX_LOG_LINES;
+  const skipped: SkippedLog[] = [];
   const results = await mapLimit(
     jobs,
     ctx.options.fetchConcurrency ?? 4,
     async (job) => {
-      const r = await readLog(writer, kube, job, ctx.window, ctx.signal);
+      const r = await readLog(writer, kube, job, ctx.window, ctx.signal, max, skipped);
       lines += r.lines;
       done += 1;
       ctx.progress(itemsBefore + lines, `logs ${done}/${jobs.length} containers`);
@@ -280,18 +297,46 @@ async function readLogs(
   results.forEach((r, i) => {
     if (r?.status === 'rejected') logFailed(ctx, kube, problems, jobs[i] as PodLogRef, r.reason);
   });
+  if (skipped.length > 0) {
+    // Partial, with why: investigate's report lists it among its warnings.
+    const what = describeSkipped('--max-log-lines', max, skipped);
+    writer.addNote(`kubernetes: ${what}`);
+    problems.push(what);
+    ctx.warn({ code: 'HINDSIGHT_SOURCE_FAILED', message: `pod logs cut by ${what}` });
+  }
   return lines;
 }
 
-/** Reads one container log of the window into its bundle file, opened at its first line. */
+/**
+ * Reads one container log of the window into its bundle file, opened at its first line; past
+ * `max` lines, an even sample of them, the log named in `skipped`.
+ */
 async function readLog(
   writer: BundleWriter,
   kube: Kube,
   job: PodLogRef,
   window: { from: number; to: number },
   signal: AbortSignal,
+  max = Infinity,
+  skipped: SkippedLog[] = [],
 ): Promise<LogReadResult> {
   let sink: LogSink | undefined;
+  if (Number.isFinite(max)) {
+    const thinner = new LineThinner(max);
+    const r = await streamPodLog(kube, job, window, async (ts, _time, text) => thinner.add(ts, text), signal);
+    for (const l of thinner.lines()) {
+      sink ??= await writer.openLog(job);
+      await sink.write(l.time, l.text);
+    }
+    const kept = thinner.lines().length;
+    if (kept < thinner.seen)
+      skipped.push({
+        log: `${job.pod}/${job.container}${job.previous ? ' (previous)' : ''}`,
+        seen: thinner.seen,
+        kept,
+      });
+    return { ...r, lines: kept };
+  }
   return streamPodLog(
     kube,
     job,
