@@ -6,9 +6,9 @@ import { fmt } from '../evidence.js';
 
 /**
  * The thresholds: the point of bench/rca.ts's grid with the most top-1 and top-3 hits on the 22
- * faults of both systems (tied with no horizon, which ranks one more Train Ticket fault first and
- * leaves one Online Boutique fault out of the top 3; the grid's order breaks the tie). bench/RESULTS.md `## rca` has
- * the leave-one-fault-out and the cross-system figures beside the fitted ones.
+ * faults of both systems, also the point chosen on each system alone and on every
+ * leave-one-fault-out fold. bench/RESULTS.md `## rca` has the fitted, leave-one-fault-out and
+ * cross-system figures side by side.
  */
 export const DEFAULT_LATENCY_PARAMS: LatencyParams = {
   z: 6,
