@@ -92,3 +92,102 @@ describe('loki source against an HTTP server answering its documented API', () =
     expect(await validateBundle(out)).toEqual([]);
   });
 });
+
+// Loki itself cannot run here: the volume and patterns answers follow the examples of
+// https://grafana.com/docs/loki/latest/reference/loki-http-api/#query-log-volume and #patterns-detection.
+describe('loki source with a line budget (--loki-max-lines)', () => {
+  const SHOP = { namespace: 'shop', pod: 'shop-0', container: 'shop' };
+  const NGINX = { namespace: 'shop', pod: 'nginx-0', container: 'nginx' };
+  const nginxLines = Array.from({ length: 1000 }, (_, i) => ({
+    t: BigInt(FROM + i * 600) * 1_000_000n,
+    line: `GET /cart ${i} 200`,
+  }));
+  const shopLines = Array.from({ length: 10 }, (_, i) => ({
+    t: BigInt(FROM + i * 60_000) * 1_000_000n,
+    line: `{"msg":"order ${i}"}`,
+  }));
+  let budget: TestHttpServer;
+  beforeAll(async () => {
+    budget = await httpServer((url, _req, res) => {
+      const q = url.searchParams.get('query') ?? '';
+      if (url.pathname === '/loki/api/v1/index/volume')
+        return sendJson(res, 200, {
+          status: 'success',
+          data: {
+            resultType: 'vector',
+            result: [
+              { metric: NGINX, value: [FROM / 1000, String(1000 * 150)] },
+              { metric: SHOP, value: [FROM / 1000, String(10 * 150)] },
+            ],
+          },
+        });
+      if (url.pathname === '/loki/api/v1/patterns')
+        return sendJson(res, 200, {
+          status: 'success',
+          data: [
+            {
+              pattern: 'GET /cart <_> 200',
+              samples: [
+                [FROM / 1000, 990],
+                [FROM / 1000 + 60, 5],
+              ],
+            },
+            { pattern: 'GET /cart <_> 502', samples: [[FROM / 1000 + 60, 5]] },
+          ],
+        });
+      if (url.pathname === '/loki/api/v1/query_range') {
+        const start = BigInt(url.searchParams.get('start') ?? '0');
+        const end = BigInt(url.searchParams.get('end') ?? '0');
+        const limit = Number(url.searchParams.get('limit'));
+        const [labels, lines] = q.includes('nginx') ? [NGINX, nginxLines] : [SHOP, shopLines];
+        const page = lines.filter((e) => e.t >= start && e.t < end).slice(0, limit);
+        return sendJson(res, 200, {
+          status: 'success',
+          data: {
+            resultType: 'streams',
+            result: [{ stream: labels, values: page.map((e) => [String(e.t), e.line]) }],
+          },
+        });
+      }
+      sendJson(res, 404, { status: 'error', error: 'not found' });
+    });
+  });
+  afterAll(async () => {
+    await budget?.close();
+  });
+
+  it('asks the volume API first, reads small streams whole, and samples big ones with their template counts', async () => {
+    const out = `${tmp.dir}/loki-budget`;
+    const r = await collect({
+      output: out,
+      window: { from: new Date(FROM), to: new Date(TO) },
+      loki: budget.url,
+      logql: ['{namespace="shop"}'],
+      lokiMaxLines: 20,
+      sources: [lokiSource],
+    });
+    expect(await validateBundle(out)).toEqual([]);
+    expect(budget.requests[0]?.pathname).toBe('/loki/api/v1/index/volume');
+    const b = await openBundle(out);
+    const count = async (file: string): Promise<number[]> => {
+      const ref = (await b.logs()).find((x) => x.file === file);
+      const times: number[] = [];
+      if (ref) for await (const l of b.readLog(ref)) times.push(l.time);
+      return times;
+    };
+    expect(await count('logs/shop/shop-0/shop.log')).toHaveLength(10);
+    const nginx = await count('logs/shop/nginx-0/nginx.log');
+    expect(nginx.length).toBeLessThanOrEqual(20);
+    // Spread over the window, not its first lines.
+    expect(new Set(nginx.map((t) => Math.floor((t - FROM) / 60_000))).size).toBe(10);
+    const patterns: string[] = [];
+    for await (const s of b.series())
+      if (s.name === 'loki_pattern_lines') patterns.push(s.labels['pattern'] ?? '');
+    expect(patterns.sort()).toEqual(['GET /cart <_> 200', 'GET /cart <_> 502']);
+    expect(r.manifest.sources[0]).toMatchObject({ name: 'loki', status: 'partial' });
+    expect(r.manifest.sources[0]?.error).toMatch(
+      /past --loki-max-lines 20, 1 streams sampled: .*nginx-0.*2 templates and 20 lines sampled/,
+    );
+    expect(r.manifest.notes?.some((n) => n.startsWith('loki: past --loki-max-lines 20'))).toBe(true);
+  });
+});
