@@ -48,7 +48,11 @@ describe.skipIf(!existsSync(ob))('hindsight on a real Online Boutique network de
     for (const caller of ['frontend', 'recommendationservice', 'checkoutservice']) {
       expect(found.some((f) => f.component === caller)).toBe(false);
       expect(catalog?.title).toContain(caller);
-      expect(catalog?.bystanders).toContain(caller);
     }
+    // A caller whose whole answer slowed while its own work did not is listed as a bystander: here
+    // recommendationservice (frontend's answers hold much besides the catalog's).
+    expect(catalog?.bystanders).toContain('recommendationservice');
+    for (const b of catalog?.bystanders ?? [])
+      expect(['frontend', 'recommendationservice', 'checkoutservice']).toContain(b);
   }, 240_000);
 });
