@@ -297,14 +297,24 @@ async function readLogs(
   results.forEach((r, i) => {
     if (r?.status === 'rejected') logFailed(ctx, kube, problems, jobs[i] as PodLogRef, r.reason);
   });
-  if (skipped.length > 0) {
-    // Partial, with why: investigate's report lists it among its warnings.
-    const what = describeSkipped('--max-log-lines', max, skipped);
-    writer.addNote(`kubernetes: ${what}`);
-    problems.push(what);
-    ctx.warn({ code: 'HINDSIGHT_SOURCE_FAILED', message: `pod logs cut by ${what}` });
-  }
+  reportSkipped(writer, ctx, problems, max, skipped);
   return lines;
+}
+
+/** Names the logs the budget cut in the manifest's notes and the warnings. */
+function reportSkipped(
+  writer: BundleWriter,
+  ctx: SourceContext<KubernetesSettings>,
+  problems: string[],
+  max: number,
+  skipped: readonly SkippedLog[],
+): void {
+  if (skipped.length === 0) return;
+  // Partial, with why: investigate's report lists it among its warnings.
+  const what = describeSkipped('--max-log-lines', max, skipped);
+  writer.addNote(`kubernetes: ${what}`);
+  problems.push(what);
+  ctx.warn({ code: 'HINDSIGHT_SOURCE_FAILED', message: `pod logs cut by ${what}` });
 }
 
 /**
@@ -363,6 +373,8 @@ function compareStamps(a: [number, number], b: [number, number]): number {
  * stops (a restart, its pod deleted), so it is opened again from the last line read, while the
  * pod is still listed. The API may resend lines at or after `sinceTime` (it keeps whole seconds):
  * lines before the last one read, and as many at its timestamp as were read, are skipped.
+ * Past `budget.max` lines, the rest are counted, not written: a live log cannot be sampled evenly
+ * before it ends.
  */
 async function followContainer(
   writer: BundleWriter,
@@ -373,8 +385,11 @@ async function followContainer(
   interval: number,
   listed: () => boolean,
   onLines: (n: number) => void,
+  budget: { max: number; skipped: SkippedLog[] },
 ): Promise<{ error?: unknown }> {
   let sink: LogSink | undefined;
+  let written = 0;
+  let over = 0;
   let last: [number, number] | undefined;
   let atLast = 0;
   let error: unknown;
@@ -397,6 +412,11 @@ async function followContainer(
           }
           if (order === 0) atLast += 1;
           else [last, atLast] = [stamp, 1];
+          if (written >= budget.max) {
+            over += 1;
+            return;
+          }
+          written += 1;
           sink ??= await writer.openLog(ref);
           await sink.write(ts, text);
           fresh += 1;
@@ -416,6 +436,8 @@ async function followContainer(
     // A stream that brought lines ended with its instance: the next one may be starting already.
     if (fresh === 0) await sleep(interval, stop);
   }
+  if (over > 0)
+    budget.skipped.push({ log: `${ref.pod}/${ref.container}`, seen: written + over, kept: written });
   return error === undefined ? {} : { error };
 }
 
@@ -443,6 +465,7 @@ async function followLogs(
   const followers: Array<Promise<void>> = [];
   const followed = new Set<string>();
   let lines = 0;
+  const budget = { max: ctx.options.maxLogLines ?? DEFAULT_MAX_LOG_LINES, skipped: [] as SkippedLog[] };
   const count = (n: number): void => {
     lines += n;
   };
@@ -463,7 +486,7 @@ async function followLogs(
         if (isNew && c.restartCount > 0) {
           const prev = { ...ref, previous: true };
           followers.push(
-            readLog(writer, kube, prev, ctx.window, ctx.signal).then(
+            readLog(writer, kube, prev, ctx.window, ctx.signal, budget.max, budget.skipped).then(
               (r) => count(r.lines),
               (err: unknown) => logFailed(ctx, kube, problems, prev, err),
             ),
@@ -471,11 +494,19 @@ async function followLogs(
         }
         const cur = { ...ref, previous: false };
         followers.push(
-          followContainer(writer, kube, cur, ctx, stop, interval, () => current.has(name), count).then(
-            (r) => {
-              if (r.error !== undefined) logFailed(ctx, kube, problems, cur, r.error);
-            },
-          ),
+          followContainer(
+            writer,
+            kube,
+            cur,
+            ctx,
+            stop,
+            interval,
+            () => current.has(name),
+            count,
+            budget,
+          ).then((r) => {
+            if (r.error !== undefined) logFailed(ctx, kube, problems, cur, r.error);
+          }),
         );
       }
     }
@@ -499,6 +530,7 @@ async function followLogs(
   } finally {
     clearTimeout(timer);
   }
+  reportSkipped(writer, ctx, problems, budget.max, budget.skipped);
   if (relistError !== undefined) {
     problems.push(`pods: ${errorMessage(relistError)}`);
     ctx.warn({ code: 'HINDSIGHT_SOURCE_FAILED', message: errorMessage(relistError) });
