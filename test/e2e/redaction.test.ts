@@ -139,7 +139,6 @@ async function supportBundle(): Promise<string> {
 async function reportsOf(bundle: string, out: string): Promise<Record<string, string>> {
   await mkdir(out, { recursive: true });
   const files = {
-    json: path.join(out, 'r.json'),
     html: path.join(out, 'r.html'),
     md: path.join(out, 'r.md'),
   };
@@ -147,10 +146,8 @@ async function reportsOf(bundle: string, out: string): Promise<Record<string, st
   const written = await hindsight([
     'investigate',
     bundle,
-    '--format',
+    '-o',
     'json',
-    '--output',
-    files.json,
     '--html',
     files.html,
     '--markdown',
@@ -161,7 +158,7 @@ async function reportsOf(bundle: string, out: string): Promise<Record<string, st
   const terminal = await hindsight(['investigate', bundle, '--top', '10', ...pattern]);
   expect(terminal.code, terminal.stderr).toBe(0);
   return {
-    json: await readFile(files.json, 'utf8'),
+    json: written.stdout,
     html: await readFile(files.html, 'utf8'),
     markdown: await readFile(files.md, 'utf8'),
     terminal: terminal.stdout + terminal.stderr,

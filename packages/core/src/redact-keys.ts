@@ -59,6 +59,33 @@ const SECRET_COMPOUNDS = new Set([
   'masterauth',
 ]);
 
+// A key whose last word names where or what a secret is, not the secret itself: `auth_url`,
+// `secretName` (a Kubernetes reference), `ts-auth-service` (a component named in a `name: text`
+// line), `token_ttl`, `password_file`. Its value is an address, a name, a setting or a path.
+const HARMLESS_HEADS = new Set([
+  'service',
+  'services',
+  'svc',
+  'server',
+  'host',
+  'hostname',
+  'url',
+  'uri',
+  'endpoint',
+  'port',
+  'type',
+  'method',
+  'mode',
+  'enabled',
+  'provider',
+  'name',
+  'ref',
+  'file',
+  'path',
+  'ttl',
+  'timeout',
+]);
+
 /** Splits a key into lower-case words: `dbPassword` -> db, password; `AWSSecretKey` -> aws, secret, key. */
 function words(key: string): string[] {
   return key
@@ -84,6 +111,9 @@ function secretWord(w: string): boolean {
  */
 export function isSecretKey(key: string): boolean {
   const ws = words(key);
+  if (ws.length > 1 && HARMLESS_HEADS.has(ws[ws.length - 1]!) && !secretWord(ws[ws.length - 1]!)) {
+    return false;
+  }
   if (ws.some(secretWord)) return true;
   // "api_key" splits as api, key (already a secret); "session_id" joins to the compound sessionid.
   return ws.length > 1 && SECRET_COMPOUNDS.has(ws.join(''));

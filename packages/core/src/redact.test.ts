@@ -215,9 +215,22 @@ describe('redaction', () => {
       'tokenizer',
       'passed',
       'bypass',
+      // The last word says what the value is: an address, a name, a setting, not the secret.
+      'ts-auth-service',
+      'auth_url',
+      'secretName',
+      'token_ttl',
+      'PASSWORD_FILE',
     ]) {
       expect(isSecretKey(k), k).toBe(false);
     }
+    // A component named in a `name: text` line keeps its text (it read "[REDACTED] into ...").
+    expect(redactText('ts-gateway-service: calls into ts-auth-service slowed')).toBe(
+      'ts-gateway-service: calls into ts-auth-service slowed',
+    );
+    expect(redactText('ts-auth-service: calls into ts-user-service slowed')).toBe(
+      'ts-auth-service: calls into ts-user-service slowed',
+    );
   });
 
   it("applies a user's patterns, a capturing group narrowing what is replaced", () => {
