@@ -5,7 +5,8 @@ import { openBundle, validateBundle, type BundleWriter, type Series } from '@hin
 import { collect } from '../collect.js';
 import type { Source } from '../source.js';
 import { prometheusSource } from './prometheus.js';
-import { httpServer, shopServers, tempDir } from '../test-support.js';
+import { httpServer, shopServers, tempDir, type TestHttpServer } from '../test-support.js';
+import { startKubeApi } from '../kube-fixture.js';
 
 // A real Prometheus (Debian's `prometheus`, set up by scripts/setup.sh) scraping a real
 // redis_exporter (`prometheus-redis-exporter`) in front of a real redis-server, every second.
@@ -52,7 +53,7 @@ scrape_configs:
   - job_name: redis
     static_configs:
       - targets: ['127.0.0.1:${exporterPort}']
-        labels: { namespace: shop, pod: shop-redis-0 }
+        labels: { namespace: shop, pod: shop-redis-master-0 }
   - job_name: prometheus
     static_configs:
       - targets: ['127.0.0.1:${promPort}']
@@ -107,7 +108,7 @@ describe('prometheus source against a real Prometheus scraping redis_exporter', 
     expect(names).toContain('redis_up');
     expect(names).toContain('redis_connected_clients');
     expect(series.find((s) => s.name === 'up')?.labels).toMatchObject({
-      pod: 'shop-redis-0',
+      pod: 'shop-redis-master-0',
       namespace: 'shop',
     });
     // Prometheus' own series are in another namespace, and not in a family asked for.
@@ -118,6 +119,38 @@ describe('prometheus source against a real Prometheus scraping redis_exporter', 
     expect(r.manifest.notes?.some((n) => n.includes('redis_.+') && n.includes('namespace="shop"'))).toBe(
       true,
     );
+  });
+
+  it('scopes by the pods a selector lists (recorded API responses): their names and workloads', async () => {
+    let api: { server: TestHttpServer; kubeconfig: string } | undefined;
+    try {
+      api = await startKubeApi(tmp.dir);
+      const kubeconfig = api.kubeconfig;
+      const run = async (selector: string): Promise<Series[]> => {
+        const out = `${tmp.dir}/selector-${selector.replace(/\W+/g, '-')}`;
+        await collect({
+          output: out,
+          window: window(),
+          kubeconfig,
+          selector,
+          prometheus: promUrl,
+          prometheusStep: 1,
+          sources: [prometheusSource],
+        });
+        return seriesOf(out);
+      };
+      const redisPods = await run('app.kubernetes.io/component=redis');
+      expect(redisPods.find((s) => s.name === 'redis_up')?.labels).toMatchObject({
+        pod: 'shop-redis-master-0',
+        component: 'redis',
+      });
+      // The shop's pods do not include the redis exporter's: none of its series.
+      expect(
+        (await run('app.kubernetes.io/component=shop')).filter((s) => s.name.startsWith('redis_')),
+      ).toEqual([]);
+    } finally {
+      await api?.server.close();
+    }
   });
 
   it('keeps to --prometheus-max-series and says which names it left out', async () => {
