@@ -159,13 +159,14 @@ export async function writeSyntheticBundle(
   const active = (t: number): boolean => t >= tReplica && t < tRevert;
   const tDebug = debugFrom ? at(debugFrom) : Number.POSITIVE_INFINITY;
 
-  // Pods and their lifetimes: every shop roll replaces the shop pods.
+  // Pods and their lifetimes: every shop roll replaces the shop pods. The hash is in letters, one
+  // for each digit, as a pod-template-hash reads.
   const pods: PodLife[] = [];
   const rollTimes = [t0 - 3_600_000, ...shopRolls];
   for (const [gen, from] of rollTimes.entries()) {
     const to = rollTimes[gen + 1] ?? t1 + 1;
     const hash = hex(r, 9)
-      .replace(/[0-9]/g, (d) => 'bcdfghjkm'[Number(d)] as string)
+      .replace(/[0-9]/g, (d) => 'bcdfghjklm'[Number(d)] as string)
       .slice(0, 9);
     for (let i = 0; i < scenario.shopPods; i++) {
       pods.push({
