@@ -15,6 +15,7 @@
 //
 // Run: npx tsc -b packages/drain && node bench/drain-stress.mjs [--options '{"similarity":0.7}'] [--seed 18]
 //      [--no-loso] [--show NAME] [--traits 0,3,5 (plant only these, for a breakdown)]
+import { seededRandom } from '@hindsight/core';
 import { loadDatasets, evaluate, scoreAll, printTable, leaveOneOut } from './drain-loghub.mjs';
 
 const args = process.argv.slice(2);
@@ -25,16 +26,6 @@ const argOf = (name) => {
 const options = JSON.parse(argOf('--options') ?? '{}');
 const seed = Number(argOf('--seed') ?? 18);
 
-function rng(s) {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function hash(s) {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
@@ -61,7 +52,7 @@ const SYL = [
   'mo',
 ];
 const vocab = (() => {
-  const r = rng(seed * 7919);
+  const r = seededRandom(seed * 7919);
   const out = new Set();
   while (out.size < 300) {
     let w = '';
@@ -206,7 +197,7 @@ function stress(d) {
   for (let i = 0; i < d.contents.length; i++) {
     const t = d.truth[i];
     if (!plan.has(t)) {
-      const r = rng(hash(`${seed}\n${t}`));
+      const r = seededRandom(hash(`${seed}\n${t}`));
       const k = r() < 0.25 ? 0 : r() < 0.7 ? 1 : 2;
       const picks = [];
       for (let j = 0; j < k; j++)
@@ -215,7 +206,7 @@ function stress(d) {
     }
     let body = d.contents[i].split(' ');
     let tpl = t.split(' ');
-    const r = rng(seed * 1_000_003 + i);
+    const r = seededRandom(seed * 1_000_003 + i);
     for (const p of plan.get(t)) {
       const [ins, insT] = TRAITS[p.trait](r, p.variant);
       const insLine = ins.join(' ').split(' ');

@@ -22,6 +22,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '@hindsight/core';
 import { importRcaDataset, serviceOfPod } from '@hindsight/import';
 import {
   analyzers,
@@ -30,7 +31,7 @@ import {
   type LatencyParams,
   type Report,
 } from '@hindsight/investigate';
-import { injectDelay, parseRows, formatRows, seeded, type DelayModel, type Row } from './rca-inject-model.js';
+import { injectDelay, parseRows, formatRows, type DelayModel, type Row } from './rca-inject-model.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -162,7 +163,7 @@ export async function casesOf(dir: string, n: number, seed: number): Promise<Cas
     const truth = serviceOfPod(f.inject_pod);
     for (const s of [...called.keys()].sort()) if (s !== truth) pairs.push({ f, service: s, files });
   }
-  const rand = seeded(seed);
+  const rand = seededRandom(seed);
   for (let i = pairs.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [pairs[i], pairs[j]] = [pairs[j] as (typeof pairs)[number], pairs[i] as (typeof pairs)[number]];
@@ -179,7 +180,7 @@ export async function casesOf(dir: string, n: number, seed: number): Promise<Cas
       bundle: path.join(repo, 'bench/out/rca-inject', set, key, 'bundle'),
     };
     const done = path.join(path.dirname(c.bundle), 'calls.txt');
-    if (fresh || !existsSync(done)) c.calls = await build(dir, day, c, p.files, seeded(seed + i + 1));
+    if (fresh || !existsSync(done)) c.calls = await build(dir, day, c, p.files, seededRandom(seed + i + 1));
     else c.calls = Number((await readFile(done, 'utf8')).trim());
     out.push(c);
     process.stderr.write('+');

@@ -64,6 +64,7 @@ export {
 } from './bundle/archive.js';
 export type { ArchiveLimits } from './bundle/archive.js';
 export { diffValues, flattenValues } from './diff.js';
+export { seededRandom } from './random.js';
 export {
   encodeRelease,
   decodeRelease,

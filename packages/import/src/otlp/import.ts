@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   BundleWriter,
@@ -12,6 +12,7 @@ import { importWarning } from '../csv.js';
 import type { ImportResult } from '../importer.js';
 import { parseTimeCell } from '../time.js';
 import { otlpDocuments, otlpFiles, type OtlpProblem } from './read.js';
+import { checkOutput } from '../output.js';
 
 /** Options for {@link importOtlp}. */
 export interface OtlpImportOptions {
@@ -118,20 +119,6 @@ class TraceGroups {
     this.held -= spans.length;
     for (const s of spans) await this.write(s);
   }
-}
-
-/** Refuses an output folder that holds files, unless told to overwrite it (checked before any work). */
-async function checkOutput(out: string, overwrite: boolean): Promise<void> {
-  const info = await stat(out).catch(() => undefined);
-  if (!info) return;
-  if (!info.isDirectory())
-    throw new HindsightError('HINDSIGHT_USAGE', 'output path exists and is not a folder', out);
-  if (!overwrite && (await readdir(out)).length > 0)
-    throw new HindsightError(
-      'HINDSIGHT_USAGE',
-      'output folder is not empty; choose another path or remove it',
-      out,
-    );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   BundleWriter,
@@ -22,6 +22,7 @@ import { readEvents } from './events.js';
 import { readPods } from './pods.js';
 import { checked } from './records.js';
 import { rollouts } from './rollouts.js';
+import { checkOutput } from '../output.js';
 
 /** Options for {@link importSupportBundle}. */
 export interface SupportBundleOptions {
@@ -87,20 +88,6 @@ export async function importSupportBundle(
   } finally {
     if (temp) await rm(temp, { recursive: true, force: true });
   }
-}
-
-/** Refuses an output folder that holds files, unless told to overwrite it (checked before any work). */
-async function checkOutput(out: string, overwrite: boolean): Promise<void> {
-  const info = await stat(out).catch(() => undefined);
-  if (!info) return;
-  if (!info.isDirectory())
-    throw new HindsightError('HINDSIGHT_USAGE', 'output path exists and is not a folder', out);
-  if (!overwrite && (await readdir(out)).length > 0)
-    throw new HindsightError(
-      'HINDSIGHT_USAGE',
-      'output folder is not empty; choose another path or remove it',
-      out,
-    );
 }
 
 /** The least and greatest of some times, by loop (a spread of 200,000 overflows the stack). */

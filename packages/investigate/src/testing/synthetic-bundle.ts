@@ -1,4 +1,4 @@
-import { BundleWriter, type LogSink, type Series } from '@hindsight/core';
+import { BundleWriter, seededRandom, type LogSink, type Series } from '@hindsight/core';
 
 /** A Helm revision in a synthetic scenario. */
 export interface SyntheticChange {
@@ -59,18 +59,6 @@ export function quietScenario(overrides: Partial<SyntheticScenario> = {}): Synth
   return storyScenario({ seed: 11, changes: [], bursts: [], ...overrides });
 }
 
-/** mulberry32: a small seeded generator, so a scenario always writes the same bundle. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function poisson(r: () => number, lambda: number): number {
   if (lambda <= 0) return 0;
   if (lambda > 30) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * gauss(r)));
@@ -124,7 +112,7 @@ export async function writeSyntheticBundle(
   dir: string,
   scenario: SyntheticScenario,
 ): Promise<{ lines: number }> {
-  const r = rng(scenario.seed);
+  const r = seededRandom(scenario.seed);
   const t0 = Date.parse(scenario.start);
   const t1 = t0 + scenario.durationMin * 60_000;
   const ns = scenario.namespace;

@@ -2,7 +2,7 @@ import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { collect, sources, type CollectResult, type ProgressEvent } from '@hindsight/collect';
-import { HindsightError, type Manifest } from '@hindsight/core';
+import { HindsightError, seededRandom, type Manifest } from '@hindsight/core';
 import type { Report } from '@hindsight/investigate';
 import type { Lab } from '../lab.js';
 import type { TrafficSecond, TrafficSummary } from '../traffic.js';
@@ -55,18 +55,6 @@ export interface IncidentOptions {
   /** Told of each phase ("decoy revision 2: shop.logLevel=debug"). */
   onPhase?: (message: string) => void;
   onSecond?: (second: TrafficSecond) => void;
-}
-
-/** A small seeded generator (mulberry32), so a scenario's decoy times repeat from run to run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

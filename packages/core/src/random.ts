@@ -1,0 +1,14 @@
+/**
+ * A seeded generator of numbers in [0, 1) (the mulberry32 mixing function): the same seed gives the
+ * same run, so synthetic bundles, demo traffic and benches repeat exactly. Not for secrets.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
