@@ -96,11 +96,21 @@ interface Row {
 const files = (await readdir(path.join(repo, 'bench/scenarios'))).filter((f) => f.endsWith('.ts')).sort();
 // A scenario's seed follows its place in the whole catalogue, so a filtered run repeats a full one.
 const scenarios: Array<{ scenario: Scenario; seed: number }> = [];
+// A scenario module may export `notProven`: why its runs did not show clear harm in the traffic's
+// ground truth. It is still run and ranked, but it is left out of the headline counts and of the
+// weights' fitting (a fault that hurt no one says nothing of how to rank one that does).
+const notProven = new Map<string, string>();
 for (const [k, f] of files.entries()) {
-  const m = (await import(path.join(repo, 'bench/scenarios', f))) as { scenario: Scenario };
+  const m = (await import(path.join(repo, 'bench/scenarios', f))) as {
+    scenario: Scenario;
+    notProven?: string;
+  };
+  if (m.notProven) notProven.set(m.scenario.name, m.notProven);
   if (!filter || m.scenario.name.includes(filter))
     scenarios.push({ scenario: m.scenario, seed: baseSeed + k });
 }
+/** Whether a row counts in the headline: its scenario was proven harmful. */
+const proven = (r: { name: string }) => !notProven.has(r.name);
 
 /** 1-based rank of `revision` among revisions ranked by a method, or undefined when absent. */
 const rankOf = (ranked: number[], revision: number): number | undefined => {
@@ -376,11 +386,13 @@ if (offline) {
 
 // Leave-one-mechanism-out: the weights a scenario is scored with are chosen without its own runs
 // and without every scenario whose fault shares a mechanism kind with it.
-const fitted = chooseWeights(rows);
+const fitted = chooseWeights(rows.filter(proven));
 for (const r of rows) {
   r.fitted = r.rerank?.(fitted);
   r.noMechanism = r.grid.get(gridKey('mechanism', 1));
-  const others = rows.filter((o) => o.name !== r.name && !o.kinds.some((k) => r.kinds.includes(k)));
+  const others = rows.filter(
+    (o) => proven(o) && o.name !== r.name && !o.kinds.some((k) => r.kinds.includes(k)),
+  );
   r.heldOutWeights = chooseWeights(others);
   r.heldOut = r.rerank?.(r.heldOutWeights);
 }
@@ -408,32 +420,36 @@ const methods: Array<[string, (r: Row) => number | undefined]> = [
   ['baseline: last change before the first loss', (r) => r.lastBeforeLoss],
   ['baseline: most metric change points', (r) => r.mostChangePoints],
 ];
-const seeds = [
-  ...new Set(rows.map((r) => (r.seed === undefined ? '-' : String(Math.floor(r.seed / 1000) * 1000)))),
-];
+const seedOf = (r: Row) => (r.seed === undefined ? '-' : String(Math.floor(r.seed / 1000) * 1000));
+const seeds = [...new Set(rows.map(seedOf))];
+const headline = rows.filter(proven);
 const lines = [
   '| scenario (seed) | fault kinds | fault rev | requests | harm per request: before any change -> after the fault | sessions lost | stuck | shipped | fitted | held out | held-out weights (not default) | no mechanism | last change before loss | most change points | report (ms) | top cause as shipped |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map(
     (r) =>
-      `| ${r.name}${r.seed === undefined ? '' : ` (${r.seed})`} | ${r.kinds.join(', ') || '-'} | ${mark(r.faultRevision)} | ${r.requests} | ${r.harm ? `${pct(r.harm[0])} -> ${pct(r.harm[1])}${harmed(r.harm) ? '' : ' (not harmed)'}` : '-'} | ${r.lost} | ${r.stuck} | ${mark(r.hindsight)} | ${mark(r.fitted?.rank)} | ${mark(r.heldOut?.rank)} | ${departures(r.heldOutWeights)} | ${mark(r.noMechanism?.rank)} | ${mark(r.lastBeforeLoss)} | ${mark(r.mostChangePoints)} | ${r.reportMs ?? '-'} | ${(r.topCause ?? r.note ?? '-').replace(/\|/g, '/').slice(0, 90)} |`,
+      `| ${r.name}${r.seed === undefined ? '' : ` (${r.seed})`} | ${r.kinds.join(', ') || '-'} | ${mark(r.faultRevision)} | ${r.requests} | ${r.harm ? `${pct(r.harm[0])} -> ${pct(r.harm[1])}${harmed(r.harm) ? '' : ' (not harmed)'}${proven(r) ? '' : ' (scenario not proven harmful: out of the headline)'}` : '-'} | ${r.lost} | ${r.stuck} | ${mark(r.hindsight)} | ${mark(r.fitted?.rank)} | ${mark(r.heldOut?.rank)} | ${departures(r.heldOutWeights)} | ${mark(r.noMechanism?.rank)} | ${mark(r.lastBeforeLoss)} | ${mark(r.mostChangePoints)} | ${r.reportMs ?? '-'} | ${(r.topCause ?? r.note ?? '-').replace(/\|/g, '/').slice(0, 90)} |`,
   ),
   '',
-  `| top-1 / top-3 | all ${rows.length} | harmed ${rows.filter((r) => harmed(r.harm)).length} | ${seeds.map((s) => `seed ${s}`).join(' | ')} |`,
+  `| top-1 / top-3 | all ${rows.length} runs | proven scenarios, harmed runs: ${headline.filter((r) => harmed(r.harm)).length} | ${seeds.map((s) => `seed ${s}, proven scenarios: ${headline.filter((r) => seedOf(r) === s).length}`).join(' | ')} |`,
   `| --- | --- | --- | ${seeds.map(() => '---').join(' | ')} |`,
   ...methods.map(
     ([name, pick]) =>
       `| ${name} | ${both(pick)} | ${both(
         pick,
-        rows.filter((r) => harmed(r.harm)),
+        headline.filter((r) => harmed(r.harm)),
       )} | ${seeds
         .map((s) =>
           both(
             pick,
-            rows.filter((r) => (r.seed === undefined ? '-' : String(Math.floor(r.seed / 1000) * 1000)) === s),
+            headline.filter((r) => seedOf(r) === s),
           ),
         )
         .join(' | ')} |`,
+  ),
+  '',
+  ...[...notProven].map(
+    ([name, why]) => `Not proven harmful, out of the headline and of the fitting: \`${name}\`: ${why}`,
   ),
   '',
   `Weights fitted on all: ${departures(fitted)} (defaults: ${PARAMS.map((p) => `${p} ${DEFAULT_RANK_WEIGHTS[p]}`).join(', ')}).`,
