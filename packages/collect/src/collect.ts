@@ -38,7 +38,7 @@ function isSet(value: unknown): boolean {
 
 /** The sources of `list` whose needs `options` meet. */
 export function selectSources(options: CollectOptions, list: readonly Source[]): Source[] {
-  const given = options as Readonly<Record<string, unknown>>;
+  const given = options as unknown as Readonly<Record<string, unknown>>;
   return list.filter((s) =>
     s.needs.every((n) => (typeof n === 'string' ? isSet(given[n]) : n.some((m) => isSet(given[m])))),
   );

@@ -135,17 +135,23 @@ function secret(name: string, labels: Record<string, string>, releaseField: stri
   };
 }
 
-function helmSecrets(): unknown {
+function helmSecrets(broken = true): {
+  kind: string;
+  apiVersion: string;
+  metadata: unknown;
+  items: Array<{ metadata: { name: string; labels: Record<string, string> } }>;
+} {
   const items = RELEASES.map((r) =>
     secret(releaseRecordName(r.name, r.version), releaseRecordLabels(r), encodeRelease(r)),
-  );
-  items.push(
-    secret(
-      releaseRecordName('shop', 4),
-      { name: 'shop', owner: 'helm', status: 'failed', version: '4' },
-      'H4sIAAAAAAAA/not-really-gzip',
-    ),
-  );
+  ) as Array<{ metadata: { name: string; labels: Record<string, string> } }>;
+  if (broken)
+    items.push(
+      secret(
+        releaseRecordName('shop', 4),
+        { name: 'shop', owner: 'helm', status: 'failed', version: '4' },
+        'H4sIAAAAAAAA/not-really-gzip',
+      ) as (typeof items)[number],
+    );
   return { kind: 'SecretList', apiVersion: 'v1', metadata: { resourceVersion: '48213' }, items };
 }
 
@@ -164,7 +170,7 @@ function matchesSelector(labels: Record<string, string>, selector: string | null
 /** Starts the fake API server; `kubeconfig` is written to `dir`. */
 export async function startKubeApi(
   dir: string,
-  options: { failEvents?: boolean; breakLogOf?: string } = {},
+  options: { failEvents?: boolean; breakLogOf?: string; wellFormedHelm?: boolean } = {},
 ): Promise<{ server: TestHttpServer; kubeconfig: string }> {
   const server = await httpServer(async (url, _req, res) => {
     const p = url.pathname;
@@ -225,7 +231,24 @@ export async function startKubeApi(
       return sendJson(res, 200, await fixture('events.json'));
     }
     if (p === `${ns}/secrets` && url.searchParams.get('labelSelector') === 'owner=helm')
-      return sendJson(res, 200, helmSecrets());
+      return sendJson(res, 200, helmSecrets(!options.wellFormedHelm));
+    // helm asks the server's version before anything else.
+    if (p === '/version' && options.wellFormedHelm)
+      return sendJson(res, 200, { major: '1', minor: '34', gitVersion: 'v1.34.0', platform: 'linux/amd64' });
+    // helm itself (history, get) lists a release's records by name and owner, and gets one by name.
+    if (p === `${ns}/secrets` && options.wellFormedHelm) {
+      const list = helmSecrets(false);
+      const selector = url.searchParams.get('labelSelector');
+      return sendJson(res, 200, {
+        ...list,
+        items: list.items.filter((i) => matchesSelector(i.metadata.labels, selector)),
+      });
+    }
+    const oneSecret = /^\/api\/v1\/namespaces\/shop\/secrets\/([^/]+)$/.exec(p);
+    if (oneSecret && options.wellFormedHelm) {
+      const found = helmSecrets(false).items.find((i) => i.metadata.name === oneSecret[1]);
+      if (found) return sendJson(res, 200, { kind: 'Secret', apiVersion: 'v1', ...found });
+    }
     const apps = /^\/apis\/apps\/v1\/namespaces\/shop\/(deployments|statefulsets|daemonsets)$/.exec(p);
     if (apps) return sendJson(res, 200, await fixture(`${apps[1]}.json`));
     return sendJson(res, 404, {

@@ -59,7 +59,8 @@ export interface SourceFlag {
 export function optionKey(flags: string): string {
   const long = /--([a-z0-9-]+)/i.exec(flags)?.[1];
   if (!long) throw new Error(`a flag needs a --long name: ${flags}`);
-  return long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  // `--no-x` sets `x` to false (true when absent), as commander does.
+  return long.replace(/^no-/, '').replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** What a source tells the progress display. */

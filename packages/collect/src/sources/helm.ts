@@ -8,11 +8,12 @@ import {
   type DiffEntry,
   type HelmRelease,
 } from '@hindsight/core';
-import { z, type ZodType } from 'zod';
+import { z } from 'zod';
 import { apiError, loadKube } from '../kube.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
 import { COMPONENT_LABEL } from '../labels.js';
 import { renderedDiff, renderedObjects } from './helm-rendered.js';
+import { helmBinary, helmRunner, readHelmHistory } from './helm-history.js';
 
 /** A workload as a release's rendered manifest declares it. */
 interface Workload {
@@ -163,53 +164,104 @@ export function revisionChanges(prev: HelmRelease | undefined, cur: HelmRelease,
   return out;
 }
 
-/** The helm source has no settings of its own: it reads the cluster of --kubeconfig. */
-export type HelmSettings = object;
-const helmSettingsSchema: ZodType<HelmSettings> = z.object({});
+/**
+ * --no-helm-secrets (`helmSecrets` false) reads the history through the helm binary, with the user's
+ * rights, instead of listing Secrets; --helm-bin names the binary (else helm on PATH).
+ */
+const helmSettingsSchema = z.object({
+  helmSecrets: z.boolean().optional(),
+  helmBin: z.string().min(1).optional(),
+});
+export type HelmSettings = z.infer<typeof helmSettingsSchema>;
+
+type Revisions = Map<string, Array<{ release: HelmRelease; created?: string }>>;
+
+/** The releases' revisions from Helm's release Secrets (owner=helm); a broken record is skipped, named. */
+async function fromSecrets(
+  kube: Awaited<ReturnType<typeof loadKube>>,
+  ctx: SourceContext<HelmSettings>,
+  broken: string[],
+): Promise<Revisions> {
+  const ns = kube.namespace;
+  let secrets;
+  try {
+    secrets = (await kube.core.listNamespacedSecret({ namespace: ns, labelSelector: 'owner=helm' })).items;
+  } catch (err) {
+    throw new Error(
+      `cannot list Helm release Secrets in ${ns} at ${kube.server}: ${apiError(err)} (--no-helm-secrets reads them through helm instead)`,
+    );
+  }
+  const byRelease: Revisions = new Map();
+  for (const s of secrets) {
+    const name = s.metadata?.name ?? '?';
+    const where = `secret/${ns}/${name}`;
+    try {
+      const data = s.data?.['release'];
+      if (!data) throw new Error('the Secret has no `release` field');
+      const release = decodeRelease(data, where);
+      const list = byRelease.get(release.name) ?? [];
+      const created = s.metadata?.creationTimestamp;
+      list.push({ release, ...(created ? { created: new Date(created).toISOString() } : {}) });
+      byRelease.set(release.name, list);
+    } catch (err) {
+      broken.push(name);
+      ctx.warn({
+        code: 'HINDSIGHT_RELEASE_RECORD',
+        message: `skipped a broken Helm release record: ${errorMessage(err)}`,
+        where,
+      });
+    }
+  }
+  return byRelease;
+}
+
+/** The releases' revisions as `helm history` and `helm get` print them: those of the window and the one before. */
+async function fromHelm(
+  kube: Awaited<ReturnType<typeof loadKube>>,
+  ctx: SourceContext<HelmSettings>,
+): Promise<Revisions> {
+  const o = ctx.options;
+  const run = helmRunner(helmBinary(o.helmBin), {
+    ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+    ...(o.context ? { context: o.context } : {}),
+    namespace: kube.namespace,
+  });
+  const inWindow = (t: string | undefined): boolean =>
+    t !== undefined && Date.parse(t) >= ctx.window.from && Date.parse(t) <= ctx.window.to;
+  const byRelease: Revisions = new Map();
+  for (const release of await readHelmHistory(run, kube.namespace, inWindow, (name, rev) =>
+    ctx.progress(0, `helm get ${name} --revision ${rev}`),
+  )) {
+    byRelease.set(release.name, [...(byRelease.get(release.name) ?? []), { release }]);
+  }
+  return byRelease;
+}
 
 /**
  * Reads every revision of every Helm release in the namespace from Helm's release Secrets
- * (owner=helm) and writes, for each revision in the window, its values diff against the revision
+ * (owner=helm), or with --no-helm-secrets through `helm history` and `helm get` (no Secret listed by
+ * hindsight), and writes, for each revision in the window, its values diff against the revision
  * before it and the image and replica changes of its manifest. A broken record is a warning
  * naming the Secret; the others are still read.
  */
 export const helmSource: Source<HelmSettings> = {
   name: 'helm',
-  flags: [],
+  flags: [
+    {
+      flags: '--no-helm-secrets',
+      description:
+        'read Helm release history through the helm binary (helm history, helm get values/manifest) instead of listing Secrets (see docs/rbac.md)',
+    },
+    { flags: '--helm-bin <path>', description: 'helm binary for --no-helm-secrets (default: helm on PATH)' },
+  ],
   schema: helmSettingsSchema,
   needs: ['kubeconfig'],
   async collect(writer: BundleWriter, ctx: SourceContext<HelmSettings>): Promise<SourceResult> {
     const kube = await loadKube(ctx.options);
-    const ns = kube.namespace;
-    ctx.progress(0, `helm releases in ${ns}`);
-    let secrets;
-    try {
-      secrets = (await kube.core.listNamespacedSecret({ namespace: ns, labelSelector: 'owner=helm' })).items;
-    } catch (err) {
-      throw new Error(`cannot list Helm release Secrets in ${ns} at ${kube.server}: ${apiError(err)}`);
-    }
-    const byRelease = new Map<string, Array<{ release: HelmRelease; created?: string }>>();
+    ctx.progress(0, `helm releases in ${kube.namespace}`);
     const broken: string[] = [];
-    for (const s of secrets) {
-      const name = s.metadata?.name ?? '?';
-      const where = `secret/${ns}/${name}`;
-      try {
-        const data = s.data?.['release'];
-        if (!data) throw new Error('the Secret has no `release` field');
-        const release = decodeRelease(data, where);
-        const list = byRelease.get(release.name) ?? [];
-        const created = s.metadata?.creationTimestamp;
-        list.push({ release, ...(created ? { created: new Date(created).toISOString() } : {}) });
-        byRelease.set(release.name, list);
-      } catch (err) {
-        broken.push(name);
-        ctx.warn({
-          code: 'HINDSIGHT_RELEASE_RECORD',
-          message: `skipped a broken Helm release record: ${errorMessage(err)}`,
-          where,
-        });
-      }
-    }
+    const byRelease =
+      ctx.options.helmSecrets === false ? await fromHelm(kube, ctx) : await fromSecrets(kube, ctx, broken);
     let items = 0;
     for (const name of [...byRelease.keys()].sort()) {
       const revs = (byRelease.get(name) ?? []).sort((a, b) => a.release.version - b.release.version);
