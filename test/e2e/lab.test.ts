@@ -57,8 +57,10 @@ describe('hindsight lab (CLI, real processes)', () => {
     'starts the lab and reports its pods, the nginx URL and the kubeconfig',
     { timeout: 180_000 },
     async () => {
-      const r = await hindsight(['lab', 'up', '--dir', dir, '--time-scale', '0.2', '--json']);
+      const r = await hindsight(['lab', 'up', '--dir', dir, '--time-scale', '0.2', '--json', '--progress']);
       expect(r.stderr).toContain('rendering shop revision 1');
+      // Pods take seconds to start: --progress counts them off a terminal, a line every 5 s.
+      expect(r.stderr).toMatch(/\.\.\. lab up \(\d+ s, \d\/\d pods ready\)/);
       expect(r.code).toBe(0);
       const s = JSON.parse(r.stdout) as {
         running: boolean;
@@ -101,6 +103,8 @@ describe('hindsight lab (CLI, real processes)', () => {
       'redis.replica.readinessRequiresSync=false',
     ]);
     expect(up.code).toBe(0);
+    // Off a terminal and without --progress, no progress line.
+    expect(up.stderr).not.toContain('pods ready');
     const r = await traffic;
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as Summary;

@@ -5,6 +5,8 @@ import { investigate, reporters } from '@hindsight/investigate';
 import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
 import { paint } from '../io.js';
+import { heartbeat } from '../progress.js';
+import { podsReady, say as sayLine } from './lab.js';
 import { VERSION } from '../version.js';
 
 interface DemoOptions {
@@ -39,7 +41,8 @@ export const demoCommand: CommandSpec = {
         let lost = 0;
         let phase = 'starting';
         const say = (text: string) =>
-          io.err(
+          sayLine(
+            io,
             `${paint(io, 'dim', `[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s]`)} ${text}`,
           );
         const enter = (name: string, text: string) => {
@@ -72,7 +75,8 @@ export const demoCommand: CommandSpec = {
         const scenario = storyScenario;
         try {
           enter('up', `the lab as the story's team ran it: ${scenario.up.join(' ')}`);
-          await lab.up({ set: scenario.up, signal });
+          const beat = heartbeat(io, 'up', podsReady(lab));
+          await lab.up({ set: scenario.up, signal }).finally(() => beat.stop());
           if (signal.aborted) return setExitCode(exitCodes.interrupted);
           enter(
             'traffic',

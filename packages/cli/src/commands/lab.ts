@@ -3,7 +3,8 @@ import type { Lab, LabStatus } from '@hindsight/lab';
 import type { Command } from 'commander';
 import type { CommandSpec, CommandContext } from '../command.js';
 import { exitCodes } from '../command.js';
-import { paint } from '../io.js';
+import { paint, type Io } from '../io.js';
+import { heartbeat } from '../progress.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -30,8 +31,41 @@ async function lab(
   return new Lab({
     dir: opts.dir ?? defaultLabDir(),
     ...(opts.timeScale !== undefined ? { timeScale: Number(opts.timeScale) } : {}),
-    ...(quiet ? {} : { onProgress: (m: string) => ctx.io.err(paint(ctx.io, 'dim', m)) }),
+    ...(quiet ? {} : { onProgress: (m: string) => say(ctx.io, paint(ctx.io, 'dim', m)) }),
   });
+}
+
+/** A line on stderr; on a terminal the progress line being redrawn is cleared first, so the two do not mix. */
+export function say(io: Io, text: string): void {
+  if (io.progress && io.stderr.isTTY === true) io.stderr.write('\r\u001b[2K');
+  io.err(text);
+}
+
+/**
+ * `3/7 pods ready` from the lab's status while a rollout runs (the pods the supervisor has so far);
+ * empty before the supervisor answers. For {@link heartbeat}, shown on a terminal or with --progress.
+ */
+export function podsReady(lab: Lab): () => Promise<string> {
+  return async () => {
+    const s = await lab.status();
+    if (!s.running || s.pods.length === 0) return '';
+    return `${s.pods.filter((p) => p.ready).length}/${s.pods.length} pods ready`;
+  };
+}
+
+/** Runs a rollout with a progress line counting the pods ready. */
+async function withPods<T>(
+  ctx: CommandContext,
+  what: string,
+  l: Lab,
+  run: (l: Lab) => Promise<T>,
+): Promise<T> {
+  const beat = heartbeat(ctx.io, what, podsReady(l));
+  try {
+    return await run(l);
+  } finally {
+    beat.stop();
+  }
 }
 
 function printStatus(ctx: CommandContext, s: LabStatus): void {
@@ -117,13 +151,9 @@ export const labCommand: CommandSpec = {
           json?: boolean;
         }) => {
           try {
-            const s = await (
-              await lab(o, ctx)
-            ).up({
-              valueFiles: o.values ?? [],
-              set: o.set ?? [],
-              signal: ctx.signal,
-            });
+            const s = await withPods(ctx, 'lab up', await lab(o, ctx), (l) =>
+              l.up({ valueFiles: o.values ?? [], set: o.set ?? [], signal: ctx.signal }),
+            );
             if (o.json) io.out(JSON.stringify(s, null, 2));
             else printStatus(ctx, s);
           } catch (err) {
@@ -147,14 +177,14 @@ export const labCommand: CommandSpec = {
           json?: boolean;
         }) => {
           try {
-            const r = await (
-              await lab(o, ctx)
-            ).upgrade({
-              valueFiles: o.values ?? [],
-              set: o.set ?? [],
-              resetValues: o.resetValues === true,
-              signal: ctx.signal,
-            });
+            const r = await withPods(ctx, 'lab upgrade', await lab(o, ctx), (l) =>
+              l.upgrade({
+                valueFiles: o.values ?? [],
+                set: o.set ?? [],
+                resetValues: o.resetValues === true,
+                signal: ctx.signal,
+              }),
+            );
             if (o.json)
               io.out(
                 JSON.stringify({ revision: r.version, status: r.info.status, config: r.config }, null, 2),
@@ -174,11 +204,9 @@ export const labCommand: CommandSpec = {
         try {
           if (rev !== undefined && !/^\d+$/.test(rev))
             throw new HindsightError('HINDSIGHT_USAGE', `invalid revision: ${rev}`, 'REVISION');
-          const r = await (
-            await lab(o, ctx)
-          ).rollback(rev === undefined ? undefined : Number(rev), {
-            signal: ctx.signal,
-          });
+          const r = await withPods(ctx, 'lab rollback', await lab(o, ctx), (l) =>
+            l.rollback(rev === undefined ? undefined : Number(rev), { signal: ctx.signal }),
+          );
           if (o.json)
             io.out(
               JSON.stringify(
