@@ -6,7 +6,7 @@ import type { CommandSpec } from '../command.js';
 import { exitCodes } from '../command.js';
 import { paint } from '../io.js';
 import { heartbeat } from '../progress.js';
-import { podsReady, say as sayLine } from './lab.js';
+import { LAB_PACKAGE, importLab, optionalPackage, podsReady, say as sayLine } from './lab.js';
 import { VERSION } from '../version.js';
 
 interface DemoOptions {
@@ -64,9 +64,12 @@ export const demoCommand: CommandSpec = {
           }
         };
         // The lab and its demo harness (with the Kubernetes client) load only when a demo runs.
-        const { Lab } = await import('@hindsight/lab');
-        const { applyFix, collectLab, measureTraffic, runIncident, storyScenario } =
-          await import('@hindsight/lab/demo');
+        const { Lab } = await importLab('`hindsight demo`');
+        const { applyFix, collectLab, measureTraffic, runIncident, storyScenario } = await optionalPackage(
+          LAB_PACKAGE,
+          () => import('@hindsight/lab/demo'),
+          '`hindsight demo`',
+        );
         const lab = new Lab({
           dir: join(dir, 'lab'),
           timeScale: 0.2,

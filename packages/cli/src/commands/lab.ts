@@ -21,13 +21,41 @@ function parseDuration(text: string): number {
   return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
 }
 
+/** The lab's package: an optional peer of the CLI, needed by `hindsight lab` and `hindsight demo` only. */
+export const LAB_PACKAGE = '@hindsight/lab';
+
+/**
+ * Loads an optional package; when it is not installed, a HINDSIGHT_LAB error naming it and the
+ * commands that need it, instead of Node's resolution error. Other failures pass through.
+ */
+export async function optionalPackage<T>(name: string, load: () => Promise<T>, commands: string): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'ERR_MODULE_NOT_FOUND' && (e.message ?? '').includes(`'${name}'`))
+      throw new HindsightError(
+        'HINDSIGHT_LAB',
+        `${commands} needs the optional package ${name}, which is not installed: install it beside hindsight (npm install ${name})`,
+        undefined,
+        { cause: err },
+      );
+    throw err;
+  }
+}
+
+/** The lab's package, or the error naming it and `command`. */
+export function importLab(command = '`hindsight lab`'): Promise<typeof import('@hindsight/lab')> {
+  return optionalPackage(LAB_PACKAGE, () => import('@hindsight/lab'), command);
+}
+
 // The lab is the demo platform, not the product: loaded when a `lab` command runs, not at every start.
 async function lab(
   opts: { dir?: string; timeScale?: string },
   ctx: CommandContext,
   quiet = false,
 ): Promise<Lab> {
-  const { Lab, defaultLabDir } = await import('@hindsight/lab');
+  const { Lab, defaultLabDir } = await importLab();
   return new Lab({
     dir: opts.dir ?? defaultLabDir(),
     ...(opts.timeScale !== undefined ? { timeScale: Number(opts.timeScale) } : {}),
