@@ -122,7 +122,7 @@ describe('collect', () => {
     expect(names({ ...base, redis: ['redis://a'], nginxPod: 'p' })).toEqual(['redis', 'nginx']);
     expect(names({ ...base, loki: 'http://l' })).toEqual([]);
     await expect(collect({ ...base, output: `${tmp.dir}/none` })).rejects.toThrow(
-      'nothing to collect: give --kubeconfig, --git, --redis, --postgres, --nginx-log, --nginx-pod, --prometheus, --loki, --jaeger or --tempo',
+      'nothing to collect: give --kubeconfig, --helm-history, --git, --redis, --postgres, --nginx-log, --nginx-pod, --prometheus, --loki, --jaeger or --tempo',
     );
   });
 

@@ -2,13 +2,14 @@
 // served by the recorded API server, and the bundle holds the same changes as when hindsight
 // lists the Secrets itself.
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle, validateBundle } from '@hindsight/core';
 import { collect } from '../collect.js';
 import { helmSource } from './helm.js';
-import { chartOf, parseHelmHistory } from './helm-history.js';
+import { chartOf, helmRunner, parseHelmHistory } from './helm-history.js';
 import { FIXTURE_WINDOW, startKubeApi } from '../kube-fixture.js';
 import { tempDir, type TestHttpServer } from '../test-support.js';
 
@@ -58,6 +59,32 @@ describe('the helm source with --no-helm-secrets', () => {
     // Revisions 2 and 3 are in the window; 1 is only the baseline of 2's diff.
     expect([...new Set(viaHelm.changes.map((c) => c.toRevision))]).toEqual([2, 3]);
     expect(viaHelm.changes[0]).toMatchObject({ kind: 'helm', fromRevision: 1, chart: { name: 'shop' } });
+
+    // The same output saved by helm into files (--helm-history), read with no cluster at all.
+    const saved = path.join(tmp.dir, 'saved');
+    const helmOut = helmRunner(helm, { kubeconfig: api.kubeconfig, namespace: 'shop' });
+    await mkdir(saved);
+    await writeFile(path.join(saved, 'shop.history.json'), await helmOut(['history', 'shop', '-o', 'json']));
+    for (const rev of ['1', '2', '3']) {
+      const r = ['--revision', rev];
+      await writeFile(
+        path.join(saved, `shop.values.${rev}.json`),
+        await helmOut(['get', 'values', 'shop', ...r, '-o', 'json']),
+      );
+      await writeFile(
+        path.join(saved, `shop.manifest.${rev}.yaml`),
+        await helmOut(['get', 'manifest', 'shop', ...r]),
+      );
+    }
+    const fromFiles = await collect({
+      output: path.join(tmp.dir, 'from-files'),
+      window: FIXTURE_WINDOW,
+      namespace: 'shop',
+      helmHistory: saved,
+      sources: [helmSource],
+    });
+    expect(fromFiles.manifest.sources.map((s) => [s.name, s.status])).toEqual([['helm', 'ok']]);
+    expect(await (await openBundle(path.join(tmp.dir, 'from-files'))).changes()).toEqual(viaSecrets.changes);
   });
 
   it('fails the source naming the helm binary when it cannot run', async () => {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HindsightError, type HelmRelease } from '@hindsight/core';
 import { z } from 'zod';
@@ -107,6 +108,36 @@ export function helmRunner(
         else resolve(String(stdout));
       });
     });
+}
+
+/**
+ * Helm's output saved in a folder (--helm-history), answered as helm would: `RELEASE.history.json`
+ * per release, and for each revision read `RELEASE.values.N.json` and `RELEASE.manifest.N.yaml`.
+ * A revision's missing file names the file and the helm command that writes it.
+ */
+export function helmFiles(dir: string): HelmRunner {
+  const read = (file: string, command: string): Promise<string> =>
+    readFile(path.join(dir, file), 'utf8').catch(() => {
+      throw new HindsightError(
+        'HINDSIGHT_INPUT_MISSING',
+        `no ${file} in --helm-history: save it with \`${command} > ${file}\``,
+        dir,
+      );
+    });
+  return async (args) => {
+    const [verb, what, name] = args;
+    const rev = args[args.indexOf('--revision') + 1];
+    if (verb === 'list') {
+      const files = (await readdir(dir)).filter((f) => f.endsWith('.history.json'));
+      return JSON.stringify(files.map((f) => ({ name: f.slice(0, -'.history.json'.length) })));
+    }
+    if (verb === 'history') return read(`${what}.history.json`, `helm history ${what} -o json`);
+    if (verb === 'get' && what === 'values')
+      return read(`${name}.values.${rev}.json`, `helm get values ${name} --revision ${rev} -o json`);
+    if (verb === 'get' && what === 'manifest')
+      return read(`${name}.manifest.${rev}.yaml`, `helm get manifest ${name} --revision ${rev}`);
+    throw new Error(`--helm-history does not answer helm ${args.join(' ')}`);
+  };
 }
 
 /**

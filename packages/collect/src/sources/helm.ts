@@ -13,7 +13,7 @@ import { apiError, loadKube } from '../kube.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
 import { COMPONENT_LABEL } from '../labels.js';
 import { renderedDiff, renderedObjects } from './helm-rendered.js';
-import { helmBinary, helmRunner, readHelmHistory } from './helm-history.js';
+import { helmBinary, helmFiles, helmRunner, readHelmHistory } from './helm-history.js';
 
 /** A workload as a release's rendered manifest declares it. */
 interface Workload {
@@ -171,6 +171,7 @@ export function revisionChanges(prev: HelmRelease | undefined, cur: HelmRelease,
 const helmSettingsSchema = z.object({
   helmSecrets: z.boolean().optional(),
   helmBin: z.string().min(1).optional(),
+  helmHistory: z.string().min(1).optional(),
 });
 export type HelmSettings = z.infer<typeof helmSettingsSchema>;
 
@@ -216,20 +217,19 @@ async function fromSecrets(
 }
 
 /** The releases' revisions as `helm history` and `helm get` print them: those of the window and the one before. */
-async function fromHelm(
-  kube: Awaited<ReturnType<typeof loadKube>>,
-  ctx: SourceContext<HelmSettings>,
-): Promise<Revisions> {
+async function fromHelm(namespace: string, ctx: SourceContext<HelmSettings>): Promise<Revisions> {
   const o = ctx.options;
-  const run = helmRunner(helmBinary(o.helmBin), {
-    ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
-    ...(o.context ? { context: o.context } : {}),
-    namespace: kube.namespace,
-  });
+  const run = o.helmHistory
+    ? helmFiles(o.helmHistory)
+    : helmRunner(helmBinary(o.helmBin), {
+        ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+        ...(o.context ? { context: o.context } : {}),
+        namespace,
+      });
   const inWindow = (t: string | undefined): boolean =>
     t !== undefined && Date.parse(t) >= ctx.window.from && Date.parse(t) <= ctx.window.to;
   const byRelease: Revisions = new Map();
-  for (const release of await readHelmHistory(run, kube.namespace, inWindow, (name, rev) =>
+  for (const release of await readHelmHistory(run, namespace, inWindow, (name, rev) =>
     ctx.progress(0, `helm get ${name} --revision ${rev}`),
   )) {
     byRelease.set(release.name, [...(byRelease.get(release.name) ?? []), { release }]);
@@ -253,15 +253,30 @@ export const helmSource: Source<HelmSettings> = {
         'read Helm release history through the helm binary (helm history, helm get values/manifest) instead of listing Secrets (see docs/rbac.md)',
     },
     { flags: '--helm-bin <path>', description: 'helm binary for --no-helm-secrets (default: helm on PATH)' },
+    {
+      flags: '--helm-history <dir>',
+      description:
+        "helm's output saved where helm runs, instead of running it: RELEASE.history.json (helm history -o json), RELEASE.values.N.json (helm get values --revision N -o json), RELEASE.manifest.N.yaml (helm get manifest --revision N)",
+    },
   ],
   schema: helmSettingsSchema,
-  needs: ['kubeconfig'],
+  needs: [['kubeconfig', 'helmHistory']],
   async collect(writer: BundleWriter, ctx: SourceContext<HelmSettings>): Promise<SourceResult> {
-    const kube = await loadKube(ctx.options);
-    ctx.progress(0, `helm releases in ${kube.namespace}`);
+    const o = ctx.options;
     const broken: string[] = [];
-    const byRelease =
-      ctx.options.helmSecrets === false ? await fromHelm(kube, ctx) : await fromSecrets(kube, ctx, broken);
+    let byRelease: Revisions;
+    if (o.helmHistory) {
+      // Helm's output saved where helm ran: the namespace is -n's, else the kubeconfig context's.
+      const kube = o.kubeconfig ? await loadKube(o).catch(() => undefined) : undefined;
+      const ns = o.namespace ?? kube?.namespace ?? 'default';
+      ctx.progress(0, `helm releases of ${ns} in ${o.helmHistory}`);
+      byRelease = await fromHelm(ns, ctx);
+    } else {
+      const kube = await loadKube(o);
+      ctx.progress(0, `helm releases in ${kube.namespace}`);
+      byRelease =
+        o.helmSecrets === false ? await fromHelm(kube.namespace, ctx) : await fromSecrets(kube, ctx, broken);
+    }
     let items = 0;
     for (const name of [...byRelease.keys()].sort()) {
       const revs = (byRelease.get(name) ?? []).sort((a, b) => a.release.version - b.release.version);
