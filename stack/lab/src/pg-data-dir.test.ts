@@ -2,7 +2,7 @@
 // has a predictable name in a world-writable place: as root, the lab must never follow a symlink
 // planted there, nor take over a folder another user made (issue #16).
 import { existsSync, readFileSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -79,5 +79,33 @@ describe.skipIf(!asRoot)("the lab's PostgreSQL data folder in /var/tmp, as root"
     await ensurePrivateDir(fresh, ids);
     const info = await lstat(fresh);
     expect([info.uid, info.mode & 0o777]).toEqual([ids.uid, 0o700]);
+  });
+
+  it("starts afresh on a new claim when an earlier lab at the same path left its data, and keeps a claim's own", async () => {
+    const claim = path.join(await temp(), `claim-${process.pid}-${Date.now()}`);
+    const spec = processSpec(podContext(claim), {
+      name: 'postgresql',
+      image: 'postgres:15',
+      env: [{ name: 'POSTGRES_PASSWORD', value: 'now' }],
+      ports: [{ containerPort: 5432 }],
+    });
+    const pgdata = spec.env['PGDATA'] as string;
+    const outside = path.dirname(pgdata);
+    // What a lab stopped without `lab down` leaves: a cluster made with its own password.
+    await ensurePrivateDir(outside, ids);
+    await mkdir(pgdata, { recursive: true });
+    await writeFile(path.join(pgdata, 'PG_VERSION'), '15\n');
+    await writeFile(path.join(pgdata, 'earlier-lab'), '');
+    try {
+      await spec.prepare?.();
+      expect(existsSync(path.join(pgdata, 'earlier-lab'))).toBe(false);
+      expect(existsSync(path.join(pgdata, 'postgresql.conf'))).toBe(true);
+      // The same claim again (a restarted pod): its data stays.
+      await writeFile(path.join(pgdata, 'this-lab'), '');
+      await spec.prepare?.();
+      expect(existsSync(path.join(pgdata, 'this-lab'))).toBe(true);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 });

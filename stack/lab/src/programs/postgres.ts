@@ -1,7 +1,7 @@
 // postgres -> the PostgreSQL 15 binaries, with initdb on first start and the database created
 // after, as the image's docker-entrypoint.sh does.
 import { chownSync, existsSync, lchownSync, lstatSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -89,6 +89,13 @@ export const postgres: Program = {
       ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
       stopSignal: 'SIGINT',
       prepare: async () => {
+        if (ids && outside && !lstatSync(podPgdata, { throwIfNoEntry: false })) {
+          // A new claim: a folder of ours at this name was left by an earlier lab at the same path that
+          // was stopped without `lab down`. Its cluster has that lab's password, so it starts afresh.
+          const stale = lstatSync(outside, { throwIfNoEntry: false });
+          if (stale?.isDirectory() && (stale.uid === ids.uid || stale.uid === 0))
+            await rm(outside, { recursive: true, force: true });
+        }
         // Before anything is made inside: a name planted in /var/tmp (a symlink) is refused.
         if (ids && outside) await ensurePrivateDir(outside, ids);
         await mkdir(pgdata, { recursive: true, mode: 0o700 });
