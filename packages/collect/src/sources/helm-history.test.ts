@@ -58,6 +58,12 @@ describe('the helm source with --no-helm-secrets', () => {
     expect(viaHelm.changes).toEqual(viaSecrets.changes);
     // Revisions 2 and 3 are in the window; 1 is only the baseline of 2's diff.
     expect([...new Set(viaHelm.changes.map((c) => c.toRevision))]).toEqual([2, 3]);
+    // helm 3 (.tools/bin/helm3, from setup) prints the same; --helm-bin alone implies the helm path.
+    const viaHelm3 = await run('via-helm3', { helmBin: `${helm}3` });
+    expect(viaHelm3.result.manifest.sources.map((s) => [s.name, s.status, s.error ?? ''])).toEqual([
+      ['helm', 'ok', ''],
+    ]);
+    expect(viaHelm3.changes).toEqual(viaSecrets.changes);
     expect(viaHelm.changes[0]).toMatchObject({ kind: 'helm', fromRevision: 1, chart: { name: 'shop' } });
 
     // The same output saved by helm into files (--helm-history), read with no cluster at all.

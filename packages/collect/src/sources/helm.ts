@@ -252,7 +252,11 @@ export const helmSource: Source<HelmSettings> = {
       description:
         'read Helm release history through the helm binary (helm history, helm get values/manifest) instead of listing Secrets (see docs/rbac.md)',
     },
-    { flags: '--helm-bin <path>', description: 'helm binary for --no-helm-secrets (default: helm on PATH)' },
+    {
+      flags: '--helm-bin <path>',
+      description:
+        'the helm binary to read the history with (implies --no-helm-secrets; default: helm on PATH)',
+    },
     {
       flags: '--helm-history <dir>',
       description:
@@ -274,8 +278,11 @@ export const helmSource: Source<HelmSettings> = {
     } else {
       const kube = await loadKube(o);
       ctx.progress(0, `helm releases in ${kube.namespace}`);
+      // --helm-bin alone means helm too: a binary given is one to run.
       byRelease =
-        o.helmSecrets === false ? await fromHelm(kube.namespace, ctx) : await fromSecrets(kube, ctx, broken);
+        o.helmSecrets === false || o.helmBin
+          ? await fromHelm(kube.namespace, ctx)
+          : await fromSecrets(kube, ctx, broken);
     }
     let items = 0;
     for (const name of [...byRelease.keys()].sort()) {
