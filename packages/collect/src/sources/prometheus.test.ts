@@ -68,11 +68,16 @@ scrape_configs:
     // Low enough that a query over every series of the window is refused as too large.
     '--query.max-samples=20000',
   ]);
-  await waitFor('every target up, scraped twice', async () => {
-    const r = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent('count_over_time(up[1m])')}`);
-    const body = (await r.json()) as { data: { result: Array<{ value: [number, string] }> } };
-    return body.data.result.length === 2 && body.data.result.every((s) => Number(s.value[1]) >= 2);
-  });
+  // Prometheus opens its TSDB and WAL first: on a loaded 2-core machine that took over 10 s.
+  await waitFor(
+    'every target up, scraped twice',
+    async () => {
+      const r = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent('count_over_time(up[1m])')}`);
+      const body = (await r.json()) as { data: { result: Array<{ value: [number, string] }> } };
+      return body.data.result.length === 2 && body.data.result.every((s) => Number(s.value[1]) >= 2);
+    },
+    60_000,
+  );
 }, 20_000);
 afterAll(async () => {
   for (const c of children) c.kill();
