@@ -40,9 +40,16 @@ export async function get<T>(path: string, params: Record<string, string | undef
   try {
     res = await fetch(`api/${path}${s ? `?${s}` : ''}`);
   } catch (err) {
-    throw new ApiError(0, { code: 'HINDSIGHT_INTERNAL', message: `the hindsight server did not answer (${String(err)}); is hindsight serve still running?` });
+    throw new ApiError(0, {
+      code: 'HINDSIGHT_INTERNAL',
+      message: `the hindsight server did not answer (${String(err)}); is hindsight serve still running?`,
+    });
   }
   const body = (await res.json().catch(() => ({}))) as T & { error?: ErrorInfo };
-  if (!res.ok) throw new ApiError(res.status, body.error ?? { code: 'HINDSIGHT_INTERNAL', message: `HTTP ${res.status}` });
+  if (!res.ok)
+    throw new ApiError(
+      res.status,
+      body.error ?? { code: 'HINDSIGHT_INTERNAL', message: `HTTP ${res.status}` },
+    );
   return body;
 }

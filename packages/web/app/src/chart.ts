@@ -55,18 +55,28 @@ export function pruneCharts(): void {
 export function timeChart(lines: Line[], opts: ChartOptions): HTMLElement {
   const box = h('div', { class: 'chart-box' });
   const plotEl = h('div', { class: 'chart', 'data-testid': opts.testId });
-  const fig = h('figure', { class: 'figure' }, h('figcaption', {}, opts.title, opts.unit ? h('span', { class: 'muted' }, ` (${opts.unit})`) : null), box);
+  const fig = h(
+    'figure',
+    { class: 'figure' },
+    h('figcaption', {}, opts.title, opts.unit ? h('span', { class: 'muted' }, ` (${opts.unit})`) : null),
+    box,
+  );
   if (lines.every((l) => l.points.length === 0)) {
     box.append(h('p', { class: 'muted' }, 'No points in this series.'));
     return fig;
   }
-  const tables: uPlot.AlignedData[] = lines.map((l) => [l.points.map((p) => p[0] / 1000), l.points.map((p) => p[1])]);
+  const tables: uPlot.AlignedData[] = lines.map((l) => [
+    l.points.map((p) => p[0] / 1000),
+    l.points.map((p) => p[1]),
+  ]);
   const data = tables.length === 1 ? (tables[0] as uPlot.AlignedData) : uPlot.join(tables);
   const xs = data[0] as number[];
   const full = { min: xs[0] ?? 0, max: xs[xs.length - 1] ?? 1 };
   const fg = cssVar('--fg');
   const grid = cssVar('--grid');
-  const markers = opts.markers.filter((m) => m.timeMs / 1000 >= full.min - 1 && m.timeMs / 1000 <= full.max + 1);
+  const markers = opts.markers.filter(
+    (m) => m.timeMs / 1000 >= full.min - 1 && m.timeMs / 1000 <= full.max + 1,
+  );
   const markerPlugin: uPlot.Plugin = {
     hooks: {
       draw: [
@@ -119,7 +129,8 @@ export function timeChart(lines: Line[], opts: ChartOptions): HTMLElement {
         grid: { stroke: grid, width: 1 },
         ticks: { stroke: grid },
         // HH:MM, with seconds once ticks are closer than a minute.
-        values: (_u, splits, _i, _space, incr) => splits.map((s) => (incr < 60 ? clock(s * 1000) : clock(s * 1000).slice(0, 5))),
+        values: (_u, splits, _i, _space, incr) =>
+          splits.map((s) => (incr < 60 ? clock(s * 1000) : clock(s * 1000).slice(0, 5))),
       },
       { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 60 },
     ],
@@ -166,16 +177,23 @@ export function timeChart(lines: Line[], opts: ChartOptions): HTMLElement {
     { class: 'chart-controls' },
     h('button', { type: 'button', onclick: () => zoomBy(0.5), 'aria-label': 'Zoom in' }, 'Zoom in'),
     h('button', { type: 'button', onclick: () => zoomBy(2), 'aria-label': 'Zoom out' }, 'Zoom out'),
-    h('button', { type: 'button', onclick: () => setX(full.min, full.max, true), 'aria-label': 'Reset zoom' }, 'Reset'),
+    h(
+      'button',
+      { type: 'button', onclick: () => setX(full.min, full.max, true), 'aria-label': 'Reset zoom' },
+      'Reset',
+    ),
     h('span', { class: 'muted hint' }, 'drag across the chart to zoom; dashed lines are changes'),
   );
   box.append(plotEl, controls);
   live.add({ u, box });
-  requestAnimationFrame(() => u.setSize({ width: Math.max(300, box.clientWidth), height: opts.height ?? 220 }));
+  requestAnimationFrame(() =>
+    u.setSize({ width: Math.max(300, box.clientWidth), height: opts.height ?? 220 }),
+  );
   if (!resizeBound) {
     resizeBound = true;
     window.addEventListener('resize', () => {
-      for (const c of live) if (c.box.isConnected) c.u.setSize({ width: Math.max(300, c.box.clientWidth), height: c.u.height });
+      for (const c of live)
+        if (c.box.isConnected) c.u.setSize({ width: Math.max(300, c.box.clientWidth), height: c.u.height });
     });
   }
   return fig;

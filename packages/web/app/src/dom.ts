@@ -4,7 +4,11 @@
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | undefined | ((e: Event) => void)>;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
@@ -41,7 +45,11 @@ export function actionList<T>(
     key?: (item: T) => string;
   },
 ): HTMLUListElement {
-  const ul = h('ul', { class: `list ${opts.className ?? ''}`, 'aria-label': opts.label, 'data-testid': opts.testId });
+  const ul = h('ul', {
+    class: `list ${opts.className ?? ''}`,
+    'aria-label': opts.label,
+    'data-testid': opts.testId,
+  });
   for (const item of items) {
     const sel = opts.selected?.(item) ?? false;
     const opens = opts.opens?.(item) ?? true;
@@ -64,13 +72,20 @@ export function actionList<T>(
         if (opens) open(item);
       } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
         e.preventDefault();
-        const next = (e.key === 'ArrowDown' ? li.nextElementSibling : li.previousElementSibling) as HTMLElement | null;
+        const next = (
+          e.key === 'ArrowDown' ? li.nextElementSibling : li.previousElementSibling
+        ) as HTMLElement | null;
         next?.focus();
       }
     });
     ul.append(li);
   }
   return ul;
+}
+
+/** A titled panel of the side column. */
+export function section(title: string, id: string, ...body: Array<Node | null>): HTMLElement {
+  return h('section', { class: 'panel', 'aria-labelledby': id }, h('h2', { id }, title), ...body);
 }
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
@@ -98,15 +113,6 @@ export function show(v: unknown): string {
   if (v === undefined) return '—';
   const s = typeof v === 'string' ? v : JSON.stringify(v);
   return s.length > 200 ? `${s.slice(0, 199)}…` : s;
-}
-
-/** The server's series key (packages/web/src/data.ts seriesKey): `name{k=v,...}`, labels sorted, no `source`. */
-export function seriesKey(name: string, labels: Record<string, string>): string {
-  const parts = Object.keys(labels)
-    .filter((k) => k !== 'source')
-    .sort()
-    .map((k) => `${k}=${labels[k] ?? ''}`);
-  return parts.length > 0 ? `${name}{${parts.join(',')}}` : name;
 }
 
 /** The list entry that has the focus, as `testId|key`, to give it the focus back after a re-render. */
