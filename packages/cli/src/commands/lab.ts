@@ -36,7 +36,7 @@ export async function optionalPackage<T>(name: string, load: () => Promise<T>, c
     if (e.code === 'ERR_MODULE_NOT_FOUND' && (e.message ?? '').includes(`'${name}'`))
       throw new HindsightError(
         'HINDSIGHT_LAB',
-        `${commands} needs the optional package ${name}, which is not installed: install it beside hindsight (npm install ${name})`,
+        `${commands} needs the optional package ${name}, which is not installed: it runs from a clone of the hindsight repository (bash scripts/setup.sh, then npx hindsight), where it is a workspace`,
         undefined,
         { cause: err },
       );
@@ -107,6 +107,16 @@ function printStatus(ctx: CommandContext, s: LabStatus): void {
   );
   io.out(`nginx       ${s.nginxUrl ?? '-'}`);
   io.out(`kubeconfig  ${s.kubeconfig}  (API ${s.apiUrl ?? '-'})`);
+  if (s.prometheus) {
+    const p = s.prometheus;
+    io.out(
+      p.url
+        ? `prometheus  ${p.url}  (${p.ready ? 'ready' : paint(io, 'yellow', 'not ready')}, ${p.targets} targets from ${p.discovery}, every ${p.scrapeIntervalSeconds}s)`
+        : `prometheus  ${paint(io, 'yellow', 'not running')}: ${p.error ?? '-'}`,
+    );
+  }
+  for (const p of s.pods)
+    for (const l of p.leftOut ?? []) io.out(`${paint(io, 'yellow', 'left out')}    ${p.name}/${l}`);
   if (s.cpuLimits)
     io.out(
       s.cpuLimits.enforced
