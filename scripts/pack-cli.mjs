@@ -57,6 +57,8 @@ const stage = mkdtempSync(path.join(tmpdir(), 'hindsight-pack-'));
 try {
   const result = await build({
     entryPoints: entries,
+    // The metafile's input paths are relative to this: the licences are looked up from the root.
+    absWorkingDir: root,
     outdir: path.join(stage, 'dist'),
     chunkNames: 'chunk-[hash]',
     bundle: true,
