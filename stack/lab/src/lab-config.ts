@@ -13,6 +13,11 @@ export interface LabConfig {
    * makes them once and supplies them as values, so that revisions keep cookies and the database.
    */
   secrets: { sessionSecret: string; postgresPassword: string };
+  /**
+   * The loopback port of the lab's trace receiver (OTLP/HTTP in, Tempo's query API out), chosen at
+   * the first `up` and kept, since the endpoint is a value of every revision (`shop.otel.endpoint`).
+   */
+  tracesPort?: number;
   createdAt: string;
 }
 

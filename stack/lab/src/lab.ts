@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadChart, renderChart } from './helm.js';
 import { newLabConfig, readLabConfig, writeLabConfig, type LabConfig } from './lab-config.js';
 import { defaultChartDir, defaultLabDir, labPaths, type LabPaths } from './paths.js';
+import { freePort } from './ports.js';
 import { ReleaseStore, historyEntries, type HistoryEntry } from './release-store.js';
 import { removeLabCgroups } from './runtime/cpu.js';
 import { CONTROL_PREFIX, controlHeaders } from './supervisor.js';
@@ -70,6 +71,11 @@ export interface LabStatus {
   apiUrl?: string;
   kubeconfig: string;
   nginxUrl?: string;
+  /**
+   * The lab's trace receiver: the shop exports its spans there (OTLP/HTTP, `shop.otel.endpoint`),
+   * and it answers Tempo's query API, so `hindsight collect --tempo URL` reads them.
+   */
+  tracesUrl?: string;
   applying?: number;
   lastError?: string;
   pods: LabPodStatus[];
@@ -311,6 +317,10 @@ export class Lab {
       });
       await writeLabConfig(this.paths.config, c);
     }
+    if (c.tracesPort === undefined) {
+      c = { ...c, tracesPort: await freePort() };
+      await writeLabConfig(this.paths.config, c);
+    }
     if (this.liveStatus())
       throw new HindsightError(
         'HINDSIGHT_LAB',
@@ -352,10 +362,17 @@ export class Lab {
     return this.status();
   }
 
-  /** Values the lab supplies for what the chart would otherwise generate at random on every render. */
+  /**
+   * Values the lab supplies: what the chart would otherwise generate at random on every render, and
+   * the endpoint the shop exports its spans to.
+   */
   private labValues(c: LabConfig): Values {
     return {
-      shop: { sessionSecret: c.secrets.sessionSecret },
+      shop: {
+        sessionSecret: c.secrets.sessionSecret,
+        // The shop's spans go to the lab's own receiver (see LabStatus.tracesUrl).
+        ...(c.tracesPort !== undefined ? { otel: { endpoint: `http://127.0.0.1:${c.tracesPort}` } } : {}),
+      },
       postgresql: { auth: { password: c.secrets.postgresPassword } },
     };
   }

@@ -42,6 +42,8 @@ export function labPaths(dir: string) {
     pods: join(root, 'pods'),
     volumes: join(root, 'volumes'),
     traffic: join(root, 'traffic'),
+    /** The spans the shop exported to the lab's trace receiver (spans.jsonl, OTLP/JSON lines). */
+    traces: join(root, 'traces'),
   };
 }
 

@@ -11,6 +11,7 @@ import { readLabConfig } from './lab-config.js';
 import { labPaths, shopEntry, type LabPaths } from './paths.js';
 import { ReleaseStore } from './release-store.js';
 import { LabRuntime } from './runtime/index.js';
+import { startTraceReceiver, type TraceReceiver } from './traces/receiver.js';
 
 /** The prefix of the supervisor's control endpoints, beside the Kubernetes API. */
 export const CONTROL_PREFIX = '/hindsight-lab/v1';
@@ -91,6 +92,7 @@ export async function runSupervisor(dir: string): Promise<void> {
       apiUrl: `http://127.0.0.1:${apiPort}`,
       kubeconfig: paths.kubeconfig,
       nginxUrl: nginx ? `http://127.0.0.1:${nginx.localPort}` : undefined,
+      tracesUrl: traces?.url,
       applying,
       lastError,
       updatedAt: new Date().toISOString(),
@@ -118,6 +120,18 @@ export async function runSupervisor(dir: string): Promise<void> {
     },
   });
 
+  // The shop's spans: received before the first pod starts, so none of its requests go untraced.
+  let traces: TraceReceiver | undefined;
+  if (config.tracesPort !== undefined) {
+    try {
+      traces = await startTraceReceiver({ dir: paths.traces, port: config.tracesPort, log });
+      log(`trace receiver on ${traces.url} (OTLP/HTTP JSON in, Tempo's query API out)`);
+    } catch (err) {
+      // Spans are not worth a lab that does not start: the shop's exports fail, and say so.
+      log(`trace receiver not started on 127.0.0.1:${config.tracesPort}: ${errorMessage(err)}`);
+    }
+  }
+
   let queue = Promise.resolve();
   let stopping = false;
   const shutdown = async () => {
@@ -125,6 +139,8 @@ export async function runSupervisor(dir: string): Promise<void> {
     stopping = true;
     log('shutting down');
     await runtime.shutdown().catch((err: unknown) => log(`shutdown: ${errorMessage(err)}`));
+    // After the pods: a stopping shop flushes its last spans.
+    await traces?.close();
     writeStatus();
     server.close();
     server.closeAllConnections();

@@ -44,8 +44,9 @@ function errorText(err: unknown): string {
 
 /**
  * Starts OpenTelemetry tracing when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`) is set,
- * and does nothing (loading no tracing code) otherwise. Spans of incoming HTTP requests, Fastify's
- * routes and hooks, ioredis commands and pg queries are exported as OTLP/HTTP JSON to the endpoint
+ * and does nothing (loading no tracing code) otherwise. Spans of incoming HTTP requests (not the
+ * probes' and scrapes'), Fastify's routes and hooks, and the ioredis commands and pg queries made
+ * while serving them are exported as OTLP/HTTP JSON to the endpoint
  * (the SDK reads it and the other `OTEL_EXPORTER_OTLP_*` variables itself). The resource is
  * `service.name` (`OTEL_SERVICE_NAME`, else `shop`), `k8s.pod.name` (`POD_NAME`, which the chart
  * sets from the pod's name) and `OTEL_RESOURCE_ATTRIBUTES`.
@@ -107,8 +108,11 @@ export async function startTracing(env: Record<string, string | undefined>): Pro
         registerOnInitialization: true,
         ignorePaths: (route) => UNTRACED_PATHS.has(route.url),
       }),
-      new IORedisInstrumentation(),
-      new PgInstrumentation(),
+      // Only the commands and queries of a traced request: the probes' PINGs and SELECT 1s (every
+      // period, from every pod) and the sweeper's passes would otherwise be traces of their own, and
+      // outnumber the users' requests where a trace store is read for a bounded number of traces.
+      new IORedisInstrumentation({ requireParentSpan: true }),
+      new PgInstrumentation({ requireParentSpan: true }),
     ],
   });
   let stopped: Promise<void> | undefined;

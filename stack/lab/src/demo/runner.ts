@@ -196,6 +196,8 @@ interface LabEndpoints {
   namespace: string;
   redis: string;
   postgres: string;
+  /** The lab's trace receiver, which answers Tempo's query API. */
+  tempo?: string;
 }
 
 /** The lab's kubeconfig, and its Redis master and PostgreSQL URLs with the passwords read from the release's Secret, as a user would. */
@@ -221,6 +223,7 @@ async function endpoints(lab: Lab): Promise<LabEndpoints> {
     namespace: s.namespace,
     redis: `redis://${auth}127.0.0.1:${port(`${s.release}-redis-master`)}`,
     postgres: `postgres://shop:${encodeURIComponent(pgPassword)}@127.0.0.1:${port(`${s.release}-postgresql`)}/shop`,
+    ...(s.tracesUrl ? { tempo: s.tracesUrl } : {}),
   };
 }
 
@@ -277,7 +280,8 @@ export async function sampleLab(
 /**
  * Collects a bundle from a running lab as a user would: its kubeconfig (pods, logs, events, Helm
  * history, the nginx access log from the nginx pod), the Redis master (replicas found from it) and
- * PostgreSQL with the password read from the release's Secret. With `samples` (a bundle from
+ * PostgreSQL with the password read from the release's Secret, and the shop's spans from the lab's
+ * trace receiver through its Tempo API (when the lab runs one). With `samples` (a bundle from
  * {@link sampleLab}), Redis and PostgreSQL come from those samples instead of one sample now.
  */
 export async function collectLab(
@@ -300,6 +304,7 @@ export async function collectLab(
     kubeconfig: e.kubeconfig,
     namespace: e.namespace,
     ...(o.samples ? {} : { redis: [e.redis], postgres: e.postgres }),
+    ...(e.tempo ? { tempo: e.tempo } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.toolVersion ? { toolVersion: o.toolVersion } : {}),
