@@ -10,14 +10,14 @@
  * bench/drain-equiv.mjs's varied corpus, where 39% of the lines with a digit hit, keeping them all
  * made the miner 25% slower than having no line cache.
  */
-export class BoundedCache<V> {
-  private map = new Map<string, V>();
+export class BoundedCache<V, K extends string | number = string> {
+  private map = new Map<K, V>();
   // The previous generation: when `map` is full it becomes `old` (and the old `old` goes), and a
   // key found in `old` moves back to `map`. So keys in use survive a turn, and a working set a
   // little over the bound still hits (clearing everything when full missed every line of a
   // working set just over it: bench/drain-long.mjs, repeated, 16,000 lines of 142 characters
   // against a bound of 2 M characters). Memory: at most twice the bounds.
-  private old = new Map<string, V>();
+  private old = new Map<K, V>();
   private weight = 0;
   private readonly classes: AdmissionClass[];
   // How many classes are sparse.
@@ -58,14 +58,17 @@ export class BoundedCache<V> {
     return (this.classes[cls] as AdmissionClass).dense;
   }
 
-  /** The value of a key; a key of the previous generation moves to the current one (keys weigh their length). */
-  get(key: string): V | undefined {
+  /**
+   * The value of a key; a key of the previous generation moves to the current one (a string key
+   * weighs its length, a number 1).
+   */
+  get(key: K): V | undefined {
     const v = this.map.get(key);
     if (v !== undefined || this.old.size === 0) return v;
     const o = this.old.get(key);
     if (o !== undefined) {
       this.old.delete(key);
-      this.put(key, o, key.length);
+      this.put(key, o, typeof key === 'string' ? key.length : 1);
     }
     return o;
   }
@@ -89,7 +92,7 @@ export class BoundedCache<V> {
   }
 
   /** Keeps a key that missed; the key should be an {@link ownCopy}. */
-  put(key: string, value: V, weight: number): void {
+  put(key: K, value: V, weight: number): void {
     if (this.map.size >= this.maxEntries || this.weight + weight > this.maxWeight) {
       this.old = this.map;
       this.map = new Map();

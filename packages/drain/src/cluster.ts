@@ -1,5 +1,6 @@
 import { ownCopy } from './cache.js';
-import { WILDCARD, matchesPattern, mergeTokens } from './mask.js';
+import { WILDCARD } from './mask.js';
+import { matchesPattern, mergeTokens } from './template-token.js';
 
 // What a template token is, so the similarity loop never searches a token for `<*>`.
 export const LITERAL = 0;
@@ -16,6 +17,11 @@ export function kindsOf(tokens: string[]): Uint8Array {
   return kinds;
 }
 
+/** The version at which something a search depends on last changed (see PrefixTree.stampOf). */
+export interface Stamp {
+  v: number;
+}
+
 /** A group of lines and the template that covers them. */
 export interface Cluster {
   tokens: string[];
@@ -27,6 +33,8 @@ export interface Cluster {
   buckets: Map<number, number>;
   /** The tree leaf that holds this cluster. */
   leaf: Cluster[];
+  /** Bumped when this cluster changes: the stamp of the searches that may see it. */
+  stamp: Stamp;
   alive: boolean;
   /** For a member of a group (see group.ts): the group's leader, whose id and counts its lines get. */
   leader: Cluster | undefined;
@@ -44,6 +52,7 @@ export function newCluster(
   template: string,
   id: string,
   leaf: Cluster[],
+  stamp: Stamp,
   last: number,
 ): Cluster {
   return {
@@ -56,6 +65,7 @@ export function newCluster(
     last,
     buckets: new Map(),
     leaf,
+    stamp,
     alive: true,
     leader: undefined,
     members: [],

@@ -19,7 +19,7 @@ export const WILDCARD = '<*>';
 
 // Characters that separate the parts of a token (Loghub-2.0's token delimiters, plus `/` and `\`,
 // so that `MININT-X/10.1.2.3` splits at the slash).
-const DELIMITERS = new Uint8Array(128);
+export const DELIMITERS = new Uint8Array(128);
 for (const c of ` \t,!;:=|"'[](){}.-+@#$%&/\\<>*?~^\``) DELIMITERS[c.charCodeAt(0)] = 1;
 
 // Path delimiters: the reduced set Loghub-2.0 uses to find path-like parts (rule PS).
@@ -44,7 +44,7 @@ const CALENDAR = new Set(
 /** Longest token kept as is; anything longer (a blob, a base64 payload) is one variable. */
 export const MAX_TOKEN_LENGTH = 256;
 
-function isDigit(c: number): boolean {
+export function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
@@ -142,7 +142,7 @@ function collapseNames(s: string): string {
  * `<*>.corp.example.com` are a host, a block and a host; a dot-joined name that only ends in a
  * variable (`org.apache.hadoop.<*>`) keeps its constant prefix.
  */
-function collapse(s: string): string {
+export function collapse(s: string): string {
   if (s === WILDCARD) return s;
   let prev = '';
   while (prev !== s && (s.includes('<*>.<*>') || s.includes('<*><*>'))) {
@@ -212,14 +212,14 @@ function maskParts(token: string, merge: boolean): string {
 }
 
 /** {@link collapse} of a string in which no `<*>.<*>` nor `<*><*>` is left. */
-function collapseMerged(s: string): string {
+export function collapseMerged(s: string): string {
   if (s.length <= 3) return s;
   if (!(s.includes('-') || s.includes('<*>.'))) return s;
   return collapseNames(s);
 }
 
 // Loghub-2.0's path delimiters (rule PS) as character codes: whitespace and `,!;:=|"'[](){}`.
-const PATH_DELIMITERS = new Uint8Array(128);
+export const PATH_DELIMITERS = new Uint8Array(128);
 for (const c of ' \t\n\v\f\r,!;:=|"\'[](){}') PATH_DELIMITERS[c.charCodeAt(0)] = 1;
 
 /**
@@ -254,7 +254,7 @@ function isPathDelimiter(c: number): boolean {
 }
 
 /** Whether `s[start, end)` starts with a URL scheme and `://` (`^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/`). */
-function hasUrlScheme(s: string, start: number, end: number): boolean {
+export function hasUrlScheme(s: string, start: number, end: number): boolean {
   const k = s.indexOf(':', start);
   if (k < start + 1 || k + 2 >= end || s.charCodeAt(k + 1) !== 47 || s.charCodeAt(k + 2) !== 47) return false;
   const f = s.charCodeAt(start) | 32;
@@ -423,209 +423,4 @@ export function maskToken(token: string): string {
   // general collapse handles those.
   if ((shape & NO_MERGE) === 0 && token === original) return collapseMerged(maskParts(p, true));
   return collapse(maskParts(p, false));
-}
-
-/**
- * Masks the token `s[start, end)` in one pass over its characters, for the commonest shapes of
- * token with a digit or a `key=value`: plain ASCII parts between delimiters, no path, address or
- * pattern character. Returns undefined for any other token (a `/`, `@`, `\\` or `*`, a non-ASCII or
- * control character, `::`, seven colons, the dashes and colons of a UUID or a MAC address, more
- * than {@link MAX_TOKEN_LENGTH} characters), which {@link maskToken} handles; where it returns a
- * string, it is the one {@link maskToken} gives. Works on the line, so a token that is masked is
- * never sliced out of it first.
- */
-export function maskSimple(s: string, start: number, end: number): string | undefined {
-  const n = end - start;
-  if (n > MAX_TOKEN_LENGTH) return undefined;
-  let out = '';
-  let copied = start;
-  let lastEnd = -1;
-  // The part in progress, as isVariablePart sees it.
-  let part = start;
-  let digits = 0;
-  let letters = 0;
-  let run = 0;
-  let longRun = false;
-  let hex = true;
-  // Where the text between path delimiters in progress starts (rule PS).
-  let segment = start;
-  // The token as a whole, as maskToken's first pass sees it.
-  let anyDigit = false;
-  let keyed = false;
-  let slash = false;
-  let colons = 0;
-  let dashes = 0;
-  let prev = 0;
-  for (let i = start; i <= end; i++) {
-    const c = i < end ? s.charCodeAt(i) : 32;
-    if (c >= 128) return undefined;
-    if (DELIMITERS[c] !== 1) {
-      if (c < 32) return undefined;
-      prev = c;
-      if (c >= 48 && c <= 57) {
-        digits++;
-        anyDigit = true;
-        if (++run >= 4) longRun = true;
-        continue;
-      }
-      run = 0;
-      if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
-        letters++;
-        if (!((c >= 97 && c <= 102) || (c >= 65 && c <= 70))) hex = false;
-      } else hex = false;
-      continue;
-    }
-    if (c === 47) {
-      slash = true;
-      // `key=https://...`: a URL after a separator, left to maskToken.
-      if (prev === 58 && i > start + 1 && s.charCodeAt(i + 1) === 47 && !hasUrlScheme(s, start, end))
-        return undefined;
-      if (i === segment) {
-        // A path is one value, whatever its parts: find where it ends, and whether it is one.
-        const to = pathAt(s, i, end);
-        if (to === BAIL) return undefined;
-        if (to > 0) {
-          anyDigit ||= pathDigits;
-          dashes += pathDashes;
-          out += s.slice(copied, i) + WILDCARD;
-          copied = to;
-          lastEnd = -1;
-          part = to;
-          prev = s.charCodeAt(to - 1);
-          i = to - 1;
-          continue;
-        }
-      }
-    }
-    if (i > part) {
-      const len = i - part;
-      const value =
-        isDigit(s.charCodeAt(part)) ||
-        longRun ||
-        (digits > 0 && (digits >= letters || (hex && len >= 8))) ||
-        isValueWordAt(s, part, i);
-      if (value) {
-        // Values joined by single dots are one value (rule DV).
-        if (!(lastEnd === part - 1 && s.charCodeAt(lastEnd) === 46)) out += s.slice(copied, part) + WILDCARD;
-        copied = i;
-        lastEnd = i;
-      }
-    }
-    part = i + 1;
-    digits = 0;
-    letters = 0;
-    run = 0;
-    longRun = false;
-    hex = true;
-    if (PATH_DELIMITERS[c] === 1) segment = i + 1;
-    if (c === 64 || c === 92 || c === 42) return undefined;
-    if (c === 58) {
-      if (prev === 58) return undefined;
-      colons++;
-      keyed = true;
-    } else if (c === 61) keyed = true;
-    else if (c === 45) dashes++;
-    prev = c;
-  }
-  if (colons >= 7 || (n >= 36 && dashes >= 4) || (n >= 17 && colons + dashes >= 5)) return undefined;
-  if (slash && hasUrlScheme(s, start, end)) return WILDCARD;
-  if (!anyDigit && !keyed) {
-    // Without a digit or a separator, maskToken masks paths but not parts: left to it.
-    if (slash) return undefined;
-    return isValueWordAt(s, start, end) ? WILDCARD : s.slice(start, end);
-  }
-  if (copied === start) return s.slice(start, end);
-  return collapseMerged(out + s.slice(copied, end));
-}
-
-// What pathAt saw besides the path's end: maskSimple's counts need them.
-let pathDigits = false;
-let pathDashes = 0;
-const BAIL = -1;
-
-/**
- * The end of the Unix path (rule PS, as {@link isPathAt}) that starts with the `/` at `from` and
- * runs to the next path delimiter (at most `end`); 0 when that text is not a path, {@link BAIL}
- * when it holds a character {@link maskSimple} leaves to {@link maskToken} (`@`, `\\`, `*`, a
- * control or non-ASCII character). One pass: the end, the check and the counts.
- */
-function pathAt(s: string, from: number, end: number): number {
-  pathDigits = false;
-  pathDashes = 0;
-  let double = false;
-  let prev = 47;
-  let i = from + 1;
-  for (; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 128 || c < 32 || c === 64 || c === 92 || c === 42) return BAIL;
-    if (PATH_DELIMITERS[c] === 1) break;
-    if (c === 47) {
-      if (prev === 47) double = true;
-    } else if (c >= 48 && c <= 57) pathDigits = true;
-    else if (c === 45) pathDashes++;
-    prev = c;
-  }
-  // `/name(/name)*/?`: no empty name, at most one slash at the end.
-  if (double || i - from < 2) return 0;
-  if (prev === 47 && (i - from < 3 || s.charCodeAt(i - 2) === 47)) return 0;
-  return i;
-}
-
-const DELIM_OR_WILDCARD_END = (s: string, i: number): boolean => {
-  const c = s.charCodeAt(i);
-  return c < 128 && DELIMITERS[c] === 1;
-};
-
-/**
- * Generalises two different tokens into one: the common prefix that ends at a delimiter and the
- * common suffix that starts at one are kept, the middle becomes `<*>`
- * (`rhost=a.example` and `rhost=b.example` give `rhost=<*>`); tokens with nothing in common give `<*>`.
- */
-export function mergeTokens(a: string, b: string): string {
-  if (a === b) return a;
-  if (a === WILDCARD || b === WILDCARD) return WILDCARD;
-  const max = Math.min(a.length, b.length);
-  let p = 0;
-  while (p < max && a.charCodeAt(p) === b.charCodeAt(p)) p++;
-  // Cut the prefix back to just after its last delimiter, so no half word is kept.
-  while (p > 0 && !DELIM_OR_WILDCARD_END(a, p - 1)) p--;
-  let s = 0;
-  while (s < max - p && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
-  while (s > 0 && !DELIM_OR_WILDCARD_END(a, a.length - s)) s--;
-  if (p === 0 && s === 0) return WILDCARD;
-  const merged = collapse(a.slice(0, p) + WILDCARD + a.slice(a.length - s));
-  // A template token made only of delimiters and wildcards says nothing a plain `<*>` does not.
-  return merged;
-}
-
-/**
- * Whether `token` is an instance of the template token `pattern` (which holds at least one `<*>`).
- * Checked by the text before the first and after the last `<*>`, and the pieces in between in order.
- */
-export function matchesPattern(pattern: string, token: string): boolean {
-  if (pattern === WILDCARD) return true;
-  const i = pattern.indexOf(WILDCARD);
-  if (i < 0) return pattern === token;
-  const tail = pattern.length - (pattern.lastIndexOf(WILDCARD) + 3);
-  const tn = token.length;
-  if (tn < i + tail) return false;
-  // Compared in place: this runs inside the similarity loop, where a slice per call shows up.
-  for (let k = 0; k < i; k++) if (token.charCodeAt(k) !== pattern.charCodeAt(k)) return false;
-  const pn = pattern.length;
-  for (let k = 1; k <= tail; k++) if (token.charCodeAt(tn - k) !== pattern.charCodeAt(pn - k)) return false;
-  // The literal pieces between variables (`=` in `<*>=<*>`) must appear in order in between.
-  let from = i;
-  let at = i + 3;
-  const end = tn - tail;
-  for (;;) {
-    const next = pattern.indexOf(WILDCARD, at);
-    if (next < 0 || next >= pn - tail - 3 + 1) break;
-    if (next > at) {
-      const found = token.indexOf(pattern.slice(at, next), from);
-      if (found < 0 || found + (next - at) > end) return false;
-      from = found + (next - at);
-    }
-    at = next + 3;
-  }
-  return true;
 }

@@ -1,4 +1,4 @@
-import { BoundedCache, inSample, ownCopy } from './cache.js';
+import { Answers, type Known, type LineEntry } from './answers.js';
 import { absorbCounts, countAt, newCluster, widen, type Cluster } from './cluster.js';
 import { Patterns, shownOf } from './group.js';
 import { templateId } from './hash.js';
@@ -6,48 +6,6 @@ import { DEFAULT_OPTIONS, type MinerOptions } from './options.js';
 import type { LoadResult, MatchChange, MatchResult, MinerState, MinerStats, TemplateInfo } from './types.js';
 import { Tokenizer } from './tokenizer.js';
 import { PrefixTree } from './tree.js';
-
-/**
- * The template a line (or a shape of line) joined without changing anything, valid while the
- * state version is `version`.
- */
-interface Known {
-  cluster: Cluster | undefined;
-  version: number;
-  /** The line's number of tokens, whose templates alone a search looks at (-1: not known yet). */
-  n: number;
-}
-
-/**
- * What the miner knows about one line it has seen: the template it joined. Not its tokens: a line
- * whose template is stale is split again (rare once templates settle), and holding every cached
- * line's tokens cost more memory than the line itself.
- */
-interface LineEntry extends Known {
-  /** Whether the line was cut (by `maxLineLength` or `maxTokens`); known once it was split. */
-  cut: boolean;
-  /** The line's class in the line cache: 1 if it holds a digit, else 0. */
-  cls: number;
-  /** Whether the line is in the sample that measures its class's hit rate. */
-  sampled: boolean;
-}
-
-// Whole lines repeat far more than one would guess (Loghub-2k: 16,000 bodies, of which many occur
-// several times; a service's steady state is the same few hundred lines): a line seen before skips
-// splitting and masking, and, while no template has changed since, the tree search too. Bounded by
-// entries and by characters held per generation (two generations, see BoundedCache), so memory
-// stays flat: 4 M characters hold 16,000 lines of 250 characters (bench/drain-long.mjs).
-const LINE_CACHE_SIZE = 1 << 15;
-const LINE_CACHE_CHARS = 1 << 22;
-const LINE_CACHE_MAX_LINE = 1024;
-// Lines that differ only in their values share their masked tokens: a shape seen before at the
-// same state skips the tree search. Bounded like the line cache; shapes are few (about as many as
-// templates, times the words a template leaves unmasked), but long lines hold several values that
-// stay words (bench/drain-long.mjs, fresh: about 30,000 shapes of 150 characters).
-const SHAPE_CACHE_SIZE = 1 << 16;
-const SHAPE_CACHE_CHARS = 1 << 23;
-const SHAPE_CACHE_MAX = 1024;
-const DIGIT = /[0-9]/;
 
 /** The cluster whose id and counts a cluster's lines get: its group's leader, or itself. */
 const leaderOf = (c: Cluster): Cluster => c.leader ?? c;
@@ -73,37 +31,32 @@ export class TemplateMiner {
   private lines = 0;
   private evicted = 0;
   private truncated = 0;
-  private readonly lineCache = new BoundedCache<LineEntry>(LINE_CACHE_SIZE, LINE_CACHE_CHARS, 2);
-  private readonly shapeCache = new BoundedCache<Known>(SHAPE_CACHE_SIZE, SHAPE_CACHE_CHARS);
+  private readonly answers = new Answers();
   private readonly scratchTokens: string[] = [];
   /**
    * Bumped whenever a template, the tree or a leaf changes: a line's cached template is only
-   * reused while the version it was found at is current, so results are exactly those of a full search.
+   * reused while nothing its search looked at changed since (the stamps of the search, see
+   * PrefixTree.stampOf, and `floor`), so results are exactly those of a full search.
    */
   private version = 0;
-  /**
-   * The version at which the templates of each length (in tokens) last changed: a search looks only
-   * at templates of the line's length, so a change elsewhere leaves a cached answer valid. On the
-   * long fresh corpus (bench/drain-long.mjs) one global version sent a third of the lines back to
-   * the tree search, each change of any template making every cached shape stale.
-   */
-  private readonly stamps: number[];
+  /** The version of the last change that every cached answer depends on (an eviction). */
+  private floor = 0;
   /** Throws a SyntaxError when an `extraMasks` source is not a valid regular expression. */
   constructor(options: MinerOptions = {}) {
     this.options = Object.freeze({ ...DEFAULT_OPTIONS, ...options });
     this.tree = new PrefixTree(this.options.depth, this.options.maxChildren, this.options.constantAfter);
     this.tokenizer = new Tokenizer(this.options);
-    this.stamps = new Array<number>(this.options.maxTokens + 2).fill(0);
   }
 
   /** Whether a cached answer is still the answer a search would give. */
   private current(k: Known): boolean {
-    return k.n >= 0 && k.version === this.stamps[k.n];
+    const v = k.version;
+    return v >= k.word.v && v >= k.all.v && v >= this.floor;
   }
 
-  /** Records a change to the templates of `n` tokens. */
-  private touch(n: number): void {
-    this.stamps[n] = ++this.version;
+  /** Records a change to a cluster: the searches that may see it are stale. */
+  private touch(c: Cluster): void {
+    c.stamp.v = ++this.version;
   }
 
   /** Splits and masks a line as the miner sees it. */
@@ -111,41 +64,6 @@ export class TemplateMiner {
     const tokens = this.tokenizer.split(content);
     if (this.tokenizer.lastCut) this.truncated++;
     return tokens;
-  }
-
-  /** The line cache's entry for a line, kept now if it is to be; undefined for a line not kept. */
-  private cachedEntry(content: string): LineEntry | undefined {
-    if (content.length > LINE_CACHE_MAX_LINE) return undefined;
-    const cache = this.lineCache;
-    let cls = -1;
-    let sampled = false;
-    // While a class is sparse, a line of it outside the sample is not even looked up (it was not
-    // kept); the scan for a digit comes first. While both are dense, a hit knows its class and
-    // only a miss pays for the scan.
-    if (!cache.allDense()) {
-      cls = DIGIT.test(content) ? 1 : 0;
-      sampled = inSample(content);
-      if (!sampled && !cache.admits(cls)) return undefined;
-    }
-    const e = cache.get(content);
-    if (e !== undefined) {
-      if (e.sampled) cache.counted(e.cls, true);
-      return e;
-    }
-    if (cls < 0) {
-      cls = DIGIT.test(content) ? 1 : 0;
-      sampled = inSample(content);
-    }
-    if (sampled) cache.counted(cls, false);
-    return sampled || cache.admits(cls) ? this.remember(content, cls, sampled) : undefined;
-  }
-
-  /** Keeps a line that missed the line cache (a copy, not a view of the caller's buffer). */
-  private remember(content: string, cls: number, sampled: boolean): LineEntry {
-    const own = ownCopy(content);
-    const e: LineEntry = { cut: false, cluster: undefined, version: -1, n: -1, cls, sampled };
-    this.lineCache.put(own, e, own.length);
-    return e;
   }
 
   /** A line's masked tokens, in a scratch array reused by the next line (a new cluster copies them). */
@@ -164,21 +82,31 @@ export class TemplateMiner {
   add(content: string, timeMs?: number): MatchResult {
     this.lines++;
     const version = this.version;
-    const entry = this.cachedEntry(content);
+    const entry = this.answers.line(content);
     let shape: Known | undefined;
     if (entry !== undefined && this.current(entry)) {
       // Seen at this very state: the search and the generalisation would give the same answer.
       if (entry.cut) this.truncated++;
       return this.joined(entry.cluster as Cluster, timeMs);
     }
-    if (entry === undefined) {
+    if (entry === undefined || entry.n < 0) {
       // The same tokens (the same line with other values) seen at this very state: the same
       // answer, found by the line's shape without cutting the line into tokens. Only for a line
-      // the line cache does not know: a line it knows, found stale, comes after a change to the
-      // templates of its length that made its shape stale too.
-      const key = this.tokenizer.shapeKey(content);
-      shape = key === undefined ? undefined : this.shapeOf(key, this.tokenizer.lastCount);
-      if (shape !== undefined && this.current(shape)) return this.joined(shape.cluster as Cluster, timeMs);
+      // the line cache does not know (or has just kept): a line it knows, found stale, comes after
+      // a change to the templates of its length that made its shape stale too.
+      const t = this.tokenizer;
+      shape = t.shapeHash(content) ? this.answers.shape(t.lastHash, t.lastCheck, t.lastCount) : undefined;
+      if (shape !== undefined && this.current(shape)) {
+        if (entry !== undefined) {
+          // A shape has no key for a cut line.
+          entry.cluster = shape.cluster;
+          entry.version = shape.version;
+          entry.word = shape.word;
+          entry.all = shape.all;
+          entry.n = shape.n;
+        }
+        return this.joined(shape.cluster as Cluster, timeMs);
+      }
     }
     const tokens = this.tokensOf(content, entry);
     let cluster: Cluster | undefined;
@@ -199,16 +127,21 @@ export class TemplateMiner {
     }
     // Only a line that changed nothing may skip the search next time (a `created` that found its
     // text already held elsewhere in the tree changes nothing either, but must say `created` again).
-    if (this.version === version && change === 'none') {
-      const stamp = this.stamps[tokens.length] as number;
+    if (this.version === version && change === 'none' && (entry !== undefined || shape !== undefined)) {
+      const word = this.tree.stampOf(tokens);
+      const all = this.tree.allStampOf(tokens.length);
       if (entry !== undefined) {
         entry.cluster = cluster;
-        entry.version = stamp;
+        entry.version = version;
+        entry.word = word;
+        entry.all = all;
         entry.n = tokens.length;
       }
       if (shape !== undefined && shape.n === tokens.length) {
         shape.cluster = cluster;
-        shape.version = stamp;
+        shape.version = version;
+        shape.word = word;
+        shape.all = all;
       }
     }
     cluster.last = this.lines;
@@ -234,29 +167,9 @@ export class TemplateMiner {
     return { id: g.id, template: shown(g), count: g.count, change: 'none' };
   }
 
-  /**
-   * What is known about a line's masked tokens (its shape), from the shape cache: lines that
-   * differ only in their masked values share it, so a line never seen whole usually has.
-   * Undefined while the cache is not consulted for this shape.
-   */
-  private shapeOf(key: string, n: number): Known | undefined {
-    if (key.length > SHAPE_CACHE_MAX) return undefined;
-    const cache = this.shapeCache;
-    let known = cache.get(key);
-    const sampled = inSample(key);
-    if (sampled) cache.counted(0, known !== undefined);
-    if (known === undefined && (sampled || cache.admits(0))) {
-      known = { cluster: undefined, version: -1, n };
-      // The key may be the line itself: a view of the caller's buffer.
-      const own = ownCopy(key);
-      cache.put(own, known, own.length);
-    }
-    return known;
-  }
-
   /** The template a line would join, without learning from it; undefined when none is similar enough. */
   match(content: string): { id: string; template: string } | undefined {
-    const e = this.cachedEntry(content);
+    const e = this.answers.line(content);
     let c: Cluster | undefined;
     if (e !== undefined && this.current(e)) {
       if (e.cut) this.truncated++;
@@ -377,14 +290,15 @@ export class TemplateMiner {
     const existing = this.byText.get(template);
     if (existing !== undefined) return existing;
     const leaf = this.tree.leafFor(tokens);
-    this.touch(tokens.length);
     const cluster = newCluster(
       tokens,
       template,
       id !== undefined && !this.byId.has(id) ? id : this.freshId(template),
       leaf,
+      this.tree.lastStamp,
       this.lines,
     );
+    this.touch(cluster);
     leaf.push(cluster);
     this.byText.set(template, cluster);
     this.byId.set(cluster.id, cluster);
@@ -401,7 +315,7 @@ export class TemplateMiner {
 
   /** Makes `member` a member of `leader`'s group: its id ends (as in a merge), its counts go to the leader. */
   private join(member: Cluster, leader: Cluster, gapRun: number): void {
-    this.touch(member.tokens.length);
+    this.touch(member);
     member.leader = leader;
     member.gapRun = gapRun;
     leader.members.push(member);
@@ -419,7 +333,7 @@ export class TemplateMiner {
   /** Generalises a template with a line; two templates that converge to one text are merged. */
   private generalise(cluster: Cluster, tokens: string[]): Cluster {
     if (!widen(cluster, tokens)) return cluster;
-    this.touch(cluster.tokens.length);
+    this.touch(cluster);
     const t = cluster.tokens;
     const template = t.join(' ');
     if (template === cluster.template) return cluster;
@@ -465,7 +379,7 @@ export class TemplateMiner {
 
   /** Drops a cluster, and the members of its group, from the tree and every index. */
   private remove(cluster: Cluster): void {
-    this.stamps.fill(++this.version);
+    this.floor = ++this.version;
     for (const c of [cluster, ...cluster.members]) {
       c.alive = false;
       const i = c.leaf.indexOf(c);
