@@ -9,7 +9,11 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
-command -v prometheus-redis-exporter >/dev/null || need+=(prometheus prometheus-redis-exporter)
+command -v prometheus >/dev/null || need+=(prometheus)
+# The exporters the chart runs as sidecars (metrics.*), which the lab runs as these binaries.
+for exporter in prometheus-redis-exporter prometheus-postgres-exporter prometheus-nginx-exporter; do
+  command -v "$exporter" >/dev/null || need+=("$exporter")
+done
 if [ "${HINDSIGHT_SKIP_BROWSER:-}" != 1 ]; then
   command -v chromium >/dev/null || need+=(chromium)
 fi

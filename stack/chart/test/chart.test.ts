@@ -701,6 +701,7 @@ describe.skipIf(!executable(nginxBin))('the rendered nginx.conf, run by nginx', 
     const addr = upstream.address();
     const upstreamPort = typeof addr === 'object' && addr ? addr.port : 0;
     const port = await freePort();
+    const statusPort = await freePort();
     const accessLog = join(dir, 'access.log');
 
     const r = await render({ 'nginx.accessLog': accessLog, 'nginx.proxyReadTimeout': '7s' });
@@ -709,6 +710,7 @@ describe.skipIf(!executable(nginxBin))('the rendered nginx.conf, run by nginx', 
     const conf = (r.get('ConfigMap', 'shop-nginx').data['nginx.conf'] as string)
       .replace('server shop-shop:8080;', `server 127.0.0.1:${upstreamPort};`)
       .replace('listen 8080;', `listen 127.0.0.1:${port};`)
+      .replace('listen 127.0.0.1:8081;', `listen 127.0.0.1:${statusPort};`)
       .replaceAll(' /tmp/nginx', ` ${dir}/nginx`);
     const confPath = join(dir, 'nginx.conf');
     await writeFile(confPath, conf);
@@ -749,5 +751,9 @@ describe.skipIf(!executable(nginxBin))('the rendered nginx.conf, run by nginx', 
     expect(entries[1]).toMatchObject({ status: 404, upstream_status: '404' });
     // The health probe is not logged: it would drown the access log in probe lines.
     expect(lines.some((l) => l.includes('nginx-healthz'))).toBe(false);
+    // The exporter sidecar's stub_status (metrics.nginx), on its own loopback server, unlogged.
+    const stub = await (await fetch(`http://127.0.0.1:${statusPort}/stub_status`)).text();
+    expect(stub).toMatch(/^Active connections: \d+/);
+    expect(lines.some((l) => l.includes('stub_status'))).toBe(false);
   });
 });

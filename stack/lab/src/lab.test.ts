@@ -33,6 +33,34 @@ async function connectedReplicas(status: LabStatus): Promise<number> {
   }
 }
 
+/**
+ * Waits until the lab's Prometheus scrapes one target per pod (the shop's /metrics, an exporter
+ * sidecar in every other pod) and every one is up; returns them. 60 s: Prometheus opens its TSDB
+ * first, slow on a loaded machine.
+ */
+async function allTargetsUp(s: LabStatus): Promise<Array<{ pod: string; container: string }>> {
+  type Target = { labels: Record<string, string>; health: string; lastError: string };
+  let targets: Target[] = [];
+  const pods = s.pods.map((p) => p.name).sort();
+  await waitFor(
+    async () => {
+      const res = await fetch(`${s.prometheus?.url ?? ''}/api/v1/targets?state=active`);
+      targets = ((await res.json()) as { data: { activeTargets: Target[] } }).data.activeTargets;
+      const scraped = targets.map((t) => t.labels['pod']).sort();
+      return JSON.stringify(scraped) === JSON.stringify(pods) && targets.every((t) => t.health === 'up');
+    },
+    `a target up for each of ${pods.join(', ')}`,
+    60_000,
+  ).catch((err: Error) => {
+    throw new Error(
+      `${err.message}; targets: ${targets.map((t) => `${t.labels['pod']} ${t.health} ${t.lastError}`).join('; ')}`,
+    );
+  });
+  return targets
+    .map((t) => ({ pod: t.labels['pod']!, container: t.labels['container']! }))
+    .sort((a, b) => (a.pod < b.pod ? -1 : 1));
+}
+
 describe('lab: up, upgrade, rollback and down with real processes', () => {
   let dir: string;
   let lab: Lab;
@@ -68,6 +96,14 @@ describe('lab: up, upgrade, rollback and down with real processes', () => {
     await waitFor(async () => (await connectedReplicas(s)) === 2, 'two replicas');
     const res = await fetch(`${s.nginxUrl}/products`);
     expect(res.status).toBe(200);
+    // Its Prometheus scrapes what the chart's prometheus.io annotations name: the shops' /metrics and
+    // the exporter sidecar (Debian's binaries) beside Redis, PostgreSQL and nginx, every one up.
+    expect(s.prometheus).toMatchObject({ ready: true, discovery: 'annotations', scrapeIntervalSeconds: 1 });
+    expect(s.prometheus?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const targets = await allTargetsUp(s);
+    expect(targets.map((t) => t.container)).toEqual(
+      targets.map((t) => (t.pod.startsWith('shop-shop-') ? 'shop' : 'metrics')),
+    );
   });
 
   it('restarts a killed container, with its restart count, last state and previous log', async () => {
@@ -121,6 +157,8 @@ describe('lab: up, upgrade, rollback and down with real processes', () => {
       s = await lab.status();
       remember(s);
       await waitFor(async () => (await connectedReplicas(s)) === 4, 'four replicas after rollback');
+      // The scrape targets follow the pods through the rollouts.
+      expect((await allTargetsUp(s)).filter((t) => t.pod.startsWith('shop-redis-replica-'))).toHaveLength(4);
       expect((await lab.history()).map((h) => [h.revision, h.status, h.description])).toEqual([
         [1, 'superseded', 'Install complete'],
         [2, 'superseded', 'Upgrade complete'],
@@ -189,7 +227,8 @@ describe('lab: up, upgrade, rollback and down with real processes', () => {
   it('answers the real kubectl and helm with the lab kubeconfig', async () => {
     const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig') };
     const pods = await execFileP(findKubectl(), ['get', 'pods'], { env });
-    expect(pods.stdout).toMatch(/shop-redis-replica-3\s+1\/1\s+Running/);
+    // Redis and its exporter sidecar.
+    expect(pods.stdout).toMatch(/shop-redis-replica-3\s+2\/2\s+Running/);
     const history = await execFileP(findHelm(), ['history', 'shop'], { env });
     expect(history.stdout).toMatch(/4\s+.*deployed\s+shop-0\.1\.0.*Rollback to 2/);
     const values = await execFileP(findHelm(), ['get', 'values', 'shop', '--revision', '3', '-o', 'json'], {

@@ -11,6 +11,7 @@ import { defaultChartDir, defaultLabDir, labPaths, type LabPaths } from './paths
 import { freePort } from './ports.js';
 import { ReleaseStore, historyEntries, type HistoryEntry } from './release-store.js';
 import { removeLabCgroups } from './runtime/cpu.js';
+import type { LabPrometheusStatus } from './runtime/index.js';
 import { CONTROL_PREFIX, controlHeaders } from './supervisor.js';
 import { runTraffic, type TrafficOptions, type TrafficSummary } from './traffic.js';
 import { mergeValues, parseSetValues, type Values } from './values.js';
@@ -58,6 +59,8 @@ export interface LabPodStatus {
   restarts: number;
   ports: Record<string, number>;
   pids: number[];
+  /** Containers the lab leaves out on this machine, with why (an exporter whose binary is missing). */
+  leftOut?: string[];
 }
 
 /** What `lab status` reports. */
@@ -80,6 +83,11 @@ export interface LabStatus {
   lastError?: string;
   pods: LabPodStatus[];
   services: { name: string; port: number; localPort: number; endpoints: string[] }[];
+  /**
+   * The lab's Prometheus (its `url` for `hindsight collect --prometheus`), scraping what the revision's
+   * ServiceMonitors/PodMonitors or prometheus.io annotations name; `error` when it does not run.
+   */
+  prometheus?: LabPrometheusStatus;
   /** Whether CPU limits (resources.limits.cpu) are enforced on this machine, and how or why not. */
   cpuLimits?: { enforced: boolean; how: string };
 }

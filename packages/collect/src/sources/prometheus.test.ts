@@ -120,6 +120,16 @@ describe('prometheus source against a real Prometheus scraping redis_exporter', 
     expect(series.filter((s) => s.labels['namespace'] !== 'shop')).toEqual([]);
     expect(names).not.toContain('prometheus_tsdb_head_series');
     expect(series.find((s) => s.name === 'redis_up')?.points.length).toBeGreaterThanOrEqual(2);
+    // The exporter's names for what the redis source samples itself are the bundle's, so the analyzers
+    // read a Prometheus' scrapes and collect's samples alike.
+    const calls = series.find((s) => s.name === 'redis_cmdstat_calls');
+    expect(calls?.kind).toBe('counter');
+    expect(calls?.labels).toMatchObject({
+      exporter_metric: 'redis_commands_total',
+      command: expect.any(String),
+    });
+    expect(names).not.toContain('redis_commands_total');
+    expect(names).toContain('redis_sync_full');
     // The queries asked are in the manifest, so a reader knows what the series answer.
     expect(r.manifest.notes?.some((n) => n.includes('redis_.+') && n.includes('namespace="shop"'))).toBe(
       true,

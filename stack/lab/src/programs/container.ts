@@ -115,6 +115,11 @@ export interface ProcessSpec {
 export interface Program {
   /** The image's name, without registry path or tag (`redis`, `bitnami/redis:7` -> `redis`). */
   matches(image: string): boolean;
+  /**
+   * Why this machine cannot run it (a binary not installed), or undefined. A container whose program
+   * is missing is left out of its pod, said in the pod's events and `lab status`, and the pod runs on.
+   */
+  missing?(): string | undefined;
   /** The process of container `c`, given its resolved env and working folder. */
   process(ctx: PodContext, c: ContainerSpec, env: Record<string, string>, cwd: string): ProcessSpec;
 }

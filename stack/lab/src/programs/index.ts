@@ -10,6 +10,7 @@ import {
   type ProcessSpec,
   type Program,
 } from './container.js';
+import { nginxExporter, postgresExporter, redisExporter } from './exporters.js';
 import { nginx } from './nginx.js';
 import { postgres } from './postgres.js';
 import { redis } from './redis.js';
@@ -26,7 +27,20 @@ export type {
 } from './container.js';
 
 /** Every image the lab runs. Add a program here and nowhere else. */
-export const programs: readonly Program[] = [redis, postgres, nginx, shop];
+export const programs: readonly Program[] = [
+  redis,
+  postgres,
+  nginx,
+  shop,
+  redisExporter,
+  postgresExporter,
+  nginxExporter,
+];
+
+/** Why the lab cannot run container `c` on this machine (its program's binary is missing), or undefined. */
+export function missingProgram(c: ContainerSpec): string | undefined {
+  return programs.find((p) => p.matches(imageName(c.image)))?.missing?.();
+}
 
 /**
  * Maps a container to a local program by its image: redis -> /usr/bin/redis-server, postgres ->

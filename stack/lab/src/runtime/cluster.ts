@@ -34,6 +34,8 @@ export class Cluster {
   services: KubeObject[] = [];
   workloads: Workload[] = [];
   revision = 0;
+  /** Processes the lab runs beside the pods (its Prometheus), for the pids file `lab down` reads. */
+  readonly hostProcesses: Array<() => { pid: number; command: string } | undefined> = [];
 
   constructor(readonly o: RuntimeOptions) {}
 

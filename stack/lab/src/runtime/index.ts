@@ -4,11 +4,15 @@ import { Cluster, type RuntimeOptions } from './cluster.js';
 import { Controllers } from './controllers.js';
 import type { CpuEnforcement } from './cpu.js';
 import { Events } from './events.js';
+import { join } from 'node:path';
 import { Kubelet } from './kubelet.js';
+import { LabPrometheus, type LabPrometheusStatus } from './prometheus.js';
+import { scrapeTargets } from './scrape-targets.js';
 import { Services } from './services.js';
 import { clusterView, snapshot } from './views.js';
 
 export type { RuntimeOptions } from './cluster.js';
+export type { LabPrometheusStatus } from './prometheus.js';
 export { parseManifest } from './cluster.js';
 export { podTemplateHash } from './controllers.js';
 
@@ -24,9 +28,28 @@ export class LabRuntime {
   private readonly services: Services;
   private readonly kubelet: Kubelet;
   private readonly controllers: Controllers;
+  private readonly prometheus: LabPrometheus;
+  private prometheusStarted = false;
+  private targetsTimer: NodeJS.Timeout | undefined;
 
   constructor(o: RuntimeOptions) {
-    this.cluster = new Cluster(o);
+    // Every change (a pod started, stopped, deleted) may move a scrape target: the targets file is
+    // rewritten shortly after, as a Prometheus' service discovery follows the API server.
+    this.cluster = new Cluster({
+      ...o,
+      onChange: () => {
+        o.onChange?.();
+        this.targetsTimer ??= setTimeout(() => void this.refreshTargets(), 200);
+      },
+    });
+    // The lab's pace: scrapes every 5 s times the time scale (1 s for the tests' and the demo's 0.2).
+    this.prometheus = new LabPrometheus(
+      join(o.paths.root, 'prometheus'),
+      Math.max(1, Math.round(5 * o.timeScale)),
+      o.log,
+      () => o.onChange?.(),
+    );
+    this.cluster.hostProcesses.push(() => this.prometheus.process);
     this.events = new Events(o);
     this.services = new Services(this.cluster, () => this.kubelet.reloadConfigs());
     this.kubelet = new Kubelet(this.cluster, this.events, this.services);
@@ -53,9 +76,17 @@ export class LabRuntime {
     };
     signal?.addEventListener('abort', cancel, { once: true });
     try {
+      if (!this.prometheusStarted) {
+        // Started first, so it opens its TSDB while the pods start.
+        this.prometheusStarted = true;
+        await this.prometheus.start();
+        this.kubelet.writePids();
+      }
       this.cluster.load(manifest, revision);
       await this.services.sync();
       await c.reconcile(gen);
+      await this.refreshTargets();
+      await this.prometheus.waitReady();
     } finally {
       signal?.removeEventListener('abort', cancel);
     }
@@ -65,13 +96,31 @@ export class LabRuntime {
   async shutdown(): Promise<void> {
     this.kubelet.stop();
     await this.controllers.deleteAll();
+    clearTimeout(this.targetsTimer);
+    await this.prometheus.stop();
     await this.services.close();
     this.kubelet.close();
   }
 
   /** A summary of every pod and Service, for `lab status` and the status file. */
-  snapshot(): ReturnType<typeof snapshot> & { cpuLimits: CpuEnforcement } {
-    return { ...snapshot(this.cluster, this.services), cpuLimits: this.kubelet.cpuEnforcement() };
+  snapshot(): ReturnType<typeof snapshot> & { cpuLimits: CpuEnforcement; prometheus: LabPrometheusStatus } {
+    return {
+      ...snapshot(this.cluster, this.services),
+      cpuLimits: this.kubelet.cpuEnforcement(),
+      prometheus: this.prometheus.status(),
+    };
+  }
+
+  /** Writes the scrape targets of the pods that run now (see scrape-targets.ts). */
+  private async refreshTargets(): Promise<void> {
+    clearTimeout(this.targetsTimer);
+    this.targetsTimer = undefined;
+    const { discovery, targets } = scrapeTargets(
+      this.cluster.objects,
+      this.cluster.pods.values(),
+      this.cluster.o.namespace,
+    );
+    await this.prometheus.update(discovery, targets);
   }
 
   /** The read-only cluster the API server shows. */

@@ -111,11 +111,20 @@ export class Kubelet {
       'Scheduled',
       `Successfully assigned ${this.o.namespace}/${pod.name} to lab`,
     );
+    for (const l of pod.leftOut ?? []) {
+      this.events.pod(pod, 'Warning', 'Failed', `Container ${l.container} left out by the lab: ${l.why}`);
+      this.o.log(`${pod.name}/${l.container} left out: ${l.why}`);
+    }
     for (const c of pod.containers) await this.startContainer(pod, c);
   }
 
-  private writePids(): void {
+  /** Writes the pids file: every container's process and the lab's own (see Cluster.hostProcesses). */
+  writePids(): void {
     const procs: { pod: string; container: string; pid: number; command: string }[] = [];
+    for (const host of this.cluster.hostProcesses) {
+      const p = host();
+      if (p) procs.push({ pod: '', container: '', ...p });
+    }
     for (const pod of this.cluster.pods.values()) {
       for (const c of pod.containers) {
         if (running(c)) {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../ports.js';
-import type { PodContext } from '../programs/index.js';
+import { missingProgram, type PodContext } from '../programs/index.js';
 import type { Cluster } from './cluster.js';
 import { nowSeconds, type LabPod } from './pod.js';
 import type { Services } from './services.js';
@@ -83,6 +83,14 @@ export async function podSandbox(req: PodRequest, cluster: Cluster, services: Se
     configMapValue: (n, k) => cluster.configMaps.get(n)?.[k],
     shopEntry: o.shopEntry,
   };
+  // A container this machine cannot run (an exporter sidecar whose binary is not installed) is left
+  // out, so that the pod and its rollout go on without it; the kubelet says so in the pod's events.
+  const leftOut: NonNullable<LabPod['leftOut']> = [];
+  const runnable = spec.containers.filter((c) => {
+    const why = missingProgram(c);
+    if (why) leftOut.push({ container: c.name, why });
+    return why === undefined;
+  });
   const pod: LabPod = {
     name,
     uid: randomUUID(),
@@ -96,7 +104,8 @@ export async function podSandbox(req: PodRequest, cluster: Cluster, services: Se
     ports,
     portNames,
     ctx,
-    containers: spec.containers.map((s) => ({
+    ...(leftOut.length > 0 ? { leftOut } : {}),
+    containers: runnable.map((s) => ({
       spec: s,
       restartCount: 0,
       ready: false,

@@ -68,6 +68,8 @@ export interface LabPod {
   portNames: Map<string, number>;
   ctx: PodContext;
   containers: Container[];
+  /** Containers of the spec the lab does not run here, and why (see Program.missing). */
+  leftOut?: { container: string; why: string }[];
   deleting: boolean;
 }
 

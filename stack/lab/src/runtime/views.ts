@@ -144,6 +144,7 @@ export function snapshot(cluster: Cluster, services: Services) {
           ? 'Running'
           : 'Pending',
       restarts: p.containers.reduce((a, c) => a + c.restartCount, 0),
+      ...(p.leftOut ? { leftOut: p.leftOut.map((l) => `${l.container}: ${l.why}`) } : {}),
       ports: Object.fromEntries(p.ports),
       pids: p.containers.filter(running).map((c) => c.child!.pid!),
     })),
