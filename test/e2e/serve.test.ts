@@ -1,67 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { storyScenario, writeSyntheticBundle } from '@hindsight/investigate';
-import { bin, hindsight, repoRoot } from './helpers.js';
+import { hindsight, repoRoot } from './helpers.js';
+import { boxes, browserReady, inside, launch, overlaps, serve, stop, ticks, type Served } from './browser.js';
 
-// Debian's chromium, driven by playwright-core. The flags keep it off the network: without the
-// background-networking ones it keeps trying to reach Google's services.
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const artifacts = path.join(repoRoot, 'test-artifacts', 'serve');
 // The story's fixture bundles (test/fixtures/generate.ts); a synthetic story when they are absent.
 const fixture = path.join(repoRoot, 'test/fixtures/redis-replicas-2-to-6.tar.gz');
-const appBuilt = existsSync(path.join(repoRoot, 'packages/web/dist/app/index.html'));
 // A real Kubernetes support bundle, where one pod is still crash-looping when it was collected.
 const supportBundle = path.resolve(repoRoot, '../shared/data/k8s-support-bundles/support-bundle.tar.gz');
 if (!existsSync(supportBundle)) console.warn(`skipping the support-bundle view: ${supportBundle} is absent`);
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-}
-
-/** Starts the built `hindsight serve` on a free port and resolves once it prints its URL. */
-function serve(bundle: string): Promise<Served> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'serve', bundle, '--port', '0'], {
-      cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
-      if (m) resolve({ child, url: m[0], stderr: () => err });
-    });
-    child.once('exit', (code) => reject(new Error(`hindsight serve exited with ${code}: ${err}`)));
-  });
-}
-
-async function stop(s: Served | undefined): Promise<number | null> {
-  if (!s || s.child.exitCode !== null) return s?.child.exitCode ?? null;
-  const exited = new Promise<number | null>((resolve) => s.child.once('exit', (code) => resolve(code)));
-  s.child.kill('SIGINT');
-  return exited;
-}
-
-describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium', () => {
+describe.skipIf(!browserReady)('hindsight serve in chromium', () => {
   let tmp: string;
   let browser: Browser;
   let story: Served;
@@ -76,10 +30,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
       bundle = path.join(tmp, 'redis-replicas-2-to-6');
       await writeSyntheticBundle(bundle, storyScenario());
     }
-    [story, browser] = await Promise.all([
-      serve(bundle),
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
-    ]);
+    [story, browser] = await Promise.all([serve(bundle), launch()]);
     if (existsSync(supportBundle)) {
       const out = path.join(tmp, 'support-bundle');
       const r = await hindsight(['import', 'support-bundle', supportBundle, '--out-dir', out]);
@@ -94,8 +45,12 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  async function open(url: string, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, colorScheme });
+  async function open(
+    url: string,
+    colorScheme: 'light' | 'dark' = 'light',
+    viewport = { width: 1280, height: 800 },
+  ): Promise<Page> {
+    const page = await browser.newPage({ viewport, colorScheme });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(url);
     return page;
@@ -125,6 +80,11 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
       }).length;
     })()`);
     expect(crossed).toBe(0);
+    // The axis' labels stay inside the drawing and apart from each other.
+    const svgBox = (await lanes.boundingBox()) as NonNullable<Awaited<ReturnType<typeof lanes.boundingBox>>>;
+    const tickBoxes = await boxes(page, 'svg.lanes text.tick');
+    expect(tickBoxes.every((b) => inside(b, svgBox))).toBe(true);
+    expect(overlaps(tickBoxes)).toEqual([]);
     expect(await page.getByTestId('next-step').textContent()).toMatch(/helm rollback shop|replicaCount/);
     // The commands, one a line, as the terminal prints them: runnable as shown.
     expect((await page.getByTestId('next-commands').textContent())?.split('\n')[0]).toMatch(
@@ -136,25 +96,62 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
     await page.close();
   });
 
-  it("opens the top hypothesis' chart, zooms it, and keeps the view in the URL", async () => {
-    const page = await open(story.url);
-    await page.getByTestId('open-chart').first().click();
-    const chart = page.getByTestId('series-chart');
-    await chart.locator('canvas').waitFor();
-    expect(page.url()).toMatch(/#open=series%3A/);
-    // The chart opens at the top of the page, where its column starts, not where the link was.
-    expect(await page.evaluate('window.scrollY')).toBe(0);
-    // The change that caused it is drawn on the chart: the legend-less canvas cannot be read, so
-    // the test checks the chart exists and zooms; the screenshot shows the lines.
-    await page.getByRole('button', { name: 'Zoom in' }).click();
-    await expect.poll(() => page.url()).toMatch(/from=\d+&to=\d+/);
-    await page.screenshot({ path: path.join(artifacts, '2-series-chart.png') });
-    // A shared URL opens the same zoomed chart.
-    const shared = await open(page.url());
-    await shared.getByTestId('series-chart').locator('canvas').waitFor();
-    expect(shared.url()).toBe(page.url());
-    await shared.close();
-    await page.close();
+  it("opens the top hypothesis' chart in view, its change labels apart, zooms it, and keeps the view in the URL", async () => {
+    // Wide, the detail column stands beside the lists; narrow, it is below them and must be scrolled to.
+    for (const viewport of [
+      { width: 1280, height: 800 },
+      { width: 420, height: 800 },
+    ]) {
+      const page = await open(story.url, 'light', viewport);
+      const link = page.getByTestId('open-chart').first();
+      await link.scrollIntoViewIfNeeded();
+      await link.click();
+      const chart = page.getByTestId('series-chart');
+      await chart.locator('canvas').waitFor();
+      expect(page.url()).toMatch(/#open=series%3A/);
+      await expect.poll(() => page.locator('#detail').getAttribute('aria-busy')).toBe(null);
+      // The chart is on screen, below the sticky header where there is one.
+      const view = { x: 0, y: 0, ...viewport };
+      const box = (await chart.boundingBox()) as NonNullable<Awaited<ReturnType<typeof chart.boundingBox>>>;
+      const header = await page.locator('header.top').boundingBox();
+      expect(inside(box, view), `${viewport.width} px: chart at ${JSON.stringify(box)}`).toBe(true);
+      if (viewport.width > 900)
+        expect(box.y).toBeGreaterThanOrEqual((header?.y ?? 0) + (header?.height ?? 0));
+      // The story's three changes label their lines; none covers another, and each is in the plot.
+      const labels = await boxes(page, '[data-testid=series-chart] [data-testid=marker-label]');
+      expect(labels.length).toBeGreaterThanOrEqual(3);
+      expect(overlaps(labels)).toEqual([]);
+      const plot = await chart.locator('.u-over').boundingBox();
+      expect(labels.every((l) => plot && inside(l, plot))).toBe(true);
+      // The cause is drawn strong, and named.
+      expect(await chart.locator('.marker-label.strong').textContent()).toMatch(/shop r6/);
+      // A legend names the line; the ticks never repeat, in 24-hour UTC.
+      expect(await chart.locator('.u-legend').textContent()).toMatch(/time \(UTC\).*redis/);
+      const t = await ticks(page, '[data-testid=series-chart]');
+      expect(t.x.length).toBeGreaterThan(2);
+      expect(new Set(t.x).size).toBe(t.x.length);
+      expect(new Set(t.y).size).toBe(t.y.length);
+      expect(t.x.every((x) => /^\d\d:\d\d$/.test(x))).toBe(true);
+      await page.screenshot({ path: path.join(artifacts, `2-series-chart-${viewport.width}.png`) });
+      if (viewport.width < 900) {
+        await page.close();
+        continue;
+      }
+      await page.getByRole('button', { name: 'Zoom in' }).click();
+      await expect.poll(() => page.url()).toMatch(/from=\d+&to=\d+/);
+      // Zoomed to half the window, the ticks are still distinct and the labels still apart.
+      const z = await ticks(page, '[data-testid=series-chart]');
+      expect(new Set(z.x).size).toBe(z.x.length);
+      expect(overlaps(await boxes(page, '[data-testid=series-chart] [data-testid=marker-label]'))).toEqual(
+        [],
+      );
+      // A shared URL opens the same zoomed chart.
+      const shared = await open(page.url());
+      await shared.getByTestId('series-chart').locator('canvas').waitFor();
+      expect(shared.url()).toBe(page.url());
+      await shared.close();
+      await page.close();
+    }
   });
 
   it("opens a template's lines with their pods from the keyboard", async () => {
@@ -239,6 +236,12 @@ describe.skipIf(!existsSync(CHROMIUM) || !appBuilt)('hindsight serve in chromium
     const legend = await page.locator('div.chart .u-legend').first().textContent();
     expect(legend).toMatch(/time \(UTC\)/);
     expect(legend).toMatch(/redis|session|shop/);
+    // 24-hour UTC ticks that never repeat, and a key saying what the vertical lines are.
+    const t = await ticks(page, 'div.chart');
+    expect(t.x.every((x) => /^\d\d:\d\d$/.test(x))).toBe(true);
+    expect(new Set(t.x).size).toBe(t.x.length);
+    expect(new Set(t.y).size).toBe(t.y.length);
+    expect(await page.locator('div.chart .key').first().textContent()).toMatch(/the cause.*other changes/);
     await page.screenshot({ path: path.join(artifacts, '9-html-report.png'), fullPage: false });
     await page.close();
   });

@@ -43,7 +43,9 @@ export function chartSpec(
   mark: number | undefined,
   others: number[],
 ): ChartSpec {
+  // The `source` label names the reader that wrote the series, not the series (core's seriesKey).
   const labels = Object.entries(ev.labels ?? {})
+    .filter(([k]) => k !== 'source')
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
   return {
@@ -75,6 +77,41 @@ export const CHART_SCRIPT = `
   var specs = JSON.parse(document.getElementById('hs-charts').textContent);
   var css = getComputedStyle(document.documentElement);
   var color = function (name) { return css.getPropertyValue(name).trim(); };
+  var DAY = 86400;
+  // 24-hour UTC times to the precision the step needs, dates a day apart or at a new day: no two
+  // ticks share a label (uPlot's defaults write 9:00am, in 12-hour form).
+  var timeTicks = function (splits, incr) {
+    var days = {};
+    splits.forEach(function (s) { days[Math.floor(s / DAY)] = true; });
+    var many = Object.keys(days).length > 1;
+    return splits.map(function (s, i) {
+      var iso = new Date(s * 1000).toISOString();
+      if (incr >= DAY) return iso.slice(5, 10);
+      var time = iso.slice(11, incr < 1 ? 23 : incr < 60 ? 19 : 16);
+      var fresh = many && (i === 0 || Math.floor(splits[i - 1] / DAY) !== Math.floor(s / DAY));
+      return fresh ? iso.slice(5, 10) + ' ' + time : time;
+    });
+  };
+  var valueTicks = function (splits, incr) {
+    var d = Math.min(12, Math.max(0, -Math.floor(Math.log10(incr > 0 ? incr : 1) + 1e-9)));
+    var f = new Intl.NumberFormat('en', { maximumFractionDigits: d });
+    return splits.map(function (s) { return f.format(s); });
+  };
+  // The labels drawn, kept on the element where a reader of the page (or a test) finds them.
+  var kept = function (el, key, labels) { el.dataset[key] = JSON.stringify(labels); return labels; };
+  // What the vertical lines are, under the legend.
+  var key = function (el, s) {
+    var p = document.createElement('p');
+    p.className = 'key';
+    var add = function (cls, text) {
+      var sw = document.createElement('span');
+      sw.className = 'swatch ' + cls;
+      p.append(sw, document.createTextNode(text));
+    };
+    if (s.mark !== undefined) add('cause', ' the cause ');
+    if (s.others.length > 0) add('other', ' other changes');
+    if (p.childNodes.length > 0) el.append(p);
+  };
   document.querySelectorAll('div.chart').forEach(function (el) {
     var s = specs[Number(el.getAttribute('data-chart'))];
     var lines = {
@@ -102,8 +139,17 @@ export const CHART_SCRIPT = `
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); },
       scales: { x: { time: true, min: s.from, max: s.to } },
       axes: [
-        { stroke: color('--muted'), grid: { stroke: color('--grid') } },
-        { stroke: color('--muted'), grid: { stroke: color('--grid') }, size: 56 }
+        {
+          stroke: color('--muted'),
+          grid: { stroke: color('--grid') },
+          values: function (u, splits, i, space, incr) { return kept(el, 'xTicks', timeTicks(splits, incr)); }
+        },
+        {
+          stroke: color('--muted'),
+          grid: { stroke: color('--grid') },
+          size: 56,
+          values: function (u, splits, i, space, incr) { return kept(el, 'yTicks', valueTicks(splits, incr)); }
+        }
       ],
       series: [
         { label: 'time (UTC)' },
@@ -111,6 +157,7 @@ export const CHART_SCRIPT = `
       ],
       plugins: [lines]
     }, [s.xs, s.ys], el);
+    key(el, s);
   });
 })();
 `;

@@ -139,7 +139,9 @@ figure{margin:.5rem 0}figcaption{font-size:.85rem}svg{width:100%;height:auto}.ch
 .u-legend{font-size:.8rem;color:var(--fg)}
 .line{fill:none;stroke:var(--line);stroke-width:1.5}.mark{stroke:var(--mark);stroke-width:2;stroke-dasharray:4 3}
 .other{stroke:var(--other);stroke-width:1;stroke-dasharray:2 3}.axis{stroke:var(--other)}.tick{fill:var(--muted);font-size:10px}
-.warn{color:var(--mark)}`;
+.warn{color:var(--mark)}
+.key{font-size:12px;color:var(--muted);text-align:center;margin:2px 0}.swatch{display:inline-block;width:14px;height:0;vertical-align:middle;border-top:2px solid var(--mark)}.swatch.other{border-top:1px dashed var(--other)}
+.u-legend{font-size:12px}.u-legend .u-label{max-width:min(60ch,70vw);overflow:hidden;text-overflow:ellipsis;white-space:nowrap}`;
 
 /** One self-contained HTML file, readable offline: hypotheses, chains and charts with the change marked. */
 export const htmlReporter: Reporter = {

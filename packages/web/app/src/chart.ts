@@ -1,18 +1,14 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { clock, h } from './dom.js';
+import { drawMarkerLines, placeMarkerLabels, timeTicks, valueTicks, type Marker } from './chart-parts.js';
+
+export type { Marker } from './chart-parts.js';
 
 export interface Line {
   label: string;
   /** null leaves a gap (no data), unlike zero. */
   points: Array<[number, number | null]>;
-}
-
-export interface Marker {
-  timeMs: number;
-  label: string;
-  /** The cause of the hypothesis shown: drawn stronger than the other changes. */
-  strong?: boolean;
 }
 
 export interface ChartOptions {
@@ -48,6 +44,13 @@ export function pruneCharts(): void {
   }
 }
 
+/** The value axis' range: the data, a margin, and room at the top for marker labels. */
+function yRange(min: number, max: number, labels: boolean): uPlot.Range.MinMax {
+  const span = max - min || Math.abs(max) || 1;
+  const low = min >= 0 && min - span * 0.05 < 0 ? 0 : min - span * 0.05;
+  return [low, max + span * (labels ? 0.35 : 0.05)];
+}
+
 /**
  * A uPlot time chart of one or more lines sharing an x axis. Drag across it to zoom (or use the
  * buttons, which the keyboard reaches); changes are drawn as vertical lines.
@@ -77,65 +80,54 @@ export function timeChart(lines: Line[], opts: ChartOptions): HTMLElement {
   const markers = opts.markers.filter(
     (m) => m.timeMs / 1000 >= full.min - 1 && m.timeMs / 1000 <= full.max + 1,
   );
+  const layer = h('div', { class: 'marker-labels' });
   const markerPlugin: uPlot.Plugin = {
     hooks: {
+      init: [(u) => u.over.append(layer)],
       draw: [
         (u) => {
-          const ctx = u.ctx;
-          ctx.save();
-          ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
-          // Labels of nearby changes take the next free row instead of writing over each other.
-          const rows: number[][] = [];
-          const right = u.bbox.left + u.bbox.width;
-          const placed = markers
-            .map((m) => ({ m, x: u.valToPos(m.timeMs / 1000, 'x', true) }))
-            .filter(({ x }) => x >= u.bbox.left && x <= right)
-            .sort((a, b) => a.x - b.x);
-          for (const { m, x } of placed) {
-            ctx.strokeStyle = m.strong ? cssVar('--cause') : cssVar('--change');
-            ctx.lineWidth = (m.strong ? 2.5 : 1.5) * devicePixelRatio;
-            ctx.setLineDash(m.strong ? [] : [6 * devicePixelRatio, 4 * devicePixelRatio]);
-            ctx.beginPath();
-            ctx.moveTo(x, u.bbox.top);
-            ctx.lineTo(x, u.bbox.top + u.bbox.height);
-            ctx.stroke();
-            ctx.fillStyle = ctx.strokeStyle;
-            const pad = 4 * devicePixelRatio;
-            const w = ctx.measureText(m.label).width;
-            // A label that would run past the plot's right edge is written left of its line.
-            const x0 = x + pad + w > right ? x - pad - w : x + pad;
-            let row = rows.findIndex((taken) => taken.every((end) => x0 > end + pad));
-            if (row < 0) row = rows.push([]) - 1;
-            rows[row]?.push(x0 + w);
-            ctx.fillText(m.label, x0, u.bbox.top + (12 + 13 * row) * devicePixelRatio);
-          }
-          ctx.restore();
+          drawMarkerLines(u, markers, (strong) => cssVar(strong ? '--cause' : '--change'));
+          placeMarkerLabels(layer, markers, u);
         },
       ],
     },
   };
   let programmatic = false;
+  const ticked = (key: 'xTicks' | 'yTicks', labels: string[]): string[] => {
+    plotEl.dataset[key] = JSON.stringify(labels);
+    return labels;
+  };
   const options: uPlot.Options = {
     width: 600,
     height: opts.height ?? 220,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     cursor: { drag: { x: true, y: false, setScale: true } },
-    // One line's legend only repeats the caption; several lines need it to tell them apart.
-    legend: { show: lines.length > 1 && lines.length <= 12 },
-    scales: { x: { time: true } },
+    // The legend names each line and gives its value under the cursor; past a dozen lines it
+    // would push the chart off the screen, and the caption says what they are.
+    legend: { show: lines.length <= 12 },
+    scales: {
+      x: { time: true },
+      // Headroom above the data for the changes' labels, so they sit over empty plot.
+      y: { range: (_u, min, max) => yRange(min, max, markers.length > 0) },
+    },
     axes: [
       {
         stroke: fg,
         grid: { stroke: grid, width: 1 },
         ticks: { stroke: grid },
-        // HH:MM, with seconds once ticks are closer than a minute.
-        values: (_u, splits, _i, _space, incr) =>
-          splits.map((s) => (incr < 60 ? clock(s * 1000) : clock(s * 1000).slice(0, 5))),
+        // The labels drawn are kept on the element too, where a reader of the page (or a test) finds them.
+        values: (_u, splits, _i, _space, incr) => ticked('xTicks', timeTicks(splits, incr)),
       },
-      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 60 },
+      {
+        stroke: fg,
+        grid: { stroke: grid, width: 1 },
+        ticks: { stroke: grid },
+        size: 60,
+        values: (_u, splits, _i, _space, incr) => ticked('yTicks', valueTicks(splits, incr)),
+      },
     ],
     series: [
-      { value: (_u, v) => (v == null ? '—' : `${clock(v * 1000)} UTC`) },
+      { label: 'time (UTC)', value: (_u, v) => (v == null ? '—' : clock(v * 1000)) },
       ...lines.map((l, i) => ({
         label: l.label,
         stroke: PALETTE[i % PALETTE.length] as string,

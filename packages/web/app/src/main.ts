@@ -47,14 +47,13 @@ async function boot(): Promise<void> {
   podSel.addEventListener('change', () => go({ pod: podSel.value || undefined }, true));
   let opened = readView().open;
   window.addEventListener('hashchange', () => {
-    // Opening something shows it from the top: the detail column starts there, and a page left
-    // scrolled down to where the link was would show that column empty.
     const now = readView().open;
-    if (now !== opened) window.scrollTo({ top: 0 });
+    const reveal = now !== opened;
     opened = now;
-    void render();
+    void render(reveal);
   });
-  await render();
+  // A shared address that opens something shows it, as a click on its link would.
+  await render(opened !== undefined);
 }
 
 const HINTS: Record<string, string> = {
@@ -93,7 +92,7 @@ function errorPage(error: { code: string; message: string; where?: string }, bun
 // must not draw over the newer one.
 let renders = 0;
 
-async function render(): Promise<void> {
+async function render(reveal = false): Promise<void> {
   const mine = ++renders;
   const v = readView();
   const focused = focusedEntry();
@@ -128,6 +127,20 @@ async function render(): Promise<void> {
   pruneCharts();
   await renderDetail(detail, v);
   detail.removeAttribute('aria-busy');
+  // Once drawn: before, an empty column may leave the page too short to scroll to it.
+  if (reveal && mine === renders) showTop(detail);
+}
+
+/**
+ * Scrolls to where the detail column starts, under the sticky header: the top of the page when the
+ * columns stand side by side, below the side column on a narrow screen. A page left scrolled to
+ * where the link was would show the opened chart off screen, or an empty column.
+ */
+function showTop(detail: HTMLElement): void {
+  const bar = document.querySelector('header.top');
+  const header = bar && getComputedStyle(bar).position === 'sticky' ? bar.getBoundingClientRect().height : 0;
+  const top = detail.getBoundingClientRect().top + window.scrollY - header - 8;
+  window.scrollTo({ top: top < 64 ? 0 : top });
 }
 
 void boot();

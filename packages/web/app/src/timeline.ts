@@ -70,13 +70,15 @@ export function timelineSection(items: TimelineItem[], v: View): HTMLElement {
   const day = 86_400_000;
   const steps = [1, 2, 5, 10, 15, 30, 60, 120, 240, 360, 720, 1440, 2880, 10080, 20160, 43200, 129600];
   const step = steps.map((m) => m * 60_000).find((s) => span / s <= 5) ?? span;
+  // A tick at the right end is written left of its mark, inside the drawing.
+  const anchor = (at: number): string => (at > W - 30 ? 'end' : 'middle');
   svg.append(svgEl('line', { x1: left, x2: W - 10, y1: axisY - 4, y2: axisY - 4, class: 'axis' }));
   for (let t = Math.ceil(win.from / step) * step; t <= win.to; t += step) {
     // Ticks a day or more apart are dates (month-day), closer ones times of day.
     const text = new Date(t).toISOString().slice(step >= day ? 5 : 11, step >= day ? 10 : 16);
     svg.append(
       svgEl('line', { x1: x(t), x2: x(t), y1: axisY - 4, y2: axisY, class: 'axis' }),
-      svgEl('text', { x: x(t), y: axisY + 10, 'text-anchor': 'middle', class: 'tick' }, text),
+      svgEl('text', { x: x(t), y: axisY + 10, 'text-anchor': anchor(x(t)), class: 'tick' }, text),
     );
   }
   svg.append(svgEl('text', { x: 0, y: axisY + 10, class: 'tick zone' }, 'UTC'));
