@@ -11,6 +11,8 @@ import {
 import type { CoreV1Event, V1ObjectMeta, V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { apiError, loadKube, streamPodLog, type Kube, type LogReadResult, type PodLogRef } from '../kube.js';
+import { RetryTally, type RetryOptions } from '../retry.js';
+import { streamPodLogWithRetries, withKubeRetries } from './kubernetes-retry.js';
 import { mapLimit, sleep } from '../limit.js';
 import { COMPONENT_LABEL, DEPENDS_ON_ANNOTATION } from '../labels.js';
 import { describeSkipped, LineThinner, type SkippedLog } from '../log-budget.js';
@@ -141,20 +143,23 @@ export const kubernetesSource: Source<KubernetesSettings> = {
   ],
   schema: kubernetesSettingsSchema,
   needs: ['kubeconfig'],
-  async collect(writer: BundleWriter, ctx: SourceContext<KubernetesSettings>): Promise<SourceResult> {
-    const kube = await loadKube(ctx.options);
+  async collect(writer: BundleWriter, sourceCtx: SourceContext<KubernetesSettings>): Promise<SourceResult> {
+    const [retries, ctx] = RetryTally.of(sourceCtx);
+    const kube = withKubeRetries(await loadKube(ctx.options), retries.options());
     const problems: string[] = [];
     ctx.progress(0, `pods in ${kube.namespace}`);
     const listed = await listPods(kube, ctx.options.selector);
     let items: number;
     // A window that ends in the past (--to) has nothing left to follow.
     if ((ctx.options.watchMs ?? 0) > 0 && ctx.window.to > Date.now()) {
-      const watched = await followLogs(writer, ctx, kube, listed, problems);
+      const watched = await followLogs(writer, ctx, kube, listed, problems, retries.options());
       items = watched.lines + (await writeState(writer, ctx, kube, watched.pods, problems));
     } else {
       items = await writeState(writer, ctx, kube, listed, problems);
-      items += await readLogs(writer, ctx, kube, listed, problems, items);
+      items += await readLogs(writer, ctx, kube, listed, problems, items, retries.options());
     }
+    const retried = retries.summary();
+    if (retried) writer.addNote(`kubernetes: ${retried} at ${kube.server}`);
     return {
       status: problems.length > 0 ? 'partial' : 'ok',
       items,
@@ -266,6 +271,7 @@ async function readLogs(
   podList: readonly V1Pod[],
   problems: string[],
   itemsBefore: number,
+  retry: RetryOptions & { signal: AbortSignal },
 ): Promise<number> {
   const byName = [...podList].sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1));
   const jobs: PodLogRef[] = byName.flatMap((p) =>
@@ -286,7 +292,7 @@ async function readLogs(
     jobs,
     ctx.options.fetchConcurrency ?? 4,
     async (job) => {
-      const r = await readLog(writer, kube, job, ctx.window, ctx.signal, max, skipped);
+      const r = await readLog(writer, kube, job, ctx.window, retry, max, skipped);
       lines += r.lines;
       done += 1;
       ctx.progress(itemsBefore + lines, `logs ${done}/${jobs.length} containers`);
@@ -326,14 +332,22 @@ async function readLog(
   kube: Kube,
   job: PodLogRef,
   window: { from: number; to: number },
-  signal: AbortSignal,
+  retry: RetryOptions & { signal: AbortSignal },
   max = Infinity,
   skipped: SkippedLog[] = [],
 ): Promise<LogReadResult> {
   let sink: LogSink | undefined;
+  const { signal } = retry;
   if (Number.isFinite(max)) {
     const thinner = new LineThinner(max);
-    const r = await streamPodLog(kube, job, window, async (ts, _time, text) => thinner.add(ts, text), signal);
+    const r = await streamPodLogWithRetries(
+      kube,
+      job,
+      window,
+      async (ts, _time, text) => thinner.add(ts, text),
+      signal,
+      retry,
+    );
     for (const l of thinner.lines()) {
       sink ??= await writer.openLog(job);
       await sink.write(l.time, l.text);
@@ -347,7 +361,7 @@ async function readLog(
       });
     return { ...r, lines: kept };
   }
-  return streamPodLog(
+  return streamPodLogWithRetries(
     kube,
     job,
     window,
@@ -356,6 +370,7 @@ async function readLog(
       await sink.write(ts, text);
     },
     signal,
+    retry,
   );
 }
 
@@ -452,6 +467,7 @@ async function followLogs(
   kube: Kube,
   first: readonly V1Pod[],
   problems: string[],
+  retry: RetryOptions & { signal: AbortSignal },
 ): Promise<{ pods: V1Pod[]; lines: number }> {
   const interval = Math.max(100, ctx.options.intervalMs ?? 5000);
   const ending = new AbortController();
@@ -486,7 +502,7 @@ async function followLogs(
         if (isNew && c.restartCount > 0) {
           const prev = { ...ref, previous: true };
           followers.push(
-            readLog(writer, kube, prev, ctx.window, ctx.signal, budget.max, budget.skipped).then(
+            readLog(writer, kube, prev, ctx.window, retry, budget.max, budget.skipped).then(
               (r) => count(r.lines),
               (err: unknown) => logFailed(ctx, kube, problems, prev, err),
             ),

@@ -89,7 +89,58 @@ describe('loki source against an HTTP server answering its documented API', () =
       sources: [lokiSource],
     });
     expect(r.manifest.sources[0]).toMatchObject({ name: 'loki', status: 'failed' });
+    // Tried 4 times (waits of at most 0.5, 1 and 2 s), once for the source, not for each query.
+    expect(r.warnings.map((w) => w.message)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^Loki at ${url} is unreachable \\(ECONNREFUSED\\) after 4 tries over \\d+\\.\\d s: check --loki$`,
+        ),
+      ),
+    ]);
     expect(await validateBundle(out)).toEqual([]);
+  });
+
+  it('reads everything when Loki answers 502 and drops a connection first, and says it retried', async () => {
+    let n = 0;
+    const flaky = await httpServer((url, _req, res) => {
+      n += 1;
+      if (n === 1) return sendJson(res, 502, { message: 'bad gateway' });
+      if (n === 2) return res.socket?.destroy();
+      if (url.pathname === '/loki/api/v1/index/volume')
+        return sendJson(res, 200, { status: 'success', data: { result: [] } });
+      return sendJson(res, 200, {
+        status: 'success',
+        data: {
+          resultType: 'streams',
+          result: [
+            {
+              stream: { namespace: 'shop', pod: 'p', container: 'c' },
+              values: [[String(BigInt(FROM + 1000) * 1_000_000n), 'one line']],
+            },
+          ],
+        },
+      });
+    });
+    try {
+      const r = await collect({
+        output: `${tmp.dir}/loki-flaky`,
+        window: { from: new Date(FROM), to: new Date(TO) },
+        loki: flaky.url,
+        logql: ['{namespace="shop"}'],
+        sources: [lokiSource],
+      });
+      expect(r.manifest.sources[0]).toMatchObject({ name: 'loki', status: 'ok', items: 1 });
+      expect(r.warnings).toEqual([]);
+      expect(r.manifest.notes).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^loki: 2 retries after transient failures \\(HTTP 502 x1, (ECONNRESET|UND_ERR_SOCKET) x1\\) at ${flaky.url}$`,
+          ),
+        ),
+      ]);
+    } finally {
+      await flaky.close();
+    }
   });
 });
 

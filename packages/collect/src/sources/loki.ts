@@ -1,7 +1,15 @@
-import { errorMessage, type BundleWriter, type LogSink } from '@hindsight/core';
+import { errorMessage, redactText, type BundleWriter, type LogSink } from '@hindsight/core';
 import { z } from 'zod';
 import type { Source, SourceContext, SourceResult } from '../source.js';
-import { getJson, rangeStep } from '../http.js';
+import { rangeStep } from '../http.js';
+import {
+  connectionCode,
+  fetchWithRetries,
+  HttpStatusError,
+  RetriesExhausted,
+  RetryTally,
+  type RetryOptions,
+} from '../retry.js';
 
 interface LokiResponse {
   status: string;
@@ -68,6 +76,41 @@ function splitLogQuery(query: string): { selector: string; pipeline: string } | 
   return m ? { selector: m[1] as string, pipeline: m[2] as string } : undefined;
 }
 
+/** Loki down, or failing on every try: the source stops rather than spend the tries on each query. */
+class LokiUnreachable extends Error {}
+
+/**
+ * GETs JSON from Loki; a connection error, 429 or 5xx is tried again ({@link fetchWithRetries}),
+ * another answer that is not 2xx is an error naming the status and the start of the body.
+ */
+async function getJson<T>(url: URL, base: string, retry: RetryOptions): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetchWithRetries(
+      url,
+      { headers: { accept: 'application/json' }, ...(retry.signal ? { signal: retry.signal } : {}) },
+      retry,
+    );
+  } catch (err) {
+    if (!(err instanceof RetriesExhausted) && !connectionCode(err)) throw err;
+    const last = err instanceof RetriesExhausted ? err.cause : err;
+    const tries = err instanceof RetriesExhausted ? ` after ${err.tries}` : '';
+    throw new LokiUnreachable(
+      last instanceof HttpStatusError
+        ? `Loki at ${redactText(base)} keeps failing: ${errorMessage(err)}`
+        : `Loki at ${redactText(base)} is unreachable (${connectionCode(last)})${tries}: check --loki`,
+    );
+  }
+  const text = await res.text();
+  const where = redactText(url.origin + url.pathname);
+  if (!res.ok) throw new Error(`HTTP ${res.status} from ${where}: ${text.slice(0, 200)}`);
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`not JSON from ${where}: ${text.slice(0, 100)}`);
+  }
+}
+
 /** Where a source's lines go: one sink per namespace/pod/container, opened at its first line. */
 type Sinks = Map<string, LogSink>;
 
@@ -82,6 +125,7 @@ async function pull(
   sinks: Sinks,
   query: string,
   range: { start: bigint; end: bigint },
+  retry: RetryOptions,
   cap = Infinity,
 ): Promise<number> {
   // Loki's times are nanoseconds; BigInt keeps them exact past 2^53.
@@ -97,7 +141,7 @@ async function pull(
     url.searchParams.set('direction', 'forward');
     url.searchParams.set('step', `${rangeStep(ctx.window)}s`);
     ctx.progress(items, `${query} page ${page + 1}`);
-    const body = await getJson<LokiResponse>(url, ctx.signal);
+    const body = await getJson<LokiResponse>(url, base, retry);
     if (body.status !== 'success' || !body.data) throw new Error(body.error ?? `status ${body.status}`);
     if (body.data.resultType === 'matrix') {
       for (const r of body.data.result) {
@@ -160,6 +204,7 @@ async function volumes(
   base: string,
   ctx: SourceContext<LokiSettings>,
   selector: string,
+  retry: RetryOptions,
 ): Promise<Array<{ labels: Record<string, string>; bytes: number }>> {
   const url = new URL(`${base}/loki/api/v1/index/volume`);
   url.searchParams.set('query', selector);
@@ -167,7 +212,7 @@ async function volumes(
   url.searchParams.set('end', String(BigInt(ctx.window.to) * 1_000_000n));
   url.searchParams.set('aggregateBy', 'series');
   url.searchParams.set('limit', '10000');
-  const body = await getJson<VolumeResponse>(url, ctx.signal);
+  const body = await getJson<VolumeResponse>(url, base, retry);
   return (body.data?.result ?? []).map((r) => ({ labels: r.metric, bytes: Number(r.value[1]) }));
 }
 
@@ -177,13 +222,14 @@ async function patterns(
   base: string,
   ctx: SourceContext<LokiSettings>,
   stream: Record<string, string>,
+  retry: RetryOptions,
 ): Promise<number> {
   const url = new URL(`${base}/loki/api/v1/patterns`);
   url.searchParams.set('query', selectorOf(stream));
   url.searchParams.set('start', String(BigInt(ctx.window.from) * 1_000_000n));
   url.searchParams.set('end', String(BigInt(ctx.window.to) * 1_000_000n));
   url.searchParams.set('step', `${Math.max(60, rangeStep(ctx.window))}s`);
-  const body = await getJson<PatternsResponse>(url, ctx.signal);
+  const body = await getJson<PatternsResponse>(url, base, retry);
   for (const p of body.data ?? []) {
     await writer.addSeries({
       name: 'loki_pattern_lines',
@@ -218,7 +264,9 @@ export const lokiSource: Source<LokiSettings> = {
   ],
   schema: lokiSettingsSchema,
   needs: ['loki', 'logql'],
-  async collect(writer: BundleWriter, ctx: SourceContext<LokiSettings>): Promise<SourceResult> {
+  async collect(writer: BundleWriter, sourceCtx: SourceContext<LokiSettings>): Promise<SourceResult> {
+    const [retries, ctx] = RetryTally.of(sourceCtx);
+    const retry = retries.options();
     const base = (ctx.options.loki as string).replace(/\/+$/, '');
     const max = ctx.options.lokiMaxLines ?? DEFAULT_LOKI_MAX_LINES;
     const range = { start: BigInt(ctx.window.from) * 1_000_000n, end: BigInt(ctx.window.to) * 1_000_000n };
@@ -232,8 +280,9 @@ export const lokiSource: Source<LokiSettings> = {
         let streams: Awaited<ReturnType<typeof volumes>> | undefined;
         if (split) {
           try {
-            streams = await volumes(base, ctx, split.selector);
+            streams = await volumes(base, ctx, split.selector, retry);
           } catch (err) {
+            if (err instanceof LokiUnreachable) throw err;
             // Loki before 2.9, or volume_enabled off: every line is read, as before the API existed.
             ctx.warn({
               code: 'HINDSIGHT_SOURCE_FAILED',
@@ -244,21 +293,22 @@ export const lokiSource: Source<LokiSettings> = {
         }
         const big = (streams ?? []).filter((s) => s.bytes / LINE_BYTES > max);
         if (!split || !streams || big.length === 0) {
-          items += await pull(writer, ctx, base, sinks, query, range);
+          items += await pull(writer, ctx, base, sinks, query, range, retry);
           continue;
         }
         for (const stream of streams) {
           if (ctx.signal.aborted) break;
           const q = `${selectorOf(stream.labels)}${split.pipeline}`;
           if (stream.bytes / LINE_BYTES <= max) {
-            items += await pull(writer, ctx, base, sinks, q, range);
+            items += await pull(writer, ctx, base, sinks, q, range, retry);
             continue;
           }
           let templates = 0;
           try {
-            templates = await patterns(writer, base, ctx, stream.labels);
+            templates = await patterns(writer, base, ctx, stream.labels, retry);
             items += templates;
           } catch (err) {
+            if (err instanceof LokiUnreachable) throw err;
             ctx.warn({
               code: 'HINDSIGHT_SOURCE_FAILED',
               message: `Loki patterns API unavailable (Loki 3 with the pattern ingester has it): ${errorMessage(err)}`,
@@ -270,7 +320,16 @@ export const lokiSource: Source<LokiSettings> = {
           for (let i = 0; i < SAMPLE_SLICES; i++) {
             const start = range.start + slice * BigInt(i);
             const end = i === SAMPLE_SLICES - 1 ? range.end : start + slice;
-            lines += await pull(writer, ctx, base, sinks, q, { start, end }, Math.ceil(max / SAMPLE_SLICES));
+            lines += await pull(
+              writer,
+              ctx,
+              base,
+              sinks,
+              q,
+              { start, end },
+              retry,
+              Math.ceil(max / SAMPLE_SLICES),
+            );
           }
           items += lines;
           sampled.push(
@@ -278,6 +337,7 @@ export const lokiSource: Source<LokiSettings> = {
           );
         }
       } catch (err) {
+        if (err instanceof LokiUnreachable) throw err;
         failed.push(query);
         ctx.warn({
           code: 'HINDSIGHT_SOURCE_FAILED',
@@ -298,6 +358,8 @@ export const lokiSource: Source<LokiSettings> = {
         : []),
     ];
     for (const s of sampled) writer.addNote(`loki: past --loki-max-lines ${max}: ${s}`);
+    const retried = retries.summary();
+    if (retried) writer.addNote(`loki: ${retried} at ${base}`);
     // Partial, with why: investigate's report lists it among its warnings.
     return problems.length > 0
       ? { status: 'partial', items, detail: problems.join('; ') }

@@ -1,0 +1,262 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errorMessage, redactText } from '@hindsight/core';
+import type { SourceContext } from './source.js';
+
+/** How a request to Prometheus, Loki or the Kubernetes API server is tried again. */
+export interface RetryPolicy {
+  /** Tries in all, the first one included. */
+  attempts: number;
+  /** The ceiling of the first wait (ms); it doubles with each retry, up to `maxDelayMs`. */
+  baseMs: number;
+  /** The longest wait before a retry (ms); a Retry-After past it is not waited for. */
+  maxDelayMs: number;
+  /** No retry starts later than this after the first try (ms). */
+  budgetMs: number;
+}
+
+/**
+ * Four tries, waiting up to 0.5, 1 and 2 s between them ("full jitter": a random wait below the
+ * ceiling, so that clients that failed together do not come back together; Brooker, "Exponential
+ * Backoff And Jitter", AWS Architecture Blog, 2015). A server that is down fails a request within
+ * about 3.5 s; one that restarts (a rolled Prometheus or API server pod) or sheds load for a
+ * moment is waited for. A Retry-After up to 10 s is honoured; no retry starts 20 s after the first try.
+ */
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 500, maxDelayMs: 10_000, budgetMs: 20_000 };
+
+/** A retry about to happen, for the progress display. */
+export interface RetryNotice {
+  /** The endpoint (or API call) retried, redacted. */
+  what: string;
+  /** Why: `HTTP 503`, `ECONNREFUSED`... */
+  reason: string;
+  /** The try that failed (1 for the first) and the tries allowed. */
+  attempt: number;
+  attempts: number;
+  delayMs: number;
+}
+
+/** What {@link withRetries} is told besides the call. */
+export interface RetryOptions {
+  policy?: RetryPolicy;
+  signal?: AbortSignal;
+  onRetry?: (notice: RetryNotice) => void;
+  /** How the last failure reads when the tries are spent; its message by default. */
+  describe?: (err: unknown) => string;
+  /** A further condition for trying again (a log stream that already gave lines must not be read twice). */
+  retryIf?: (err: unknown) => boolean;
+}
+
+/** Failures of the connection that may pass: refused while a server restarts, reset, timed out, DNS busy. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+/** 429 (too many requests) and 5xx but 501 (not implemented, which a retry does not change). */
+export function transientStatus(status: number): boolean {
+  return status === 429 || (status >= 500 && status <= 599 && status !== 501);
+}
+
+/** The connection error's code (`ECONNREFUSED`), from Node's errors, fetch's `cause` or node-fetch's. */
+export function connectionCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : e?.cause?.code;
+  return typeof code === 'string' && CONNECTION_CODES.has(code) ? code : undefined;
+}
+
+/** Retry-After in ms: delay-seconds or an HTTP date (RFC 9110 10.2.3); undefined when absent or unreadable. */
+export function retryAfterMs(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (value === null || value === undefined || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** A transient HTTP answer (429, 5xx), thrown so that it is retried; the last one is the error. */
+export class HttpStatusError extends Error {
+  constructor(
+    readonly status: number,
+    readonly endpoint: string,
+    readonly body: string,
+    readonly retryAfter?: number,
+  ) {
+    super(`HTTP ${status} from ${endpoint}${body ? `: ${body.slice(0, 200)}` : ''}`);
+  }
+}
+
+/** Why a failure may pass if tried again, and when the server asked to be asked again; undefined if it will not. */
+export function transientReason(err: unknown): { reason: string; afterMs?: number } | undefined {
+  if (err instanceof HttpStatusError)
+    return {
+      reason: `HTTP ${err.status}`,
+      ...(err.retryAfter !== undefined ? { afterMs: err.retryAfter } : {}),
+    };
+  // client-node's ApiException and the log stream's error carry the status as a numeric `code`.
+  const e = err as { code?: unknown; headers?: Record<string, string> } | undefined;
+  if (typeof e?.code === 'number') {
+    if (!transientStatus(e.code)) return undefined;
+    const after = retryAfterMs(e.headers?.['retry-after']);
+    return { reason: `HTTP ${e.code}`, ...(after !== undefined ? { afterMs: after } : {}) };
+  }
+  const code = connectionCode(err);
+  return code ? { reason: code } : undefined;
+}
+
+/** The tries were spent on transient failures; `cause` is the last one. */
+export class RetriesExhausted extends Error {
+  constructor(
+    last: string,
+    /** `4 tries over 3.1 s`, and why no more were made when it was not their number. */
+    readonly tries: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${last} (${tries})`, { cause });
+  }
+}
+
+/** `4 tries over 3.1 s`, as the errors say it. */
+function triesText(tries: number, ms: number): string {
+  return `${tries} ${tries === 1 ? 'try' : 'tries'} over ${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Calls `call` until it succeeds or fails for good: a failure {@link transientReason} names
+ * (connection errors, 429, 5xx) is tried again after an exponential, jittered wait, or after the
+ * server's Retry-After, within the policy's tries and time. Any other failure is thrown as it
+ * is, at once; spent tries throw {@link RetriesExhausted}, naming `what`, the tries and the time.
+ */
+export async function withRetries<T>(
+  what: string,
+  call: () => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  const policy = options.policy ?? DEFAULT_RETRY;
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      const transient = transientReason(err);
+      if (!transient || options.signal?.aborted || (options.retryIf && !options.retryIf(err))) throw err;
+      const elapsed = Date.now() - started;
+      const ceiling = Math.min(policy.maxDelayMs, policy.baseMs * 2 ** (attempt - 1));
+      const delay = transient.afterMs ?? Math.round(Math.random() * ceiling);
+      const why =
+        attempt >= policy.attempts
+          ? ''
+          : transient.afterMs !== undefined && transient.afterMs > policy.maxDelayMs
+            ? `; the server asked to wait ${Math.ceil(transient.afterMs / 1000)} s (Retry-After), past the ${policy.maxDelayMs / 1000} s hindsight waits`
+            : elapsed + delay > policy.budgetMs
+              ? `; no retry past ${policy.budgetMs / 1000} s`
+              : undefined;
+      if (why !== undefined) {
+        const last = (options.describe ?? errorMessage)(err);
+        throw new RetriesExhausted(last, `${triesText(attempt, elapsed)}${why}`, err);
+      }
+      options.onRetry?.({
+        what,
+        reason: transient.reason,
+        attempt,
+        attempts: policy.attempts,
+        delayMs: delay,
+      });
+      await sleep(delay, undefined, options.signal ? { signal: options.signal } : {});
+    }
+  }
+}
+
+/**
+ * fetch() with {@link withRetries}: a connection error, 429 or 5xx is tried again (the body of a
+ * transient answer read, for the last error); any other answer is returned as it came.
+ * `transient` may keep an answer from being retried (Prometheus' 503 for a query that timed out
+ * would time out again).
+ */
+export async function fetchWithRetries(
+  url: string | URL,
+  init: RequestInit,
+  options: RetryOptions & { transient?: (status: number, body: string) => boolean } = {},
+): Promise<Response> {
+  const u = new URL(url);
+  const endpoint = redactText(u.origin + u.pathname);
+  return withRetries(
+    endpoint,
+    async () => {
+      let res: Response;
+      try {
+        res = await fetch(u, init);
+      } catch (err) {
+        const code = connectionCode(err);
+        if (!code) throw err;
+        throw Object.assign(new Error(`${code} at ${endpoint}`, { cause: err }), { code });
+      }
+      if (!transientStatus(res.status)) return res;
+      const body = await res.text();
+      if (options.transient && !options.transient(res.status, body))
+        return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+      throw new HttpStatusError(res.status, endpoint, body, retryAfterMs(res.headers.get('retry-after')));
+    },
+    { ...options, ...(init.signal ? { signal: init.signal } : {}) },
+  );
+}
+
+/** A source's retries: each told to the progress display, all of them summed up for the manifest. */
+export class RetryTally {
+  private readonly reasons = new Map<string, number>();
+  private count = 0;
+  private items = 0;
+
+  private constructor(
+    private readonly progress: (items: number, detail?: string) => void,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  /**
+   * A tally for a source, and the source's context to use instead of its own: its progress calls
+   * pass through the tally, so that a retry's line keeps the count of records written.
+   */
+  static of<S>(ctx: SourceContext<S>): [RetryTally, SourceContext<S>] {
+    const tally = new RetryTally((n, d) => ctx.progress(n, d), ctx.signal);
+    const tracked: SourceContext<S> = {
+      ...ctx,
+      progress: (n, d) => {
+        tally.items = n;
+        ctx.progress(n, d);
+      },
+    };
+    return [tally, tracked];
+  }
+
+  /** The options that report to this tally, with `extra`. */
+  options(extra: Omit<RetryOptions, 'onRetry' | 'signal'> = {}): RetryOptions & { signal: AbortSignal } {
+    return {
+      ...extra,
+      signal: this.signal,
+      onRetry: (n) => {
+        this.count += 1;
+        this.reasons.set(n.reason, (this.reasons.get(n.reason) ?? 0) + 1);
+        this.progress(
+          this.items,
+          `${n.what}: ${n.reason}, try ${n.attempt + 1} of ${n.attempts} in ${(n.delayMs / 1000).toFixed(1)} s`,
+        );
+      },
+    };
+  }
+
+  /** `3 retries after transient failures (HTTP 503 x2, ECONNRESET x1)`, or undefined when there was none. */
+  summary(): string | undefined {
+    if (this.count === 0) return undefined;
+    const why = [...this.reasons.entries()].map(([r, n]) => `${r} x${n}`).join(', ');
+    return `${this.count} ${this.count === 1 ? 'retry' : 'retries'} after transient failures (${why})`;
+  }
+}
