@@ -1,8 +1,8 @@
-import type { Bundle, BundleEvent, Change, Pod, Series, Topology } from '@hindsight/core';
+import type { Bundle, BundleEvent, Change, LogFileRef, Pod, Series, Topology } from '@hindsight/core';
 import { counterRate, isCounter, seriesKey, workloadOfPodName } from '@hindsight/core';
 import { boundedBucketMs } from './extent.js';
-import type { Grid, LogModel, MinedLogs } from './log-model.js';
-import { mineInParallel, type MineTask } from './mine.js';
+import type { Grid, LogModel, MinedLogs, RequestLines } from './log-model.js';
+import { mineInParallel, type Mined, type MineTask } from './mine.js';
 
 /** A series on the bucket grid: counters turned into rates per second. */
 export interface PreparedSeries {
@@ -26,6 +26,30 @@ export function bucketOf(t: number, from: number, bucketMs: number, n: number): 
   return i >= 0 && i < n ? i : -1;
 }
 
+/** How {@link BundleData} reads. */
+export interface BundleDataOptions {
+  /** Called with a short description of each step of mining. */
+  onProgress?: (what: string) => void;
+  /** Threads that mine the logs (see mineInParallel). */
+  workers?: 1 | 2;
+  /** Keep the series as read (besides on the grid), for {@link BundleData.records}. */
+  keepSeries?: boolean;
+}
+
+/**
+ * The records of a bundle as an investigation read them, for a view that shows them without reading
+ * the bundle again: series as recorded (counters not yet rates), pods, changes, events, the log
+ * files, and the component of each pod named anywhere, as the investigation named it.
+ */
+export interface BundleRecords {
+  series: Series[];
+  pods: Pod[];
+  changes: Change[];
+  events: BundleEvent[];
+  logFiles: LogFileRef[];
+  podComponents: Record<string, string>;
+}
+
 // Common infrastructure names recognised inside a workload or series name when the bundle does not
 // label its components.
 const WELL_KNOWN = ['postgresql', 'postgres', 'redis', 'nginx', 'mysql', 'mongodb', 'kafka', 'memcached'];
@@ -41,14 +65,15 @@ export class BundleData {
   readonly bucketMs: number;
   private podIndex: Map<string, Pod> | undefined;
   private knownComponents: Set<string> = new Set();
+  private readonly recorded: Series[] | undefined;
 
   constructor(
     private readonly bundle: Bundle,
     readonly window: { from: number; to: number },
     bucketMs: number,
-    private readonly onProgress?: (what: string) => void,
-    private readonly workers?: 1 | 2,
+    private readonly options: BundleDataOptions = {},
   ) {
+    if (options.keepSeries) this.recorded = [];
     this.bucketMs = boundedBucketMs(window.to - window.from, bucketMs);
     this.buckets = Math.max(1, Math.ceil((window.to - window.from) / this.bucketMs));
   }
@@ -140,6 +165,7 @@ export class BundleData {
       const out: PreparedSeries[] = [];
       for await (const s of this.bundle.series()) {
         if (s.labels['component']) this.knownComponents.add(s.labels['component']);
+        this.recorded?.push(s);
         out.push(this.prepare(s));
       }
       return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -181,9 +207,12 @@ export class BundleData {
     };
   }
 
-  /** The logs mined into templates per workload and container, with counts per bucket. */
-  logs(): Promise<LogModel> {
-    return this.once('logs', async () => {
+  /**
+   * The logs read once: mined into templates per workload and container, with counts per bucket,
+   * and what their lines say of requests.
+   */
+  private mined(): Promise<Mined & { files: number }> {
+    return this.once('mined', async () => {
       await this.components();
       const refs = await this.bundle.logs();
       const tasks: MineTask[] = refs.map((ref) => ({
@@ -193,15 +222,51 @@ export class BundleData {
         component: this.componentOf(ref.pod),
       }));
       for (const t of tasks) this.knownComponents.add(t.component);
-      const { groups, lines } = await mineInParallel(
+      const mined = await mineInParallel(
         this.bundle,
         tasks,
         this.grid(),
-        this.onProgress,
-        this.workers,
+        this.window,
+        this.options.onProgress,
+        this.options.workers,
       );
-      return { groups, lines, files: refs.length };
+      return { ...mined, files: refs.length };
     });
+  }
+
+  /** The logs mined into templates per workload and container, with counts per bucket. */
+  async logs(): Promise<LogModel> {
+    const { groups, lines, files } = await this.mined();
+    return { groups, lines, files };
+  }
+
+  /**
+   * What the logs' lines say of requests, kept by the same reading that mined them: the lines that
+   * carry a trace id (when the bundle has a baseline period) and the access logs' requests.
+   */
+  async requestLines(): Promise<RequestLines> {
+    const { traced, access } = await this.mined();
+    return { traced, access };
+  }
+
+  /**
+   * The records as read, each part read once (here if not yet); needs `keepSeries`. Pods are named
+   * by their component as the analyzers named them.
+   */
+  async records(): Promise<BundleRecords> {
+    if (!this.recorded) throw new Error('BundleData.records needs the option keepSeries');
+    await this.series();
+    const [pods, changes, events, logFiles] = await Promise.all([
+      this.pods(),
+      this.changes(),
+      this.events(),
+      this.once('log files', () => this.bundle.logs()),
+    ]);
+    const named = new Set<string>([...pods.map((p) => p.name), ...logFiles.map((f) => f.pod)]);
+    for (const s of this.recorded) if (s.labels['pod'] !== undefined) named.add(s.labels['pod']);
+    const podComponents: Record<string, string> = {};
+    for (const pod of named) podComponents[pod] = this.componentOf(pod);
+    return { series: this.recorded, pods, changes, events, logFiles, podComponents };
   }
 
   /** The mined logs with their grid, for a view that shows the templates the analyzers saw. */

@@ -21,6 +21,7 @@ export { DEFAULT_RANK_WEIGHTS } from './rank/weights.js';
 export { revisionMechanisms } from './rank/candidates.js';
 export type { RankWeights } from './rank/weights.js';
 export { BundleData } from './data.js';
+export type { BundleDataOptions, BundleRecords } from './data.js';
 export type { PreparedSeries } from './data.js';
 export type { LogGroup, LogModel, MinedLogs, TemplateStats, SampleLine } from './log-model.js';
 export { templateMatcher } from './mine.js';

@@ -8,7 +8,7 @@ import {
 } from '@hindsight/core';
 import { analyzers as defaultAnalyzers } from './analyzers/index.js';
 import { atCollection } from './at-collection.js';
-import { BundleData } from './data.js';
+import { BundleData, type BundleRecords } from './data.js';
 import type { MinedLogs } from './log-model.js';
 import { boundedBucketMs, widenedWarning } from './extent.js';
 import { endedBefore } from './incident.js';
@@ -49,6 +49,12 @@ export interface InvestigateOptions {
    * mining again.
    */
   onLogs?: (logs: MinedLogs) => void;
+  /**
+   * Called with the records as the investigation read them (series, pods, changes, events, the log
+   * files, each pod's component), when each could be read: a view of the same bundle shows them
+   * without reading it again. The series are then kept as read besides on the grid.
+   */
+  onRecords?: (records: BundleRecords) => void;
   /** The user's own redaction patterns (`--redact-pattern`), applied with the catalogue to the report. */
   redactPatterns?: readonly RegExp[];
   /**
@@ -167,7 +173,11 @@ export async function investigate(bundlePath: string, options: InvestigateOption
     if (options.incidentAt !== undefined)
       checkIncidentTime(new Date(options.incidentAt).getTime(), bundle, bundlePath);
     const { window, bucketMs, warning, unread } = await analysisWindow(bundle, options.bucketMs);
-    const data = new BundleData(bundle, window, bucketMs, progress, options.workers);
+    const data = new BundleData(bundle, window, bucketMs, {
+      onProgress: progress,
+      ...(options.workers ? { workers: options.workers } : {}),
+      ...(options.onRecords ? { keepSeries: true } : {}),
+    });
     const ctx: AnalyzerContext = {
       window,
       bucketMs,
@@ -241,6 +251,12 @@ export async function investigate(bundlePath: string, options: InvestigateOption
     const series = await read('series', `${seriesDir}/`, 'the series', () => data.series(), []);
     const events = await read('events', bundleLayout.events, 'the events', () => data.events(), []);
     const changes = await read('changes', bundleLayout.changes, 'the changes', () => data.changes(), []);
+    if (options.onRecords) {
+      // Each part was read above, and a part that failed is a warning there: the view then reads
+      // the bundle itself.
+      const records = await data.records().catch(() => undefined);
+      if (records) options.onRecords(records);
+    }
     const top = options.top ?? 5;
     // Where the next step's commands run: the change's namespace, else the bundle's; pods for components.
     const where = {

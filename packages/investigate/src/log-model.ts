@@ -77,3 +77,59 @@ export interface Grid {
   /** The bundle's baseline period: its lines are mined too, and counted apart from the window's. */
   baseline?: { from: number; to: number };
 }
+
+/** A log line that carries a trace id, in the window or the baseline period: a step of a request. */
+export interface TracedLine {
+  /** The trace id, lower case. */
+  trace: string;
+  time: number;
+  /** Nanoseconds past `time`: the steps of one request often share a millisecond. */
+  subMs: number;
+  /** Its place among the traced lines of its file. */
+  seq: number;
+  /** The logger's source location (`o.s.OrderServiceImpl#365`) when the line names one. */
+  location?: string;
+  /** Else the id of its template in its group, after the miner's merges. */
+  template?: string;
+  /** The line's first 400 characters. */
+  text: string;
+  level: LogLevel;
+  /** In the baseline period (else in the window). */
+  baseline: boolean;
+}
+
+/** The traced lines of one log file. */
+export interface TracedFile {
+  /** The file's place in the bundle's list of logs. */
+  file: number;
+  pod: string;
+  container: string;
+  /** `workload/container`, the group its templates belong to. */
+  group: string;
+  lines: TracedLine[];
+}
+
+/** The requests an access log recorded on the analysis grid, column by column. */
+export interface AccessFile {
+  /** The file's place in the bundle's list of logs. */
+  file: number;
+  pod: string;
+  container: string;
+  time: number[];
+  status: number[];
+  /** Index into `routes`. */
+  route: number[];
+  /** Seconds the request took, NaN where the format does not log it. */
+  seconds: number[];
+  routes: string[];
+}
+
+/**
+ * What the one reading of the logs kept about requests, besides the templates: the lines that carry
+ * a trace id (kept only when the bundle has a baseline period, which trace paths compare against)
+ * and the access logs' requests.
+ */
+export interface RequestLines {
+  traced: TracedFile[];
+  access: AccessFile[];
+}

@@ -7,13 +7,18 @@ const input = workerData as WorkerInput;
 const post = (m: WorkerMessage): void => parentPort?.postMessage(m);
 try {
   const bundle = await openBundle(input.root);
-  const r = await mineLogs(bundle, input.tasks, input.grid, (i, t) =>
-    post({
-      type: 'progress',
-      text: `mining logs ${i + 1}/${input.tasks.length}: ${t.ref.pod}/${t.ref.container}`,
-    }),
+  const r = await mineLogs(
+    bundle,
+    input.tasks,
+    input.grid,
+    (i, t) =>
+      post({
+        type: 'progress',
+        text: `mining logs ${i + 1}/${input.tasks.length}: ${t.ref.pod}/${t.ref.container}`,
+      }),
+    input.window,
   );
-  post({ type: 'done', groups: r.groups, lines: r.lines, warnings: bundle.warnings });
+  post({ type: 'done', ...r, warnings: bundle.warnings });
 } catch (err) {
   post({ type: 'error', message: errorMessage(err) });
 }

@@ -2,8 +2,9 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Bundle, LogFileRef, Warning } from '@hindsight/core';
 import { DEFAULT_OPTIONS, TemplateMiner } from '@hindsight/drain';
-import type { Grid, LogGroup, TemplateStats } from './log-model.js';
+import type { AccessFile, Grid, LogGroup, RequestLines, TemplateStats, TracedFile } from './log-model.js';
 import { parseLogLine, type LogLevel } from './log-line.js';
+import { AccessReader, TracedReader, traceIdOf } from './request-lines.js';
 
 /** One log file to mine, with the group (workload/container) and component it belongs to. */
 export interface MineTask {
@@ -111,23 +112,43 @@ function rename(g: LogGroup, from: string, to: string, template: string): void {
   absorb(twin, old);
 }
 
+/** What mining a set of log files gives: the groups, the lines read, and what the lines said of requests. */
+export interface Mined extends RequestLines {
+  groups: LogGroup[];
+  lines: number;
+}
+
+/** The template a traced line belongs to: its cluster's id once Drain's merges are followed. */
+function finalId(t: TemplateStats): string {
+  let x = t;
+  while (x.mergedInto) x = x.mergedInto;
+  return x.id;
+}
+
 /**
  * Mines log files in this thread: each line is parsed (JSON fields or plain text), its template
  * found by Drain (a structured line whose reduced text repeats skips the tree search), and counted
  * per bucket and per pod; lines of the baseline period are mined by the same Drain and only
- * counted. Returns the groups and the number of lines read.
+ * counted. In the same pass it keeps what the lines say of requests ({@link RequestLines}): the
+ * access logs' requests, and, when the grid has a baseline period, the lines that carry a trace id
+ * within `window` (the analysis window, bounds included; the grid's span by default) or the
+ * baseline period. Returns the
+ * groups, the number of lines read and those requests.
  */
 export async function mineLogs(
   bundle: Bundle,
   tasks: MineTask[],
   grid: Grid,
   onFile?: (i: number, task: MineTask) => void,
-): Promise<{ groups: LogGroup[]; lines: number }> {
+  window: { from: number; to: number } = { from: grid.from, to: grid.from + grid.buckets * grid.bucketMs },
+): Promise<Mined> {
   const n = grid.buckets;
   const base = grid.baseline;
   const groups = new Map<string, LogGroup>();
   const miners = new Map<string, TemplateMiner>();
   const caches = new Map<string, Map<string, TemplateStats>>();
+  const traced: Array<TracedReader<TemplateStats>> = [];
+  const access: AccessFile[] = [];
   let lines = 0;
   for (const [i, task] of tasks.entries()) {
     onFile?.(i, task);
@@ -144,11 +165,29 @@ export async function mineLogs(
     const cache = caches.get(task.group) as Map<string, TemplateStats>;
     // This file's lines per bucket, per template: its pod's share, added to the template at the end.
     const perPod = new Map<TemplateStats, Float64Array>();
+    const accessReader = new AccessReader(i, task.ref.pod, task.ref.container);
+    const tracedReader = new TracedReader<TemplateStats>(i, task.ref.pod, task.ref.container, task.group);
+    traced.push(tracedReader);
     for await (const line of bundle.readLog(task.ref)) {
       lines++;
       const b = Math.floor((line.time - grid.from) / grid.bucketMs);
       const inWindow = b >= 0 && b < n;
-      if (!inWindow && !(base && line.time >= base.from && line.time <= base.to)) continue;
+      accessReader.add(line.time, line.text, inWindow);
+      const inBase = base !== undefined && line.time >= base.from && line.time <= base.to;
+      // Trace paths compare the window (its bounds included) with the baseline period.
+      const trace =
+        base !== undefined && (inBase || (line.time >= window.from && line.time <= window.to))
+          ? traceIdOf(line.text)
+          : undefined;
+      if (!inWindow && !inBase) {
+        // On the window's last instant, past the grid's last bucket: named, not mined.
+        if (trace !== undefined) {
+          const parsed = parseLogLine(line.text);
+          const id = miner.match(parsed.content)?.id ?? `unmined:${parsed.content.slice(0, 100)}`;
+          tracedReader.add(trace, line.time, line.subMs, line.text, parsed.level, false, id);
+        }
+        continue;
+      }
       const parsed = parseLogLine(line.text);
       let t = cache.get(parsed.content);
       while (t?.mergedInto) t = t.mergedInto;
@@ -167,6 +206,8 @@ export async function mineLogs(
           cache.set(parsed.content, t);
         } else if (cache.size < MAX_PLAIN_CACHE) cache.set(parsed.content, t);
       }
+      if (trace !== undefined)
+        tracedReader.add(trace, line.time, line.subMs, line.text, parsed.level, inBase, t);
       if (!inWindow) {
         t.baselineCount++;
         g.baselineLines++;
@@ -201,22 +242,33 @@ export async function mineLogs(
       t.pods.set(task.ref.pod, (t.pods.get(task.ref.pod) ?? 0) + sum);
       addPodCounts(t, task.ref.pod, c, false);
     }
+    const a = accessReader.done();
+    if (a) access.push(a);
   }
+  // Named before the merge marks are dropped: a traced line's template may have merged into another.
+  const tracedFiles = traced.map((r) => r.done(finalId)).filter((f): f is TracedFile => f !== undefined);
   for (const g of groups.values()) for (const t of g.templates.values()) delete t.mergedInto;
-  return { groups: [...groups.values()], lines };
+  return { groups: [...groups.values()], lines, traced: tracedFiles, access };
 }
 
 /**
  * Merges the groups mined by several workers: groups of one name are joined and their templates
  * mined again by Drain from their texts (most frequent first), so that one kind of line seen by
- * two workers ends as one template.
+ * two workers ends as one template. `onId` is told, for each template of a group found in several
+ * parts, the id it now has (for the traced lines that name it).
  */
-export function mergeGroups(parts: LogGroup[][], buckets: number): LogGroup[] {
-  const byName = new Map<string, LogGroup[]>();
-  for (const part of parts) for (const g of part) byName.set(g.name, [...(byName.get(g.name) ?? []), g]);
+export function mergeGroups(
+  parts: LogGroup[][],
+  buckets: number,
+  onId?: (part: number, group: string, from: string, to: string) => void,
+): LogGroup[] {
+  const byName = new Map<string, Array<{ part: number; g: LogGroup }>>();
+  parts.forEach((part, k) => {
+    for (const g of part) byName.set(g.name, [...(byName.get(g.name) ?? []), { part: k, g }]);
+  });
   const out: LogGroup[] = [];
   for (const [name, list] of byName) {
-    const first = list[0] as LogGroup;
+    const first = (list[0] as { g: LogGroup }).g;
     if (list.length === 1) {
       out.push(first);
       continue;
@@ -231,16 +283,20 @@ export function mergeGroups(parts: LogGroup[][], buckets: number): LogGroup[] {
       pods: new Set(),
     };
     const miner = new TemplateMiner();
-    const all: TemplateStats[] = [];
-    for (const part of list) {
+    const all: Array<{ part: number; t: TemplateStats }> = [];
+    for (const { part: k, g: part } of list) {
       g.lines += part.lines;
       g.baselineLines += part.baselineLines;
       for (let i = 0; i < buckets; i++) g.totals[i] = (g.totals[i] as number) + (part.totals[i] as number);
       for (const p of part.pods) g.pods.add(p);
-      all.push(...part.templates.values());
+      for (const t of part.templates.values()) all.push({ part: k, t });
     }
-    all.sort((a, b) => b.count - a.count || (a.template < b.template ? -1 : a.template > b.template ? 1 : 0));
-    for (const t of all) {
+    all.sort(
+      (a, b) =>
+        b.t.count - a.t.count || (a.t.template < b.t.template ? -1 : a.t.template > b.t.template ? 1 : 0),
+    );
+    const moved: Array<{ part: number; id: string; into: TemplateStats }> = [];
+    for (const { part, t } of all) {
       const m = miner.add(t.template);
       if (m.previousId !== undefined) rename(g, m.previousId, m.id, m.template);
       let into = g.templates.get(m.id);
@@ -260,7 +316,9 @@ export function mergeGroups(parts: LogGroup[][], buckets: number): LogGroup[] {
       }
       into.template = m.template;
       absorb(into, t);
+      moved.push({ part, id: t.id, into });
     }
+    if (onId) for (const { part, id, into } of moved) onId(part, name, id, finalId(into));
     for (const t of g.templates.values()) delete t.mergedInto;
     out.push(g);
   }
@@ -299,32 +357,39 @@ export interface WorkerInput {
   root: string;
   tasks: MineTask[];
   grid: Grid;
+  window: { from: number; to: number };
 }
 
 /** What a mining worker sends back. */
 export type WorkerMessage =
   | { type: 'progress'; text: string }
-  | { type: 'done'; groups: LogGroup[]; lines: number; warnings: Warning[] }
+  | ({ type: 'done'; warnings: Warning[] } & Mined)
   | { type: 'error'; message: string };
 
 /**
  * Mines the logs of a bundle: in this thread for small bundles, else split by size over two
  * worker threads whose results are merged. A worker that cannot start falls back to this thread.
+ * `window` is the analysis window, whose traced lines are kept (see {@link mineLogs}).
  */
 export async function mineInParallel(
   bundle: Bundle,
   tasks: MineTask[],
   grid: Grid,
+  window: { from: number; to: number },
   onProgress?: (what: string) => void,
   workers?: 1 | 2,
-): Promise<{ groups: LogGroup[]; lines: number }> {
+): Promise<Mined> {
   const sizes = await Promise.all(tasks.map((t) => bundle.logSize(t.ref)));
   const total = sizes.reduce((a, b) => a + b, 0);
-  const local = async (): Promise<{ groups: LogGroup[]; lines: number }> => {
-    const r = await mineLogs(bundle, tasks, grid, (i, t) =>
-      onProgress?.(`mining logs ${i + 1}/${tasks.length}: ${t.ref.pod}/${t.ref.container}`),
+  const local = async (): Promise<Mined> => {
+    const r = await mineLogs(
+      bundle,
+      tasks,
+      grid,
+      (i, t) => onProgress?.(`mining logs ${i + 1}/${tasks.length}: ${t.ref.pod}/${t.ref.container}`),
+      window,
     );
-    return { groups: mergeGroups([r.groups], grid.buckets), lines: r.lines };
+    return { ...r, groups: mergeGroups([r.groups], grid.buckets) };
   };
   const auto = total >= PARALLEL_BYTES && os.availableParallelism() >= 2;
   if (tasks.length < 2 || workers === 1 || (workers === undefined && !auto)) return local();
@@ -338,22 +403,38 @@ export async function mineInParallel(
     (bins[k] as number[]).push(i);
     load[k] = (load[k] as number) + (sizes[i] as number);
   }
+  for (const bin of bins) bin.sort((a, b) => a - b);
   try {
     const results = await Promise.all(
       bins.map((bin, k) =>
-        runWorker(
-          { root: bundle.root, tasks: bin.sort((a, b) => a - b).map((i) => tasks[i] as MineTask), grid },
-          (text) => onProgress?.(`worker ${k + 1}: ${text}`),
+        runWorker({ root: bundle.root, tasks: bin.map((i) => tasks[i] as MineTask), grid, window }, (text) =>
+          onProgress?.(`worker ${k + 1}: ${text}`),
         ),
       ),
     );
     for (const r of results) bundle.warnings.push(...r.warnings);
+    // A template of a group both workers mined has the id the merge gave it.
+    const ids = new Map<string, string>();
+    const groups = mergeGroups(
+      results.map((r) => r.groups),
+      grid.buckets,
+      (part, group, from, to) => ids.set(`${part}\u0000${group}\u0000${from}`, to),
+    );
+    const byFile = <F extends { file: number }>(files: F[], k: number): F[] =>
+      files.map((f) => ({ ...f, file: (bins[k] as number[])[f.file] as number }));
+    const traced = results.flatMap((r, k) =>
+      byFile(r.traced, k).map((f) => {
+        for (const l of f.lines)
+          if (l.template !== undefined)
+            l.template = ids.get(`${k}\u0000${f.group}\u0000${l.template}`) ?? l.template;
+        return f;
+      }),
+    );
     return {
-      groups: mergeGroups(
-        results.map((r) => r.groups),
-        grid.buckets,
-      ),
+      groups,
       lines: results.reduce((s, r) => s + r.lines, 0),
+      traced: traced.sort((a, b) => a.file - b.file),
+      access: results.flatMap((r, k) => byFile(r.access, k)).sort((a, b) => a.file - b.file),
     };
   } catch {
     return local();
@@ -363,13 +444,14 @@ export async function mineInParallel(
 function runWorker(
   input: WorkerInput,
   onProgress: (text: string) => void,
-): Promise<{ groups: LogGroup[]; lines: number; warnings: Warning[] }> {
+): Promise<Mined & { warnings: Warning[] }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./mine-worker.js', import.meta.url), { workerData: input });
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') onProgress(m.text);
       else if (m.type === 'done') {
-        resolve({ groups: m.groups, lines: m.lines, warnings: m.warnings });
+        const { type: _done, ...mined } = m;
+        resolve(mined);
         void worker.terminate();
       } else reject(new Error(m.message));
     });

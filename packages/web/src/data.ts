@@ -1,5 +1,6 @@
 import {
   Redactor,
+  bundleLayout,
   changeId,
   counterRate,
   isCounter,
@@ -11,11 +12,13 @@ import {
   type Manifest,
   type Pod,
   type Series,
+  type Warning,
 } from '@hindsight/core';
 import {
   BundleData,
   analysisWindow,
   templateMatcher,
+  type BundleRecords,
   type Grid,
   type LogGroup,
   type MinedLogs,
@@ -52,6 +55,8 @@ export class BundleView {
   private readonly matchers = new Map<LogGroup, (text: string) => string | undefined>();
   /** Whether it opened the bundle, and so closes it. */
   private owned = true;
+  /** Whether its records are those an investigation read (else it read them itself). */
+  private shared = false;
 
   private constructor(
     readonly bundle: Bundle,
@@ -73,15 +78,17 @@ export class BundleView {
 
   /**
    * Opens and reads a bundle; throws the HindsightError of `openBundle` when it cannot be read.
-   * `mined` is the logs as an investigation of the same bundle mined them; when it is not given,
-   * or settles without them, the logs are mined here, as the investigation mines them, unless
-   * `signal` was aborted meanwhile (the reading is then given up with its reason).
+   * `mined` is the logs as an investigation of the same bundle mined them, and `read` the records
+   * it read; what is not given, or settles without a value, is read (and the logs mined) here, as
+   * the investigation reads them, unless `signal` was aborted meanwhile (the reading is then given
+   * up with its reason).
    */
   static async load(
     location: string | Bundle,
     mined?: Promise<MinedLogs | undefined>,
     signal?: AbortSignal,
     redactPatterns: readonly RegExp[] = [],
+    read?: Promise<BundleRecords | undefined>,
   ): Promise<BundleView> {
     // A bundle the caller opened stays the caller's to close, whatever happens here.
     const bundle = typeof location === 'string' ? await openBundle(location) : location;
@@ -89,16 +96,18 @@ export class BundleView {
     // record is redacted here, once, so no view can show one.
     const redactor = new Redactor({ patterns: redactPatterns });
     try {
-      // Workloads and components are named as the investigation names them, so that the views and
-      // the report agree on which pod belongs where.
-      const names = new BundleData(bundle, bundle.windowMs, 60_000);
-      await names.components();
-      const series: Series[] = [];
-      for await (const s of bundle.series()) series.push(redactor.value(s));
-      const pods = (await bundle.pods()).map((p) => redactor.value(p));
+      let records = await read?.catch(() => undefined);
+      const shared = records !== undefined;
+      if (!records) {
+        if (read) signal?.throwIfAborted();
+        records = await readRecords(bundle);
+      }
+      const series = records.series.map((s) => redactor.value(s));
+      const pods = records.pods.map((p) => redactor.value(p));
       const seriesInfo = series.map((s) => {
         const pod = s.labels['pod'];
-        const component = s.labels['component'] ?? (pod === undefined ? undefined : names.componentOf(pod));
+        const component =
+          s.labels['component'] ?? (pod === undefined ? undefined : records.podComponents[pod]);
         const info: SeriesInfo = {
           key: seriesKey(s.name, s.labels),
           name: s.name,
@@ -111,14 +120,13 @@ export class BundleView {
         if (pod !== undefined) info.pod = pod;
         return info;
       });
-      const changes = (await bundle.changes())
+      const changes = records.changes
         .map((c) => redactor.scrub(redactor.value(c)))
         .map((c): ChangeView => ({ ...c, id: changeId(c), timeMs: Date.parse(c.time) }))
         .sort((a, b) => a.timeMs - b.timeMs || a.id.localeCompare(b.id));
-      const events = (await bundle.events())
+      const events = records.events
         .map((e) => redactor.value(e))
         .sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
-      const logFiles = await bundle.logs();
       let logs = await mined?.catch(() => undefined);
       if (!logs) {
         signal?.throwIfAborted();
@@ -132,7 +140,7 @@ export class BundleView {
         changes,
         events,
         pods,
-        logFiles,
+        records.logFiles,
         templates,
         logs.grid,
         logs.model.lines,
@@ -140,6 +148,7 @@ export class BundleView {
         redactor,
       );
       view.owned = typeof location === 'string';
+      view.shared = shared;
       return view;
     } catch (err) {
       if (typeof location === 'string') await bundle.close();
@@ -150,6 +159,25 @@ export class BundleView {
   /** The bundle's manifest, redacted as every record is (its `redactions` counts kept). */
   get manifest(): Manifest {
     return this.redactor.value(this.bundle.manifest, { verbatim: ['redactions'] });
+  }
+
+  /**
+   * The problems met reading the bundle, in the order the views read it: the bundle's own (opening,
+   * and its records when read here), then, when the records are an investigation's, the problems
+   * it met in them, among `reported`, in the order a view reads them.
+   */
+  readWarnings(reported: readonly Warning[]): Warning[] {
+    if (!this.shared) return [...this.bundle.warnings];
+    const { topology, seriesDir, pods, changes, events, logsDir } = bundleLayout;
+    const order = [topology, `${seriesDir}/`, pods, changes, events, `${logsDir}/`];
+    const rank = (w: Warning): number =>
+      w.stage === 'read' && w.where !== undefined ? order.findIndex((p) => w.where?.startsWith(p)) : -1;
+    const read = reported
+      .map((w) => ({ w, r: rank(w) }))
+      .filter(({ r }) => r >= 0)
+      .sort((a, b) => a.r - b.r)
+      .map(({ w }) => w);
+    return [...this.bundle.warnings, ...read];
   }
 
   /** The width of a template's count buckets in ms. */
@@ -334,6 +362,28 @@ export class BundleView {
 function show(v: unknown): string {
   if (v === undefined) return '(none)';
   return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/**
+ * Reads the records in this process, without an investigation: workloads and components named as
+ * an investigation names them (from the topology and the pods), so that the views and a report
+ * agree on which pod belongs where.
+ */
+async function readRecords(bundle: Bundle): Promise<BundleRecords> {
+  const names = new BundleData(bundle, bundle.windowMs, 60_000);
+  await names.components();
+  const series: Series[] = [];
+  for await (const s of bundle.series()) series.push(s);
+  const pods = await bundle.pods();
+  const changes = await bundle.changes();
+  const events = await bundle.events();
+  const logFiles = await bundle.logs();
+  const podComponents: Record<string, string> = {};
+  for (const s of series) {
+    const pod = s.labels['pod'];
+    if (pod !== undefined) podComponents[pod] ??= names.componentOf(pod);
+  }
+  return { series, pods, changes, events, logFiles, podComponents };
 }
 
 /** Mines the logs in this process, as an investigation of the bundle mines them. */

@@ -7,7 +7,7 @@ import { HindsightError, errorMessage, type Bundle, type Warning } from '@hindsi
 import { Worker } from 'node:worker_threads';
 import { BundleView } from './data.js';
 import type { Overview } from './model.js';
-import type { MinedLogs, Report } from '@hindsight/investigate';
+import type { BundleRecords, MinedLogs, Report } from '@hindsight/investigate';
 
 /** Options of {@link startServer}. */
 export interface ServeOptions {
@@ -22,9 +22,9 @@ export interface ServeOptions {
   port?: number;
   /**
    * Runs the investigation of the bundle; its result is served as the report. By default
-   * `investigate` of @hindsight/investigate, in a worker thread, whose mined logs the views show
-   * (the logs are read and mined once); a function given here leaves the views to mine the logs
-   * themselves. `false` serves the bundle's data without a report.
+   * `investigate` of @hindsight/investigate, in a worker thread, whose records and mined logs the
+   * views show (the bundle is read and its logs mined once); a function given here leaves the
+   * views to read the bundle themselves. `false` serves the bundle's data without a report.
    * When it fails, the views of the bundle's data still work and the failure is a warning.
    */
   investigate?: ((bundle: string) => Promise<Report>) | false;
@@ -67,10 +67,11 @@ type State =
   | { state: 'error'; error: { code: string; message: string; where?: string } }
   | { state: 'ready'; data: BundleView; report: Report | null; warnings: Warning[] };
 
-/** What an investigation gives the server: the report, and the logs it mined when it can pass them on. */
+/** What an investigation gives the server: the report, and what it read when it can pass that on. */
 interface Investigation {
   report: Report;
   logs?: MinedLogs;
+  records?: BundleRecords;
 }
 
 /**
@@ -109,9 +110,9 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
   const closing = new AbortController();
   const ready = (async (): Promise<Overview> => {
     const given = options.investigate;
-    // Started first and awaited last. The default runs in a worker beside the reading below, and
-    // the logs it mined come back with its report, so the views do not mine them again (unless it
-    // fails). A function given instead yields a report alone: the views mine the logs meanwhile.
+    // The default runs in a worker, and the records it read and the logs it mined come back with
+    // its report, so the views read nothing again (unless it fails). A function given instead
+    // yields a report alone: the views read the bundle meanwhile.
     const investigation: Promise<Investigation | null> =
       given === false
         ? Promise.resolve(null)
@@ -125,22 +126,23 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
               (w) => (worker = w),
             );
     investigation.catch(() => undefined);
-    const logs =
+    const shared = <T>(pick: (i: Investigation) => T | undefined): Promise<T | undefined> | undefined =>
       given === undefined
         ? investigation.then(
-            (i) => i?.logs,
+            (i) => (i ? pick(i) : undefined),
             () => undefined,
           )
         : undefined;
     try {
       const data = await BundleView.load(
         options.opened ?? options.bundle,
-        logs,
+        shared((i) => i.logs),
         closing.signal,
         options.redactPatterns,
+        shared((i) => i.records),
       );
       let report: Report | null = null;
-      const warnings: Warning[] = [...data.bundle.warnings];
+      const warnings: Warning[] = [];
       if (given !== false) {
         try {
           report = (await investigation)?.report ?? null;
@@ -153,10 +155,10 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
           });
         }
       }
-      // The investigation reads the bundle too and reports the same bad records: list each once.
+      // The investigation read the same records and reports the same bad ones: list each once.
       const reportWarnings = report?.warnings ?? [];
       const seen = new Set<string>();
-      const all = [...warnings, ...reportWarnings].filter((w) => {
+      const all = [...data.readWarnings(reportWarnings), ...warnings, ...reportWarnings].filter((w) => {
         const k = `${w.code}|${w.where ?? w.name}|${w.message}`;
         if (seen.has(k)) return false;
         seen.add(k);
@@ -373,7 +375,10 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
   };
 }
 
-/** Runs `investigate` in a worker thread, so it uses a second core; its mined logs come back with the report. */
+/**
+ * Runs `investigate` in a worker thread, so the server answers meanwhile; the records it read and
+ * the logs it mined come back with the report.
+ */
 function investigateInWorker(
   bundle: string,
   unpacked: string | undefined,
@@ -395,10 +400,15 @@ function investigateInWorker(
       'message',
       (
         m:
-          | { ok: true; report: Report; logs?: MinedLogs }
+          | { ok: true; report: Report; logs?: MinedLogs; records?: BundleRecords }
           | { ok: false; error: { code: string; message: string } },
       ) => {
-        if (m.ok) resolve({ report: m.report, ...(m.logs ? { logs: m.logs } : {}) });
+        if (m.ok)
+          resolve({
+            report: m.report,
+            ...(m.logs ? { logs: m.logs } : {}),
+            ...(m.records ? { records: m.records } : {}),
+          });
         else reject(new Error(`${m.error.message} [${m.error.code}]`));
         void worker.terminate();
       },

@@ -1,66 +1,11 @@
-import type { Bundle, LogFileRef } from '@hindsight/core';
 import { shiftCheck, type CheckSpec } from '../checks.js';
 import { median, runsOf } from '../stats.js';
 import { seriesEvidence } from '../evidence.js';
 import { bucketOf, type PreparedSeries } from '../data.js';
+import type { AccessFile } from '../log-model.js';
+import type { AccessRecord } from '../request-lines.js';
 import type { AnalyzerContext, Finding } from '../types.js';
 
-/** One request as a proxy's access log tells it. */
-export interface AccessRecord {
-  status: number;
-  /** `METHOD /path`, with ids in the path masked (`/orders/:id`) and the query dropped. */
-  route: string;
-  /** Seconds from the first byte read to the last byte sent, when the format logs it. */
-  seconds?: number;
-}
-
-// nginx's `combined` format, with an optional request time after it (a common extension).
-const COMBINED =
-  /^\S+ \S+ \S+ \[[^\]]+\] "(\S+) (\S+)[^"]*" (\d{3}) \S+(?: "[^"]*" "[^"]*")?(?: (\d+(?:\.\d+)?))?/;
-// A path segment that names one object rather than a route: a number, a hex id or a UUID.
-const ID_SEGMENT = /^(\d+|[0-9a-f]{8,}|[0-9a-f]{8}-[0-9a-f-]{27,})$/i;
-
-/** The route of a request: its method and path, ids masked and the query dropped. */
-function routeOf(method: string, uri: string): string {
-  const p = uri.split('?')[0] ?? '';
-  const segs = p.split('/').map((s) => (ID_SEGMENT.test(s) ? ':id' : s));
-  return `${method.toUpperCase()} ${segs.join('/') || '/'}`;
-}
-
-/**
- * Parses one access-log line, JSON (an `escape=json` log_format with `status` and `uri` or
- * `request`) or nginx's `combined` format, or returns undefined for anything else (an error-log
- * line, an application's own line).
- */
-export function parseAccessLine(text: string): AccessRecord | undefined {
-  if (text.startsWith('{')) {
-    let o: Record<string, unknown>;
-    try {
-      o = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      return undefined;
-    }
-    const status = Number(o['status']);
-    const request = typeof o['request'] === 'string' ? o['request'].split(' ') : [];
-    const method = typeof o['method'] === 'string' ? o['method'] : request[0];
-    const uri = typeof o['uri'] === 'string' ? o['uri'] : request[1];
-    if (!Number.isInteger(status) || status < 100 || status > 599 || !method || !uri) return undefined;
-    const rt = Number(o['request_time']);
-    return { status, route: routeOf(method, uri), ...(Number.isFinite(rt) ? { seconds: rt } : {}) };
-  }
-  const m = COMBINED.exec(text);
-  if (!m) return undefined;
-  const rt = m[4] === undefined ? Number.NaN : Number(m[4]);
-  return {
-    status: Number(m[3]),
-    route: routeOf(m[1] as string, m[2] as string),
-    ...(Number.isFinite(rt) ? { seconds: rt } : {}),
-  };
-}
-
-// A log is an access log when most of its first lines parse as requests.
-const SNIFF_LINES = 20;
-const SNIFF_SHARE = 0.6;
 // Below this many requests in a bucket a share says nothing (one 401 in two requests is not 50%).
 const MIN_VOLUME = 3;
 // A status that was absent and then answered at least this share of a bucket's requests is news.
@@ -87,18 +32,7 @@ interface Tally {
   records: number;
 }
 
-async function isAccessLog(bundle: Bundle, ref: LogFileRef): Promise<boolean> {
-  let seen = 0;
-  let parsed = 0;
-  for await (const line of bundle.readLog(ref)) {
-    seen += 1;
-    if (parseAccessLine(line.text)) parsed += 1;
-    if (seen >= SNIFF_LINES) break;
-  }
-  return seen > 0 && parsed / seen >= SNIFF_SHARE;
-}
-
-async function tally(bundle: Bundle, refs: LogFileRef[], ctx: AnalyzerContext): Promise<Tally> {
+function tally(files: AccessFile[], ctx: AnalyzerContext): Tally {
   const n = ctx.data.buckets;
   const t: Tally = {
     total: new Float64Array(n),
@@ -110,12 +44,16 @@ async function tally(bundle: Bundle, refs: LogFileRef[], ctx: AnalyzerContext): 
     records: 0,
   };
   const all: Array<{ i: number; time: number; r: AccessRecord }> = [];
-  for (const ref of refs) {
-    for await (const line of bundle.readLog(ref)) {
-      const i = bucketOf(line.time, ctx.window.from, ctx.bucketMs, n);
-      const r = i < 0 ? undefined : parseAccessLine(line.text);
-      if (!r) continue;
-      all.push({ i, time: line.time, r });
+  for (const f of files) {
+    for (let k = 0; k < f.time.length; k++) {
+      const time = f.time[k] as number;
+      const seconds = f.seconds[k] as number;
+      const r: AccessRecord = {
+        status: f.status[k] as number,
+        route: f.routes[f.route[k] as number] as string,
+        ...(Number.isNaN(seconds) ? {} : { seconds }),
+      };
+      all.push({ i: bucketOf(time, ctx.window.from, ctx.bucketMs, n), time, r });
       t.routeTotal.set(r.route, (t.routeTotal.get(r.route) ?? 0) + 1);
     }
   }
@@ -267,20 +205,18 @@ function routesOf(lines: Array<{ route: string; n: number }>): string {
  * signal is not counted twice.
  */
 export async function accessLogFindings(
-  bundle: Bundle,
   ctx: AnalyzerContext,
   covered: (component: string, status: number) => boolean = () => false,
 ): Promise<Finding[]> {
   await ctx.data.pods();
-  const byComponent = new Map<string, LogFileRef[]>();
-  for (const ref of await bundle.logs()) {
-    if (!(await isAccessLog(bundle, ref))) continue;
-    const component = ctx.data.componentOf(ref.pod);
-    byComponent.set(component, [...(byComponent.get(component) ?? []), ref]);
+  const byComponent = new Map<string, AccessFile[]>();
+  for (const f of (await ctx.data.requestLines()).access) {
+    const component = ctx.data.componentOf(f.pod);
+    byComponent.set(component, [...(byComponent.get(component) ?? []), f]);
   }
   const out: Finding[] = [];
-  for (const [component, refs] of [...byComponent].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const t = await tally(bundle, refs, ctx);
+  for (const [component, files] of [...byComponent].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const t = tally(files, ctx);
     if (t.records === 0) continue;
     for (const [status, counts] of [...t.status].sort((a, b) => a[0] - b[0])) {
       if (status < 400 || covered(component, status)) continue;

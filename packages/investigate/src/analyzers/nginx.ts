@@ -13,8 +13,8 @@ const SERIES_STATUS = (status: number): boolean => status >= 500 || status === 4
  */
 export const nginxChecks: Analyzer = {
   name: 'nginx',
-  needs: ['series'],
-  async analyze(bundle, ctx) {
+  needs: ['series', 'logs'],
+  async analyze(_bundle, ctx) {
     const all = (await ctx.data.series()).filter((s) => s.name.startsWith('nginx_'));
     const out: Finding[] = [];
     const spec = (what: string, strength: number) => ({
@@ -58,9 +58,7 @@ export const nginxChecks: Analyzer = {
       }
     }
     const withSeries = new Set(all.filter((s) => s.name.startsWith('nginx_status_')).map((s) => s.component));
-    out.push(
-      ...(await accessLogFindings(bundle, ctx, (c, status) => withSeries.has(c) && SERIES_STATUS(status))),
-    );
+    out.push(...(await accessLogFindings(ctx, (c, status) => withSeries.has(c) && SERIES_STATUS(status))));
     return out;
   },
 };

@@ -1,17 +1,10 @@
-import type { Bundle, LogFileRef } from '@hindsight/core';
-import { TemplateMiner } from '@hindsight/drain';
-import { parseLogLine, type LogLevel } from '../log-line.js';
+import type { LogLevel } from '../log-line.js';
+import type { LogGroup, TracedFile } from '../log-model.js';
 import { endedBefore, INCIDENT_SLACK_MS } from '../incident.js';
 import type { Analyzer, AnalyzerContext, Finding } from '../types.js';
 import { gridPoints } from '../evidence.js';
 import { runsOf } from '../stats.js';
 
-// A trace id in a log line: `trace_id=<hex>` as the importers append it, or the application's own
-// `TraceID: <hex>` or `"traceId":"<hex>"` (W3C and Zipkin ids are 16 or 32 hex digits).
-const TRACE_ID = /\btrace[_-]?id["']?\s*[:=]\s*["']?([0-9a-f]{16,32})\b/i;
-// A source location written by the logger (logback's `%C{1}#%L`): the statement itself, a sharper
-// identity than a mined template, whose variable parts may split one statement into several.
-const SOURCE_LOCATION = /\b[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+#\d{1,5}\b/;
 const END = '(end of its part of the request)';
 
 // An event seen this often in the baseline has a known next step; rarer ones say nothing.
@@ -35,7 +28,9 @@ interface Step {
   time: number;
   /** Nanoseconds past `time`: the steps of one request often share a millisecond. */
   subMs: number;
-  order: number;
+  /** The file's place in the bundle's list of logs, and the line's among its traced lines. */
+  file: number;
+  seq: number;
   event: string;
   pod: string;
   container: string;
@@ -56,32 +51,22 @@ interface Departure {
 }
 
 /**
- * Names each log line's event: its source location when the logger writes one, else its Drain
- * template within its group. Drain may generalise a template later; `resolve` follows the renames.
+ * Names each log line's event: its source location when the logger writes one, else its template
+ * within its group, as mining found it (the template the log patterns count too).
  */
 class EventNamer {
-  private readonly miners = new Map<string, TemplateMiner>();
-  private readonly renamed = new Map<string, string>();
   private readonly labels = new Map<string, string>();
 
-  name(group: string, text: string, content: string): string {
-    const loc = SOURCE_LOCATION.exec(text);
-    if (loc) return `at ${loc[0]}`;
-    let miner = this.miners.get(group);
-    if (!miner) this.miners.set(group, (miner = new TemplateMiner()));
-    const m = miner.add(content);
-    const id = `${group}|${m.id}`;
-    if (m.change === 'updated' && m.previousId !== undefined)
-      this.renamed.set(`${group}|${m.previousId}`, id);
-    this.labels.set(id, m.template.slice(0, 100));
-    return id;
-  }
+  constructor(private readonly groups: LogGroup[]) {}
 
-  resolve(event: string): string {
-    let e = event;
-    // Bounded: a rename chain cannot be longer than the number of renames.
-    for (let i = 0; i <= this.renamed.size && this.renamed.has(e); i++) e = this.renamed.get(e) as string;
-    return e;
+  name(group: string, line: TracedFile['lines'][number]): string {
+    if (line.location !== undefined) return `at ${line.location}`;
+    const id = `${group}|${line.template ?? ''}`;
+    if (!this.labels.has(id)) {
+      const t = this.groups.find((g) => g.name === group)?.templates.get(line.template ?? '');
+      this.labels.set(id, (t?.template ?? line.template ?? '').slice(0, 100));
+    }
+    return id;
   }
 
   label(event: string): string {
@@ -89,43 +74,30 @@ class EventNamer {
   }
 }
 
-/** The steps of each (trace, component) pair in one period, read from every log of the bundle. */
+/** The steps of each (trace, component) pair in one period, from the traced lines mining kept. */
 type Paths = Map<string, { component: string; steps: Step[] }>;
 
-async function readPaths(
-  bundle: Bundle,
-  ctx: AnalyzerContext,
-  baseline: { from: number; to: number },
-  namer: EventNamer,
-): Promise<{ base: Paths; window: Paths }> {
-  await ctx.data.components();
+async function readPaths(ctx: AnalyzerContext, namer: EventNamer): Promise<{ base: Paths; window: Paths }> {
+  const { traced } = await ctx.data.requestLines();
   const base: Paths = new Map();
   const window: Paths = new Map();
-  let order = 0;
-  const refs: LogFileRef[] = await bundle.logs();
-  for (const ref of refs) {
+  for (const f of traced) {
     if (ctx.signal?.aborted) break;
-    const component = ctx.data.componentOf(ref.pod);
-    const group = `${ctx.data.workloadOf(ref.pod)}/${ref.container}`;
-    for await (const line of bundle.readLog(ref)) {
-      const inBase = line.time >= baseline.from && line.time <= baseline.to;
-      const inWindow = line.time >= ctx.window.from && line.time <= ctx.window.to;
-      if (!inBase && !inWindow) continue;
-      const trace = TRACE_ID.exec(line.text);
-      if (!trace) continue;
-      const parsed = parseLogLine(line.text);
+    const component = ctx.data.componentOf(f.pod);
+    for (const line of f.lines) {
       const step: Step = {
         time: line.time,
         subMs: line.subMs,
-        order: order++,
-        event: namer.name(group, line.text, parsed.content),
-        pod: ref.pod,
-        container: ref.container,
-        text: line.text.slice(0, 400),
-        level: parsed.level,
+        file: f.file,
+        seq: line.seq,
+        event: namer.name(f.group, line),
+        pod: f.pod,
+        container: f.container,
+        text: line.text,
+        level: line.level,
       };
-      const into = inBase ? base : window;
-      const key = `${(trace[1] as string).toLowerCase()}\u0000${component}`;
+      const into = line.baseline ? base : window;
+      const key = `${line.trace}\u0000${component}`;
       const p = into.get(key);
       if (p) p.steps.push(step);
       else into.set(key, { component, steps: [step] });
@@ -135,13 +107,14 @@ async function readPaths(
 }
 
 /** A component's part of a request as its ordered events, repeats of one event collapsed, then END. */
-function sequenceOf(steps: Step[], namer: EventNamer): Step[] {
-  const sorted = [...steps].sort((a, b) => a.time - b.time || a.subMs - b.subMs || a.order - b.order);
+function sequenceOf(steps: Step[]): Step[] {
+  const sorted = [...steps].sort(
+    (a, b) => a.time - b.time || a.subMs - b.subMs || a.file - b.file || a.seq - b.seq,
+  );
   const out: Step[] = [];
   for (const s of sorted) {
-    const event = namer.resolve(s.event);
-    if (out.length > 0 && (out[out.length - 1] as Step).event === event) continue;
-    out.push({ ...s, event });
+    if (out.length > 0 && (out[out.length - 1] as Step).event === s.event) continue;
+    out.push(s);
   }
   const last = out[out.length - 1];
   if (last) out.push({ ...last, event: END, text: '' });
@@ -218,11 +191,11 @@ export const tracePaths: Analyzer = {
   async analyze(bundle, ctx) {
     const baseline = bundle.baselineMs;
     if (!baseline) return [];
-    const namer = new EventNamer();
-    const paths = await readPaths(bundle, ctx, baseline, namer);
+    const namer = new EventNamer((await ctx.data.logs()).groups);
+    const paths = await readPaths(ctx, namer);
     const model = new PathModel();
-    for (const p of paths.base.values()) model.add(p.component, sequenceOf(p.steps, namer));
-    const { passes, departures } = departuresFrom(paths.window, model, namer);
+    for (const p of paths.base.values()) model.add(p.component, sequenceOf(p.steps));
+    const { passes, departures } = departuresFrom(paths.window, model);
     const out: Finding[] = [];
     for (const [dk, list] of [...departures].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       list.sort((x, y) => x.time - y.time);
@@ -246,12 +219,11 @@ export const tracePaths: Analyzer = {
 function departuresFrom(
   window: Paths,
   model: PathModel,
-  namer: EventNamer,
 ): { passes: Map<string, number[]>; departures: Map<string, Departure[]> } {
   const passes = new Map<string, number[]>();
   const departures = new Map<string, Departure[]>();
   for (const p of window.values()) {
-    const seq = sequenceOf(p.steps, namer);
+    const seq = sequenceOf(p.steps);
     for (let i = 0; i + 1 < seq.length; i++) {
       const a = seq[i] as Step;
       const b = seq[i + 1] as Step;
