@@ -2,7 +2,7 @@
 // sessions after the replica upgrade, the investigation names redis.replica.replicaCount, the
 // suggested fix is applied and the lab is shut down, leaving no process behind.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,41 @@ describe('hindsight demo --quick (CLI, real processes)', () => {
     // The report's metric titles name those pods too.
     const places = [...r.stdout.matchAll(/\bredis_\w+ on (\S+)/g)].map((m) => m[1]);
     expect(places.filter((p) => !p?.startsWith('shop-redis-'))).toEqual([]);
+  });
+
+  // The bundle holds what the lab's Prometheus scraped (the exporters beside Redis, PostgreSQL and
+  // nginx, the shops' /metrics) beside what collect sampled. Without the samples it is the bundle
+  // `collect --prometheus` writes with no --redis or --postgres: the story must still rank first.
+  it('ranks the replica upgrade first from what Prometheus scraped alone, without Redis samples', async () => {
+    const only = join(dir, 'bundle-prometheus-only');
+    await cp(join(dir, 'bundle'), only, { recursive: true });
+    await rm(join(only, 'series', 'redis.jsonl'));
+    await rm(join(only, 'series', 'postgres.jsonl'), { force: true });
+    const manifestPath = join(only, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { sources: Array<{ name: string }> };
+    expect(manifest.sources.map((s) => s.name)).toContain('prometheus');
+    manifest.sources = manifest.sources.filter((s) => s.name !== 'redis' && s.name !== 'postgres');
+    await writeFile(manifestPath, JSON.stringify(manifest, null, 2));
+    const scraped = (await readFile(join(only, 'series', 'prometheus.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { name: string; labels: Record<string, string> });
+    // The exporters' series, under the names the redis source gives them, by pod.
+    const replicas = scraped.filter((s) => s.name === 'redis_connected_slaves').map((s) => s.labels['pod']);
+    expect(replicas).toContain('shop-redis-master-0');
+    expect(
+      scraped.some((s) => s.name === 'redis_cmdstat_calls' && s.labels['pod'] === 'shop-redis-replica-5'),
+    ).toBe(true);
+    for (const name of ['pg_up', 'nginx_up', 'http_requests_total'])
+      expect(scraped.some((s) => s.name === name)).toBe(true);
+    const inv = await hindsight(['investigate', only, '--json'], {}, 120_000);
+    expect(inv.code, inv.stderr.slice(-2000)).toBe(0);
+    const report = JSON.parse(inv.stdout) as {
+      hypotheses: Array<{ cause: { type: string; diff?: Array<{ path: string }> } }>;
+      findings: Array<{ analyzer: string; title: string }>;
+    };
+    expect(report.hypotheses[0]?.cause.diff?.map((d) => d.path)).toContain('redis.replica.replicaCount');
+    expect(report.findings.some((f) => f.analyzer === 'redis')).toBe(true);
   });
 
   it('shows progress on stderr: phases, elapsed time and sessions lost so far', () => {

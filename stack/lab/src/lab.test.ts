@@ -98,7 +98,7 @@ describe('lab: up, upgrade, rollback and down with real processes', () => {
     expect(res.status).toBe(200);
     // Its Prometheus scrapes what the chart's prometheus.io annotations name: the shops' /metrics and
     // the exporter sidecar (Debian's binaries) beside Redis, PostgreSQL and nginx, every one up.
-    expect(s.prometheus).toMatchObject({ ready: true, discovery: 'annotations', scrapeIntervalSeconds: 1 });
+    expect(s.prometheus).toMatchObject({ ready: true, discovery: 'annotations', scrapeIntervalSeconds: 2 });
     expect(s.prometheus?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const targets = await allTargetsUp(s);
     expect(targets.map((t) => t.container)).toEqual(

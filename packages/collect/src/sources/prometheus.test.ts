@@ -204,6 +204,23 @@ describe('prometheus source against a real Prometheus scraping redis_exporter', 
     expect(r.manifest.sources[0]?.items).toBeGreaterThan(0);
   });
 
+  it('keeps NaN and Inf samples out of the bundle as gaps, and the rest of the query in', async () => {
+    // A ratio of zero rates is NaN, as a quantile of no observation is: Prometheus writes "NaN".
+    const r = await collect({
+      output: `${tmp.dir}/nan`,
+      window: window(),
+      namespace: 'shop',
+      prometheus: promUrl,
+      prometheusStep: 1,
+      promql: ['redis_up / (redis_up - 1)', 'vector(0) / vector(0)', 'redis_up * 2'],
+      sources: [prometheusSource],
+    });
+    expect(r.manifest.sources[0]).toMatchObject({ name: 'prometheus', status: 'ok' });
+    expect(await validateBundle(`${tmp.dir}/nan`)).toEqual([]);
+    const asked = (await seriesOf(`${tmp.dir}/nan`)).filter((s) => s.labels['query'] !== undefined);
+    expect(asked.map((s) => s.labels['query'])).toEqual(['redis_up * 2']);
+  });
+
   it('warns of a Prometheus that is down, naming its URL, and the other sources still run', async () => {
     const dead = await httpServer(() => undefined);
     const url = dead.url;
