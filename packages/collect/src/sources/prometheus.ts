@@ -5,6 +5,15 @@ import { rangeStep } from '../http.js';
 import { loadKube } from '../kube.js';
 import { COMPONENT_LABEL } from '../labels.js';
 import { exporterSeries } from './prometheus-exporters.js';
+import {
+  connectionCode,
+  fetchWithRetries,
+  HttpStatusError,
+  RetriesExhausted,
+  RetryTally,
+  type RetryOptions,
+} from '../retry.js';
+import { withKubeRetries } from './kubernetes-retry.js';
 
 interface ApiResponse<T> {
   status: string;
@@ -82,7 +91,10 @@ function anyOf(values: Iterable<string>): string {
     .join('|');
 }
 
-/** Why Prometheus refused: too large (422 too many samples, 400 past 11,000 points), or else. */
+/**
+ * Why Prometheus failed: unreachable (or failing on every try), too large (422 too many samples,
+ * 400 past 11,000 points), or else.
+ */
 class PrometheusError extends Error {
   constructor(
     message: string,
@@ -92,20 +104,39 @@ class PrometheusError extends Error {
   }
 }
 
-/** POSTs a form to the HTTP API (POST: 1,000 pods' names do not fit in a URL) and returns `data`. */
-async function post<T>(base: string, api: string, form: URLSearchParams, signal: AbortSignal): Promise<T> {
+/** Prometheus' 503 for a query that ran out of time (errorType `timeout`): it would time out again. */
+const timedOut = (body: string): boolean => /"errorType"\s*:\s*"timeout"/.test(body);
+
+/**
+ * POSTs a form to the HTTP API (POST: 1,000 pods' names do not fit in a URL) and returns `data`.
+ * A connection error, 429 or 5xx is tried again ({@link fetchWithRetries}); when the tries are
+ * spent, Prometheus is unreachable and the source stops, rather than spend them on every query.
+ */
+async function post<T>(
+  base: string,
+  api: string,
+  form: URLSearchParams,
+  signal: AbortSignal,
+  retry: RetryOptions,
+): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(`${base}${api}`, {
-      method: 'POST',
-      body: form,
-      signal,
-      headers: { accept: 'application/json' },
-    });
+    res = await fetchWithRetries(
+      `${base}${api}`,
+      { method: 'POST', body: form, signal, headers: { accept: 'application/json' } },
+      { ...retry, transient: (_status, body) => !timedOut(body) },
+    );
   } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const last = err instanceof RetriesExhausted ? err.cause : err;
+    const tries = err instanceof RetriesExhausted ? ` after ${err.tries}` : '';
+    if (last instanceof HttpStatusError)
+      throw new PrometheusError(
+        `Prometheus at ${redactText(base)} keeps failing: ${errorMessage(err)}`,
+        'unreachable',
+      );
+    const cause = (last as { cause?: { message?: string } }).cause;
     throw new PrometheusError(
-      `Prometheus at ${redactText(base)} is unreachable (${cause?.code ?? cause?.message ?? errorMessage(err)}): check --prometheus`,
+      `Prometheus at ${redactText(base)} is unreachable (${connectionCode(last) ?? cause?.message ?? errorMessage(last)})${tries}: check --prometheus`,
       'unreachable',
     );
   }
@@ -131,7 +162,10 @@ async function post<T>(base: string, api: string, form: URLSearchParams, signal:
 }
 
 /** The pods in scope as label matchers: their namespace, pods and workloads (what the metrics carry). */
-async function scopeMatchers(ctx: SourceContext<PrometheusSettings>): Promise<{
+async function scopeMatchers(
+  ctx: SourceContext<PrometheusSettings>,
+  retry: RetryOptions,
+): Promise<{
   matchers: string[];
   componentOfPod: Map<string, string>;
 }> {
@@ -141,7 +175,7 @@ async function scopeMatchers(ctx: SourceContext<PrometheusSettings>): Promise<{
     // Without the cluster, the namespace alone scopes; without it, the families alone do.
     return { matchers: ns ? [`namespace="${ns}"`] : ['job=~".+"'], componentOfPod };
   }
-  const kube = await loadKube(ctx.options);
+  const kube = withKubeRetries(await loadKube(ctx.options), retry);
   const selector = (ctx.options as { selector?: string }).selector;
   const pods = (
     await kube.core.listNamespacedPod({
@@ -180,6 +214,7 @@ async function discover(
   base: string,
   ctx: SourceContext<PrometheusSettings>,
   matchers: readonly string[],
+  retry: RetryOptions,
 ): Promise<{ queries: Array<{ family: string; query: string; series: number }>; cut: string[] }> {
   const queries: Array<{ family: string; query: string; series: number }> = [];
   const cut: string[] = [];
@@ -193,7 +228,7 @@ async function discover(
     ctx.progress(0, `discovering ${family.name} series`);
     let found: Array<Record<string, string>>;
     try {
-      found = await post<Array<Record<string, string>>>(base, '/api/v1/series', form, ctx.signal);
+      found = await post<Array<Record<string, string>>>(base, '/api/v1/series', form, ctx.signal, retry);
     } catch (err) {
       if (err instanceof PrometheusError && err.kind === 'unreachable') throw err;
       ctx.warn({
@@ -255,12 +290,13 @@ export const prometheusSource: Source<PrometheusSettings> = {
   ],
   schema: prometheusSettingsSchema,
   needs: ['prometheus'],
-  async collect(writer: BundleWriter, ctx: SourceContext<PrometheusSettings>): Promise<SourceResult> {
+  async collect(writer: BundleWriter, sourceCtx: SourceContext<PrometheusSettings>): Promise<SourceResult> {
+    const [retries, ctx] = RetryTally.of(sourceCtx);
     const base = (ctx.options.prometheus as string).replace(/\/+$/, '');
     const step = Math.max(ctx.options.prometheusStep ?? DEFAULT_PROMETHEUS_STEP, rangeStep(ctx.window));
     let scope: Awaited<ReturnType<typeof scopeMatchers>>;
     try {
-      scope = await scopeMatchers(ctx);
+      scope = await scopeMatchers(ctx, retries.options());
     } catch (err) {
       ctx.warn({
         code: 'HINDSIGHT_SOURCE_FAILED',
@@ -269,7 +305,7 @@ export const prometheusSource: Source<PrometheusSettings> = {
       const ns = ctx.options.namespace;
       scope = { matchers: ns ? [`namespace="${ns}"`] : ['job=~".+"'], componentOfPod: new Map() };
     }
-    const { queries, cut } = await discover(base, ctx, scope.matchers);
+    const { queries, cut } = await discover(base, ctx, scope.matchers, retries.options());
     if (cut.length > 0) {
       const what = `past --prometheus-max-series ${ctx.options.prometheusMaxSeries ?? DEFAULT_PROMETHEUS_MAX_SERIES}, left out: ${cut.join(', ')}`;
       writer.addNote(`prometheus: ${what}`);
@@ -292,7 +328,7 @@ export const prometheusSource: Source<PrometheusSettings> = {
       });
       ctx.progress(items, query.slice(0, 80));
       try {
-        const data = await post<Matrix>(base, '/api/v1/query_range', form, ctx.signal);
+        const data = await post<Matrix>(base, '/api/v1/query_range', form, ctx.signal, retries.options());
         for (const r of data.result) {
           const { __name__: metricName, ...labels } = r.metric;
           const name = metricName ?? nameOfQuery(query);
@@ -329,6 +365,8 @@ export const prometheusSource: Source<PrometheusSettings> = {
         });
       }
     }
+    const retried = retries.summary();
+    if (retried) writer.addNote(`prometheus: ${retried} at ${base}`);
     if (failed.length > 0 && failed.length === all.length)
       throw new Error(`every Prometheus query failed at ${base}`);
     return failed.length > 0
