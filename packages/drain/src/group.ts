@@ -14,6 +14,8 @@ import { WILDCARD } from './mask.js';
 export const MAX_GAP = 8;
 /** Longest line (in tokens) looked at for a gap: the search costs lines x MAX_GAP string joins. */
 export const MAX_GAP_LINE = 64;
+/** Fewest tokens that must agree around a run of free text for two templates to be paired by it. */
+export const MIN_PAIR_CONTEXT = 3;
 
 /** A template's pattern: its tokens with each run of `<*>` written once. */
 export function runKey(tokens: readonly string[]): string {
@@ -104,6 +106,48 @@ export function forEachGap(
     const key = runKey([...tokens.slice(0, i), WILDCARD, ...tokens.slice(j)]);
     if (found(key, runLengths(tokens.slice(0, i)).length)) return;
   }
+}
+
+/** Whether a template token is a word a run of free text can hold (no value, no `<*>`). */
+function isWordToken(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || c === 42) return false;
+  }
+  return true;
+}
+
+/**
+ * Where two token lists of different lengths are one event with a run of free text between the
+ * same two words: the tokens before the run (`p`) and after it (`s`) agree (a `<*>` of the
+ * template `b` agrees with anything), the runs are 1 to {@link MAX_GAP} words each and differ,
+ * and at least {@link MIN_PAIR_CONTEXT} tokens agree around them. Returns the run's start in
+ * both and its end in `a` and in `b`, or undefined. This is how two templates that each hold a
+ * different run of words as they are (each seen once, so neither has generalised it to `<*>`)
+ * find one another, which the anchors of {@link Patterns.gapLeader} cannot.
+ */
+export function freeTextRun(
+  a: readonly string[],
+  b: readonly string[],
+): { from: number; toA: number; toB: number } | undefined {
+  const na = a.length;
+  const nb = b.length;
+  if (na === nb || na > MAX_GAP_LINE || nb > MAX_GAP_LINE) return undefined;
+  const agree = (x: string, y: string): boolean => x === y || y === WILDCARD;
+  let p = 0;
+  const max = Math.min(na, nb) - 1;
+  while (p < max && agree(a[p] as string, b[p] as string)) p++;
+  let s = 0;
+  while (s < max - p && agree(a[na - 1 - s] as string, b[nb - 1 - s] as string)) s++;
+  if (p === 0 || s === 0 || p + s < MIN_PAIR_CONTEXT) return undefined;
+  const toA = na - s;
+  const toB = nb - s;
+  if (toA - p > MAX_GAP || toB - p > MAX_GAP) return undefined;
+  // The tokens around the run are words, as the anchors of a pattern are.
+  if (!isWordToken(a[p - 1] as string) || !isWordToken(a[toA] as string)) return undefined;
+  for (let i = p; i < toA; i++) if (!isWordToken(a[i] as string)) return undefined;
+  for (let i = p; i < toB; i++) if (!isWordToken(b[i] as string)) return undefined;
+  return { from: p, toA, toB };
 }
 
 /**
@@ -197,6 +241,11 @@ export class Patterns {
       return true;
     });
     return out;
+  }
+
+  /** The leader filed under the pattern of these tokens, if any. */
+  holder(tokens: readonly string[]): Cluster | undefined {
+    return this.byKey.get(runKey(tokens));
   }
 
   /** Forgets a cluster that ends or joins a group. */

@@ -283,4 +283,32 @@ describe('TemplateMiner', () => {
       ['job <*> failed reason: <*> end of report', lines.length + 1],
     ]);
   });
+
+  it('gives one template to a run of free text seen once at each of three lengths', () => {
+    const m = new TemplateMiner();
+    const results = [
+      'job 1 failed reason: timeout end of report',
+      'job 2 failed reason: quota exceeded on volume end of report',
+      'job 3 failed reason: disk is full end of report',
+    ].map((l) => m.add(l));
+    expect(m.templates().map((t) => [t.template, t.count])).toEqual([
+      ['job <*> failed reason: <*> end of report', 3],
+    ]);
+    // The template that ended in the group is announced with the line that made the group.
+    const into = new Map(results.filter((r) => r.previousId).map((r) => [r.previousId, r.id]));
+    const final = results.map((r) => into.get(r.id) ?? r.id);
+    expect(new Set(final)).toEqual(new Set([m.templates()[0]?.id]));
+  });
+
+  it('keeps apart two events that differ in a run of words, and a run that held its words for many lines', () => {
+    const m = new TemplateMiner();
+    m.add('Task succeeded with attempt 1');
+    m.add('Task cleanup failed for attempt 2');
+    expect(m.templates()).toHaveLength(2);
+    const n = new TemplateMiner();
+    for (let i = 0; i < 5; i++) n.add(`Received disconnect from 10.0.0.${i}: 11: Bye Bye [preauth]`);
+    n.add('Received disconnect from 10.0.0.9: 11: Closed due to user request. [preauth]');
+    n.add('Received disconnect from 10.0.0.8: 11: Normal Shutdown, Thank you for playing [preauth]');
+    expect(n.templates()).toHaveLength(3);
+  });
 });

@@ -1,11 +1,16 @@
 import { Answers, type Known, type LineEntry } from './answers.js';
 import { absorbCounts, countAt, newCluster, widen, type Cluster } from './cluster.js';
-import { Patterns, shownOf } from './group.js';
+import { MAX_GAP, Patterns, freeTextRun, shownOf } from './group.js';
+import { WILDCARD } from './mask.js';
 import { templateId } from './hash.js';
 import { DEFAULT_OPTIONS, type MinerOptions } from './options.js';
 import type { LoadResult, MatchChange, MatchResult, MinerState, MinerStats, TemplateInfo } from './types.js';
 import { Tokenizer } from './tokenizer.js';
 import { PrefixTree } from './tree.js';
+
+// Other templates a new one must find with another run of free text in the same place to group
+// with them (see pairByFreeText).
+const MIN_FREE_TEXT_PARTNERS = 2;
 
 /** The cluster whose id and counts a cluster's lines get: its group's leader, or itself. */
 const leaderOf = (c: Cluster): Cluster => c.leader ?? c;
@@ -26,9 +31,13 @@ export class TemplateMiner {
   // merge (previousId -> id) is never misled. Merges are rare (tens per thousand templates).
   private readonly retired = new Set<string>();
   private readonly all = new Set<Cluster>();
+  // The leaders by length in tokens: where a new template looks for one with another run of free text.
+  private readonly byLength = new Map<number, Set<Cluster>>();
   // Each template's pattern (see group.ts): where a template or line finds its group.
   private readonly patterns = new Patterns();
   private lines = 0;
+  /** The id of a cluster that a new template's group absorbed (see pairByFreeText), for the line's result. */
+  private ended: string | undefined;
   private evicted = 0;
   private truncated = 0;
   private readonly answers = new Answers();
@@ -116,6 +125,8 @@ export class TemplateMiner {
     if (cluster === undefined) {
       cluster = this.create(tokens);
       change = cluster.leader === undefined ? 'created' : 'updated';
+      previousId = this.ended;
+      this.ended = undefined;
     } else {
       const before = leaderOf(cluster);
       const id = before.id;
@@ -303,14 +314,93 @@ export class TemplateMiner {
     this.byText.set(template, cluster);
     this.byId.set(cluster.id, cluster);
     this.all.add(cluster);
+    this.lengthSet(tokens.length).add(cluster);
     const leader = this.patterns.refile(cluster, group);
     if (leader !== undefined) this.join(cluster, leader, -1);
     else if (group) {
       // A line whose run of words is a variable that another length's template holds as `<*>`.
       const gap = this.patterns.gapLeader(tokens);
       if (gap !== undefined) this.join(cluster, gap.leader, gap.run);
+      else if (this.options.constantAfter > 0) return this.pairByFreeText(cluster);
     }
     return cluster;
+  }
+
+  private lengthSet(n: number): Set<Cluster> {
+    let set = this.byLength.get(n);
+    if (set === undefined) this.byLength.set(n, (set = new Set()));
+    return set;
+  }
+
+  /**
+   * A new template and two or more others of other lengths that differ from it only in a run of
+   * words between the same words (see freeTextRun) become one group, the runs taken as the
+   * variable: `reason: disk full end`, `reason: quota exceeded for user end`, `reason: timeout
+   * end`. Two alone are not enough: in Loghub-2k, `Task succeeded with attempt <*>` and `Task
+   * cleanup failed for attempt <*>` are two events, and only a position that takes many values is
+   * a variable (Brain). Returns the cluster the line ends in.
+   */
+  private pairByFreeText(c: Cluster): Cluster {
+    const n = c.tokens.length;
+    // Partners by where their run starts, each with the tokens that agree after its run.
+    const byContext = new Map<number, Array<{ d: Cluster; after: number }>>();
+    let found: Array<{ d: Cluster; after: number }> | undefined;
+    let from = 0;
+    for (let m = Math.max(1, n - MAX_GAP + 1); m < n + MAX_GAP && found === undefined; m++) {
+      const set = m === n ? undefined : this.byLength.get(m);
+      if (set === undefined) continue;
+      for (const d of set) {
+        // A run that held the same words for `constantAfter` lines is constant text (Brain: a
+        // position's frequent value is a constant): `Bye Bye` and `Closed due to user request.`
+        // after `Received disconnect from <*>: <*>:` are two events in OpenSSH.
+        if (
+          d.leader !== undefined ||
+          d.members.length > 0 ||
+          !d.alive ||
+          d.count >= this.options.constantAfter
+        )
+          continue;
+        const run = freeTextRun(c.tokens, d.tokens);
+        if (run === undefined) continue;
+        let partners = byContext.get(run.from);
+        if (partners === undefined) byContext.set(run.from, (partners = []));
+        // Two of one length would converge into one template, and one of their ids end unannounced.
+        if (partners.some((q) => q.d.tokens.length === m)) continue;
+        partners.push({ d, after: n - run.toA });
+        if (partners.length >= MIN_FREE_TEXT_PARTNERS) {
+          found = partners;
+          from = run.from;
+          break;
+        }
+      }
+    }
+    if (found === undefined) return c;
+    const [a, b] = found as [{ d: Cluster; after: number }, { d: Cluster; after: number }];
+    // The run ends where it ends in both: a run's last word that happens to be the other's (`...
+    // kakagri end` and `... kakagri end`) is part of it.
+    const after = Math.min(a.after, b.after);
+    const widened = (t: string[]): string[] =>
+      t.map((x, i) => (i >= from && i < t.length - after ? WILDCARD : x));
+    const wa = widened(a.d.tokens);
+    const wb = widened(b.d.tokens);
+    // Only where the two become one group and nothing else: no other template holds either text.
+    if (this.byText.has(wa.join(' ')) || this.byText.has(wb.join(' '))) return c;
+    const holder = this.patterns.holder(wa);
+    if (holder !== undefined && holder !== a.d && holder !== b.d) return c;
+    const shift = a.d.tokens.length - n;
+    // The line's template takes the run, and the `<*>` the first other holds around it, as variables.
+    const own = c.tokens.map((x, i) =>
+      i >= from && i < n - after
+        ? WILDCARD
+        : a.d.tokens[i < from ? i : i + shift] === WILDCARD
+          ? WILDCARD
+          : x,
+    );
+    this.generalise(a.d, wa);
+    this.generalise(b.d, wb);
+    // The one of the two that joined the other's group ends; its lines are the group's now.
+    for (const d of [a.d, b.d]) if (leaderOf(d) !== d && d.id !== leaderOf(d).id) this.ended = d.id;
+    return c.leader !== undefined || !c.alive ? c : this.generalise(c, own);
   }
 
   /** Makes `member` a member of `leader`'s group: its id ends (as in a merge), its counts go to the leader. */
@@ -389,6 +479,7 @@ export class TemplateMiner {
     }
     if (this.byId.get(cluster.id) === cluster) this.byId.delete(cluster.id);
     this.all.delete(cluster);
+    for (const c of [cluster, ...cluster.members]) this.byLength.get(c.tokens.length)?.delete(c);
   }
 
   /** Drops the least recently seen tenth of the templates, sparing the one just created. */
