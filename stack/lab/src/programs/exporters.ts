@@ -27,7 +27,7 @@ function installed(path: string): boolean {
 }
 
 /** An exporter image run by a Debian package's binary, its args and env given as rendered. */
-function exporter(images: string[], binary: string, pkg: string): Program {
+export function exporter(images: string[], binary: string, pkg: string): Program {
   const path = `/usr/bin/${binary}`;
   return {
     matches: (image) => images.includes(image),
