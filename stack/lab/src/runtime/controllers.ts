@@ -141,17 +141,22 @@ export class Controllers {
     this.kubelet.forget(pod);
   }
 
-  /** Waits for pods to be ready: 120 s, shortened with the time scale down to 30 s. */
-  private async waitReady(
-    pods: LabPod[],
-    what: string,
-    timeoutMs = Math.max(30_000, 120_000 * Math.min(1, this.cluster.o.timeScale)),
-  ): Promise<void> {
+  /**
+   * Waits for pods to be ready. A pod whose container restarted (a crash loop, a memory limit) fails
+   * the wait after 120 s shortened with the time scale, down to 30 s; pods that are only slow (a
+   * loaded machine) get 120 s whatever the scale, as a progress deadline would give them.
+   */
+  private async waitReady(pods: LabPod[], what: string): Promise<void> {
+    const crashMs = Math.max(30_000, 120_000 * Math.min(1, this.cluster.o.timeScale));
+    const slowMs = Math.max(crashMs, 120_000);
     const gen = this.generation;
-    const until = Date.now() + timeoutMs;
+    const started = Date.now();
+    const restarted = (p: LabPod) => p.containers.some((c) => c.restartCount > 0);
     while (!pods.every((p) => podReady(p) || p.deleting)) {
       this.stillApplying(gen, what);
-      if (Date.now() > until) {
+      const waited = Date.now() - started;
+      const timeoutMs = pods.some((p) => !podReady(p) && restarted(p)) ? crashMs : slowMs;
+      if (waited > timeoutMs) {
         const notReady = pods.filter((p) => !podReady(p)).map((p) => p.name);
         throw new HindsightError(
           'HINDSIGHT_LAB',
