@@ -114,7 +114,7 @@ describe('hindsight demo --quick (CLI, real processes)', () => {
   });
 
   // Measured: the ground truth of the incident's traffic (from the first change to the collection)
-  // and of 12 s of traffic after the fix. The story's team runs with the read-your-writes guard
+  // and of 8 s of traffic after the fix. The story's team runs with the read-your-writes guard
   // off, so a replica lagging behind a fresh write can still lose a session after the fix (seen:
   // 0, 1 and 3 in three runs on 2 loaded cores, against 73 and 76 during the incident).
   it('loses sessions before the fix, and at most a tenth as many after it', () => {

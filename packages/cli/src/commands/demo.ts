@@ -19,7 +19,7 @@ interface DemoOptions {
 /** Phase lengths (ms). The default lets a newcomer watch; quick is for tests (HINDSIGHT_DEMO_QUICK=1). */
 const timings = {
   normal: { warmMs: 30_000, spacingMs: 30_000, tailMs: 35_000, afterFixMs: 30_000 },
-  quick: { warmMs: 8_000, spacingMs: 8_000, tailMs: 10_000, afterFixMs: 12_000 },
+  quick: { warmMs: 8_000, spacingMs: 8_000, tailMs: 8_000, afterFixMs: 8_000 },
 } as const;
 
 /** `hindsight demo`: the story end to end on a local lab, with the fix applied and checked. */
