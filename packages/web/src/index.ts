@@ -15,3 +15,4 @@ export type {
   TemplateRates,
   TemplateLine,
 } from './model.js';
+export type { CallEdgeView, CallGraphView } from './calls-route.js';

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { HindsightError, errorMessage, type Bundle, type Warning } from '@hindsight/core';
 import { Worker } from 'node:worker_threads';
 import { BundleView } from './data.js';
+import { callsOf } from './calls-route.js';
 import type { Overview } from './model.js';
 import type { BundleRecords, MinedLogs, Report } from '@hindsight/investigate';
 
@@ -318,6 +319,7 @@ export async function startServer(options: ServeOptions): Promise<WebServer> {
       sendJson(res, 200, { changes: d.changes });
       return;
     }
+    if (p === '/api/calls') return sendJson(res, 200, await callsOf(d.bundle, d.bucketMs));
     const cm = /^\/api\/changes\/([^/]+)$/.exec(p);
     if (cm) {
       const id = decodeURIComponent(cm[1] as string);

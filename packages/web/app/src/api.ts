@@ -3,6 +3,8 @@
 import type { TemplateInfoView } from '@hindsight/web';
 
 export type {
+  CallEdgeView,
+  CallGraphView,
   ChangeView,
   Overview,
   SeriesData,

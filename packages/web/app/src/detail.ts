@@ -2,6 +2,7 @@
 // a change), with its evidence drawn as charts and tables.
 import { ApiError, get, type ChangeView, type Evidence, type Finding, type Hypothesis } from './api.js';
 import type { SeriesData, TemplateLine, TemplateRates } from './api.js';
+import { callGraphFigure, durationChart, movedEdges } from './calls.js';
 import { timeChart } from './chart.js';
 import { h, show, stamp } from './dom.js';
 import { seriesKey } from '@hindsight/core/identity';
@@ -118,6 +119,11 @@ function findingDetail(id: string, v: View): Node[] {
 
 function evidence(f: Finding, v: View, causeId?: string): Node[] {
   const out: Array<Node | null> = [h('h4', {}, f.title)];
+  const moved = f.signal.startsWith('latency:edges:') ? movedEdges(f) : [];
+  if (moved.length > 0) {
+    const all = state.calls?.edges ?? [];
+    out.push(callGraphFigure(f, moved, all), durationChart(f, moved, all, causeId));
+  }
   for (const e of f.evidence as Evidence[]) {
     if (e.type === 'series') {
       const key = seriesKey(e.name, e.labels);

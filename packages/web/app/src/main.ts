@@ -1,7 +1,14 @@
 // hindsight serve's page: boots from the server's overview, then draws the side column and the
 // detail column for the view in the address, again whenever the address changes.
 import './style.css';
-import { ApiError, get, type ChangeView, type Overview, type TimelineItem } from './api.js';
+import {
+  ApiError,
+  get,
+  type CallGraphView,
+  type ChangeView,
+  type Overview,
+  type TimelineItem,
+} from './api.js';
 import { pruneCharts } from './chart.js';
 import { renderDetail } from './detail.js';
 import { focusedEntry, h, near, refocus, stamp } from './dom.js';
@@ -37,6 +44,8 @@ async function boot(): Promise<void> {
   (document.getElementById('bundle') as HTMLElement).textContent =
     `${o.bundle} · ${stamp(from)} → ${near(Date.parse(o.manifest.window.to), from).replace(/ UTC$/, '')} UTC`;
   state.changes = (await get<{ changes: ChangeView[] }>('changes')).changes;
+  if (o.report?.findings.some((f) => f.signal.startsWith('latency:')))
+    state.calls = await get<CallGraphView>('calls');
   // A component known only from the report (a pod seen in events alone) can still be what fails.
   const failing = (o.report?.atCollection ?? []).map((e) => e.component);
   for (const c of [...new Set([...o.components, ...failing])].sort())

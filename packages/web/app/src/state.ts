@@ -1,6 +1,6 @@
 // What the page shows and what it was given: the view in the address, and the bundle's overview
 // and changes read once at boot.
-import type { ChangeView, Overview, SeriesInfo } from './api.js';
+import type { CallGraphView, ChangeView, Overview, SeriesInfo } from './api.js';
 import type { Marker } from './chart.js';
 import { near } from './dom.js';
 
@@ -78,6 +78,8 @@ export const state = {
   seriesList: [] as SeriesInfo[],
   /** What the series filter holds, kept across re-renders. */
   seriesFilterText: '',
+  /** The spans' call graph, read when the report has a latency finding to draw it for. */
+  calls: null as CallGraphView | null,
 };
 
 /** A time in the bundle as a time of day; with its date when on another day than the window's end. */
