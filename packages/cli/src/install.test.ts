@@ -2,7 +2,9 @@
 // a temp prefix, offline, with an empty cache (the package has no dependency to fetch: the
 // workspaces and their npm dependencies are bundled, uPlot ships inside), and the installed
 // `hindsight` runs as users run it, from a folder outside the repository.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,7 +52,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('the installable hindsight package', () => {
+// The checks are independent once the package is installed: run at once, they take the longest one's time.
+describe.concurrent('the installable hindsight package', () => {
   it('installs with npm i -g offline from its tarball, as one package with no dependency to fetch', async () => {
     const manifest = JSON.parse(
       await readFile(path.join(prefix, 'lib/node_modules/hindsight/package.json'), 'utf8'),
@@ -59,6 +62,9 @@ describe('the installable hindsight package', () => {
     expect(manifest['files']).toEqual(['bin/', 'dist/', 'THIRD-PARTY-LICENSES.md']);
     expect(manifest['bundleDependencies']).toEqual(Object.keys(manifest['dependencies'] as object));
     expect(manifest['peerDependenciesMeta']).toEqual({ '@hindsight/lab': { optional: true } });
+    // Read as files at run time, beside the chunks: the workers and the web view's page.
+    for (const file of ['dist/mine-worker.js', 'dist/investigate-worker.js', 'dist/app/index.html'])
+      expect(existsSync(path.join(prefix, 'lib/node_modules/hindsight', file)), file).toBe(true);
     const own = JSON.parse(await readFile(path.join(repo, 'packages/cli/package.json'), 'utf8')) as {
       version: string;
     };
@@ -81,6 +87,36 @@ describe('the installable hindsight package', () => {
     const report = JSON.parse(r.stdout) as { hypotheses: Array<{ title: string }> };
     expect(report.hypotheses[0]?.title).toContain('redis.replica.replicaCount: 2 -> 6');
     expect(await readFile(html, 'utf8')).toContain('uPlot');
+  });
+
+  it('serves the web view of a fixture bundle, its investigation run in a worker', async () => {
+    const child = spawn(path.join(prefix, 'bin/hindsight'), ['serve', fixture], {
+      cwd: dir,
+      env: { ...env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      while (!/http:\/\/127\.0\.0\.1:\d+\//.test(out)) {
+        if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}`);
+        await once(child.stdout, 'data');
+      }
+      const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)?.[0] as string;
+      expect(await (await fetch(url)).text()).toContain('<title>hindsight</title>');
+      // 503 while the worker investigates; then the report.
+      let res = await fetch(`${url}api/report`);
+      for (let i = 0; res.status === 503 && i < 300; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        res = await fetch(`${url}api/report`);
+      }
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { report: { hypotheses: Array<{ title: string }> } };
+      expect(body.report.hypotheses[0]?.title).toContain('redis.replica.replicaCount: 2 -> 6');
+    } finally {
+      child.kill('SIGINT');
+      if (child.exitCode === null) await once(child, 'exit');
+    }
   });
 
   it('says the optional lab is not installed, with exit 3 and HINDSIGHT_LAB', async () => {
