@@ -20,7 +20,7 @@ afterAll(async () => {
 
 /** Runs the built CLI with no cluster at hand: HOME is the temp folder and KUBECONFIG unset. */
 function hindsight(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, HOME: dir, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir, NO_COLOR: '1' };
   delete env['KUBECONFIG'];
   return new Promise((resolve) => {
     execFile(process.execPath, [bin, ...args], { env }, (err, stdout, stderr) =>
