@@ -133,7 +133,7 @@ export function printTable(rows, extra) {
 /**
  * Fitted and leave-one-system-out over GRID: each system scored with the configuration whose mean
  * of GA, PA, FGA and FTA is best on the OTHER systems (ties to the earlier in the grid); fitted is
- * the one configuration best on all, scored on the same.
+ * the one configuration best on all, scored on the same. Returns both sets of rows.
  */
 export function leaveOneOut(datasets, options, score) {
   const show = (o) =>
@@ -158,4 +158,5 @@ export function leaveOneOut(datasets, options, score) {
   });
   console.log('\nLeave-one-system-out: each system scored with the configuration best on the others');
   printTable(loso, (r) => show(r.g));
+  return { fitted: fitted.rows, loso };
 }

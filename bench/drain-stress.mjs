@@ -256,4 +256,13 @@ printTable(rows);
 console.log(
   `punctuation-normalised PA ${mean(rows.map((r) => r.PAn)).toFixed(3)}, FTA ${mean(rows.map((r) => r.FTAn)).toFixed(3)}; GA grouped by id as read ${mean(rows.map((r) => r.GAid)).toFixed(3)}`,
 );
-if (!args.includes('--no-loso')) leaveOneOut(datasets, options, score);
+if (!args.includes('--no-loso')) {
+  const { fitted, loso } = leaveOneOut(datasets, options, score);
+  for (const [name, rs] of [
+    ['fitted', fitted],
+    ['leave-one-system-out', loso],
+  ])
+    console.log(
+      `${name}: punctuation-normalised PA ${mean(rs.map((r) => r.PAn)).toFixed(3)}, FTA ${mean(rs.map((r) => r.FTAn)).toFixed(3)}`,
+    );
+}

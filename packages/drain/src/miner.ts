@@ -342,6 +342,8 @@ export class TemplateMiner {
    */
   private pairByFreeText(c: Cluster): Cluster {
     const n = c.tokens.length;
+    const first = c.tokens[0];
+    const last = c.tokens[n - 1];
     // Partners by where their run starts, each with the tokens that agree after its run.
     const byContext = new Map<number, Array<{ d: Cluster; after: number }>>();
     let found: Array<{ d: Cluster; after: number }> | undefined;
@@ -360,7 +362,10 @@ export class TemplateMiner {
           d.count >= this.options.constantAfter
         )
           continue;
-        const run = freeTextRun(c.tokens, d.tokens);
+        // The first and the last tokens must agree (freeTextRun's test, at a fraction of its cost).
+        const t = d.tokens;
+        if ((t[0] !== first && t[0] !== WILDCARD) || (t[m - 1] !== last && t[m - 1] !== WILDCARD)) continue;
+        const run = freeTextRun(c.tokens, t);
         if (run === undefined) continue;
         let partners = byContext.get(run.from);
         if (partners === undefined) byContext.set(run.from, (partners = []));

@@ -65,6 +65,8 @@ export class Tokenizer {
   lastHash = 0;
   /** A second, independent 32-bit hash of that shape, checked on a hit. */
   lastCheck = 0;
+  // Masked tokens by skeleton (see TokenMemo), bounded: cleared when full.
+  private readonly memo = new Map<number, TokenMemo>();
   private readonly extra: RegExp[];
 
   /** Throws a SyntaxError when an `extraMasks` source is not a valid regular expression. */
@@ -181,14 +183,18 @@ export class Tokenizer {
       let i = start;
       for (; i < n; i++) {
         const c = line.charCodeAt(i);
+        // Hashed with every digit read as `0`: a token's skeleton (see TokenMemo).
+        let x = c;
         if (c <= 61) {
           if (c === 32) break;
-          if (c >= 48 && c <= 57) digits++;
-          else if (c === 47 || c === 58 || c === 61) other = true;
+          if (c >= 48 && c <= 57) {
+            digits++;
+            x = 48;
+          } else if (c === 47 || c === 58 || c === 61) other = true;
           else if (c === 9 || c === 11 || c === 12 || c === 13) return false;
         } else if (c === 64 || c === 92) other = true;
-        a = Math.imul(a ^ c, 0x01000193);
-        b = (Math.imul(b, 31) + c) | 0;
+        a = Math.imul(a ^ x, 0x01000193);
+        b = (Math.imul(b, 31) + x) | 0;
       }
       const len = i - start;
       start = i + 1;
@@ -200,51 +206,29 @@ export class Tokenizer {
       else if (len <= MAX_TOKEN_LENGTH && digits === 0 && !other) {
         if (isValueWordAt(line, i - len, i)) masked = WILDCARD;
       } else {
-        const r = scanSimple(line, i - len, i);
-        if (r === WHOLE) masked = WILDCARD;
-        else if (r === BAIL) masked = maskToken(line.slice(i - len, i));
-        else if (r & COLLAPSE) masked = maskSimple(line, i - len, i);
-        else {
-          // The masked token's hashes, read from its pieces: no string is built.
-          a = 0x811c9dc5;
-          b = 0;
-          for (let k = 0; k < r; k += 2) {
-            const from = PIECES[k] as number;
-            if (from < 0) {
-              for (let j = 0; j < 3; j++) {
-                const c = WILDCARD.charCodeAt(j);
-                a = Math.imul(a ^ c, 0x01000193);
-                b = (Math.imul(b, 31) + c) | 0;
-              }
-              continue;
-            }
-            const to = PIECES[k + 1] as number;
-            for (let j = from; j < to; j++) {
-              const c = line.charCodeAt(j);
-              a = Math.imul(a ^ c, 0x01000193);
-              b = (Math.imul(b, 31) + c) | 0;
-            }
+        const memo = this.memo.get(a >>> 2);
+        if (memo !== undefined && memo.check === b && memo.len === len) {
+          a = memo.a;
+          b = memo.b;
+          if (memo.wild) masked = WILDCARD;
+        } else {
+          const key = a >>> 2;
+          const check = b;
+          const wild = this.maskedHash(line, i - len, i);
+          a = hashA;
+          b = hashB;
+          if (wild) masked = WILDCARD;
+          if (!hashDigit) {
+            if (this.memo.size >= TOKEN_MEMO_SIZE) this.memo.clear();
+            this.memo.set(key, { check, len, a, b, wild });
           }
-          // A token of one `<*>` piece is `<*>` (a list run counts it).
-          if (r === 2 && (PIECES[0] as number) < 0) masked = WILDCARD;
         }
       }
       if (masked === WILDCARD) {
         if (++run === MIN_LIST_RUN) return false;
         a = WILDCARD_A;
         b = WILDCARD_B;
-      } else {
-        run = 0;
-        if (masked !== undefined) {
-          a = 0x811c9dc5;
-          b = 0;
-          for (let k = 0; k < masked.length; k++) {
-            const c = masked.charCodeAt(k);
-            a = Math.imul(a ^ c, 0x01000193);
-            b = (Math.imul(b, 31) + c) | 0;
-          }
-        }
-      }
+      } else run = 0;
       h = Math.imul(h ^ a, 0x9e3779b1);
       h ^= h >>> 15;
       g = Math.imul(g + b, 0x85ebca6b);
@@ -255,4 +239,80 @@ export class Tokenizer {
     this.lastCheck = (g + count) | 0;
     return true;
   }
+
+  /**
+   * Masks the token `line[start, end)` (neither a plain word nor a plain number) and leaves the
+   * two hashes of the masked token in hashA and hashB, and in hashDigit whether it holds a digit.
+   * Returns whether it is one `<*>`.
+   */
+  private maskedHash(line: string, start: number, end: number): boolean {
+    const r = scanSimple(line, start, end);
+    if (r === WHOLE) return wildcardHash();
+    if (r === BAIL || r & COLLAPSE) {
+      const masked =
+        r === BAIL ? maskToken(line.slice(start, end)) : (maskSimple(line, start, end) as string);
+      if (masked === WILDCARD) return wildcardHash();
+      textHash(masked, 0, masked.length, true);
+      return false;
+    }
+    // Read from the pieces: no string is built.
+    hashA = 0x811c9dc5;
+    hashB = 0;
+    hashDigit = false;
+    for (let k = 0; k < r; k += 2) {
+      const from = PIECES[k] as number;
+      if (from < 0) textHash(WILDCARD, 0, 3, false);
+      else textHash(line, from, PIECES[k + 1] as number, false);
+    }
+    // A token of one `<*>` piece is `<*>` (a list run counts it).
+    return r === 2 && (PIECES[0] as number) < 0;
+  }
+}
+
+/**
+ * A token's masked form by its skeleton (the token with every digit read as `0`, hashed in the
+ * pass that finds it): masking treats all digits alike (a part's digits are counted, never told
+ * apart), so tokens of one skeleton whose masked form holds no digit of its own all have that
+ * masked form: `latency=87ms` and `latency=12ms`, `10.1.2.3:4567` and `10.9.8.7:1234`. Only such
+ * masked forms are kept. Checked by a second hash and the length, as the shape cache is.
+ */
+interface TokenMemo {
+  check: number;
+  len: number;
+  a: number;
+  b: number;
+  wild: boolean;
+}
+// Skeletons kept: token shapes are few (about as many as the templates' value slots).
+const TOKEN_MEMO_SIZE = 1 << 16;
+
+// The hashes of the last masked token (see Tokenizer.maskedHash): module state, so nothing is allocated.
+let hashA = 0;
+let hashB = 0;
+let hashDigit = false;
+
+function wildcardHash(): boolean {
+  hashA = WILDCARD_A;
+  hashB = WILDCARD_B;
+  hashDigit = false;
+  return true;
+}
+
+/** Hashes `s[from, to)` into hashA and hashB, from scratch when `fresh`, and notes a digit. */
+function textHash(s: string, from: number, to: number, fresh: boolean): void {
+  if (fresh) {
+    hashA = 0x811c9dc5;
+    hashB = 0;
+    hashDigit = false;
+  }
+  let a = hashA;
+  let b = hashB;
+  for (let j = from; j < to; j++) {
+    const c = s.charCodeAt(j);
+    if (c >= 48 && c <= 57) hashDigit = true;
+    a = Math.imul(a ^ c, 0x01000193);
+    b = (Math.imul(b, 31) + c) | 0;
+  }
+  hashA = a;
+  hashB = b;
 }
