@@ -101,8 +101,10 @@ users:
   const now = Date.now();
   result = await collect({
     output: out,
-    window: { from: new Date(now - 60_000), to: new Date(now + 2500) },
-    watchMs: 2500,
+    // Long enough that a loaded machine still starts following before the window ends (past its
+    // end, a log is read once, without follow, and this API answers only follows).
+    window: { from: new Date(now - 60_000), to: new Date(now + 6000) },
+    watchMs: 6000,
     intervalMs: 200,
     kubeconfig,
     sources: [kubernetesSource],
