@@ -150,7 +150,11 @@ async function runLive(
   dir: string,
   say: (m: string) => void,
 ): Promise<{ bundlePath: string; incident: IncidentResult & { seed?: number } }> {
-  const lab = new Lab({ dir: path.join(dir, 'lab'), timeScale: 0.2 });
+  const lab = new Lab({
+    dir: path.join(dir, 'lab'),
+    timeScale: 0.2,
+    ...(scenario.tracing ? { tracing: true } : {}),
+  });
   try {
     say(`up ${scenario.up.join(' ')}`);
     await lab.up({ set: scenario.up });

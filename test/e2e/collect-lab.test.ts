@@ -35,7 +35,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 30_000)
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'hs-e2e-collect-lab-'));
-  lab = new Lab({ dir: path.join(dir, 'lab'), timeScale: 0.2 });
+  lab = new Lab({ dir: path.join(dir, 'lab'), timeScale: 0.2, tracing: true });
   await lab.up();
   await lab.upgrade({ set: ['redis.replica.replicaCount=3'] });
   await waitFor(async () => {

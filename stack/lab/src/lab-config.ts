@@ -15,7 +15,8 @@ export interface LabConfig {
   secrets: { sessionSecret: string; postgresPassword: string };
   /**
    * The loopback port of the lab's trace receiver (OTLP/HTTP in, Tempo's query API out), chosen at
-   * the first `up` and kept, since the endpoint is a value of every revision (`shop.otel.endpoint`).
+   * the first `up` with tracing and kept, since the endpoint is a value of every revision
+   * (`shop.otel.endpoint`). Absent: the lab does not trace the shop.
    */
   tracesPort?: number;
   createdAt: string;

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 import { inTransaction } from './db.js';
 import { ShopError } from './errors.js';
+import { traced } from './otel.js';
 import type { RedisNodeClient } from './plugins/redis.js';
 import { sessionKey, type SessionData } from './session-store.js';
 
@@ -79,7 +80,8 @@ export async function payOrder(
 ): Promise<PaymentResult> {
   const before = await existingPayment(pool, key, orderId);
   if (before !== null) return before;
-  if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+  if (latencyMs > 0)
+    await traced('payment provider', () => new Promise((resolve) => setTimeout(resolve, latencyMs)));
   return inTransaction(pool, async (client) => {
     const order = await client.query<{ status: string; total_cents: number }>(
       'SELECT status, total_cents FROM orders WHERE id = $1 AND user_id = $2 FOR UPDATE',

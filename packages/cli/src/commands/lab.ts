@@ -51,7 +51,7 @@ export function importLab(command = '`hindsight lab`'): Promise<typeof import('@
 
 // The lab is the demo platform, not the product: loaded when a `lab` command runs, not at every start.
 async function lab(
-  opts: { dir?: string; timeScale?: string },
+  opts: { dir?: string; timeScale?: string; tracing?: boolean },
   ctx: CommandContext,
   quiet = false,
 ): Promise<Lab> {
@@ -59,6 +59,7 @@ async function lab(
   return new Lab({
     dir: opts.dir ?? defaultLabDir(),
     ...(opts.timeScale !== undefined ? { timeScale: Number(opts.timeScale) } : {}),
+    ...(opts.tracing ? { tracing: true } : {}),
     ...(quiet ? {} : { onProgress: (m: string) => say(ctx.io, paint(ctx.io, 'dim', m)) }),
   });
 }
@@ -107,6 +108,7 @@ function printStatus(ctx: CommandContext, s: LabStatus): void {
   );
   io.out(`nginx       ${s.nginxUrl ?? '-'}`);
   io.out(`kubeconfig  ${s.kubeconfig}  (API ${s.apiUrl ?? '-'})`);
+  if (s.tracesUrl) io.out(`traces      ${s.tracesUrl}  (the shop's spans: hindsight collect --tempo)`);
   if (s.prometheus) {
     const p = s.prometheus;
     io.out(
@@ -179,6 +181,10 @@ export const labCommand: CommandSpec = {
       .option('-f, --values <file>', 'a values file (repeatable)', collect)
       .option('--set <key=value>', 'a value, as helm --set (repeatable)', collect)
       .option('--time-scale <factor>', 'multiply probe periods, back-offs and preStop sleeps (tests use 0.2)')
+      .option(
+        '--tracing',
+        "trace the shop into the lab's receiver (collect --tempo reads it; about 40 MiB more per shop pod)",
+      )
       .option('--json', 'print the status as JSON')
       .action(
         async (o: {
@@ -186,6 +192,7 @@ export const labCommand: CommandSpec = {
           values?: string[];
           set?: string[];
           timeScale?: string;
+          tracing?: boolean;
           json?: boolean;
         }) => {
           try {

@@ -26,6 +26,11 @@ const CASES: Array<{ kind: Mechanism; setting: [string, unknown, unknown]; effec
     effect: 'proxy: 504 answers up from 0.0% usually',
   },
   {
+    kind: 'latency',
+    setting: ['containers.api.env.FAULT_DELAY_MS', '0', '2000'],
+    effect: "api's own work slowed: self time of POST /orders 40 -> 2100 ms (median of 80 spans)",
+  },
+  {
     kind: 'expiry',
     setting: ['data.app.yaml.session_ttl', '3600', '5'],
     effect: 'proxy: 401 answers up from 0.1% usually',
@@ -139,6 +144,15 @@ describe('the mechanism catalogue', () => {
         'keepalive',
       ),
     ).toBe(true);
+  });
+
+  it("keeps a delay that was raised, drops one that was lowered, and does not take a probe's initial delay for one", () => {
+    const latency = (path: string, from: unknown, to: unknown) =>
+      changeMechanisms([{ path, from, to }]).get('latency');
+    expect(latency('containers.shop.env.PAYMENT_LATENCY_MS', '50', '4000')).toBe(1);
+    expect(latency('data.toxics.json.latency', '2000', '0')).toBeUndefined();
+    expect(latency('containers.api.livenessProbe.initialDelaySeconds', 10, 60)).toBeUndefined();
+    expect(latency('spec.http.fault.delay', undefined, '5s')).toBe(0.5);
   });
 
   it('reads what a log finding says from its template, and nothing from a setting that names nothing it controls', () => {

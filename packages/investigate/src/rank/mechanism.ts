@@ -10,6 +10,7 @@ export type Mechanism =
   | 'cpu'
   | 'disk'
   | 'timeout'
+  | 'latency'
   | 'expiry'
   | 'shutdown'
   | 'connections'
@@ -86,6 +87,17 @@ export const MECHANISMS: readonly MechanismKind[] = [
       `time ?out|timed out|deadline|cancel|${status(499, 504)}|time p\\d\\d|latency|slow|duration`,
     ),
     limit: true,
+  },
+  // An injected or simulated delay (a fault-injection delay, a netem or toxiproxy latency, a stub
+  // provider's latency): callers wait, and past their timeouts they give up (504, timed out). Not a
+  // limit but its mirror: raised it slows, lowered it cannot (see DELAYS).
+  {
+    kind: 'latency',
+    family: 'timeouts',
+    // "initial delay" is a probe's wait before its first check, not a delay of the calls.
+    setting: /latency|(^|(?<!initial) )delay( |$)/,
+    effect: new RegExp(`latency|slow|delay|time p\\d\\d|duration|timed? ?out|deadline|${status(504)}`),
+    limit: false,
   },
   {
     kind: 'expiry',
@@ -205,6 +217,8 @@ const LIMITS = new Set<Mechanism>(MECHANISMS.filter((m) => m.limit).map((m) => m
 // proxy's keep-alive held longer than its upstream's meets closed connections, more replicas load
 // the master with syncs.
 const EITHER_WAY = new Set<Mechanism>(['pool', 'keepalive', 'replicas']);
+// Kinds that harm when raised: a delay lowered cannot slow anything.
+const DELAYS = new Set<Mechanism>(['latency']);
 const UNIT: Record<string, number> = {
   '': 1,
   k: 1e3,
@@ -293,6 +307,13 @@ export function changeMechanisms(
     const relaxed = dir === 'raised' && [...kinds].some((k) => LIMITS.has(k));
     for (const kind of kinds) {
       if (relaxed && !EITHER_WAY.has(kind)) continue;
+      if (DELAYS.has(kind)) {
+        // A delay's 0 is no delay, not "no limit": 0 -> 2000 ms is raised.
+        const grew = Number(magnitude(d.to)) - Number(magnitude(d.from));
+        if (grew <= 0) continue;
+        out.set(kind, Math.max(out.get(kind) ?? 0, Number.isFinite(grew) ? 1 : unknownDirection));
+        continue;
+      }
       const sure = !LIMITS.has(kind) || dir === 'lowered' ? 1 : unknownDirection;
       out.set(kind, Math.max(out.get(kind) ?? 0, sure));
     }

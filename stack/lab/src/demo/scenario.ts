@@ -22,6 +22,8 @@ export interface Scenario {
   users?: number;
   /** What of the mechanism the chart cannot express, and what stands in for it. */
   caveat?: string;
+  /** Runs the lab with tracing (LabOptions.tracing): its bundle holds the shop's spans. */
+  tracing?: boolean;
 }
 
 /**

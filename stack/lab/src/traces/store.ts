@@ -180,21 +180,26 @@ export class TraceStore {
     return job;
   }
 
-  /** The traces that start in the search's window and carry its tags, oldest first, at most `limit`. */
+  /**
+   * The traces that start in the search's window and carry its tags, oldest first, at most
+   * `limit`: when more match, evenly spread over them in time, so a bounded read of a busy window
+   * holds its whole span (the minutes before a change as well as after), not its first seconds.
+   */
   search(q: TraceSearch): TraceHit[] {
-    const out: Array<[string, TraceEntry]> = [];
+    const found: Array<[string, TraceEntry]> = [];
     for (const [id, t] of this.traces) {
       if (!(t.start >= q.from && t.start <= q.to)) continue;
-      if (q.tags.every((tag) => t.tags.has(tag))) out.push([id, t]);
+      if (q.tags.every((tag) => t.tags.has(tag))) found.push([id, t]);
     }
-    return out
-      .sort((a, b) => a[1].start - b[1].start || a[0].localeCompare(b[0]))
-      .slice(0, q.limit)
-      .map(([id, t]) => ({
-        traceID: id,
-        rootServiceName: t.root,
-        startTimeUnixNano: (BigInt(Math.round(t.start)) * 1_000_000n).toString(),
-      }));
+    found.sort((a, b) => a[1].start - b[1].start || a[0].localeCompare(b[0]));
+    const n = found.length;
+    const picked =
+      n <= q.limit ? found : Array.from({ length: q.limit }, (_, i) => found[Math.floor((i * n) / q.limit)]!);
+    return picked.map(([id, t]) => ({
+      traceID: id,
+      rootServiceName: t.root,
+      startTimeUnixNano: (BigInt(Math.round(t.start)) * 1_000_000n).toString(),
+    }));
   }
 
   /** One trace's spans as OTLP/JSON resource spans (Tempo's `batches`), or undefined when unknown. */
