@@ -69,6 +69,41 @@ describe('the call graph served from spans', () => {
     ]);
   });
 
+  it("keeps calls in the baseline period out of the window's points, as the edge's reference", async () => {
+    const w = await BundleWriter.create(tmp, {
+      window: { from: new Date(from), to: new Date(from + 60_000) },
+    });
+    const base = from - 3_600_000;
+    for (const [trace, t, ms] of [
+      ['b', base, 2],
+      ['w', from, 9],
+    ] as const) {
+      await w.addSpan({
+        trace,
+        span: 'c',
+        component: 'api',
+        operation: 'db/q',
+        start: stamp(t),
+        durationMs: ms + 1,
+      });
+      await w.addSpan({
+        trace,
+        span: 's',
+        parent: 'c',
+        component: 'db',
+        operation: 'q',
+        start: stamp(t),
+        durationMs: ms,
+      });
+    }
+    w.setBaseline({ from: new Date(base), to: new Date(base + 60_000), note: 'fault-free' });
+    await w.finish();
+    const [edge] = (await callGraph(await openBundle(tmp), 60_000)).edges;
+    expect(edge?.points).toEqual([[from, 9]]);
+    expect(edge?.waited).toEqual([[from, 10]]);
+    expect(edge?.baseline).toEqual({ medianMs: 2, waitedMs: 3 });
+  });
+
   it('is empty for a bundle without spans', async () => {
     const w = await BundleWriter.create(tmp, {
       window: { from: new Date(from), to: new Date(from + 60_000) },

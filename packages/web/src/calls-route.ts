@@ -16,6 +16,11 @@ export interface CallEdgeView {
    * alone), median per bucket: a delay on the network shows here and not in the callee's spans.
    */
   waited: Array<[number, number]>;
+  /**
+   * Medians over the bundle's baseline period (a fault-free reference kept apart from the window),
+   * when it declares one and has spans on this edge: the "before" of a window that begins at the fault.
+   */
+  baseline?: { medianMs: number; waitedMs?: number };
 }
 
 /** The body of `/api/calls`. */
@@ -37,6 +42,8 @@ interface Call {
   ms: number[];
   /** The caller's client span per call; NaN where none wraps the call alone. */
   waited: number[];
+  /** Which calls began in the baseline period (the rest are the window's). */
+  base: boolean[];
 }
 
 interface Lite {
@@ -70,6 +77,9 @@ function perBucket(at: number[], values: number[], bucketMs: number): Array<[num
 /** Reads the spans once and groups each call by its edge. */
 export async function callGraph(bundle: Bundle, bucketMs: number): Promise<CallGraphView> {
   const calls = new Map<string, Call>();
+  const win = bundle.windowMs;
+  const base = bundle.baselineMs;
+  const inBaseline = (t: number): boolean => base !== undefined && t >= base.from && t <= base.to;
   const open = new Map<string, Lite[]>();
   const close = (trace: string): void => {
     const list = open.get(trace) ?? [];
@@ -89,10 +99,14 @@ export async function callGraph(bundle: Bundle, bucketMs: number): Promise<CallG
       const key = `${parent.component}\u0000${s.component}`;
       let e = calls.get(key);
       if (!e)
-        calls.set(key, (e = { caller: parent.component, callee: s.component, at: [], ms: [], waited: [] }));
+        calls.set(
+          key,
+          (e = { caller: parent.component, callee: s.component, at: [], ms: [], waited: [], base: [] }),
+        );
       e.at.push(s.start);
       e.ms.push(s.durationMs);
       e.waited.push(childIn.get(parent.id)?.size === 1 ? parent.durationMs : Number.NaN);
+      e.base.push(inBaseline(s.start));
     }
   };
   let spans = 0;
@@ -112,14 +126,27 @@ export async function callGraph(bundle: Bundle, bucketMs: number): Promise<CallG
     });
   }
   for (const trace of [...open.keys()]) close(trace);
-  const edges = [...calls.values()].map((e): CallEdgeView => ({
-    caller: e.caller,
-    callee: e.callee,
-    calls: e.ms.length,
-    medianMs: median(e.ms),
-    points: perBucket(e.at, e.ms, bucketMs),
-    waited: perBucket(e.at, e.waited, bucketMs),
-  }));
+  const edges = [...calls.values()].map((e): CallEdgeView => {
+    // Charts show the window; a call in the baseline period is the reference, not a point of it.
+    const inWin = e.at.map((t, i) => !e.base[i] && t >= win.from && t <= win.to);
+    const pick = <T>(xs: T[], keep: boolean[]): T[] => xs.filter((_, i) => keep[i]);
+    const view: CallEdgeView = {
+      caller: e.caller,
+      callee: e.callee,
+      calls: e.ms.length,
+      medianMs: median(e.ms),
+      points: perBucket(pick(e.at, inWin), pick(e.ms, inWin), bucketMs),
+      waited: perBucket(pick(e.at, inWin), pick(e.waited, inWin), bucketMs),
+    };
+    if (e.base.some(Boolean)) {
+      const waited = pick(e.waited, e.base).filter((v) => !Number.isNaN(v));
+      view.baseline = {
+        medianMs: median(pick(e.ms, e.base)),
+        ...(waited.length > 0 ? { waitedMs: median(waited) } : {}),
+      };
+    }
+    return view;
+  });
   edges.sort((a, b) => a.callee.localeCompare(b.callee) || a.caller.localeCompare(b.caller));
   return { spans, bucketMs, edges };
 }

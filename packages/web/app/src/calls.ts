@@ -2,7 +2,7 @@
 // their callers, its callees), the edges that moved highlighted with their latency before and
 // after, and the calls' duration over the window with the onset marked.
 import type { CallEdgeView, Evidence, Finding } from './api.js';
-import { timeChart } from './chart.js';
+import { timeChart, type Line } from './chart.js';
 import { h } from './dom.js';
 import { markers, state } from './state.js';
 
@@ -236,6 +236,17 @@ export function callGraphFigure(f: Finding, moved: Moved[], all: CallEdgeView[])
   );
 }
 
+/** Points a bucket apart with a null where buckets are missing, so the line breaks there. */
+function gaps(points: Array<[number, number]>, bucketMs: number): Array<[number, number | null]> {
+  const out: Array<[number, number | null]> = [];
+  for (const p of points) {
+    const last = out[out.length - 1];
+    if (last && p[0] - last[0] > bucketMs * 1.5) out.push([last[0] + bucketMs, null]);
+    out.push(p);
+  }
+  return out;
+}
+
 /** The moved edges' call durations over the window (from the spans), the onset and the changes marked. */
 export function durationChart(
   f: Finding,
@@ -243,15 +254,30 @@ export function durationChart(
   all: CallEdgeView[],
   causeId?: string,
 ): HTMLElement | null {
+  const bucketMs = state.calls?.bucketMs ?? 60_000;
+  const win = state.overview.manifest.window;
+  const across = (v: number): Array<[number, number]> => [
+    [Date.parse(win.from), v],
+    [Date.parse(win.to), v],
+  ];
+  // Calls into one callee are told apart by their callers, calls out of one caller by callees.
+  const one = (k: 'caller' | 'callee'): boolean => new Set(moved.map((m) => m[k])).size === 1;
+  const nameOf = (m: Moved): string =>
+    one('callee') ? `from ${m.caller}` : one('caller') ? `to ${m.callee}` : `${m.caller} → ${m.callee}`;
   const lines = moved
     .map((m) => ({ m, e: all.find((e) => e.caller === m.caller && e.callee === m.callee) }))
     .filter((x): x is { m: Moved; e: CallEdgeView } => x.e !== undefined && x.e.points.length > 0)
-    .flatMap(({ m, e }) => [
-      ...(e.waited.length > 0
-        ? [{ label: `${m.caller} → ${m.callee}, as ${m.caller} waited`, points: e.waited }]
-        : []),
-      { label: `${m.caller} → ${m.callee}, in ${m.callee}`, points: e.points },
-    ]);
+    .flatMap(({ m, e }): Line[] => {
+      const name = nameOf(m);
+      const waited = e.waited.length > 0;
+      // A bundle whose window begins at the fault keeps its "before" in a baseline period: its level.
+      const ref = waited ? e.baseline?.waitedMs : e.baseline?.medianMs;
+      return [
+        ...(waited ? [{ label: `${name}: as the caller waited`, points: gaps(e.waited, bucketMs) }] : []),
+        { label: `${name}: in ${m.callee}`, points: gaps(e.points, bucketMs) },
+        ...(ref !== undefined ? [{ label: `${name}: baseline`, points: across(ref), reference: true }] : []),
+      ];
+    });
   if (lines.length === 0) return null;
   const before = moved.map((m) => `${m.caller} → ${m.callee} ${num(m.before)} → ${num(m.after)} ${m.unit}`);
   const bucket = state.calls ? `${state.calls.bucketMs / 1000} s` : 'bucket';
@@ -259,7 +285,9 @@ export function durationChart(
     'div',
     { 'data-testid': 'duration' },
     timeChart(lines, {
-      title: `Duration of the slowed calls, before and after`,
+      title: one('callee')
+        ? `Duration of the calls into ${moved[0]?.callee ?? ''}, before and after`
+        : 'Duration of the slowed calls, before and after',
       unit: `ms, median per ${bucket}`,
       markers: [...markers(causeId), { timeMs: f.time, label: 'slowed from here', strong: true }],
       testId: 'duration-chart',

@@ -9,6 +9,8 @@ export interface Line {
   label: string;
   /** null leaves a gap (no data), unlike zero. */
   points: Array<[number, number | null]>;
+  /** A reference drawn dashed and across gaps (a baseline's level), not measured data. */
+  reference?: boolean;
 }
 
 export interface ChartOptions {
@@ -132,7 +134,8 @@ export function timeChart(lines: Line[], opts: ChartOptions): HTMLElement {
         label: l.label,
         stroke: PALETTE[i % PALETTE.length] as string,
         width: 1.5,
-        spanGaps: false,
+        spanGaps: l.reference ?? false,
+        ...(l.reference ? { dash: [6, 4] } : {}),
         points: { show: false },
       })),
     ],
