@@ -53,6 +53,9 @@ for (const file of [...Object.values(entries), path.join(app, 'index.html')]) {
 
 const cli = JSON.parse(readFileSync(at('packages/cli/package.json'), 'utf8'));
 const LAB = '@hindsight/lab';
+// The name it is published under: `hindsight` on npm is another project's (a Svelte tool, with a
+// `hindsight` command of its own), so the package is `hindsight-cli`; its command is `hindsight`.
+const PUBLISHED_NAME = 'hindsight-cli';
 const stage = mkdtempSync(path.join(tmpdir(), 'hindsight-pack-'));
 try {
   const result = await build({
@@ -88,7 +91,7 @@ try {
 
   const uplot = JSON.parse(readFileSync(at('node_modules/uplot/package.json'), 'utf8'));
   const manifest = {
-    name: cli.name,
+    name: PUBLISHED_NAME,
     version: cli.version,
     description: cli.description,
     license: 'Apache-2.0',

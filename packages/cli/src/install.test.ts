@@ -57,7 +57,7 @@ afterAll(async () => {
 describe.concurrent('the installable hindsight package', { timeout: 120_000 }, () => {
   it('installs with npm i -g offline from its tarball, as one package with no dependency to fetch', async () => {
     const manifest = JSON.parse(
-      await readFile(path.join(prefix, 'lib/node_modules/hindsight/package.json'), 'utf8'),
+      await readFile(path.join(prefix, 'lib/node_modules/hindsight-cli/package.json'), 'utf8'),
     ) as Record<string, unknown>;
     expect(manifest['private']).toBeUndefined();
     expect(manifest['files']).toEqual(['bin/', 'dist/', 'THIRD-PARTY-LICENSES.md']);
@@ -65,10 +65,13 @@ describe.concurrent('the installable hindsight package', { timeout: 120_000 }, (
     expect(manifest['peerDependenciesMeta']).toEqual({ '@hindsight/lab': { optional: true } });
     // Read as files at run time, beside the chunks: the workers and the web view's page.
     for (const file of ['dist/mine-worker.js', 'dist/investigate-worker.js', 'dist/app/index.html'])
-      expect(existsSync(path.join(prefix, 'lib/node_modules/hindsight', file)), file).toBe(true);
+      expect(existsSync(path.join(prefix, 'lib/node_modules/hindsight-cli', file)), file).toBe(true);
     const own = JSON.parse(await readFile(path.join(repo, 'packages/cli/package.json'), 'utf8')) as {
       version: string;
     };
+    // Published as hindsight-cli (the name hindsight is another project's); the command is hindsight.
+    expect(path.basename(tarball)).toBe(`hindsight-cli-${own.version}.tgz`);
+    expect(manifest['bin']).toEqual({ hindsight: 'bin/hindsight.js' });
     const version = await run(path.join(prefix, 'bin/hindsight'), ['--version']);
     expect(version.code, version.stderr).toBe(0);
     expect(version.stdout.trim()).toBe(own.version);
