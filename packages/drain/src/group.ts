@@ -150,6 +150,59 @@ export function freeTextRun(
   return { from: p, toA, toB };
 }
 
+// Other templates a new one must find with another run of free text in the same place to group
+// with them: two alone stay apart (see the miner's pairByFreeText).
+const MIN_FREE_TEXT_PARTNERS = 2;
+
+/**
+ * Two leaders of two other lengths, neither grouped nor past `constantAfter` lines, that agree with
+ * `tokens` around a run of words starting at `from` and followed by `after` agreeing tokens (see
+ * {@link freeTextRun}); undefined when there are not two.
+ */
+export function freeTextPartners(
+  tokens: readonly string[],
+  byLength: ReadonlyMap<number, ReadonlySet<Cluster>>,
+  constantAfter: number,
+): { a: Cluster; b: Cluster; from: number; after: number } | undefined {
+  const n = tokens.length;
+  const first = tokens[0];
+  const last = tokens[n - 1];
+  // Partners by where their run starts, each with the tokens that agree after its run.
+  const byContext = new Map<number, Array<{ d: Cluster; after: number }>>();
+  let found: Array<{ d: Cluster; after: number }> | undefined;
+  let from = 0;
+  for (let m = Math.max(1, n - MAX_GAP + 1); m < n + MAX_GAP && found === undefined; m++) {
+    const set = m === n ? undefined : byLength.get(m);
+    if (set === undefined) continue;
+    for (const d of set) {
+      // A run that held the same words for `constantAfter` lines is constant text (Brain: a
+      // position's frequent value is a constant): `Bye Bye` and `Closed due to user request.`
+      // after `Received disconnect from <*>: <*>:` are two events in OpenSSH.
+      if (d.leader !== undefined || d.members.length > 0 || !d.alive || d.count >= constantAfter) continue;
+      // The first and the last tokens must agree (freeTextRun's test, at a fraction of its cost).
+      const t = d.tokens;
+      if ((t[0] !== first && t[0] !== WILDCARD) || (t[m - 1] !== last && t[m - 1] !== WILDCARD)) continue;
+      const run = freeTextRun(tokens, t);
+      if (run === undefined) continue;
+      let partners = byContext.get(run.from);
+      if (partners === undefined) byContext.set(run.from, (partners = []));
+      // Two of one length would converge into one template, and one of their ids end unannounced.
+      if (partners.some((q) => q.d.tokens.length === m)) continue;
+      partners.push({ d, after: n - run.toA });
+      if (partners.length >= MIN_FREE_TEXT_PARTNERS) {
+        found = partners;
+        from = run.from;
+        break;
+      }
+    }
+  }
+  if (found === undefined) return undefined;
+  const [a, b] = found as [{ d: Cluster; after: number }, { d: Cluster; after: number }];
+  // The run ends where it ends in both: a run's last word that happens to be the other's (`...
+  // kakagri end` and `... kakagri end`) is part of it.
+  return { a: a.d, b: b.d, from, after: Math.min(a.after, b.after) };
+}
+
 /**
  * Whether two templates of one pattern differ only in runs that lie between two words (a run at
  * either end, whose length differs, is not taken as the same variable).

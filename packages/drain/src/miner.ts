@@ -1,16 +1,12 @@
 import { Answers, type Known, type LineEntry } from './answers.js';
 import { absorbCounts, countAt, newCluster, widen, type Cluster } from './cluster.js';
-import { MAX_GAP, Patterns, freeTextRun, shownOf } from './group.js';
+import { Patterns, freeTextPartners, shownOf } from './group.js';
 import { WILDCARD } from './mask.js';
 import { templateId } from './hash.js';
 import { DEFAULT_OPTIONS, type MinerOptions } from './options.js';
 import type { LoadResult, MatchChange, MatchResult, MinerState, MinerStats, TemplateInfo } from './types.js';
 import { Tokenizer } from './tokenizer.js';
 import { PrefixTree } from './tree.js';
-
-// Other templates a new one must find with another run of free text in the same place to group
-// with them (see pairByFreeText).
-const MIN_FREE_TEXT_PARTNERS = 2;
 
 /** The cluster whose id and counts a cluster's lines get: its group's leader, or itself. */
 const leaderOf = (c: Cluster): Cluster => c.leader ?? c;
@@ -342,69 +338,26 @@ export class TemplateMiner {
    */
   private pairByFreeText(c: Cluster): Cluster {
     const n = c.tokens.length;
-    const first = c.tokens[0];
-    const last = c.tokens[n - 1];
-    // Partners by where their run starts, each with the tokens that agree after its run.
-    const byContext = new Map<number, Array<{ d: Cluster; after: number }>>();
-    let found: Array<{ d: Cluster; after: number }> | undefined;
-    let from = 0;
-    for (let m = Math.max(1, n - MAX_GAP + 1); m < n + MAX_GAP && found === undefined; m++) {
-      const set = m === n ? undefined : this.byLength.get(m);
-      if (set === undefined) continue;
-      for (const d of set) {
-        // A run that held the same words for `constantAfter` lines is constant text (Brain: a
-        // position's frequent value is a constant): `Bye Bye` and `Closed due to user request.`
-        // after `Received disconnect from <*>: <*>:` are two events in OpenSSH.
-        if (
-          d.leader !== undefined ||
-          d.members.length > 0 ||
-          !d.alive ||
-          d.count >= this.options.constantAfter
-        )
-          continue;
-        // The first and the last tokens must agree (freeTextRun's test, at a fraction of its cost).
-        const t = d.tokens;
-        if ((t[0] !== first && t[0] !== WILDCARD) || (t[m - 1] !== last && t[m - 1] !== WILDCARD)) continue;
-        const run = freeTextRun(c.tokens, t);
-        if (run === undefined) continue;
-        let partners = byContext.get(run.from);
-        if (partners === undefined) byContext.set(run.from, (partners = []));
-        // Two of one length would converge into one template, and one of their ids end unannounced.
-        if (partners.some((q) => q.d.tokens.length === m)) continue;
-        partners.push({ d, after: n - run.toA });
-        if (partners.length >= MIN_FREE_TEXT_PARTNERS) {
-          found = partners;
-          from = run.from;
-          break;
-        }
-      }
-    }
-    if (found === undefined) return c;
-    const [a, b] = found as [{ d: Cluster; after: number }, { d: Cluster; after: number }];
-    // The run ends where it ends in both: a run's last word that happens to be the other's (`...
-    // kakagri end` and `... kakagri end`) is part of it.
-    const after = Math.min(a.after, b.after);
+    const pair = freeTextPartners(c.tokens, this.byLength, this.options.constantAfter);
+    if (pair === undefined) return c;
+    const { a, b, from, after } = pair;
     const widened = (t: string[]): string[] =>
       t.map((x, i) => (i >= from && i < t.length - after ? WILDCARD : x));
-    const wa = widened(a.d.tokens);
-    const wb = widened(b.d.tokens);
+    const wa = widened(a.tokens);
+    const wb = widened(b.tokens);
     // Only where the two become one group and nothing else: no other template holds either text.
     if (this.byText.has(wa.join(' ')) || this.byText.has(wb.join(' '))) return c;
     const holder = this.patterns.holder(wa);
-    if (holder !== undefined && holder !== a.d && holder !== b.d) return c;
-    const shift = a.d.tokens.length - n;
+    if (holder !== undefined && holder !== a && holder !== b) return c;
+    const shift = a.tokens.length - n;
     // The line's template takes the run, and the `<*>` the first other holds around it, as variables.
     const own = c.tokens.map((x, i) =>
-      i >= from && i < n - after
-        ? WILDCARD
-        : a.d.tokens[i < from ? i : i + shift] === WILDCARD
-          ? WILDCARD
-          : x,
+      i >= from && i < n - after ? WILDCARD : a.tokens[i < from ? i : i + shift] === WILDCARD ? WILDCARD : x,
     );
-    this.generalise(a.d, wa);
-    this.generalise(b.d, wb);
+    this.generalise(a, wa);
+    this.generalise(b, wb);
     // The one of the two that joined the other's group ends; its lines are the group's now.
-    for (const d of [a.d, b.d]) if (leaderOf(d) !== d && d.id !== leaderOf(d).id) this.ended = d.id;
+    for (const d of [a, b]) if (leaderOf(d) !== d && d.id !== leaderOf(d).id) this.ended = d.id;
     return c.leader !== undefined || !c.alive ? c : this.generalise(c, own);
   }
 
