@@ -207,6 +207,11 @@ export class BundleData {
     };
   }
 
+  /** The bundle's log files, listed once. */
+  private logFiles(): Promise<LogFileRef[]> {
+    return this.once('log files', () => this.bundle.logs());
+  }
+
   /**
    * The logs read once: mined into templates per workload and container, with counts per bucket,
    * and what their lines say of requests.
@@ -214,7 +219,7 @@ export class BundleData {
   private mined(): Promise<Mined & { files: number }> {
     return this.once('mined', async () => {
       await this.components();
-      const refs = await this.bundle.logs();
+      const refs = await this.logFiles();
       const tasks: MineTask[] = refs.map((ref) => ({
         ref,
         group: `${this.workloadOf(ref.pod)}/${ref.container}`,
@@ -260,7 +265,7 @@ export class BundleData {
       this.pods(),
       this.changes(),
       this.events(),
-      this.once('log files', () => this.bundle.logs()),
+      this.logFiles(),
     ]);
     const named = new Set<string>([...pods.map((p) => p.name), ...logFiles.map((f) => f.pod)]);
     for (const s of this.recorded) if (s.labels['pod'] !== undefined) named.add(s.labels['pod']);
