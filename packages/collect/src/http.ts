@@ -1,8 +1,17 @@
 import { redactText } from '@hindsight/core';
+import { fetchWithRetries, type RetryOptions } from './retry.js';
 
-/** GETs JSON; a non-2xx answer is an error naming the status and the start of the body. */
-export async function getJson<T>(url: URL, signal: AbortSignal): Promise<T> {
-  const res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+/**
+ * GETs JSON; a connection error, 429 or 5xx is tried again ({@link fetchWithRetries}: when the
+ * tries are spent, a RetriesExhausted naming the endpoint and the tries), another answer that is
+ * not 2xx is an error naming the status and the start of the body.
+ */
+export async function getJson<T>(url: URL, retry: RetryOptions & { signal: AbortSignal }): Promise<T> {
+  const res = await fetchWithRetries(
+    url,
+    { signal: retry.signal, headers: { accept: 'application/json' } },
+    retry,
+  );
   const text = await res.text();
   if (!res.ok)
     throw new Error(

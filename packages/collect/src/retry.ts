@@ -219,14 +219,16 @@ export class RetryTally {
   private constructor(
     private readonly progress: (items: number, detail?: string) => void,
     private readonly signal: AbortSignal,
+    private readonly policy: RetryPolicy | undefined,
   ) {}
 
   /**
    * A tally for a source, and the source's context to use instead of its own: its progress calls
-   * pass through the tally, so that a retry's line keeps the count of records written.
+   * pass through the tally, so that a retry's line keeps the count of records written. The
+   * collection's `retry` policy, when given, is the one its options use ({@link DEFAULT_RETRY} else).
    */
   static of<S>(ctx: SourceContext<S>): [RetryTally, SourceContext<S>] {
-    const tally = new RetryTally((n, d) => ctx.progress(n, d), ctx.signal);
+    const tally = new RetryTally((n, d) => ctx.progress(n, d), ctx.signal, ctx.options.retry);
     const tracked: SourceContext<S> = {
       ...ctx,
       progress: (n, d) => {
@@ -240,6 +242,7 @@ export class RetryTally {
   /** The options that report to this tally, with `extra`. */
   options(extra: Omit<RetryOptions, 'onRetry' | 'signal'> = {}): RetryOptions & { signal: AbortSignal } {
     return {
+      ...(this.policy ? { policy: this.policy } : {}),
       ...extra,
       signal: this.signal,
       onRetry: (n) => {

@@ -1,5 +1,6 @@
 import type { BundleWriter, Warning } from '@hindsight/core';
 import type { ZodType } from 'zod';
+import type { RetryPolicy } from './retry.js';
 
 /** A time window in unix milliseconds. */
 export interface TimeWindow {
@@ -31,6 +32,8 @@ export interface CommonOptions {
   concurrency?: number;
   /** How many pod logs or nodes one source reads at once (4 by default). */
   fetchConcurrency?: number;
+  /** How a failed request to an API server or HTTP backend is tried again (DEFAULT_RETRY when absent; tests shorten it). */
+  retry?: RetryPolicy;
   /** Stops the collection early; what was collected is still written. */
   signal?: AbortSignal;
   /** Told what each source is doing, for a progress display. */

@@ -15,6 +15,8 @@ const FROM = Date.parse('2026-11-25T10:00:00Z');
 const TO = FROM + 10 * 60_000;
 const TRACES = 150;
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
+/** The retry policy's four tries, with waits of milliseconds: a store that is down fails at once. */
+const FAST_RETRY = { attempts: 4, baseMs: 5, maxDelayMs: 50, budgetMs: 2000 };
 
 /** Trace i: every 4 s; even ones a frontend request calling the shop, odd ones the shop alone. */
 interface Fake {
@@ -323,13 +325,16 @@ describe('jaeger and tempo sources against HTTP servers answering their document
       traceService: ['shop api'],
       maxTraces: 10,
       sources: [jaegerSource, tempoSource],
+      retry: FAST_RETRY,
     });
     expect(r.manifest.sources.map((s) => [s.name, s.status])).toEqual([
       ['jaeger', 'failed'],
       ['tempo', 'partial'],
     ]);
     expect(r.warnings.find((w) => w.name === 'jaeger')?.message).toMatch(
-      new RegExp(`^Jaeger at ${deadUrl} did not answer: fetch failed: .*ECONNREFUSED`),
+      new RegExp(
+        `^Jaeger at ${deadUrl} did not answer: ECONNREFUSED at ${deadUrl}/api/traces \\(4 tries over \\d+\\.\\d s\\)$`,
+      ),
     );
     expect(
       tempo.requests
@@ -338,5 +343,114 @@ describe('jaeger and tempo sources against HTTP servers answering their document
         ?.searchParams.get('tags'),
     ).toBe('service.name="shop api"');
     expect(await validateBundle(out)).toEqual([]);
+  });
+});
+
+/**
+ * A server in front of `upstream` that answers `fail(url, n)`'s status (n counts the requests)
+ * instead of passing the request on, as a store that restarts or sheds load does.
+ */
+async function flaky(
+  upstream: string,
+  fail: (url: URL, n: number) => number | undefined,
+): Promise<TestHttpServer> {
+  let n = 0;
+  return httpServer(async (url, _req, res) => {
+    const status = fail(url, ++n);
+    if (status !== undefined) return sendJson(res, status, { error: 'unavailable' });
+    const up = await fetch(`${upstream}${url.pathname}${url.search}`);
+    res.writeHead(up.status, { 'content-type': 'application/json' });
+    res.end(await up.text());
+  });
+}
+
+describe('jaeger and tempo sources retrying a store that fails for a moment', () => {
+  it('reads Jaeger when its first two answers are 503, and says it retried', async () => {
+    const server = await flaky(jaeger.url, (_url, n) => (n <= 2 ? 503 : undefined));
+    try {
+      const out = `${tmp.dir}/jaeger-flaky`;
+      const r = await collect({
+        output: out,
+        window: { from: new Date(FROM), to: new Date(TO) },
+        jaeger: server.url,
+        maxTraces: 20,
+        sources: [jaegerSource],
+      });
+      expect(r.manifest.sources[0]).toMatchObject({ name: 'jaeger', status: 'ok' });
+      expect(r.warnings).toEqual([]);
+      expect(await notesOf(out)).toContain(
+        `jaeger: 2 retries after transient failures (HTTP 503 x2) at ${server.url}`,
+      );
+      expect(server.requests.slice(0, 3).map((u) => u.pathname)).toEqual([
+        '/api/services',
+        '/api/services',
+        '/api/services',
+      ]);
+      expect((await spansOf(out)).length).toBeGreaterThan(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('retries a Tempo search and a trace fetch that fail once, and keeps every trace', async () => {
+    let fetched = 0;
+    const server = await flaky(tempo.url, (url, n) => {
+      if (n === 1) return 503;
+      if (url.pathname.startsWith('/api/traces/') && ++fetched === 1) return 502;
+      return undefined;
+    });
+    try {
+      const out = `${tmp.dir}/tempo-flaky`;
+      const r = await collect({
+        output: out,
+        window: { from: new Date(FROM), to: new Date(TO) },
+        tempo: server.url,
+        maxTraces: 40,
+        sources: [tempoSource],
+        retry: FAST_RETRY,
+      });
+      // Trace 8 is gone from the store (404): not retried, a warning as without the failures.
+      expect(r.manifest.sources[0]).toMatchObject({ name: 'tempo', status: 'partial', items: 40 });
+      expect(r.warnings.map((w) => w.message)).toEqual([
+        expect.stringMatching(/^trace 8 could not be read: HTTP 404/),
+      ]);
+      expect(await notesOf(out)).toContain(
+        `tempo: 2 retries after transient failures (HTTP 503 x1, HTTP 502 x1) at ${server.url}`,
+      );
+      expect(server.requests.filter((u) => u.pathname === '/api/traces/8')).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('stops reading a Tempo that goes down midway once a request has spent its tries, naming it', async () => {
+    let fetched = 0;
+    const server = await flaky(tempo.url, (url) =>
+      url.pathname.startsWith('/api/traces/') && ++fetched > 10 ? 503 : undefined,
+    );
+    try {
+      const r = await collect({
+        output: `${tmp.dir}/tempo-down`,
+        window: { from: new Date(FROM), to: new Date(TO) },
+        tempo: server.url,
+        maxTraces: 100,
+        fetchConcurrency: 1,
+        sources: [tempoSource],
+        retry: FAST_RETRY,
+      });
+      expect(r.manifest.sources[0]).toMatchObject({ name: 'tempo', status: 'partial' });
+      expect(r.warnings.map((w) => w.message)).toEqual([
+        expect.stringMatching(/^trace 8 could not be read: HTTP 404/),
+        expect.stringMatching(
+          new RegExp(
+            `^stopped reading Tempo at ${server.url}, the rest of the window unread: HTTP 503 from ${server.url}/api/traces/[0-9a-f]+: .* \\(4 tries over \\d+\\.\\d s\\)$`,
+          ),
+        ),
+      ]);
+      // Ten fetches answered, one spent its four tries; nothing asked after it.
+      expect(server.requests.filter((u) => u.pathname.startsWith('/api/traces/'))).toHaveLength(14);
+    } finally {
+      await server.close();
+    }
   });
 });

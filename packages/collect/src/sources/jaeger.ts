@@ -1,6 +1,7 @@
 import { formatUnixNanos, redactText, spanSchema, type BundleWriter, type Span } from '@hindsight/core';
 import { z } from 'zod';
 import { getJson } from '../http.js';
+import { RetryTally, type RetryOptions } from '../retry.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
 import {
   DEFAULT_MAX_TRACES,
@@ -84,7 +85,7 @@ function toSpan(s: JaegerSpan, trace: JaegerTrace): Span | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-function jaegerStore(base: string, ctx: SourceContext): TraceStore {
+function jaegerStore(base: string, ctx: SourceContext, retry: RetryOptions): TraceStore {
   return {
     label: `Jaeger at ${base}`,
     async search(q: TraceQuery, signal: AbortSignal): Promise<TraceHits> {
@@ -93,7 +94,7 @@ function jaegerStore(base: string, ctx: SourceContext): TraceStore {
       url.searchParams.set('start', String(q.from * 1000));
       url.searchParams.set('end', String(q.to * 1000));
       url.searchParams.set('limit', String(q.limit));
-      const body = await getJson<JaegerResponse<JaegerTrace[]>>(url, signal);
+      const body = await getJson<JaegerResponse<JaegerTrace[]>>(url, { ...retry, signal });
       for (const e of body.errors ?? []) {
         ctx.warn({
           code: 'HINDSIGHT_SOURCE_FAILED',
@@ -137,23 +138,34 @@ export const jaegerSource: Source<JaegerSettings> = {
   flags: [{ flags: '--jaeger <url>', description: "Jaeger query service's base URL (spans)" }, ...traceFlags],
   schema: jaegerSettingsSchema,
   needs: ['jaeger'],
-  async collect(writer: BundleWriter, ctx: SourceContext<JaegerSettings>): Promise<SourceResult> {
+  async collect(writer: BundleWriter, sourceCtx: SourceContext<JaegerSettings>): Promise<SourceResult> {
+    const [retries, ctx] = RetryTally.of(sourceCtx);
     const base = baseUrl(ctx.options.jaeger as string);
     const maxTraces = ctx.options.maxTraces ?? DEFAULT_MAX_TRACES;
     let services = ctx.options.traceService ?? [];
     if (services.length === 0) {
       const url = new URL(`${base}/api/services`);
       try {
-        services = (await getJson<JaegerResponse<string[]>>(url, ctx.signal)).data ?? [];
+        services = (await getJson<JaegerResponse<string[]>>(url, retries.options())).data ?? [];
       } catch (err) {
         throw new Error(`Jaeger at ${redactText(base)} did not answer: ${requestError(err)}`);
       }
       if (services.length === 0) {
+        const retried = retries.summary();
+        if (retried) writer.addNote(`jaeger: ${retried} at ${redactText(base)}`);
         writer.addNote(`jaeger: ${redactText(base)} lists no service`);
         return { status: 'ok', items: 0 };
       }
     }
-    const read = await readTraceStore(jaegerStore(base, ctx), services, writer, ctx, maxTraces);
+    const read = await readTraceStore(
+      jaegerStore(base, ctx, retries.options()),
+      services,
+      writer,
+      ctx,
+      maxTraces,
+    );
+    const retried = retries.summary();
+    if (retried) writer.addNote(`jaeger: ${retried} at ${redactText(base)}`);
     writer.addNote(traceNote('jaeger', read, maxTraces, services.length));
     return read.failed > 0
       ? { status: 'partial', items: read.spans, detail: `${read.failed} searches or traces failed` }

@@ -1,6 +1,7 @@
 import { otlpSpans, redactText, type BundleWriter, type Span } from '@hindsight/core';
 import { z } from 'zod';
 import { getJson } from '../http.js';
+import { RetryTally, type RetryOptions } from '../retry.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
 import {
   DEFAULT_MAX_TRACES,
@@ -19,7 +20,7 @@ interface TempoSearch {
   traces?: Array<{ traceID: string; rootServiceName?: string; startTimeUnixNano?: string }> | null;
 }
 
-function tempoStore(base: string, ctx: SourceContext<TempoSettings>): TraceStore {
+function tempoStore(base: string, ctx: SourceContext<TempoSettings>, retry: RetryOptions): TraceStore {
   return {
     label: `Tempo at ${base}`,
     async search(q: TraceQuery, signal: AbortSignal): Promise<TraceHits> {
@@ -30,12 +31,12 @@ function tempoStore(base: string, ctx: SourceContext<TempoSettings>): TraceStore
       url.searchParams.set('start', String(Math.floor(q.from / 1000)));
       url.searchParams.set('end', String(Math.ceil(q.to / 1000)));
       url.searchParams.set('limit', String(q.limit));
-      const body = await getJson<TempoSearch>(url, signal);
+      const body = await getJson<TempoSearch>(url, { ...retry, signal });
       return { traces: (body.traces ?? []).map((t) => ({ id: t.traceID })) };
     },
     async fetch(id: string, signal: AbortSignal): Promise<Span[]> {
       const url = new URL(`${base}/api/traces/${encodeURIComponent(id)}`);
-      const { spans, skipped } = otlpSpans(await getJson<unknown>(url, signal));
+      const { spans, skipped } = otlpSpans(await getJson<unknown>(url, { ...retry, signal }));
       if (skipped.length > 0) {
         ctx.warn({
           code: 'HINDSIGHT_SOURCE_FAILED',
@@ -65,12 +66,21 @@ export const tempoSource: Source<TempoSettings> = {
   flags: [{ flags: '--tempo <url>', description: "Tempo's base URL (spans)" }],
   schema: tempoSettingsSchema,
   needs: ['tempo'],
-  async collect(writer: BundleWriter, ctx: SourceContext<TempoSettings>): Promise<SourceResult> {
+  async collect(writer: BundleWriter, sourceCtx: SourceContext<TempoSettings>): Promise<SourceResult> {
+    const [retries, ctx] = RetryTally.of(sourceCtx);
     const base = baseUrl(ctx.options.tempo as string);
     const maxTraces = ctx.options.maxTraces ?? DEFAULT_MAX_TRACES;
     const named = ctx.options.traceService ?? [];
     const services = named.length > 0 ? named : [undefined];
-    const read = await readTraceStore(tempoStore(base, ctx), services, writer, ctx, maxTraces);
+    const read = await readTraceStore(
+      tempoStore(base, ctx, retries.options()),
+      services,
+      writer,
+      ctx,
+      maxTraces,
+    );
+    const retried = retries.summary();
+    if (retried) writer.addNote(`tempo: ${retried} at ${redactText(base)}`);
     writer.addNote(traceNote('tempo', read, maxTraces, named.length));
     return read.failed > 0
       ? { status: 'partial', items: read.spans, detail: `${read.failed} searches or traces failed` }

@@ -1,6 +1,7 @@
 import { errorMessage, redactText, type BundleWriter, type Span } from '@hindsight/core';
 import { z } from 'zod';
 import { mapLimit } from '../limit.js';
+import { RetriesExhausted } from '../retry.js';
 import type { SourceContext, SourceFlag, TimeWindow } from '../source.js';
 
 /** Traces read by a trace source when `--max-traces` is not given. */
@@ -59,10 +60,11 @@ export interface TraceStore {
   fetch?(id: string, signal: AbortSignal): Promise<Span[]>;
 }
 
-/** The message of a failed request, with its cause (fetch says only "fetch failed"). */
+/** The message of a failed request, with its cause when the message does not hold it (fetch says only "fetch failed"). */
 export function requestError(err: unknown): string {
-  const cause = err instanceof Error && err.cause ? `: ${errorMessage(err.cause)}` : '';
-  return `${errorMessage(err)}${cause}`;
+  const message = errorMessage(err);
+  const cause = err instanceof Error && err.cause ? errorMessage(err.cause) : '';
+  return cause && !message.includes(cause) ? `${message}: ${cause}` : message;
 }
 
 /** A base URL without its trailing slashes, for building request URLs. */
@@ -84,8 +86,11 @@ export interface TraceRead {
  * Reads a trace store over the window, bounded in traces: the window is cut into slices of at
  * least a minute, each searched per service (or once for all) for its share of what is left of
  * `maxTraces`, so the traces kept spread over the window instead of piling into its last minutes.
- * Each trace is written once, its spans together. A store that does not answer the first search
- * fails the source (the error names its URL); later failures are warnings and the rest is read.
+ * Each trace is written once, its spans together. Each request is tried again after a connection
+ * error, 429 or 5xx (the store's getJson retries). A store that does not answer the first search
+ * fails the source (the error names its URL); later failures are warnings and the rest is read,
+ * but a request whose tries are spent stops the reading (the store is down: the tries are not
+ * spent again on every request left).
  */
 export async function readTraceStore(
   store: TraceStore,
@@ -111,11 +116,22 @@ export async function readTraceStore(
     writing = next.catch(() => undefined);
     return next;
   };
+  // Set when a request spent its tries: the store is down, nothing more is asked of it.
+  let down = false;
+  const stop = (err: unknown, where: string): void => {
+    if (down) return;
+    down = true;
+    ctx.warn({
+      code: 'HINDSIGHT_SOURCE_FAILED',
+      message: `stopped reading ${redactText(store.label)}, the rest of the window unread: ${requestError(err)}`,
+      where,
+    });
+  };
   for (const [i, slice] of slices.entries()) {
     const share = Math.floor((maxTraces - read.traces) / (slices.length - i));
     const limit = Math.max(1, Math.floor(share / services.length));
     for (const service of services) {
-      if (ctx.signal.aborted || read.traces >= maxTraces) return read;
+      if (ctx.signal.aborted || read.traces >= maxTraces || down) return read;
       const q: TraceQuery = { service, ...slice, limit };
       ctx.progress(read.spans, `${service ?? 'all services'} ${new Date(slice.from).toISOString()}`);
       let hits: TraceHits;
@@ -126,11 +142,13 @@ export async function readTraceStore(
         if (read.queries === 1)
           throw new Error(`${redactText(store.label)} did not answer: ${requestError(err)}`);
         read.failed += 1;
-        ctx.warn({
-          code: 'HINDSIGHT_SOURCE_FAILED',
-          message: `search failed: ${requestError(err)}`,
-          where: `${redactText(store.label)} ${service ?? ''} ${new Date(slice.from).toISOString()}`.trim(),
-        });
+        const where =
+          `${redactText(store.label)} ${service ?? ''} ${new Date(slice.from).toISOString()}`.trim();
+        if (err instanceof RetriesExhausted) {
+          stop(err, where);
+          return read;
+        }
+        ctx.warn({ code: 'HINDSIGHT_SOURCE_FAILED', message: `search failed: ${requestError(err)}`, where });
         continue;
       }
       if (hits.traces.length >= limit) read.full += 1;
@@ -140,10 +158,12 @@ export async function readTraceStore(
         fresh,
         ctx.options.fetchConcurrency ?? 4,
         async (hit) => {
+          if (down) return;
           try {
             await write(hit.spans ?? (await store.fetch?.(hit.id, ctx.signal)) ?? []);
           } catch (err) {
             read.failed += 1;
+            if (err instanceof RetriesExhausted) return stop(err, redactText(store.label));
             ctx.warn({
               code: 'HINDSIGHT_SOURCE_FAILED',
               message: `trace ${hit.id} could not be read: ${requestError(err)}`,
