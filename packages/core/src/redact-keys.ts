@@ -110,6 +110,20 @@ function secretWord(w: string): boolean {
  * `keyspace`, `evicted_keys`, `passed`, `tokenizer`, `monkey`, `keyboard`.
  */
 export function isSecretKey(key: string): boolean {
+  let known = keyVerdicts.get(key);
+  if (known === undefined) {
+    // Object keys repeat (every finding has an `id`, a `title`...): a report of 100,000 findings
+    // spent most of its redaction splitting the same few keys into words.
+    if (keyVerdicts.size >= MAX_KEY_VERDICTS) keyVerdicts.clear();
+    keyVerdicts.set(key, (known = judgeKey(key)));
+  }
+  return known;
+}
+
+const MAX_KEY_VERDICTS = 10_000;
+const keyVerdicts = new Map<string, boolean>();
+
+function judgeKey(key: string): boolean {
   const ws = words(key);
   if (ws.length > 1 && HARMLESS_HEADS.has(ws[ws.length - 1]!) && !secretWord(ws[ws.length - 1]!)) {
     return false;
