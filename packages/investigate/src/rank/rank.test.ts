@@ -162,10 +162,10 @@ describe('rank', () => {
     expect(component(await investigateScripted([], findings, at(25.5)))).toBe('beta');
   });
 
-  it('ranks 200,000 findings without overflowing the stack', async () => {
+  it('ranks 150,000 findings without overflowing the stack', async () => {
     // Math.min(...xs) puts every element on the stack: past about 120,000 it throws.
     const many: Finding[] = [];
-    for (let i = 0; i < 200_000; i++)
+    for (let i = 0; i < 150_000; i++)
       many.push({ ...burst(`s${i}`, `c${i % 500}`, 1 + (i % 1000) / 100, 12, 0.5), userFacing: false });
     const r = await investigateScripted(
       [{ atMin: 30, revision: 5, diff: [{ path: 'shop.replicaCount', from: 2, to: 3 }] }],
@@ -173,7 +173,7 @@ describe('rank', () => {
       at(5),
     );
     expect(r.verdict).toBe('component');
-    expect(r.findings.length).toBeGreaterThanOrEqual(200_000);
+    expect(r.findings.length).toBeGreaterThanOrEqual(150_000);
   });
 
   it('links an OOM kill 20 s after a lowered memory limit to that change, not to a nearer one that cannot cause it', async () => {
