@@ -42,8 +42,12 @@ export function timelineSection(items: TimelineItem[], v: View): HTMLElement {
   };
   const laneOf = (i: TimelineItem): string => i.component ?? (i.kind === 'change' ? 'changes' : 'cluster');
   const lanes = [...new Set(items.map(laneOf))].sort();
-  // A narrow drawing scaled to the panel's width keeps its labels legible.
-  const W = 460;
+  // Drawn at the width of the panel it goes in (the side column as last drawn, or as the layout
+  // will make it), so that its text is drawn at its own size, not scaled down on a narrow screen.
+  const side =
+    document.querySelector('.side')?.clientWidth ??
+    (innerWidth <= 900 ? innerWidth - 32 : Math.max(320, (innerWidth - 48) * 0.36));
+  const W = Math.round(Math.min(700, Math.max(300, side - 26)));
   const rowH = 20;
   // Lane labels get the room the longest needs (about 7 px a character at 12 px), up to a third
   // of the width; a longer one is cut with an ellipsis, never crossed by its lane's line.
