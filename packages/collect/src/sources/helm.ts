@@ -10,10 +10,12 @@ import {
 } from '@hindsight/core';
 import { z } from 'zod';
 import { apiError, loadKube } from '../kube.js';
+import { RetryTally } from '../retry.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
 import { COMPONENT_LABEL } from '../labels.js';
 import { renderedDiff, renderedObjects } from './helm-rendered.js';
 import { helmBinary, helmFiles, helmRunner, readHelmHistory } from './helm-history.js';
+import { withKubeRetries } from './kubernetes-retry.js';
 
 /** A workload as a release's rendered manifest declares it. */
 interface Workload {
@@ -177,7 +179,10 @@ export type HelmSettings = z.infer<typeof helmSettingsSchema>;
 
 type Revisions = Map<string, Array<{ release: HelmRelease; created?: string }>>;
 
-/** The releases' revisions from Helm's release Secrets (owner=helm); a broken record is skipped, named. */
+/**
+ * The releases' revisions from Helm's release Secrets (owner=helm); a broken record is skipped,
+ * named. The list is tried again after a connection error, 429 or 5xx ({@link withKubeRetries}).
+ */
 async function fromSecrets(
   kube: Awaited<ReturnType<typeof loadKube>>,
   ctx: SourceContext<HelmSettings>,
@@ -265,7 +270,8 @@ export const helmSource: Source<HelmSettings> = {
   ],
   schema: helmSettingsSchema,
   needs: [['kubeconfig', 'helmHistory']],
-  async collect(writer: BundleWriter, ctx: SourceContext<HelmSettings>): Promise<SourceResult> {
+  async collect(writer: BundleWriter, sourceCtx: SourceContext<HelmSettings>): Promise<SourceResult> {
+    const [retries, ctx] = RetryTally.of(sourceCtx);
     const o = ctx.options;
     const broken: string[] = [];
     let byRelease: Revisions;
@@ -276,13 +282,15 @@ export const helmSource: Source<HelmSettings> = {
       ctx.progress(0, `helm releases of ${ns} in ${o.helmHistory}`);
       byRelease = await fromHelm(ns, ctx);
     } else {
-      const kube = await loadKube(o);
+      const kube = withKubeRetries(await loadKube(o), retries.options());
       ctx.progress(0, `helm releases in ${kube.namespace}`);
       // --helm-bin alone means helm too: a binary given is one to run.
       byRelease =
         o.helmSecrets === false || o.helmBin
           ? await fromHelm(kube.namespace, ctx)
           : await fromSecrets(kube, ctx, broken);
+      const retried = retries.summary();
+      if (retried) writer.addNote(`helm: ${retried} at ${kube.server}`);
     }
     let items = 0;
     for (const name of [...byRelease.keys()].sort()) {

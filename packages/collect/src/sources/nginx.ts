@@ -3,7 +3,9 @@ import { createInterface } from 'node:readline';
 import type { V1Pod } from '@kubernetes/client-node';
 import { HindsightError, errorMessage, type BundleWriter } from '@hindsight/core';
 import { z } from 'zod';
-import { apiError, loadKube, streamPodLog, type Kube } from '../kube.js';
+import { apiError, loadKube, type Kube } from '../kube.js';
+import { RetryTally, type RetryOptions } from '../retry.js';
+import { streamPodLogWithRetries, withKubeRetries } from './kubernetes-retry.js';
 import { CHART_LOG_FORMAT, compileLogFormat, lineTime, type NginxLogFormat } from '../nginx-log-format.js';
 import { SeriesSet } from '../series-set.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
@@ -199,7 +201,7 @@ function fileInput(file: string, ctx: SourceContext<NginxSettings>): Input {
   };
 }
 
-function podInput(kube: Kube, pod: V1Pod, ctx: SourceContext<NginxSettings>): Input {
+function podInput(kube: Kube, pod: V1Pod, ctx: SourceContext<NginxSettings>, retry: RetryOptions): Input {
   const name = pod.metadata?.name ?? '';
   const container =
     pod.spec?.containers.find((c) => c.name === 'nginx')?.name ?? pod.spec?.containers[0]?.name ?? 'nginx';
@@ -208,14 +210,17 @@ function podInput(kube: Kube, pod: V1Pod, ctx: SourceContext<NginxSettings>): In
     pod: name,
     async read(agg) {
       ctx.progress(0, `log of pod ${name}`);
-      await streamPodLog(
+      await streamPodLogWithRetries(
         kube,
         { namespace: kube.namespace, pod: name, container, previous: false },
         ctx.window,
         async (_ts, time, text) => agg.add(text, time),
         ctx.signal,
+        retry,
       ).catch((err: unknown) => {
-        throw new Error(`cannot read the log of pod ${kube.namespace}/${name}: ${apiError(err)}`);
+        throw new Error(
+          `cannot read the log of pod ${kube.namespace}/${name} at ${kube.server}: ${apiError(err)}`,
+        );
       });
     },
   };
@@ -249,8 +254,10 @@ export const nginxSource: Source<NginxSettings> = {
   ],
   schema: nginxSettingsSchema,
   needs: [['nginxLog', 'nginxPod', 'kubeconfig']],
-  async collect(writer: BundleWriter, ctx: SourceContext<NginxSettings>): Promise<SourceResult> {
+  async collect(writer: BundleWriter, sourceCtx: SourceContext<NginxSettings>): Promise<SourceResult> {
+    const [retries, ctx] = RetryTally.of(sourceCtx);
     const { nginxLog, nginxPod } = ctx.options;
+    let server: string | undefined;
     const format = compileLogFormat(ctx.options.nginxLogFormat ?? CHART_LOG_FORMAT);
     let inputs: Input[];
     if (nginxLog) {
@@ -258,7 +265,8 @@ export const nginxSource: Source<NginxSettings> = {
     } else {
       if (!ctx.options.kubeconfig)
         throw new HindsightError('HINDSIGHT_USAGE', '--nginx-pod needs --kubeconfig');
-      const kube = await loadKube(ctx.options);
+      const kube = withKubeRetries(await loadKube(ctx.options), retries.options());
+      server = kube.server;
       let pods: V1Pod[];
       try {
         pods = nginxPod
@@ -271,14 +279,14 @@ export const nginxSource: Source<NginxSettings> = {
             ).items;
       } catch (err) {
         throw new Error(
-          `cannot read ${nginxPod ? `pod ${kube.namespace}/${nginxPod}` : `the nginx pods of ${kube.namespace}`}: ${apiError(err)}`,
+          `cannot read ${nginxPod ? `pod ${kube.namespace}/${nginxPod}` : `the nginx pods of ${kube.namespace}`} at ${kube.server}: ${apiError(err)}`,
         );
       }
       if (pods.length === 0)
         return { status: 'ok', items: 0, detail: `no pod labelled ${NGINX_POD_SELECTOR}` };
       inputs = pods
         .sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1))
-        .map((p) => podInput(kube, p, ctx));
+        .map((p) => podInput(kube, p, ctx, retries.options()));
     }
     let items = 0;
     const partial: string[] = [];
@@ -318,6 +326,8 @@ export const nginxSource: Source<NginxSettings> = {
       ctx.progress(items, input.where);
     }
     if (failed.length === inputs.length) throw new Error(`no nginx log could be read: ${failed.join(', ')}`);
+    const retried = retries.summary();
+    if (retried) writer.addNote(`nginx: ${retried} at ${server}`);
     const problems = [...failed.map((f) => `${f}: unreadable`), ...partial];
     return problems.length > 0
       ? { status: 'partial', items, detail: problems.join('; ') }

@@ -225,13 +225,24 @@ async function podsAt(ports: Record<string, number>): Promise<PodObject[]> {
   });
 }
 
-/** A Kubernetes API answering the shop namespace's pod list with `pods` (or an error), and its kubeconfig. */
+/**
+ * A Kubernetes API answering the shop namespace's pod list with `pods` (or an error), after
+ * `unavailable` answers 503 as an API server that restarts does, and its kubeconfig.
+ */
 async function podApi(
   pods: () => PodObject[] | undefined,
+  unavailable = 0,
 ): Promise<{ server: TestHttpServer; kubeconfig: string }> {
+  let asked = 0;
   const server = await httpServer((url, _req, res) => {
     if (url.pathname !== '/api/v1/namespaces/shop/pods')
       return sendJson(res, 404, { kind: 'Status', code: 404, message: `not found (${url.pathname})` });
+    if (++asked <= unavailable)
+      return sendJson(res, 503, {
+        kind: 'Status',
+        code: 503,
+        message: 'the server is currently unable to handle the request',
+      });
     const items = pods();
     if (!items) return sendJson(res, 403, { kind: 'Status', code: 403, message: 'pods is forbidden' });
     return sendJson(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items });
@@ -340,6 +351,39 @@ describe('redis source naming the pod of each node (recorded pod objects over HT
       }
     } finally {
       await Promise.all([elsewhere.server.close(), forbidden.server.close()]);
+    }
+  });
+  it('lists the pods again when the API server answers 503 first, and says it retried', async () => {
+    const items = await podsAt({
+      'shop-redis-master-0': redis.master.port,
+      'shop-redis-replica-0': replicaPort(),
+    });
+    const listing = await podApi(() => items, 1);
+    const now = Date.now();
+    try {
+      const r = await collect({
+        output: `${tmp.dir}/pods-retry`,
+        window: { from: new Date(now - 60_000), to: new Date(now + 60_000) },
+        redis: [redis.masterUrl],
+        kubeconfig: listing.kubeconfig,
+        sources: [redisSource],
+        retry: { attempts: 4, baseMs: 5, maxDelayMs: 50, budgetMs: 2000 },
+      });
+      expect(r.manifest.sources[0]).toMatchObject({ name: 'redis', status: 'ok' });
+      expect(r.warnings).toEqual([]);
+      expect(r.manifest.notes).toContain(
+        `redis: 1 retry after transient failures (HTTP 503 x1) at ${listing.server.url}`,
+      );
+      const clients = (await seriesOf(`${tmp.dir}/pods-retry`)).filter(
+        (s) => s.name === 'redis_connected_clients',
+      );
+      expect(clients.map((s) => s.labels['pod']).sort()).toEqual([
+        'shop-redis-master-0',
+        'shop-redis-replica-0',
+      ]);
+      expect(listing.server.requests.filter((u) => u.pathname.endsWith('/pods'))).toHaveLength(2);
+    } finally {
+      await listing.server.close();
     }
   });
 });

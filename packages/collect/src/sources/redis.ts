@@ -2,7 +2,9 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { errorMessage, redactText, type BundleWriter } from '@hindsight/core';
 import { z } from 'zod';
-import { apiError, loadKube } from '../kube.js';
+import { apiError, loadKube, type Kube } from '../kube.js';
+import { RetryTally, type RetryOptions } from '../retry.js';
+import { withKubeRetries } from './kubernetes-retry.js';
 import { mapLimit } from '../limit.js';
 import { sampleOverTime } from '../sampler.js';
 import { SeriesSet } from '../series-set.js';
@@ -253,14 +255,27 @@ function record(
   }
 }
 
-/** Pod names from the cluster's pods when a kubeconfig is given; none for Redis outside Kubernetes. */
-function podNames(ctx: SourceContext<RedisSettings>): PodNames | undefined {
+/**
+ * Pod names from the cluster's pods when a kubeconfig is given; none for Redis outside Kubernetes.
+ * The list is tried again after a connection error, 429 or 5xx ({@link withKubeRetries}); `server`
+ * is set to the API server's URL once it is known.
+ */
+function podNames(
+  ctx: SourceContext<RedisSettings>,
+  retry: RetryOptions,
+  server: (url: string) => void,
+): PodNames | undefined {
   if (!ctx.options.kubeconfig) return undefined;
-  let kube: ReturnType<typeof loadKube> | undefined;
+  let kube: Promise<Kube> | undefined;
   return new PodNames(async () => {
-    kube ??= loadKube(ctx.options);
-    const { core, namespace } = await kube;
-    return (await core.listNamespacedPod({ namespace })).items;
+    kube ??= loadKube(ctx.options).then((k) => withKubeRetries(k, retry));
+    const { core, namespace, server: url } = await kube;
+    server(url);
+    try {
+      return (await core.listNamespacedPod({ namespace })).items;
+    } catch (err) {
+      throw new Error(`cannot list pods in ${namespace} at ${url}: ${apiError(err)}`, { cause: err });
+    }
   });
 }
 
@@ -285,7 +300,8 @@ export const redisSource: Source<RedisSettings> = {
   ],
   schema: redisSettingsSchema,
   needs: ['redis'],
-  async collect(writer: BundleWriter, ctx: SourceContext<RedisSettings>): Promise<SourceResult> {
+  async collect(writer: BundleWriter, sourceCtx: SourceContext<RedisSettings>): Promise<SourceResult> {
+    const [retries, ctx] = RetryTally.of(sourceCtx);
     const nodes = new Map<string, NodeRef>();
     for (const url of ctx.options.redis ?? []) {
       const n = nodeFromUrl(url);
@@ -317,7 +333,8 @@ export const redisSource: Source<RedisSettings> = {
     const set = new SeriesSet();
     const failures = new Map<string, string>();
     const reached = new Set<string>();
-    let pods = podNames(ctx);
+    let server = '';
+    let pods = podNames(ctx, retries.options(), (url) => (server = url));
     let round: NodeSample[] = [];
     const sampleNode = async (n: NodeRef): Promise<void> => {
       const key = `${n.host}:${n.port}`;
@@ -368,7 +385,7 @@ export const redisSource: Source<RedisSettings> = {
         } catch (err) {
           ctx.warn({
             code: 'HINDSIGHT_SOURCE_FAILED',
-            message: `Redis nodes are named by address, not by pod: cannot list pods: ${apiError(err)}`,
+            message: `Redis nodes are named by address, not by pod: ${apiError(err)}`,
             ...(ctx.options.kubeconfig ? { where: ctx.options.kubeconfig } : {}),
           });
           pods = undefined;
@@ -398,6 +415,8 @@ export const redisSource: Source<RedisSettings> = {
           where: `redis://${k}`,
         });
       }
+      const retried = retries.summary();
+      if (retried) writer.addNote(`redis: ${retried} at ${server}`);
       const items = await set.writeTo(writer);
       return failures.size > 0
         ? { status: 'partial', items, detail: `unreachable: ${[...failures.keys()].join(', ')}` }
