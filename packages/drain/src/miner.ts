@@ -306,6 +306,7 @@ export class TemplateMiner {
       this.lines,
     );
     this.touch(cluster);
+    if (this.tree.lastBranched) this.tree.allStampOf(tokens.length).v = this.version;
     leaf.push(cluster);
     this.byText.set(template, cluster);
     this.byId.set(cluster.id, cluster);

@@ -30,6 +30,16 @@ function linesUnder(node: Node, key: string, cap: number): number {
 
 const newNode = (): Node => ({ children: new Map(), clusters: [] });
 
+/** The stamp of a first routing word that has a branch, made when first asked for. */
+function wordStamp(s: LengthStamps, word: string): Stamp {
+  let w = s.byWord.get(word);
+  if (w === undefined) {
+    w = { v: 0 };
+    s.byWord.set(word, w);
+  }
+  return w;
+}
+
 /** The stamps of one length: that of each first routing word, and that of everything else. */
 interface LengthStamps {
   all: Stamp;
@@ -58,6 +68,8 @@ export class PrefixTree {
   private readonly stamps = new Map<number, LengthStamps>();
   /** The stamp of the cluster of the last {@link PrefixTree.leafFor}. */
   lastStamp: Stamp = { v: 0 };
+  /** Whether the last {@link PrefixTree.leafFor} made a branch for a first word: a change every search of the length may see. */
+  lastBranched = false;
 
   constructor(
     depth: number,
@@ -144,16 +156,13 @@ export class PrefixTree {
    * length sent 17,800 of 200,000 lines back to the tree search; see the miner's caches.
    */
   stampOf(tokens: string[]): Stamp {
-    const s = this.lengthStamps(tokens.length);
+    const n = tokens.length;
+    const s = this.lengthStamps(n);
     const keys = this.keysOf(tokens);
-    if (keys.length === 0) return s.all;
-    const k = keys[0] as string;
-    let w = s.byWord.get(k);
-    if (w === undefined) {
-      w = { v: 0 };
-      s.byWord.set(k, w);
-    }
-    return w;
+    // A word with no branch yet: the search sees only `<*>`, and a branch made for the word later
+    // bumps the length's stamp (see lastBranched). So only words with a branch have a stamp of their own.
+    if (keys.length === 0 || this.root.get(n)?.children.has(keys[0] as string) !== true) return s.all;
+    return wordStamp(s, keys[0] as string);
   }
 
   /** The stamp of the clusters of `n` tokens that every search of that length sees (under `<*>` or no word). */
@@ -172,18 +181,21 @@ export class PrefixTree {
       this.root.set(tokens.length, node);
     }
     const keys = this.keysOf(tokens);
-    this.lastStamp = keys.length === 0 ? this.allStampOf(tokens.length) : this.stampOf(tokens);
+    const stamps = this.lengthStamps(tokens.length);
+    this.lastStamp = stamps.all;
+    this.lastBranched = false;
     for (let d = 0; d < keys.length; d++) {
       let key = keys[d] as string;
       if (!node.children.has(key) && key !== WILDCARD && node.children.size >= this.maxChildren - 1) {
         key = WILDCARD;
       }
-      if (d === 0 && key === WILDCARD) this.lastStamp = this.allStampOf(tokens.length);
       let child: Node | undefined = node.children.get(key);
       if (child === undefined) {
         child = newNode();
         node.children.set(key, child);
+        if (d === 0) this.lastBranched = true;
       }
+      if (d === 0 && key !== WILDCARD) this.lastStamp = wordStamp(stamps, key);
       node = child;
     }
     return node.clusters;
