@@ -244,7 +244,8 @@ describe("the shop's own OpenTelemetry export", () => {
       const refused = spawnShop(
         stack.env({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', SHUTDOWN_DRAIN_MS: '0' }),
       );
-      await refused.ready();
+      // A request, so that there are spans to export (the probes' own are not traced).
+      await (await fetch(`${await refused.ready()}/products`)).arrayBuffer();
       expect(await refused.stop()).toBe(0);
       expect(refused.stderr()).toMatch(
         /"event":"tracing","msg":"(connect ECONNREFUSED 127\.0\.0\.1:9|spans not exported within the flush timeout)/,
