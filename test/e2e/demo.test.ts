@@ -92,8 +92,10 @@ describe('hindsight demo --quick (CLI, real processes)', () => {
     // The exporters' series, under the names the redis source gives them, by pod.
     const replicas = scraped.filter((s) => s.name === 'redis_connected_slaves').map((s) => s.labels['pod']);
     expect(replicas).toContain('shop-redis-master-0');
+    // The sixth replica the upgrade added, found by the lab's discovery as it started. (Which names
+    // are read depends on the series limit: past it, those with most series are left out.)
     expect(
-      scraped.some((s) => s.name === 'redis_cmdstat_calls' && s.labels['pod'] === 'shop-redis-replica-5'),
+      scraped.some((s) => s.name.startsWith('redis_') && s.labels['pod'] === 'shop-redis-replica-5'),
     ).toBe(true);
     for (const name of ['pg_up', 'nginx_up', 'http_requests_total'])
       expect(scraped.some((s) => s.name === name)).toBe(true);

@@ -5,6 +5,7 @@ import { Controllers } from './controllers.js';
 import type { CpuEnforcement } from './cpu.js';
 import { Events } from './events.js';
 import { join } from 'node:path';
+import { errorMessage } from '@hindsight/core';
 import { Kubelet } from './kubelet.js';
 import { LabPrometheus, type LabPrometheusStatus } from './prometheus.js';
 import { scrapeTargets } from './scrape-targets.js';
@@ -113,16 +114,23 @@ export class LabRuntime {
     };
   }
 
-  /** Writes the scrape targets of the pods that run now (see scrape-targets.ts). */
+  /**
+   * Writes the scrape targets of the pods that run now (see scrape-targets.ts). Never throws: it runs
+   * from a timer, where a rejection would end the supervisor, and stale targets are only stale.
+   */
   private async refreshTargets(): Promise<void> {
     clearTimeout(this.targetsTimer);
     this.targetsTimer = undefined;
-    const { discovery, targets } = scrapeTargets(
-      this.cluster.objects,
-      this.cluster.pods.values(),
-      this.cluster.o.namespace,
-    );
-    await this.prometheus.update(discovery, targets);
+    try {
+      const { discovery, targets } = scrapeTargets(
+        this.cluster.objects,
+        this.cluster.pods.values(),
+        this.cluster.o.namespace,
+      );
+      await this.prometheus.update(discovery, targets);
+    } catch (err) {
+      this.cluster.o.log(`cannot work out the scrape targets: ${errorMessage(err)}`);
+    }
   }
 
   /** The read-only cluster the API server shows. */
