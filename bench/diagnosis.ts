@@ -153,6 +153,8 @@ async function runLive(
   const lab = new Lab({
     dir: path.join(dir, 'lab'),
     timeScale: 0.2,
+    // Collected from the lab's Prometheus beside the samples, as a team with one would.
+    monitoring: true,
     ...(scenario.tracing ? { tracing: true } : {}),
   });
   try {

@@ -19,6 +19,12 @@ export interface LabConfig {
    * (`shop.otel.endpoint`). Absent: the lab does not trace the shop.
    */
   tracesPort?: number;
+  /**
+   * Runs the chart's exporter sidecars and a Prometheus that scrapes them and the shops, chosen at
+   * the first `up` with monitoring and kept. Absent: neither runs (the sidecars are left out of
+   * their pods, said in `lab status`), which spares a lab that nobody scrapes 5 to 9 processes.
+   */
+  monitoring?: boolean;
   createdAt: string;
 }
 

@@ -72,7 +72,7 @@ describe('lab: up, upgrade, rollback and down with real processes', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hindsight-lab-'));
-    lab = new Lab({ dir, timeScale: 0.2 });
+    lab = new Lab({ dir, timeScale: 0.2, monitoring: true });
   });
   afterAll(async () => {
     await lab.down({ purge: true }).catch(() => undefined);

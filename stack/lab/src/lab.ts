@@ -35,6 +35,13 @@ export interface LabOptions {
    * 256Mi limit) and seconds to its start. Once on at an `up`, the lab keeps it.
    */
   tracing?: boolean;
+  /**
+   * Monitoring: the chart's exporter sidecars run and the supervisor runs a real Prometheus scraping
+   * them and the shops by the chart's annotations or monitors (see LabStatus.prometheus). Off by
+   * default: a lab nobody scrapes is spared Prometheus and 5 to 9 exporter processes (the sidecars
+   * are left out of their pods, as when their binary is missing). Once on at an `up`, the lab keeps it.
+   */
+  monitoring?: boolean;
   /** Progress lines ("rendering revision 2", ...), for a CLI to print. */
   onProgress?: (message: string) => void;
 }
@@ -334,6 +341,10 @@ export class Lab {
     }
     if (this.opts.tracing && c.tracesPort === undefined) {
       c = { ...c, tracesPort: await freePort() };
+      await writeLabConfig(this.paths.config, c);
+    }
+    if (this.opts.monitoring && !c.monitoring) {
+      c = { ...c, monitoring: true };
       await writeLabConfig(this.paths.config, c);
     }
     if (this.liveStatus())

@@ -113,6 +113,7 @@ export async function runSupervisor(dir: string): Promise<void> {
     paths,
     namespace: config.namespace,
     timeScale: config.timeScale,
+    monitoring: config.monitoring === true,
     shopEntry,
     log,
     onChange: () => {

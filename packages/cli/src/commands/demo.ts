@@ -73,6 +73,8 @@ export const demoCommand: CommandSpec = {
         const lab = new Lab({
           dir: join(dir, 'lab'),
           timeScale: 0.2,
+          // The demo collects from the lab's Prometheus, as a team with one would.
+          monitoring: true,
           onProgress: (m) => say(paint(io, 'dim', `lab: ${m}`)),
         });
         const scenario = storyScenario;

@@ -51,7 +51,7 @@ export function importLab(command = '`hindsight lab`'): Promise<typeof import('@
 
 // The lab is the demo platform, not the product: loaded when a `lab` command runs, not at every start.
 async function lab(
-  opts: { dir?: string; timeScale?: string; tracing?: boolean },
+  opts: { dir?: string; timeScale?: string; tracing?: boolean; monitoring?: boolean },
   ctx: CommandContext,
   quiet = false,
 ): Promise<Lab> {
@@ -60,6 +60,7 @@ async function lab(
     dir: opts.dir ?? defaultLabDir(),
     ...(opts.timeScale !== undefined ? { timeScale: Number(opts.timeScale) } : {}),
     ...(opts.tracing ? { tracing: true } : {}),
+    ...(opts.monitoring ? { monitoring: true } : {}),
     ...(quiet ? {} : { onProgress: (m: string) => say(ctx.io, paint(ctx.io, 'dim', m)) }),
   });
 }
@@ -109,7 +110,12 @@ function printStatus(ctx: CommandContext, s: LabStatus): void {
   io.out(`nginx       ${s.nginxUrl ?? '-'}`);
   io.out(`kubeconfig  ${s.kubeconfig}  (API ${s.apiUrl ?? '-'})`);
   if (s.tracesUrl) io.out(`traces      ${s.tracesUrl}  (the shop's spans: hindsight collect --tempo)`);
-  if (s.prometheus) {
+  const monitoring = s.prometheus?.enabled !== false;
+  if (!monitoring)
+    io.out(
+      `prometheus  off  (${paint(io, 'dim', 'lab up --monitoring runs it, with the exporter sidecars')})`,
+    );
+  else if (s.prometheus) {
     const p = s.prometheus;
     io.out(
       p.url
@@ -118,7 +124,9 @@ function printStatus(ctx: CommandContext, s: LabStatus): void {
     );
   }
   for (const p of s.pods)
-    for (const l of p.leftOut ?? []) io.out(`${paint(io, 'yellow', 'left out')}    ${p.name}/${l}`);
+    for (const l of p.leftOut ?? [])
+      if (monitoring || !l.includes('monitoring is off'))
+        io.out(`${paint(io, 'yellow', 'left out')}    ${p.name}/${l}`);
   if (s.cpuLimits)
     io.out(
       s.cpuLimits.enforced
@@ -185,6 +193,10 @@ export const labCommand: CommandSpec = {
         '--tracing',
         "trace the shop into the lab's receiver (collect --tempo reads it; about 40 MiB more per shop pod)",
       )
+      .option(
+        '--monitoring',
+        "run the chart's exporter sidecars and a Prometheus scraping them (collect --prometheus reads it)",
+      )
       .option('--json', 'print the status as JSON')
       .action(
         async (o: {
@@ -193,6 +205,7 @@ export const labCommand: CommandSpec = {
           set?: string[];
           timeScale?: string;
           tracing?: boolean;
+          monitoring?: boolean;
           json?: boolean;
         }) => {
           try {

@@ -120,6 +120,8 @@ export interface Program {
    * is missing is left out of its pod, said in the pod's events and `lab status`, and the pod runs on.
    */
   missing?(): string | undefined;
+  /** An exporter: it runs only in a lab with monitoring (LabConfig.monitoring), else it is left out. */
+  monitoring?: boolean;
   /** The process of container `c`, given its resolved env and working folder. */
   process(ctx: PodContext, c: ContainerSpec, env: Record<string, string>, cwd: string): ProcessSpec;
 }

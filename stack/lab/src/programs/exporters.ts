@@ -31,6 +31,7 @@ export function exporter(images: string[], binary: string, pkg: string): Program
   const path = `/usr/bin/${binary}`;
   return {
     matches: (image) => images.includes(image),
+    monitoring: true,
     missing: () =>
       installed(path) ? undefined : `${path} is not installed (apt-get install ${pkg}, or scripts/setup.sh)`,
     process(ctx, c, env, cwd) {

@@ -37,9 +37,15 @@ export const programs: readonly Program[] = [
   nginxExporter,
 ];
 
-/** Why the lab cannot run container `c` on this machine (its program's binary is missing), or undefined. */
-export function missingProgram(c: ContainerSpec): string | undefined {
-  return programs.find((p) => p.matches(imageName(c.image)))?.missing?.();
+/**
+ * Why the lab does not run container `c` (an exporter in a lab without monitoring, or its program's
+ * binary is missing on this machine), or undefined.
+ */
+export function missingProgram(c: ContainerSpec, monitoring = true): string | undefined {
+  const program = programs.find((p) => p.matches(imageName(c.image)));
+  if (program?.monitoring && !monitoring)
+    return 'monitoring is off (`hindsight lab up --monitoring` runs it)';
+  return program?.missing?.();
 }
 
 /**

@@ -12,6 +12,8 @@ export interface RuntimeOptions {
   /** Multiplies probe periods, back-offs and preStop sleeps (1 = as rendered); not start delays or grace periods. */
   timeScale: number;
   shopEntry: string;
+  /** Runs the exporter sidecars and the lab's Prometheus (LabConfig.monitoring). */
+  monitoring: boolean;
   /** The supervisor's own log. */
   log: (msg: string) => void;
   /** Called after any change, so the status file can be rewritten. */

@@ -52,6 +52,8 @@ export class LabRuntime {
       o.log,
       () => o.onChange?.(),
     );
+    if (!o.monitoring)
+      this.prometheus.leaveOff('monitoring is off (`hindsight lab up --monitoring` runs it)');
     this.cluster.hostProcesses.push(() => this.prometheus.process);
     this.events = new Events(o);
     this.services = new Services(this.cluster, () => this.kubelet.reloadConfigs());
@@ -79,7 +81,7 @@ export class LabRuntime {
     };
     signal?.addEventListener('abort', cancel, { once: true });
     try {
-      if (!this.prometheusStarted) {
+      if (!this.prometheusStarted && this.cluster.o.monitoring) {
         // Started first, so it opens its TSDB while the pods start.
         this.prometheusStarted = true;
         await this.prometheus.start();

@@ -83,11 +83,12 @@ export async function podSandbox(req: PodRequest, cluster: Cluster, services: Se
     configMapValue: (n, k) => cluster.configMaps.get(n)?.[k],
     shopEntry: o.shopEntry,
   };
-  // A container this machine cannot run (an exporter sidecar whose binary is not installed) is left
-  // out, so that the pod and its rollout go on without it; the kubelet says so in the pod's events.
+  // A container the lab does not run (an exporter sidecar without monitoring, or whose binary is not
+  // installed) is left out, so that the pod and its rollout go on without it; the kubelet says so in
+  // the pod's events.
   const leftOut: NonNullable<LabPod['leftOut']> = [];
   const runnable = spec.containers.filter((c) => {
-    const why = missingProgram(c);
+    const why = missingProgram(c, cluster.o.monitoring);
     if (why) leftOut.push({ container: c.name, why });
     return why === undefined;
   });

@@ -17,6 +17,8 @@ export const PROMETHEUS_READY_MS = 60_000;
 
 /** What `lab status` shows of the lab's Prometheus. */
 export interface LabPrometheusStatus {
+  /** False in a lab without monitoring (LabConfig.monitoring): no Prometheus, no exporter sidecars. */
+  enabled: boolean;
   /** Its HTTP API (`hindsight collect --prometheus URL`), when it runs. */
   url?: string;
   ready: boolean;
@@ -38,6 +40,7 @@ export class LabPrometheus {
   private discovery: ScrapeDiscovery = 'none';
   private count = 0;
   private stopping = false;
+  private off = false;
   /** Writes of the targets file, one after another (they share its temporary file). */
   private writing = Promise.resolve();
 
@@ -56,6 +59,12 @@ export class LabPrometheus {
   get process(): { pid: number; command: string } | undefined {
     const pid = this.child?.pid;
     return pid !== undefined && this.child?.exitCode === null ? { pid, command: PROMETHEUS_BIN } : undefined;
+  }
+
+  /** Says why it does not run when the lab runs without monitoring. */
+  leaveOff(why: string): void {
+    this.off = true;
+    this.error = why;
   }
 
   /** Starts Prometheus (it becomes ready on its own; see {@link waitReady}); a missing binary is said, not thrown. */
@@ -170,6 +179,7 @@ export class LabPrometheus {
   status(): LabPrometheusStatus {
     const runs = this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
     return {
+      enabled: !this.off,
       ...(runs ? { url: `http://127.0.0.1:${this.port}` } : {}),
       ready: runs && this.isReady,
       scrapeIntervalSeconds: this.scrapeIntervalSeconds,
