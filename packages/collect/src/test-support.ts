@@ -1,5 +1,5 @@
 // Helpers for this package's tests, and for test/e2e through `@hindsight/collect/testing` (not index.ts).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +62,24 @@ export async function httpServer(
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
+}
+
+/** A Kubernetes API `Status` failure body, as the API server answers an error. */
+export function kubeStatus(code: number, message: string): Record<string, unknown> {
+  return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, message };
+}
+
+/** Passes a request through to `upstream` and its answer back: a proxy's way when it does not fail. */
+export function forward(upstream: URL, req: IncomingMessage, res: ServerResponse): void {
+  const out = request(
+    { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+    (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    },
+  );
+  out.on('error', () => res.socket?.destroy());
+  req.pipe(out);
 }
 
 /** The shop's real-server test harness (stack/shop/src/testing/servers.ts), loaded from its build. */

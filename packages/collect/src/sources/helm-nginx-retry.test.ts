@@ -2,13 +2,12 @@
 // server of recorded responses (kube-fixture.ts) fails as one does while it restarts or sheds load
 // (503 on the release Secrets, 429 with Retry-After on the pod list, 500 on a log), then passes the
 // requests through.
-import { request } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle } from '@hindsight/core';
 import { collect } from '../collect.js';
 import { FIXTURE_WINDOW, startKubeApi } from '../kube-fixture.js';
-import { httpServer, sendJson, tempDir, type TestHttpServer } from '../test-support.js';
+import { forward, httpServer, kubeStatus, sendJson, tempDir, type TestHttpServer } from '../test-support.js';
 import { helmSource } from './helm.js';
 import { nginxSource } from './nginx.js';
 
@@ -17,13 +16,6 @@ let tmp: Awaited<ReturnType<typeof tempDir>>;
 let api: Awaited<ReturnType<typeof startKubeApi>>;
 let proxy: TestHttpServer;
 let kubeconfig: string;
-const status = (code: number, message: string) => ({
-  kind: 'Status',
-  apiVersion: 'v1',
-  status: 'Failure',
-  code,
-  message,
-});
 
 beforeAll(async () => {
   tmp = await tempDir('hs-helm-nginx-retry-');
@@ -34,28 +26,14 @@ beforeAll(async () => {
     const n = (seen.get(url.pathname) ?? 0) + 1;
     seen.set(url.pathname, n);
     if (url.pathname === '/api/v1/namespaces/shop/secrets' && n <= 2)
-      return sendJson(res, 503, status(503, 'the server is currently unable to handle the request'));
+      return sendJson(res, 503, kubeStatus(503, 'the server is currently unable to handle the request'));
     if (url.pathname === '/api/v1/namespaces/shop/pods' && n === 1) {
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' });
-      return res.end(JSON.stringify(status(429, 'too many requests, please try again later')));
+      return res.end(JSON.stringify(kubeStatus(429, 'too many requests, please try again later')));
     }
     if (url.pathname === `/api/v1/namespaces/shop/pods/${NGINX_POD}/log` && n === 1)
-      return sendJson(res, 500, status(500, 'error dialing backend'));
-    const forward = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        path: req.url,
-        method: req.method,
-        headers: req.headers,
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    forward.on('error', () => res.socket?.destroy());
-    req.pipe(forward);
+      return sendJson(res, 500, kubeStatus(500, 'error dialing backend'));
+    forward(upstream, req, res);
   });
   kubeconfig = `${tmp.dir}/kubeconfig-proxy`;
   await writeFile(kubeconfig, (await readFile(api.kubeconfig, 'utf8')).replace(api.server.url, proxy.url));

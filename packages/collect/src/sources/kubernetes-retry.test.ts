@@ -1,26 +1,18 @@
 // The kubernetes source's retries: a proxy on 127.0.0.1 in front of the API server of recorded
 // responses fails as an API server does while it restarts or sheds load (503, 429 with
 // Retry-After, 500 on a log), then passes the requests through.
-import { request } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle } from '@hindsight/core';
 import { collect } from '../collect.js';
 import { FIXTURE_WINDOW, startKubeApi } from '../kube-fixture.js';
-import { httpServer, sendJson, tempDir, type TestHttpServer } from '../test-support.js';
+import { forward, httpServer, kubeStatus, sendJson, tempDir, type TestHttpServer } from '../test-support.js';
 import { kubernetesSource } from './kubernetes.js';
 
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 let api: Awaited<ReturnType<typeof startKubeApi>>;
 let proxy: TestHttpServer;
 let kubeconfig: string;
-const status = (code: number, message: string) => ({
-  kind: 'Status',
-  apiVersion: 'v1',
-  status: 'Failure',
-  code,
-  message,
-});
 
 beforeAll(async () => {
   tmp = await tempDir('hs-kube-retry-');
@@ -31,28 +23,14 @@ beforeAll(async () => {
   let logs = 0;
   proxy = await httpServer((url, req, res) => {
     if (url.pathname === '/api/v1/namespaces/shop/pods' && ++podLists <= 2)
-      return sendJson(res, 503, status(503, 'the server is currently unable to handle the request'));
+      return sendJson(res, 503, kubeStatus(503, 'the server is currently unable to handle the request'));
     if (url.pathname === '/api/v1/namespaces/shop/events' && ++events === 1) {
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
-      return res.end(JSON.stringify(status(429, 'too many requests, please try again later')));
+      return res.end(JSON.stringify(kubeStatus(429, 'too many requests, please try again later')));
     }
     if (url.pathname.endsWith('/pods/shop-redis-master-0/log') && ++logs === 1)
-      return sendJson(res, 500, status(500, 'error dialing backend'));
-    const forward = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        path: req.url,
-        method: req.method,
-        headers: req.headers,
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    forward.on('error', () => res.socket?.destroy());
-    req.pipe(forward);
+      return sendJson(res, 500, kubeStatus(500, 'error dialing backend'));
+    forward(upstream, req, res);
   });
   kubeconfig = `${tmp.dir}/kubeconfig-proxy`;
   await writeFile(kubeconfig, (await readFile(api.kubeconfig, 'utf8')).replace(api.server.url, proxy.url));
