@@ -48,19 +48,23 @@ export function podJson(pod: LabPod, namespace: string): KubeObject {
     // Every lab pod shares the machine's network, as a hostNetwork pod does: its podIP is the
     // host's and its containers listen on the ports the lab gave them, so podIP:containerPort
     // is where a client (hindsight naming a Redis node's pod) really reaches it.
+    // A container the lab left out (an exporter without monitoring, a binary not installed) is not
+    // in the pod it serves: a client would ask for its log and find none.
     spec: {
       ...pod.spec,
-      containers: pod.spec.containers.map((c) => ({
-        ...c,
-        ...(c.ports
-          ? {
-              ports: c.ports.map((p) => ({
-                ...p,
-                containerPort: pod.ports.get(p.containerPort) ?? p.containerPort,
-              })),
-            }
-          : {}),
-      })),
+      containers: pod.spec.containers
+        .filter((c) => !pod.leftOut?.some((l) => l.container === c.name))
+        .map((c) => ({
+          ...c,
+          ...(c.ports
+            ? {
+                ports: c.ports.map((p) => ({
+                  ...p,
+                  containerPort: pod.ports.get(p.containerPort) ?? p.containerPort,
+                })),
+              }
+            : {}),
+        })),
       hostNetwork: true,
       nodeName: 'lab',
       restartPolicy: 'Always',
