@@ -25,6 +25,25 @@ export class SeriesSet {
     s.points.push([time, value]);
   }
 
+  /**
+   * Gives each series the labels `fn` returns for it (unchanged when undefined); series that come to
+   * share their name and labels are merged into one.
+   */
+  relabel(fn: (labels: Record<string, string>) => Record<string, string> | undefined): void {
+    const all = [...this.series.values()];
+    this.series.clear();
+    for (const s of all) {
+      const labels = fn(s.labels) ?? s.labels;
+      for (const [t, v] of s.points) this.add(s.name, labels, s.kind, t, v, s.unit);
+    }
+  }
+
+  /** True when the labels of some series satisfy `test`. */
+  some(test: (labels: Record<string, string>) => boolean): boolean {
+    for (const s of this.series.values()) if (test(s.labels)) return true;
+    return false;
+  }
+
   get size(): number {
     return this.series.size;
   }

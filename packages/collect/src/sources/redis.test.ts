@@ -324,6 +324,50 @@ describe('redis source naming the pod of each node (recorded pod objects over HT
     }
   });
 
+  it("names a replica's pod that the API listed only after the replica first answered", async () => {
+    const items = await podsAt({
+      'shop-redis-master-0': redis.master.port,
+      'shop-redis-replica-0': replicaPort(),
+    });
+    // The first listing misses the replica's pod, as an API server does a moment after a rollout.
+    let lists = 0;
+    const listing = await podApi(() =>
+      ++lists === 1 ? items.filter((p) => p.metadata.name !== 'shop-redis-replica-0') : items,
+    );
+    const out = `${tmp.dir}/late-pod`;
+    const now = Date.now();
+    const controller = new AbortController();
+    let samples = 0;
+    try {
+      const r = await collect({
+        output: out,
+        window: { from: new Date(now - 60_000), to: new Date(now + 120_000) },
+        redis: [`redis://127.0.0.1:${redis.master.port}`],
+        kubeconfig: listing.kubeconfig,
+        watchMs: 60_000,
+        intervalMs: 200,
+        sources: [redisSource],
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (e.state === 'progress' && e.detail?.startsWith('sample')) samples += 1;
+          if (samples >= 3) controller.abort();
+        },
+      });
+      expect(r.warnings).toEqual([]);
+      const series = await seriesOf(out);
+      expect(series.filter((s) => s.labels['pod'] === undefined).map((s) => s.name)).toEqual([]);
+      const clients = series.filter((s) => s.name === 'redis_connected_clients');
+      expect(clients.map((s) => s.labels['pod']).sort()).toEqual([
+        'shop-redis-master-0',
+        'shop-redis-replica-0',
+      ]);
+      const online = series.filter((s) => s.name === 'redis_replica_online');
+      expect(online.map((s) => s.labels['replica_pod'])).toEqual(['shop-redis-replica-0']);
+    } finally {
+      await listing.server.close();
+    }
+  });
+
   it('keeps host:port alone when no pod listens at a node, and warns when pods cannot be listed', async () => {
     const elsewhere = await podApi(() => [] as PodObject[]);
     const forbidden = await podApi(() => undefined);

@@ -177,6 +177,28 @@ class PodNames {
   at(address: string): PodRef | undefined {
     return this.index.get(bare(address));
   }
+
+  /**
+   * Names the pods of series sampled before their pod was listed (a replica whose process answered
+   * before the API showed its pod), from one more listing at the end.
+   */
+  async nameLate(set: SeriesSet): Promise<void> {
+    const late = (l: Record<string, string>) =>
+      (l['pod'] === undefined && l['node'] !== undefined) ||
+      (l['replica'] !== undefined && !l['replica_pod']);
+    if (!set.some(late)) return;
+    this.index = podsByAddress(await this.list());
+    set.relabel((l) => {
+      const pod = l['pod'] === undefined && l['node'] !== undefined ? this.at(l['node']) : undefined;
+      const replicaPod = l['replica'] && !l['replica_pod'] ? this.at(l['replica']) : undefined;
+      if (!pod && !replicaPod) return undefined;
+      return {
+        ...l,
+        ...(pod ? { pod: pod.name, component: pod.component ?? l['component'] ?? 'redis' } : {}),
+        ...(replicaPod ? { replica_pod: replicaPod.name } : {}),
+      };
+    });
+  }
 }
 
 /** The `ip:port` a connection arrived at, from CLIENT INFO (Redis 6.2+); undefined before that. */
@@ -415,6 +437,13 @@ export const redisSource: Source<RedisSettings> = {
           where: `redis://${k}`,
         });
       }
+      await pods?.nameLate(set).catch((err: unknown) =>
+        ctx.warn({
+          code: 'HINDSIGHT_SOURCE_FAILED',
+          message: `Redis nodes sampled before their pod was listed stay named by address: ${apiError(err)}`,
+          ...(ctx.options.kubeconfig ? { where: ctx.options.kubeconfig } : {}),
+        }),
+      );
       const retried = retries.summary();
       if (retried) writer.addNote(`redis: ${retried} at ${server}`);
       const items = await set.writeTo(writer);
