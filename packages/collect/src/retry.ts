@@ -262,4 +262,10 @@ export class RetryTally {
     const why = [...this.reasons.entries()].map(([r, n]) => `${r} x${n}`).join(', ');
     return `${this.count} ${this.count === 1 ? 'retry' : 'retries'} after transient failures (${why})`;
   }
+
+  /** Notes in the bundle's manifest, as `SOURCE: <summary> at WHERE`, that `source` retried; nothing when it did not. */
+  note(writer: { addNote(text: string): void }, source: string, where: string | undefined): void {
+    const retried = this.summary();
+    if (retried) writer.addNote(`${source}: ${retried} at ${where}`);
+  }
 }

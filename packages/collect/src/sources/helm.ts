@@ -289,8 +289,7 @@ export const helmSource: Source<HelmSettings> = {
         o.helmSecrets === false || o.helmBin
           ? await fromHelm(kube.namespace, ctx)
           : await fromSecrets(kube, ctx, broken);
-      const retried = retries.summary();
-      if (retried) writer.addNote(`helm: ${retried} at ${kube.server}`);
+      retries.note(writer, 'helm', kube.server);
     }
     let items = 0;
     for (const name of [...byRelease.keys()].sort()) {

@@ -151,8 +151,7 @@ export const jaegerSource: Source<JaegerSettings> = {
         throw new Error(`Jaeger at ${redactText(base)} did not answer: ${requestError(err)}`);
       }
       if (services.length === 0) {
-        const retried = retries.summary();
-        if (retried) writer.addNote(`jaeger: ${retried} at ${redactText(base)}`);
+        retries.note(writer, 'jaeger', redactText(base));
         writer.addNote(`jaeger: ${redactText(base)} lists no service`);
         return { status: 'ok', items: 0 };
       }
@@ -164,8 +163,7 @@ export const jaegerSource: Source<JaegerSettings> = {
       ctx,
       maxTraces,
     );
-    const retried = retries.summary();
-    if (retried) writer.addNote(`jaeger: ${retried} at ${redactText(base)}`);
+    retries.note(writer, 'jaeger', redactText(base));
     writer.addNote(traceNote('jaeger', read, maxTraces, services.length));
     return read.failed > 0
       ? { status: 'partial', items: read.spans, detail: `${read.failed} searches or traces failed` }

@@ -158,8 +158,7 @@ export const kubernetesSource: Source<KubernetesSettings> = {
       items = await writeState(writer, ctx, kube, listed, problems);
       items += await readLogs(writer, ctx, kube, listed, problems, items, retries.options());
     }
-    const retried = retries.summary();
-    if (retried) writer.addNote(`kubernetes: ${retried} at ${kube.server}`);
+    retries.note(writer, 'kubernetes', kube.server);
     return {
       status: problems.length > 0 ? 'partial' : 'ok',
       items,

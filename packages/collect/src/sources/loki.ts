@@ -358,8 +358,7 @@ export const lokiSource: Source<LokiSettings> = {
         : []),
     ];
     for (const s of sampled) writer.addNote(`loki: past --loki-max-lines ${max}: ${s}`);
-    const retried = retries.summary();
-    if (retried) writer.addNote(`loki: ${retried} at ${base}`);
+    retries.note(writer, 'loki', base);
     // Partial, with why: investigate's report lists it among its warnings.
     return problems.length > 0
       ? { status: 'partial', items, detail: problems.join('; ') }

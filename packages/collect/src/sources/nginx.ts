@@ -326,8 +326,7 @@ export const nginxSource: Source<NginxSettings> = {
       ctx.progress(items, input.where);
     }
     if (failed.length === inputs.length) throw new Error(`no nginx log could be read: ${failed.join(', ')}`);
-    const retried = retries.summary();
-    if (retried) writer.addNote(`nginx: ${retried} at ${server}`);
+    retries.note(writer, 'nginx', server);
     const problems = [...failed.map((f) => `${f}: unreadable`), ...partial];
     return problems.length > 0
       ? { status: 'partial', items, detail: problems.join('; ') }

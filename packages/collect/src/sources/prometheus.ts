@@ -365,8 +365,7 @@ export const prometheusSource: Source<PrometheusSettings> = {
         });
       }
     }
-    const retried = retries.summary();
-    if (retried) writer.addNote(`prometheus: ${retried} at ${base}`);
+    retries.note(writer, 'prometheus', base);
     if (failed.length > 0 && failed.length === all.length)
       throw new Error(`every Prometheus query failed at ${base}`);
     return failed.length > 0

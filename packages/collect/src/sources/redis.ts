@@ -444,8 +444,7 @@ export const redisSource: Source<RedisSettings> = {
           ...(ctx.options.kubeconfig ? { where: ctx.options.kubeconfig } : {}),
         }),
       );
-      const retried = retries.summary();
-      if (retried) writer.addNote(`redis: ${retried} at ${server}`);
+      retries.note(writer, 'redis', server);
       const items = await set.writeTo(writer);
       return failures.size > 0
         ? { status: 'partial', items, detail: `unreachable: ${[...failures.keys()].join(', ')}` }

@@ -79,8 +79,7 @@ export const tempoSource: Source<TempoSettings> = {
       ctx,
       maxTraces,
     );
-    const retried = retries.summary();
-    if (retried) writer.addNote(`tempo: ${retried} at ${redactText(base)}`);
+    retries.note(writer, 'tempo', redactText(base));
     writer.addNote(traceNote('tempo', read, maxTraces, named.length));
     return read.failed > 0
       ? { status: 'partial', items: read.spans, detail: `${read.failed} searches or traces failed` }
