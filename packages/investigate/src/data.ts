@@ -20,6 +20,50 @@ export interface PreparedSeries {
   values: Float64Array;
 }
 
+/**
+ * The series of `all` less those that measure again what another source measured: one name on one
+ * pod from two sources (the redis source's samples and a Prometheus exporter's series of the same
+ * Redis, named alike at collection), whose labels agree wherever both have one. The source with the
+ * most points on that name and pod is kept (the finer sampling); the other's matching series are
+ * dropped, so an analyzer sees one replication link, not one per source, and a finding is not counted
+ * twice. Series without a pod, or with a label that parts them (another command, another replica),
+ * all stay. The view still charts every series as recorded.
+ */
+function oneSourcePerMeasure<T extends { name: string; labels: Record<string, string>; points: unknown[] }>(
+  all: T[],
+): T[] {
+  const groups = new Map<string, T[]>();
+  for (const s of all) {
+    const pod = s.labels['pod'];
+    if (pod === undefined || s.labels['source'] === undefined) continue;
+    const k = `${s.name}\u0000${pod}`;
+    const g = groups.get(k);
+    if (g) g.push(s);
+    else groups.set(k, [s]);
+  }
+  const dropped = new Set<T>();
+  for (const group of groups.values()) {
+    const points = new Map<string, number>();
+    for (const s of group)
+      points.set(
+        s.labels['source'] as string,
+        (points.get(s.labels['source'] as string) ?? 0) + s.points.length,
+      );
+    if (points.size < 2) continue;
+    const kept = [...points].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
+    const keep = group.filter((s) => s.labels['source'] === kept);
+    for (const s of group)
+      if (s.labels['source'] !== kept && keep.some((k) => agree(k.labels, s.labels))) dropped.add(s);
+  }
+  return dropped.size === 0 ? all : all.filter((s) => !dropped.has(s));
+}
+
+/** True when two label sets agree on every label both have, `source` aside. */
+function agree(a: Record<string, string>, b: Record<string, string>): boolean {
+  for (const k of Object.keys(a)) if (k !== 'source' && k in b && a[k] !== b[k]) return false;
+  return true;
+}
+
 /** The bucket index of a time on a grid, or -1 outside it. */
 export function bucketOf(t: number, from: number, bucketMs: number, n: number): number {
   const i = Math.floor((t - from) / bucketMs);
@@ -168,7 +212,7 @@ export class BundleData {
         this.recorded?.push(s);
         out.push(this.prepare(s));
       }
-      return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return oneSourcePerMeasure(out).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     });
   }
 
