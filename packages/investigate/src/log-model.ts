@@ -122,12 +122,26 @@ export interface AccessFile {
   /** Seconds the request took, NaN where the format does not log it. */
   seconds: number[];
   routes: string[];
+  /**
+   * Where each request's upstream tries begin in the `try*` columns; they run to the next request's
+   * (the last request's to the columns' end). A request nginx answered itself has none.
+   */
+  firstTry: number[];
+  /** Per try: the server, an index into `upstreams` (an address, or a group's name). */
+  tryUpstream: number[];
+  /** Per try: seconds to the response (NaN for `-`), seconds to connect (NaN for `-`), status (0 for `-`). */
+  trySeconds: number[];
+  tryConnect: number[];
+  tryStatus: number[];
+  /** Per request: its upstream group's name as logged (an index into `upstreams`), -1 where not logged. */
+  upstreamName: number[];
+  upstreams: string[];
 }
 
 /**
  * What the one reading of the logs kept about requests, besides the templates: the lines that carry
  * a trace id (kept only when the bundle has a baseline period, which trace paths compare against)
- * and the access logs' requests.
+ * and the access logs' requests (the window's and the baseline period's: upstream times compare the two).
  */
 export interface RequestLines {
   traced: TracedFile[];

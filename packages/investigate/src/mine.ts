@@ -172,8 +172,8 @@ export async function mineLogs(
       lines++;
       const b = Math.floor((line.time - grid.from) / grid.bucketMs);
       const inWindow = b >= 0 && b < n;
-      accessReader.add(line.time, line.text, inWindow);
       const inBase = base !== undefined && line.time >= base.from && line.time <= base.to;
+      accessReader.add(line.time, line.text, inWindow || inBase);
       // Trace paths compare the window (its bounds included) with the baseline period.
       const trace =
         base !== undefined && (inBase || (line.time >= window.from && line.time <= window.to))

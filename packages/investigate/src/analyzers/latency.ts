@@ -40,7 +40,7 @@ function edgeMoved(e: EdgeMoves): boolean {
 }
 
 /** The periods to compare: the incident's time splits the window when given. */
-function periodsOf(
+export function periodsOf(
   bundleBaseline: { from: number; to: number } | undefined,
   ctx: AnalyzerContext,
   params: LatencyParams,
@@ -270,12 +270,12 @@ function strongest(e: EdgeMoves): {
 // minute from the first second of the window outranked a delay that began at the incident.
 const STANDING_WEIGHT = 0.5;
 
-function standingWeight(m: Move | undefined): number {
+export function standingWeight(m: Move | undefined): number {
   return m?.standing ? STANDING_WEIGHT : 1;
 }
 
 /** A move's size from 0 to 1: how many times slower, on a log scale, full at `params.full` times. */
-function size(ratio: number, params: LatencyParams): number {
+export function size(ratio: number, params: LatencyParams): number {
   return Math.min(1, Math.max(0, Math.log(ratio) / Math.log(params.full)));
 }
 

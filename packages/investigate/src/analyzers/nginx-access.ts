@@ -5,6 +5,7 @@ import { bucketOf, type PreparedSeries } from '../data.js';
 import type { AccessFile } from '../log-model.js';
 import type { AccessRecord } from '../request-lines.js';
 import type { AnalyzerContext, Finding } from '../types.js';
+import { upstreamFindings } from './nginx-access-upstreams.js';
 
 // Below this many requests in a bucket a share says nothing (one 401 in two requests is not 50%).
 const MIN_VOLUME = 3;
@@ -47,13 +48,16 @@ function tally(files: AccessFile[], ctx: AnalyzerContext): Tally {
   for (const f of files) {
     for (let k = 0; k < f.time.length; k++) {
       const time = f.time[k] as number;
+      const i = bucketOf(time, ctx.window.from, ctx.bucketMs, n);
+      // Requests of the baseline period are the upstream analysis' reference, not the window's.
+      if (i < 0) continue;
       const seconds = f.seconds[k] as number;
       const r: AccessRecord = {
         status: f.status[k] as number,
         route: f.routes[f.route[k] as number] as string,
         ...(Number.isNaN(seconds) ? {} : { seconds }),
       };
-      all.push({ i: bucketOf(time, ctx.window.from, ctx.bucketMs, n), time, r });
+      all.push({ i, time, r });
       t.routeTotal.set(r.route, (t.routeTotal.get(r.route) ?? 0) + 1);
     }
   }
@@ -202,11 +206,13 @@ function routesOf(lines: Array<{ route: string; n: number }>): string {
  * route's own requests as the denominator. An application may log nothing when it refuses a user
  * (a 401 is a normal answer to it); the proxy sees every refusal. `covered` says which statuses
  * of a component other series already follow (the collected per-second 5xx series), so that one
- * signal is not counted twice.
+ * signal is not counted twice. Where the log names upstreams, each upstream's response time too
+ * (see upstreamFindings), against the bundle's `baseline` period when it has one.
  */
 export async function accessLogFindings(
   ctx: AnalyzerContext,
   covered: (component: string, status: number) => boolean = () => false,
+  baseline?: { from: number; to: number },
 ): Promise<Finding[]> {
   await ctx.data.pods();
   const byComponent = new Map<string, AccessFile[]>();
@@ -238,6 +244,7 @@ export async function accessLogFindings(
       for (const f of rises(ctx, share, spec)) out.push(titled(f, s, t, status, ctx));
     }
     out.push(...routeFindings(ctx, component, t));
+    out.push(...(await upstreamFindings(ctx, component, files, baseline)));
   }
   return out;
 }

@@ -14,7 +14,7 @@ const SERIES_STATUS = (status: number): boolean => status >= 500 || status === 4
 export const nginxChecks: Analyzer = {
   name: 'nginx',
   needs: ['series', 'logs'],
-  async analyze(_bundle, ctx) {
+  async analyze(bundle, ctx) {
     const all = (await ctx.data.series()).filter((s) => s.name.startsWith('nginx_'));
     const out: Finding[] = [];
     const spec = (what: string, strength: number) => ({
@@ -58,7 +58,8 @@ export const nginxChecks: Analyzer = {
       }
     }
     const withSeries = new Set(all.filter((s) => s.name.startsWith('nginx_status_')).map((s) => s.component));
-    out.push(...(await accessLogFindings(ctx, (c, status) => withSeries.has(c) && SERIES_STATUS(status))));
+    const covered = (c: string, status: number): boolean => withSeries.has(c) && SERIES_STATUS(status);
+    out.push(...(await accessLogFindings(ctx, covered, bundle.baselineMs)));
     return out;
   },
 };
