@@ -306,7 +306,7 @@ export class TemplateMiner {
       this.lines,
     );
     this.touch(cluster);
-    if (this.tree.lastBranched) this.tree.allStampOf(tokens.length).v = this.version;
+    if (this.tree.lastBranched !== undefined) this.tree.lastBranched.v = this.version;
     leaf.push(cluster);
     this.byText.set(template, cluster);
     this.byId.set(cluster.id, cluster);
