@@ -157,11 +157,12 @@ const MIN_FREE_TEXT_PARTNERS = 2;
 /**
  * Two leaders of two other lengths, neither grouped nor past `constantAfter` lines, that agree with
  * `tokens` around a run of words starting at `from` and followed by `after` agreeing tokens (see
- * {@link freeTextRun}); undefined when there are not two.
+ * {@link freeTextRun}); undefined when there are not two. `byLength` holds the candidates by
+ * length, in the order they were made; a cluster that can no longer be one is dropped from it.
  */
 export function freeTextPartners(
   tokens: readonly string[],
-  byLength: ReadonlyMap<number, ReadonlySet<Cluster>>,
+  byLength: ReadonlyMap<number, Set<Cluster>>,
   constantAfter: number,
 ): { a: Cluster; b: Cluster; from: number; after: number } | undefined {
   const n = tokens.length;
@@ -178,7 +179,12 @@ export function freeTextPartners(
       // A run that held the same words for `constantAfter` lines is constant text (Brain: a
       // position's frequent value is a constant): `Bye Bye` and `Closed due to user request.`
       // after `Received disconnect from <*>: <*>:` are two events in OpenSSH.
-      if (d.leader !== undefined || d.members.length > 0 || !d.alive || d.count >= constantAfter) continue;
+      if (d.leader !== undefined || d.members.length > 0 || !d.alive || d.count >= constantAfter) {
+        // None of these ever changes back (a count only grows, a member or a leader stays one):
+        // the cluster is never a partner again, and the others keep their order.
+        set.delete(d);
+        continue;
+      }
       // The first and the last tokens must agree (freeTextRun's test, at a fraction of its cost).
       const t = d.tokens;
       if ((t[0] !== first && t[0] !== WILDCARD) || (t[m - 1] !== last && t[m - 1] !== WILDCARD)) continue;

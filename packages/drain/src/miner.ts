@@ -27,7 +27,8 @@ export class TemplateMiner {
   // merge (previousId -> id) is never misled. Merges are rare (tens per thousand templates).
   private readonly retired = new Set<string>();
   private readonly all = new Set<Cluster>();
-  // The leaders by length in tokens: where a new template looks for one with another run of free text.
+  // The leaders by length in tokens that may still pair by free text (see freeTextPartners, which
+  // drops those that no longer can): where a new template looks for one with another run of free text.
   private readonly byLength = new Map<number, Set<Cluster>>();
   // Each template's pattern (see group.ts): where a template or line finds its group.
   private readonly patterns = new Patterns();
