@@ -1,10 +1,11 @@
 import type { Finding, Hypothesis, Report, SeriesEvidence } from '../types.js';
 import { clock, showValue, sinceText, stamp, stillFailingHeading } from './format.js';
 import type { Reporter } from './types.js';
+import { htmlText } from './safe-text.js';
 import { CHART_SCRIPT, chartSpec, scriptJson, uplotAssets, type ChartSpec } from './html-charts.js';
+import { CALLS_CSS, callGraphHtml, callGraphOf } from './html-calls.js';
 
-const esc = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = htmlText;
 
 const W = 640;
 const H = 150;
@@ -80,6 +81,7 @@ function hypothesisHtml(
   byId: Map<string, Finding>,
   changeTimes: number[],
   charts: ChartSpec[],
+  graph: string,
 ): string {
   const from = Date.parse(report.window.from);
   const to = Date.parse(report.window.to);
@@ -103,6 +105,7 @@ function hypothesisHtml(
   parts.push(`<p class="next">Next step: <code>${esc(h.nextStep)}</code></p>`);
   if (h.nextCommands && h.nextCommands.length > 0)
     parts.push(`<pre class="commands"><code>${h.nextCommands.map(esc).join('\n')}</code></pre>`);
+  if (graph) parts.push(graph);
   const mark = h.cause.type === 'change' ? h.time : undefined;
   const moved = h.explains
     .map((id) => byId.get(id))
@@ -160,8 +163,13 @@ export const htmlReporter: Reporter = {
     body.push(`<p class="summary">${esc(report.summary)}</p>`);
     const still = stillFailingHtml(report);
     if (still) body.push(still);
+    // The slow edge, drawn in the first hypothesis whose latency finding names it.
+    const calls = report.verdict !== 'none' ? callGraphOf(report) : undefined;
     if (report.verdict !== 'none')
-      for (const h of report.hypotheses) body.push(hypothesisHtml(h, report, byId, changeTimes, charts));
+      for (const h of report.hypotheses) {
+        const graph = h === calls?.hypothesis ? callGraphHtml(calls.graph) : '';
+        body.push(hypothesisHtml(h, report, byId, changeTimes, charts, graph));
+      }
     if (report.warnings.length > 0) {
       body.push(`<h2 class="warn">Warnings</h2><ul>`);
       for (const w of report.warnings)
@@ -170,7 +178,7 @@ export const htmlReporter: Reporter = {
     }
     return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>hindsight: ${esc(report.summary.slice(0, 80))}</title><style>${CSS}</style>${charts.length > 0 ? `<style>${uplotAssets().css}</style>` : ''}</head>
+<title>hindsight: ${esc(report.summary.slice(0, 80))}</title><style>${CSS}${calls ? CALLS_CSS : ''}</style>${charts.length > 0 ? `<style>${uplotAssets().css}</style>` : ''}</head>
 <body>
 ${body.join('\n')}
 ${

@@ -16,6 +16,11 @@ export function terminalSafe(s: string): string {
   });
 }
 
+/** Text for HTML, in an element or a quoted attribute: no value opens a tag, an entity or ends the quote. */
+export function htmlText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
 /** A deep copy of `value` with `f` applied to every string in it (keys too). */
 export function mapStrings<T>(value: T, f: (s: string) => string): T {
   const go = (v: unknown): unknown => {
