@@ -10,6 +10,7 @@ import {
   requestError,
   traceFlags,
   traceNote,
+  traceResult,
   traceSettingsSchema,
   type TraceHits,
   type TraceQuery,
@@ -165,8 +166,6 @@ export const jaegerSource: Source<JaegerSettings> = {
     );
     retries.note(writer, 'jaeger', redactText(base));
     writer.addNote(traceNote('jaeger', read, maxTraces, services.length));
-    return read.failed > 0
-      ? { status: 'partial', items: read.spans, detail: `${read.failed} searches or traces failed` }
-      : { status: 'ok', items: read.spans };
+    return traceResult(read);
   },
 };

@@ -8,6 +8,7 @@ import {
   baseUrl,
   readTraceStore,
   traceNote,
+  traceResult,
   traceSettingsSchema,
   type TraceHits,
   type TraceQuery,
@@ -81,8 +82,6 @@ export const tempoSource: Source<TempoSettings> = {
     );
     retries.note(writer, 'tempo', redactText(base));
     writer.addNote(traceNote('tempo', read, maxTraces, named.length));
-    return read.failed > 0
-      ? { status: 'partial', items: read.spans, detail: `${read.failed} searches or traces failed` }
-      : { status: 'ok', items: read.spans };
+    return traceResult(read);
   },
 };
