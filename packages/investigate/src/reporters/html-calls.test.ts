@@ -98,7 +98,7 @@ function nodeClass(svg: string, escapedName: string): string | undefined {
 const plain: Names = { front: 'frontend', rec: 'recommend', callee: 'catalog' };
 
 describe('the HTML report draws the slow edge', () => {
-  it("marks the delayed callee's edges moved with p50 before -> after, and its callers as bystanders", async () => {
+  it("marks the delayed callee's edges moved with p50 before -> after, its callers as bystanders, and charts the calls", async () => {
     const report = await reportOf('plain', plain, 40);
     const html = reporters.html.render(report);
     const svg = graphOf(html);
@@ -120,6 +120,23 @@ describe('the HTML report draws the slow edge', () => {
       // The delay was 40 ms on a wire of under 2 ms.
       expect(after - before).toBeGreaterThan(30);
       expect(before).toBeLessThan(2);
+    }
+    // The calls' duration before and after: one chart, a line per caller, each with its level before.
+    const specs = JSON.parse(
+      /<script type="application\/json" id="hs-charts">(.*?)<\/script>/s.exec(html)?.[1] ?? '[]',
+    ) as Array<{
+      lines: Array<{ label: string; ys: Array<number | null>; ref?: number }>;
+      xs: number[];
+      mark?: number;
+      markLabel?: string;
+    }>;
+    const chart = specs.find((c) => c.markLabel === 'slowed from here');
+    expect(chart?.lines.map((l) => l.label).sort()).toEqual(['from frontend', 'from recommend']);
+    const onset = (chart?.mark ?? 0) * 1000;
+    expect(Math.abs(onset - incidentAt)).toBeLessThanOrEqual(60_000);
+    for (const line of chart?.lines ?? []) {
+      const after = line.ys.filter((y, i) => y !== null && (chart?.xs[i] ?? 0) * 1000 >= onset + 30_000);
+      expect(Math.min(...(after as number[])) - (line.ref ?? Infinity)).toBeGreaterThan(30);
     }
     // Scales to the page by its viewBox; nothing fetched.
     expect(s).toMatch(/viewBox="0 0 \d+ \d+"/);

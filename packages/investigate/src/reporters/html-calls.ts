@@ -61,6 +61,13 @@ function moveOf(ev: SeriesEvidence, measure: string): Move | undefined {
   return { measure, before: ev.before * scale, after: ev.after * scale, unit };
 }
 
+/** The slow edge of a report: the hypothesis and latency finding that name it, and its graph. */
+export interface SlowEdge {
+  hypothesis: Hypothesis;
+  finding: Finding;
+  graph: CallGraph;
+}
+
 /** The first hypothesis (by rank) explaining a latency finding that names a call edge or a bystander. */
 function latencyFocus(report: Report): { h: Hypothesis; f: Finding } | undefined {
   const byId = new Map(report.findings.map((f) => [f.id, f]));
@@ -84,7 +91,7 @@ function rankNames(names: string[], first: (n: string) => boolean, what: string,
  * every call into or out of it that a latency finding shows moved, and the callers that only waited
  * on it. Undefined when no hypothesis explains a latency finding with an edge or a bystander.
  */
-export function callGraphOf(report: Report): { hypothesis: Hypothesis; graph: CallGraph } | undefined {
+export function callGraphOf(report: Report): SlowEdge | undefined {
   const found = latencyFocus(report);
   if (!found) return undefined;
   const focus = found.f.component as string;
@@ -130,6 +137,7 @@ export function callGraphOf(report: Report): { hypothesis: Hypothesis; graph: Ca
   const self = selfEv ? moveOf(selfEv, 'own work p50') : undefined;
   return {
     hypothesis: found.h,
+    finding: found.f,
     graph: {
       focus,
       ...(self ? { self } : {}),
@@ -140,6 +148,52 @@ export function callGraphOf(report: Report): { hypothesis: Hypothesis; graph: Ca
       left,
     },
   };
+}
+
+/**
+ * The series of the finding's slowed calls drawn in the graph, for one chart of their duration
+ * before and after: those of the first one's unit, each named by the end that is not the focus.
+ */
+export function slowEdgeLines(se: SlowEdge): {
+  title: string;
+  lines: Array<{ label: string; ev: SeriesEvidence }>;
+} {
+  const { finding, graph } = se;
+  const drawn = new Set([graph.focus, ...graph.callers, ...graph.callees]);
+  const evs = finding.evidence
+    .filter(isEdgeEvidence)
+    .filter((e) => drawn.has(e.labels['caller'] as string) && drawn.has(e.labels['callee'] as string));
+  const same = evs.filter((e) => e.unit === evs[0]?.unit);
+  const into = same.every((e) => e.labels['callee'] === graph.focus);
+  const out = same.every((e) => e.labels['caller'] === graph.focus);
+  const oneMeasure = new Set(same.map((e) => e.name)).size === 1;
+  const lines = same.map((ev) => {
+    const caller = ev.labels['caller'] as string;
+    const callee = ev.labels['callee'] as string;
+    const who = into ? `from ${caller}` : out ? `to ${callee}` : `${caller} -> ${callee}`;
+    return { label: oneMeasure ? who : `${who}: ${ev.name}`, ev };
+  });
+  const what = into
+    ? `the calls into ${graph.focus}`
+    : out
+      ? `${graph.focus}'s calls out`
+      : 'the slowed calls';
+  const measure = oneMeasure && same[0] ? `${same[0].name}, ` : '';
+  const bucket = bucketOf(same);
+  return {
+    title: `Duration of ${what}, before and after (${measure}${same[0]?.unit ?? ''}${bucket ? `, median per ${bucket}` : ''})`,
+    lines,
+  };
+}
+
+/** The spacing of the points (their bucket), in words: `5 s`, `1 min`. */
+function bucketOf(evs: SeriesEvidence[]): string | undefined {
+  let gap = Number.POSITIVE_INFINITY;
+  for (const ev of evs)
+    for (let i = 1; i < ev.points.length; i++)
+      gap = Math.min(gap, (ev.points[i] as [number, number])[0] - (ev.points[i - 1] as [number, number])[0]);
+  if (!Number.isFinite(gap) || gap <= 0) return undefined;
+  return gap % 60_000 === 0 ? `${gap / 60_000} min` : `${fmt(gap / 1000)} s`;
 }
 
 /** `p50 0.70 -> 40.7 ms` */
@@ -282,7 +336,7 @@ ${callGraphSvg(g)}
 
 /** Styles of the call graph, for the report's stylesheet (its colours are the report's). */
 export const CALLS_CSS = `
-.calls-fig{margin:.75rem 0;break-inside:avoid}svg.calls{display:block;max-width:100%;height:auto;font:${FONT}px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.calls-fig{margin:.75rem 0;break-inside:avoid}.calls-fig .key{text-align:left}svg.calls{display:block;max-width:100%;height:auto;font:${FONT}px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .calls .node rect{fill:var(--bg);stroke:var(--other)}.calls .node text{fill:var(--fg)}
 .calls .node.culprit rect{stroke:var(--mark);stroke-width:2}.calls .node.culprit text{font-weight:600}.calls .node .sub{fill:var(--mark);font-weight:normal}
 .calls .node.bystander rect{stroke-dasharray:4 3}.calls .node.bystander text{fill:var(--muted)}
@@ -290,5 +344,5 @@ export const CALLS_CSS = `
 .calls marker path{fill:var(--other)}.calls marker#hs-arrow-moved path{fill:var(--mark)}
 .calls .edge-label{fill:var(--mark);font-weight:600;paint-order:stroke;stroke:var(--card);stroke-width:4px;stroke-linejoin:round}
 .swatch.unchanged{border-top:1px solid var(--other)}.swatch.waited{border-top:1px dashed var(--other)}
-.box.waited{display:inline-block;width:14px;height:9px;vertical-align:middle;border:1px dashed var(--other);border-radius:2px}
+.swatch.ref{border-top:1px dashed var(--line)}.box.waited{display:inline-block;width:14px;height:9px;vertical-align:middle;border:1px dashed var(--other);border-radius:2px}
 .calls-scroll{overflow-x:auto}@media print{.calls-scroll{overflow:visible}svg.calls{min-width:0!important}}`;

@@ -2,16 +2,25 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { SeriesEvidence } from '../types.js';
 
+/** One line of a chart: its legend label and its values (null where it has none). */
+export interface ChartLine {
+  label: string;
+  ys: Array<number | null>;
+  /** A level the line is compared with (its median before), drawn dashed across in its colour. */
+  ref?: number;
+}
+
 /** One chart of the HTML report, as its script draws it with uPlot. */
 export interface ChartSpec {
-  /** The series' name and labels, as the legend shows them. */
-  label: string;
+  /** The series' names and labels, as the legend shows them. */
+  lines: ChartLine[];
   unit: string;
-  /** Unix seconds and values. */
+  /** Unix seconds, shared by the lines. */
   xs: number[];
-  ys: number[];
   /** The cause's time (seconds), drawn solid; other changes dashed. */
   mark?: number;
+  /** What the solid line is, in the key: `the cause` unless said. */
+  markLabel?: string;
   others: number[];
   from: number;
   to: number;
@@ -35,6 +44,16 @@ export function uplotAssets(): { js: string; css: string } {
   return assets;
 }
 
+/** A series' name and labels, for a legend. */
+function seriesLabel(ev: SeriesEvidence): string {
+  // The `source` label names the reader that wrote the series, not the series (core's seriesKey).
+  const labels = Object.entries(ev.labels ?? {})
+    .filter(([k]) => k !== 'source')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return labels ? `${ev.name} {${labels}}` : ev.name;
+}
+
 /** The chart of a series' evidence over the window, the cause marked and the other changes faint. */
 export function chartSpec(
   ev: SeriesEvidence,
@@ -43,20 +62,45 @@ export function chartSpec(
   mark: number | undefined,
   others: number[],
 ): ChartSpec {
-  // The `source` label names the reader that wrote the series, not the series (core's seriesKey).
-  const labels = Object.entries(ev.labels ?? {})
-    .filter(([k]) => k !== 'source')
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ');
   return {
-    label: labels ? `${ev.name} {${labels}}` : ev.name,
+    lines: [{ label: seriesLabel(ev), ys: ev.points.map(([, v]) => v) }],
     unit: ev.unit ?? '',
     xs: ev.points.map(([t]) => t / 1000),
-    ys: ev.points.map(([, v]) => v),
     ...(mark !== undefined ? { mark: mark / 1000 } : {}),
     others: others.map((t) => t / 1000),
     from: from / 1000,
     to: to / 1000,
+  };
+}
+
+/**
+ * One chart of several series of one unit (the calls of a slow edge), each with its level before
+ * drawn across: their times merged, a gap where a series has no point. `mark` is the onset, named
+ * `markLabel` in the key.
+ */
+export function linesSpec(
+  lines: Array<{ label: string; ev: SeriesEvidence }>,
+  window: { from: number; to: number },
+  mark: { time: number; label: string },
+  others: number[],
+): ChartSpec {
+  const times = [...new Set(lines.flatMap(({ ev }) => ev.points.map(([t]) => t)))].sort((a, b) => a - b);
+  return {
+    lines: lines.map(({ label, ev }) => {
+      const at = new Map(ev.points);
+      return {
+        label,
+        ys: times.map((t) => at.get(t) ?? null),
+        ...(ev.before !== undefined ? { ref: ev.before } : {}),
+      };
+    }),
+    unit: lines[0]?.ev.unit ?? '',
+    xs: times.map((t) => t / 1000),
+    mark: mark.time / 1000,
+    markLabel: mark.label,
+    others: others.map((t) => t / 1000),
+    from: window.from / 1000,
+    to: window.to / 1000,
   };
 }
 
@@ -78,6 +122,8 @@ export const CHART_SCRIPT = `
   var css = getComputedStyle(document.documentElement);
   var color = function (name) { return css.getPropertyValue(name).trim(); };
   var DAY = 86400;
+  // A colour per line, from the page's palette (light or dark).
+  var stroke = function (i) { return color(['--line', '--line2', '--line3', '--line4'][i % 4]); };
   // 24-hour UTC times to the precision the step needs, dates a day apart or at a new day: no two
   // ticks share a label (uPlot's defaults write 9:00am, in 12-hour form).
   var timeTicks = function (splits, incr) {
@@ -108,8 +154,9 @@ export const CHART_SCRIPT = `
       sw.className = 'swatch ' + cls;
       p.append(sw, document.createTextNode(text));
     };
-    if (s.mark !== undefined) add('cause', ' the cause ');
-    if (s.others.length > 0) add('other', ' other changes');
+    if (s.mark !== undefined) add('cause', ' ' + (s.markLabel || 'the cause') + ' ');
+    if (s.others.length > 0) add('other', ' other changes ');
+    if (s.lines.some(function (l) { return l.ref !== undefined; })) add('ref', ' before (the median it is compared with)');
     if (p.childNodes.length > 0) el.append(p);
   };
   document.querySelectorAll('div.chart').forEach(function (el) {
@@ -129,6 +176,15 @@ export const CHART_SCRIPT = `
           };
           s.others.forEach(function (t) { draw(t, false); });
           if (s.mark !== undefined) draw(s.mark, true);
+          s.lines.forEach(function (l, i) {
+            if (l.ref === undefined) return;
+            var y = u.valToPos(l.ref, 'y', true);
+            if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) return;
+            ctx.strokeStyle = stroke(i);
+            ctx.lineWidth = devicePixelRatio;
+            ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+            ctx.beginPath(); ctx.moveTo(u.bbox.left, y); ctx.lineTo(u.bbox.left + u.bbox.width, y); ctx.stroke();
+          });
           ctx.restore();
         }]
       }
@@ -151,12 +207,11 @@ export const CHART_SCRIPT = `
           values: function (u, splits, i, space, incr) { return kept(el, 'yTicks', valueTicks(splits, incr)); }
         }
       ],
-      series: [
-        { label: 'time (UTC)' },
-        { label: s.label + (s.unit ? ' (' + s.unit + ')' : ''), stroke: color('--line'), width: 1.5 }
-      ],
+      series: [{ label: 'time (UTC)' }].concat(s.lines.map(function (l, i) {
+        return { label: l.label + (s.unit ? ' (' + s.unit + ')' : ''), stroke: stroke(i), width: 1.5 };
+      })),
       plugins: [lines]
-    }, [s.xs, s.ys], el);
+    }, [s.xs].concat(s.lines.map(function (l) { return l.ys; })), el);
     key(el, s);
   });
 })();

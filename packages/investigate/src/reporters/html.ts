@@ -2,8 +2,15 @@ import type { Finding, Hypothesis, Report, SeriesEvidence } from '../types.js';
 import { clock, showValue, sinceText, stamp, stillFailingHeading } from './format.js';
 import type { Reporter } from './types.js';
 import { htmlText } from './safe-text.js';
-import { CHART_SCRIPT, chartSpec, scriptJson, uplotAssets, type ChartSpec } from './html-charts.js';
-import { CALLS_CSS, callGraphHtml, callGraphOf } from './html-calls.js';
+import {
+  CHART_SCRIPT,
+  chartSpec,
+  linesSpec,
+  scriptJson,
+  uplotAssets,
+  type ChartSpec,
+} from './html-charts.js';
+import { CALLS_CSS, callGraphHtml, callGraphOf, slowEdgeLines, type SlowEdge } from './html-calls.js';
 
 const esc = htmlText;
 
@@ -75,13 +82,35 @@ function seriesOf(f: Finding): SeriesEvidence | undefined {
   return f.evidence.find((e): e is SeriesEvidence => e.type === 'series');
 }
 
+/** The slowed calls' duration over the window, each with its level before, the onset marked. */
+function slowEdgeChart(
+  slow: SlowEdge,
+  from: number,
+  to: number,
+  changeTimes: number[],
+  charts: ChartSpec[],
+): string {
+  const { title, lines } = slowEdgeLines(slow);
+  const first = lines[0];
+  if (!first) return '';
+  const onset = { time: slow.finding.time, label: 'slowed from here' };
+  charts.push(linesSpec(lines, { from, to }, onset, changeTimes));
+  return `<figure><figcaption title="${esc(slow.finding.signal)}">${esc(title)}</figcaption><div class="chart" data-chart="${charts.length - 1}"></div><noscript>${svgChart(
+    first.ev,
+    from,
+    to,
+    onset.time,
+    changeTimes,
+  )}</noscript></figure>`;
+}
+
 function hypothesisHtml(
   h: Hypothesis,
   report: Report,
   byId: Map<string, Finding>,
   changeTimes: number[],
   charts: ChartSpec[],
-  graph: string,
+  slow: SlowEdge | undefined,
 ): string {
   const from = Date.parse(report.window.from);
   const to = Date.parse(report.window.to);
@@ -105,11 +134,11 @@ function hypothesisHtml(
   parts.push(`<p class="next">Next step: <code>${esc(h.nextStep)}</code></p>`);
   if (h.nextCommands && h.nextCommands.length > 0)
     parts.push(`<pre class="commands"><code>${h.nextCommands.map(esc).join('\n')}</code></pre>`);
-  if (graph) parts.push(graph);
   const mark = h.cause.type === 'change' ? h.time : undefined;
+  if (slow) parts.push(callGraphHtml(slow.graph), slowEdgeChart(slow, from, to, changeTimes, charts));
   const moved = h.explains
     .map((id) => byId.get(id))
-    .filter((f): f is Finding => f !== undefined && seriesOf(f) !== undefined)
+    .filter((f): f is Finding => f !== undefined && f !== slow?.finding && seriesOf(f) !== undefined)
     .slice(0, 8);
   // Drawn by uPlot from the JSON at the end of the page; the SVG is for readers without scripts.
   for (const f of moved) {
@@ -131,8 +160,8 @@ function hypothesisHtml(
 }
 
 const CSS = `
-:root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#59636e;--line:#0969da;--mark:#cf222e;--other:#8c959f;--grid:#eaeef2;--card:#f6f8fa}
-@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--line:#4493f8;--mark:#f85149;--other:#6e7681;--grid:#21262d;--card:#161b22}}
+:root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#59636e;--line:#0969da;--line2:#bf8700;--line3:#8250df;--line4:#1a7f37;--mark:#cf222e;--other:#8c959f;--grid:#eaeef2;--card:#f6f8fa}
+@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--line:#4493f8;--line2:#d29922;--line3:#a371f7;--line4:#3fb950;--mark:#f85149;--other:#6e7681;--grid:#21262d;--card:#161b22}}
 body{font:15px/1.45 system-ui,sans-serif;background:var(--bg);color:var(--fg);max-width:900px;margin:2rem auto;padding:0 1rem}
 h1{font-size:1.4rem}h2{font-size:1.1rem}.score,.unit,.meta{color:var(--muted);font-weight:normal}
 .summary{font-size:1.1rem;font-weight:600}.hyp{background:var(--card);border-radius:8px;padding:.5rem 1rem;margin:1rem 0}
@@ -167,8 +196,9 @@ export const htmlReporter: Reporter = {
     const calls = report.verdict !== 'none' ? callGraphOf(report) : undefined;
     if (report.verdict !== 'none')
       for (const h of report.hypotheses) {
-        const graph = h === calls?.hypothesis ? callGraphHtml(calls.graph) : '';
-        body.push(hypothesisHtml(h, report, byId, changeTimes, charts, graph));
+        body.push(
+          hypothesisHtml(h, report, byId, changeTimes, charts, h === calls?.hypothesis ? calls : undefined),
+        );
       }
     if (report.warnings.length > 0) {
       body.push(`<h2 class="warn">Warnings</h2><ul>`);
