@@ -234,6 +234,22 @@ describe('nginx: response time per upstream, from the access log', () => {
     expect(report.warnings.filter((w) => w.stage === 'analyze')).toEqual([]);
   });
 
+  it('says when the connect time rose with the response time: the network into it or its accept queue', async () => {
+    const dir = await upstreamBundle(
+      roundRobin((pod, t) =>
+        t >= incidentAt ? { pod, seconds: 0.52, status: 200, connect: 0.5 } : undefined,
+      ),
+    );
+    const found = upstream(await run(dir));
+    expect(found.map((f) => [f.component, f.pod])).toEqual([['shop', undefined]]);
+    expect(found[0]?.title).toMatch(
+      /connect time 0\.001 -> 0\.500 s: the network into it or its accept queue/,
+    );
+    expect(
+      found[0]?.evidence.some((e) => e.type === 'series' && e.name === 'nginx_upstream_connect_time'),
+    ).toBe(true);
+  });
+
   it("finds nginx's own time rising while its upstreams answer as before", async () => {
     const traffic: Traffic = (t) =>
       roundRobin()(t).map((r) =>

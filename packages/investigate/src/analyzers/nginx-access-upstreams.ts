@@ -35,11 +35,10 @@ interface Unit {
   samples: Sample[];
 }
 
-/** How one upstream's response time moved: its median, its tail, its connect time. */
+/** How one upstream's response time moved: its median and its tail. */
 interface Judged {
   median?: Move;
   tail?: Move;
-  connect?: Move;
   tested: boolean;
   moved: boolean;
 }
@@ -100,12 +99,42 @@ function sample(u: Unit, f: AccessFile, k: number, j: number, value: number, rou
   if (s.length > SAMPLES) s.pop();
 }
 
-function readUpstreams(
-  files: AccessFile[],
-  name: (address: string, group: string | undefined) => { pod?: string; service: string },
-  split: number,
-): Read {
+type Namer = (address: string, group: string | undefined) => { pod?: string; service: string };
+
+/** The units, and the one an address (with its group's name) belongs to, named once per address. */
+function unitsBy(name: Namer): {
+  units: Map<string, Unit>;
+  unitOf: (address: string, group: string | undefined) => Unit;
+} {
   const units = new Map<string, Unit>();
+  const named = new Map<string, Unit>();
+  const unitOf = (address: string, group: string | undefined): Unit => {
+    const seen = group === undefined ? address : `${address}\u0000${group}`;
+    let u = named.get(seen);
+    if (u) return u;
+    const { pod, service } = name(address, group);
+    const key = `${service}\u0000${pod ?? address}`;
+    u = units.get(key);
+    if (!u) {
+      u = {
+        label: pod ?? address,
+        service,
+        response: empty(),
+        connect: empty(),
+        routes: new Map(),
+        samples: [],
+      };
+      if (pod) u.pod = pod;
+      units.set(key, u);
+    }
+    named.set(seen, u);
+    return u;
+  };
+  return { units, unitOf };
+}
+
+function readUpstreams(files: AccessFile[], name: Namer, split: number): Read {
+  const { units, unitOf } = unitsBy(name);
   const own = empty();
   for (const f of files) {
     for (let k = 0; k < f.time.length; k++) {
@@ -124,21 +153,7 @@ function readUpstreams(
       }
       for (let j = a; j < b; j++) {
         const address = f.upstreams[f.tryUpstream[j] as number] as string;
-        const { pod, service } = name(address, group);
-        const key = `${service}\u0000${pod ?? address}`;
-        let u = units.get(key);
-        if (!u) {
-          u = {
-            label: pod ?? address,
-            service,
-            response: empty(),
-            connect: empty(),
-            routes: new Map(),
-            samples: [],
-          };
-          if (pod) u.pod = pod;
-          units.set(key, u);
-        }
+        const u = unitOf(address, group);
         const v = tryTime(f, j, k, known, gaps);
         if (Number.isFinite(f.tryConnect[j])) observe(u.connect, time, f.tryConnect[j] as number);
         if (!Number.isFinite(v)) continue;
@@ -174,14 +189,12 @@ function tailOf(o: Observations, p: Periods): Observations {
   return out;
 }
 
-function judge(response: Observations, connect: Observations, p: Periods, params: LatencyParams): Judged {
+function judge(response: Observations, p: Periods, params: LatencyParams): Judged {
   const median = compare(response, p, params);
   const tail = compare(tailOf(response, p), p, params);
-  const conn = compare(connect, p, params);
   return {
     ...(median ? { median: shown(median) } : {}),
     ...(tail ? { tail: shown(tail) } : {}),
-    ...(conn ? { connect: shown(conn) } : {}),
     tested: median !== undefined || tail !== undefined,
     moved: median?.moved === true || tail?.moved === true,
   };
@@ -220,22 +233,30 @@ function routesOf(units: Unit[], p: Periods, params: LatencyParams): string {
   return top.length > 0 ? `; most on ${top.join(', ')}` : '';
 }
 
+/** What the servers' connect time did, compared only where their response time moved. */
+function connectOf(units: Unit[], p: Periods, params: LatencyParams): Move | undefined {
+  const m = compare(pooled(units.map((u) => u.connect)), p, params);
+  return m?.moved ? shown(m) : undefined;
+}
+
 /** What a finding on upstream `label` says and shows, from its moves. */
 function upstreamFinding(
   proxy: string,
-  what: { label: string; title: string; routes: string; service: string; pod?: string; share: number },
+  what: { label: string; title: string; units: Unit[]; service: string; pod?: string; share: number },
   j: Judged,
-  evidence: Sample[],
+  p: Periods,
   params: LatencyParams,
 ): Finding {
+  const conn = connectOf(what.units, p, params);
+  const evidence = slowest(what.units);
   const moves = [
     ['p95', j.tail],
     ['median', j.median],
   ].filter((x): x is [string, Move] => x[1] !== undefined);
   const moved = moves.filter(([, m]) => m.moved);
   const stats = moves.map(([stat, m]) => `${stat} ${secs(m.before)} -> ${secs(m.after)} s`).join(', ');
-  const connect = j.connect?.moved
-    ? `; connect time ${secs(j.connect.before)} -> ${secs(j.connect.after)} s: the network into it or its accept queue`
+  const connect = conn
+    ? `; connect time ${secs(conn.before)} -> ${secs(conn.after)} s: the network into it or its accept queue`
     : '';
   const ratio = moved.reduce((x, [, m]) => Math.max(x, m.ratio), 1);
   const series: Evidence[] = moves.map(([stat, m]) => ({
@@ -247,15 +268,15 @@ function upstreamFinding(
     before: m.before,
     after: m.after,
   }));
-  if (j.connect?.moved)
+  if (conn)
     series.push({
       type: 'series',
       name: 'nginx_upstream_connect_time',
       labels: { proxy, upstream: what.label, stat: 'median' },
       unit: 's',
-      points: j.connect.points,
-      before: j.connect.before,
-      after: j.connect.after,
+      points: conn.points,
+      before: conn.before,
+      after: conn.after,
     });
   const lines: Evidence[] =
     evidence.length === 0
@@ -274,7 +295,7 @@ function upstreamFinding(
     component: what.service,
     ...(what.pod ? { pod: what.pod } : {}),
     signal: `upstream_response_time{proxy=${proxy},upstream=${what.label}}`,
-    title: `${what.title} response time ${stats}${what.routes}${connect}`,
+    title: `${what.title} response time ${stats}${routesOf(what.units, p, params)}${connect}`,
     time: moved.reduce((t, [, m]) => Math.min(t, m.onset), Number.POSITIVE_INFINITY),
     strength: Math.round(what.share * size(ratio, params) * standingWeight(moved[0]?.[1]) * 1000) / 1000,
     direction: 'up',
@@ -297,38 +318,43 @@ function serviceFindings(
   p: Periods,
   params: LatencyParams,
 ): Finding[] {
-  const judged = units.map((u) => ({ u, j: judge(u.response, u.connect, p, params) }));
+  const judged = units.map((u) => ({ u, j: judge(u.response, p, params) }));
   const tested = judged.filter((x) => x.j.tested);
   const moved = tested.filter((x) => x.j.moved);
-  const all = judge(pooled(units.map((u) => u.response)), pooled(units.map((u) => u.connect)), p, params);
   const together = moved.length * 2 > tested.length;
-  if (together || (moved.length === 0 && all.moved)) {
-    const pods = units.filter((u) => u.pod).length;
-    const servers = pods > 0 ? `${pods} pod${pods === 1 ? '' : 's'}` : units.map((u) => u.label).join(', ');
-    const slowed = tested.length > 1 ? `, ${moved.length} of ${tested.length} slowed` : '';
-    const j = all.moved ? all : (moved[0] as { j: Judged }).j;
-    const share = moved.length > 0 ? moved.length / tested.length : 1;
-    const title = `upstream ${service} (${servers}${slowed})`;
-    const what = { label: service, title, routes: routesOf(units, p, params), service, share };
-    return [upstreamFinding(proxy, what, j, slowest(units), params)];
-  }
-  return moved.map(({ u, j }) => {
-    const title = `upstream ${u.pod ? `pod ${u.pod}` : u.label} of ${service} alone (${moved.length} of ${tested.length} servers slowed)`;
-    return upstreamFinding(
-      proxy,
-      {
-        label: u.label,
-        title,
-        routes: routesOf([u], p, params),
-        service,
-        ...(u.pod ? { pod: u.pod } : {}),
-        share: 1,
-      },
-      j,
-      u.samples,
-      params,
-    );
-  });
+  if (moved.length > 0 && !together)
+    return moved.map(({ u, j }) => {
+      const title = `upstream ${u.pod ? `pod ${u.pod}` : u.label} of ${service} alone (${moved.length} of ${tested.length} servers slowed)`;
+      const what = { label: u.label, title, units: [u], service, ...(u.pod ? { pod: u.pod } : {}), share: 1 };
+      return upstreamFinding(proxy, what, j, p, params);
+    });
+  // The servers' requests together: a service whose servers are each too thin to judge alone.
+  const all =
+    units.length === 1
+      ? (judged[0] as { j: Judged }).j
+      : judge(pooled(units.map((u) => u.response)), p, params);
+  if (!together && !all.moved) return [];
+  const j = all.moved ? all : (moved[0] as { j: Judged }).j;
+  const share = moved.length > 0 ? moved.length / tested.length : 1;
+  const what = {
+    label: service,
+    title: `upstream ${service}${serversOf(service, units, moved.length, tested.length)}`,
+    units,
+    service,
+    share,
+  };
+  return [upstreamFinding(proxy, what, j, p, params)];
+}
+
+/** A service's servers for a title: `(3 pods, 3 of 3 slowed)`, its addresses, or nothing when it is its one address. */
+function serversOf(service: string, units: Unit[], moved: number, tested: number): string {
+  const pods = units.filter((u) => u.pod).length;
+  const parts: string[] = [];
+  if (pods > 0) parts.push(`${pods} pod${pods === 1 ? '' : 's'}`);
+  else if (units.length > 3) parts.push(`${units.length} addresses`);
+  else if (units.length > 1 || units[0]?.label !== service) parts.push(units.map((u) => u.label).join(', '));
+  if (tested > 1) parts.push(`${moved} of ${tested} slowed`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 /**
