@@ -51,6 +51,7 @@ export {
   isCounter,
 } from './identity.js';
 export type { PodOwnership, WorkloadRef } from './identity.js';
+export { histogramQuantiles, isHistogramBucket, HISTOGRAM_QUANTILES } from './histogram.js';
 export { BundleWriter } from './bundle/writer.js';
 export type { BundleWriterOptions, LogSink } from './bundle/writer.js';
 export { Bundle, openBundle, validateBundle } from './bundle/reader.js';

@@ -1,5 +1,12 @@
 import type { Bundle, BundleEvent, Change, LogFileRef, Pod, Series, Topology } from '@hindsight/core';
-import { counterRate, isCounter, seriesKey, workloadOfPodName } from '@hindsight/core';
+import {
+  counterRate,
+  histogramQuantiles,
+  isCounter,
+  isHistogramBucket,
+  seriesKey,
+  workloadOfPodName,
+} from '@hindsight/core';
 import { boundedBucketMs } from './extent.js';
 import type { Grid, LogModel, MinedLogs, RequestLines } from './log-model.js';
 import { mineInParallel, type Mined, type MineTask } from './mine.js';
@@ -207,10 +214,17 @@ export class BundleData {
     return this.once('series', async () => {
       await this.components();
       const out: PreparedSeries[] = [];
+      const buckets: Series[] = [];
       for await (const s of this.bundle.series()) {
         if (s.labels['component']) this.knownComponents.add(s.labels['component']);
         this.recorded?.push(s);
-        out.push(this.prepare(s));
+        // A histogram's buckets are read as its quantiles, below, not one by one.
+        if (isHistogramBucket(s)) buckets.push(s);
+        else out.push(this.prepare(s));
+      }
+      for (const q of histogramQuantiles(buckets)) {
+        this.recorded?.push(q);
+        out.push(this.prepare(q));
       }
       return oneSourcePerMeasure(out).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     });

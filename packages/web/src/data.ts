@@ -3,6 +3,7 @@ import {
   bundleLayout,
   changeId,
   counterRate,
+  histogramQuantiles,
   isCounter,
   openBundle,
   seriesKey,
@@ -374,6 +375,7 @@ async function readRecords(bundle: Bundle): Promise<BundleRecords> {
   await names.components();
   const series: Series[] = [];
   for await (const s of bundle.series()) series.push(s);
+  series.push(...histogramQuantiles(series));
   const pods = await bundle.pods();
   const changes = await bundle.changes();
   const events = await bundle.events();

@@ -135,6 +135,19 @@ function seriesSubjects(series: PreparedSeries[]): Map<string, string> {
   return out;
 }
 
+/**
+ * The names of the histograms and summaries among `series`: those with quantile series (a
+ * histogram's are derived from its buckets) and a `_count`. Their `_count` is the load (requests
+ * per second: a `duration` in the name does not make it slowness), their `_sum` is left out.
+ */
+function summaryFamilies(series: PreparedSeries[]): Set<string> {
+  const names = new Set(series.map((s) => s.name));
+  const out = new Set<string>();
+  for (const s of series)
+    if (s.labels['quantile'] !== undefined && names.has(`${s.name}_count`)) out.add(s.name);
+  return out;
+}
+
 /** Change points on every series (counters as rates), each with its time, size and confidence. */
 export const metricChanges: Analyzer = {
   name: 'metric-changes',
@@ -143,10 +156,13 @@ export const metricChanges: Analyzer = {
     const series = await ctx.data.series();
     const traffic = await ctx.data.traffic();
     const subjects = seriesSubjects(series);
+    const families = summaryFamilies(series);
     const out: Finding[] = [];
     for (const s of series) {
+      // A histogram's or summary's sum is its quantiles' news again, weighted by the load.
+      if (s.name.endsWith('_sum') && families.has(s.name.slice(0, -4))) continue;
       const what = subjects.get(s.key) ?? s.key;
-      const isLoad = LOAD.test(s.name);
+      const isLoad = LOAD.test(s.name) || (s.name.endsWith('_count') && families.has(s.name.slice(0, -6)));
       const shifts = detectShifts(s.values);
       // A rise that lasts a few samples and then ends is no level shift; judged against the
       // series' own earlier range it is still an anomaly (see detectExcursions).
