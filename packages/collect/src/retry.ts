@@ -95,8 +95,20 @@ export class HttpStatusError extends Error {
   }
 }
 
+/** A failure its caller knows may pass (a database that says it is starting up), with how it reads in the tally. */
+export class TransientError extends Error {
+  constructor(
+    /** `ECONNREFUSED`, `SQLSTATE 57P03`... */
+    readonly reason: string,
+    override readonly cause: unknown,
+  ) {
+    super(errorMessage(cause), { cause });
+  }
+}
+
 /** Why a failure may pass if tried again, and when the server asked to be asked again; undefined if it will not. */
 export function transientReason(err: unknown): { reason: string; afterMs?: number } | undefined {
+  if (err instanceof TransientError) return { reason: err.reason };
   if (err instanceof HttpStatusError)
     return {
       reason: `HTTP ${err.status}`,
@@ -210,9 +222,36 @@ export async function fetchWithRetries(
   );
 }
 
+/**
+ * Opens a connection (to a database: PostgreSQL, Redis) with {@link withRetries}: a failure that
+ * `transient` names (by default a connection refused, reset or timed out: {@link connectionCode})
+ * is tried again; any other (a wrong password, an unknown database) is thrown at once, as it came.
+ * Only the connection is meant to be retried this way, never a query: a query may have done its work.
+ */
+export async function connectWithRetries<T>(
+  what: string,
+  connect: () => Promise<T>,
+  options: RetryOptions & { transient?: (err: unknown) => string | undefined } = {},
+): Promise<T> {
+  const transient = options.transient ?? connectionCode;
+  return withRetries(
+    what,
+    async () => {
+      try {
+        return await connect();
+      } catch (err) {
+        const reason = transient(err);
+        throw reason === undefined ? err : new TransientError(reason, err);
+      }
+    },
+    { ...options, retryIf: (err) => err instanceof TransientError && (options.retryIf?.(err) ?? true) },
+  );
+}
+
 /** A source's retries: each told to the progress display, all of them summed up for the manifest. */
 export class RetryTally {
   private readonly reasons = new Map<string, number>();
+  private readonly retried = new Set<string>();
   private count = 0;
   private items = 0;
 
@@ -247,6 +286,7 @@ export class RetryTally {
       signal: this.signal,
       onRetry: (n) => {
         this.count += 1;
+        this.retried.add(n.what);
         this.reasons.set(n.reason, (this.reasons.get(n.reason) ?? 0) + 1);
         this.progress(
           this.items,
@@ -263,9 +303,12 @@ export class RetryTally {
     return `${this.count} ${this.count === 1 ? 'retry' : 'retries'} after transient failures (${why})`;
   }
 
-  /** Notes in the bundle's manifest, as `SOURCE: <summary> at WHERE`, that `source` retried; nothing when it did not. */
-  note(writer: { addNote(text: string): void }, source: string, where: string | undefined): void {
+  /**
+   * Notes in the bundle's manifest, as `SOURCE: <summary> at WHERE`, that `source` retried; nothing
+   * when it did not. WHERE is, when not given, the endpoints retried.
+   */
+  note(writer: { addNote(text: string): void }, source: string, where?: string): void {
     const retried = this.summary();
-    if (retried) writer.addNote(`${source}: ${retried} at ${where}`);
+    if (retried) writer.addNote(`${source}: ${retried} at ${where ?? [...this.retried].join(', ')}`);
   }
 }

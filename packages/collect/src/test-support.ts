@@ -88,7 +88,13 @@ export interface ShopServers {
   startRedisReplicaSet(options?: { replicas?: number }): Promise<{
     masterUrl: string;
     replicaUrls: string[];
-    master: { port: number; command(...args: string[]): Promise<string> };
+    master: {
+      port: number;
+      command(...args: string[]): Promise<string>;
+      /** Stops the process, and starts it again on the same port (ready when it answers PING). */
+      stop(): Promise<void>;
+      start(): Promise<void>;
+    };
     replicas: Array<{ port: number }>;
     stop(): Promise<void>;
   }>;
@@ -98,6 +104,11 @@ export interface ShopServers {
     user: string;
     database: string;
     psql(sql: string): Promise<string>;
+    /** Signals the postmaster (SIGINT: its fast shutdown); `exited` resolves when it has gone. */
+    kill(signal: NodeJS.Signals): void;
+    exited(): Promise<void>;
+    /** Starts the postmaster again on the same data and port (ready when psql answers). */
+    start(): Promise<void>;
     stop(): Promise<void>;
   }>;
 }

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openBundle, validateBundle, type Series } from '@hindsight/core';
 import { collect } from '../collect.js';
 import { postgresSource } from './postgres.js';
+import type { ProgressEvent } from '../source.js';
 import { shopServers, tempDir } from '../test-support.js';
 
 type Pg = Awaited<ReturnType<Awaited<ReturnType<typeof shopServers>>['startPostgres']>>;
@@ -105,10 +107,93 @@ describe('postgres source against a real PostgreSQL 15 cluster', () => {
       window: { from: new Date(now - 60_000), to: new Date(now + 60_000) },
       postgres: `postgres://shop:s3cretpw@127.0.0.1:${port}/shop`,
       sources: [postgresSource],
+      // Its four tries without the waits: refused each time.
+      retry: { attempts: 4, baseMs: 5, maxDelayMs: 50, budgetMs: 2000 },
     });
     expect(r.manifest.sources[0]).toMatchObject({ name: 'postgres', status: 'failed' });
-    expect(r.manifest.sources[0]?.error).toMatch(/cannot connect/);
+    expect(r.manifest.sources[0]?.error).toMatch(
+      new RegExp(
+        `^cannot connect to PostgreSQL at 127\\.0\\.0\\.1:${port}: connect ECONNREFUSED 127\\.0\\.0\\.1:${port} \\(4 tries over \\d+\\.\\d s\\)$`,
+      ),
+    );
     expect(JSON.stringify(r)).not.toContain('s3cretpw');
     expect(await validateBundle(out)).toEqual([]);
+  });
+});
+
+/**
+ * Waits below 100 ms between tries, up to 200 tries over 15 s: the tries outlast a server started a
+ * second late, however the random waits fall (about 5 s of waits by the 100th try, give or take 0.3 s).
+ */
+const PATIENT = { attempts: 200, baseMs: 100, maxDelayMs: 100, budgetMs: 15_000 };
+
+async function notesOf(dir: string): Promise<string[]> {
+  const b = await openBundle(dir);
+  const notes = b.manifest.notes ?? [];
+  await b.close();
+  return notes;
+}
+
+describe('postgres source connecting to a server that restarts or refuses the login', () => {
+  it('fails at once for a role that may not log in, naming the server, without retrying', async () => {
+    await server.psql('CREATE ROLE visitor NOLOGIN');
+    const out = `${tmp.dir}/nologin`;
+    const events: ProgressEvent[] = [];
+    const now = Date.now();
+    const r = await collect({
+      output: out,
+      window: { from: new Date(now - 60_000), to: new Date(now + 60_000) },
+      postgres: `postgres://visitor:pw@${server.host}:${server.port}/${server.database}`,
+      sources: [postgresSource],
+      retry: PATIENT,
+      onProgress: (e) => events.push(e),
+    });
+    expect(r.manifest.sources[0]).toMatchObject({
+      name: 'postgres',
+      status: 'failed',
+      error: `cannot connect to PostgreSQL at ${server.host}:${server.port}: role "visitor" is not permitted to log in`,
+    });
+    expect(events.filter((e) => e.detail?.includes(', try '))).toEqual([]);
+    expect((await notesOf(out)).filter((n) => n.includes('retries'))).toEqual([]);
+  });
+
+  // Last in the file: it restarts the cluster, which ends every session the tests above opened.
+  it('reads a PostgreSQL that starts a second after the collection began, and notes its retries', async () => {
+    await holder.end().catch(() => undefined);
+    server.kill('SIGINT');
+    await server.exited();
+    const out = `${tmp.dir}/late`;
+    const events: ProgressEvent[] = [];
+    const now = Date.now();
+    const collecting = collect({
+      output: out,
+      window: { from: new Date(now - 60_000), to: new Date(now + 60_000) },
+      postgres: `postgres://${server.user}@${server.host}:${server.port}/${server.database}`,
+      sources: [postgresSource],
+      retry: PATIENT,
+      onProgress: (e) => events.push(e),
+    });
+    await sleep(1000);
+    await server.start();
+    const r = await collecting;
+    const node = `${server.host}:${server.port}`;
+    expect(r.manifest.sources[0]).toMatchObject({ name: 'postgres', status: 'ok' });
+    expect(r.warnings).toEqual([]);
+    // Refused while it was down; "the database system is starting up" (57P03) while it recovered, if a try fell then.
+    expect(await notesOf(out)).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^postgres: \\d+ retries after transient failures \\(ECONNREFUSED x\\d+(, SQLSTATE 57P03 x\\d+)?\\) at ${node}$`,
+        ),
+      ),
+    );
+    expect(events.map((e) => e.detail)).toContainEqual(
+      expect.stringMatching(new RegExp(`^${node}: ECONNREFUSED, try 2 of 200 in 0\\.\\d s$`)),
+    );
+    const series: Series[] = [];
+    for await (const s of (await openBundle(out)).series()) series.push(s);
+    expect(
+      series.find((s) => s.name === 'pg_database_xact_commit' && s.labels['db'] === 'shop'),
+    ).toBeDefined();
   });
 });

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { errorMessage, redactText, type BundleWriter } from '@hindsight/core';
 import { z } from 'zod';
+import { RetryTally, connectWithRetries, connectionCode } from '../retry.js';
 import { sampleOverTime } from '../sampler.js';
 import { SeriesSet } from '../series-set.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
@@ -31,6 +32,21 @@ GROUP BY 1, 2`;
 
 const LOCKS_SQL = `SELECT count(*) FILTER (WHERE NOT granted)::int AS waiting, count(*)::int AS held FROM pg_locks`;
 
+/**
+ * Why a failed connection to PostgreSQL may pass: refused, reset or timed out while the server
+ * restarts, or its own `57P03 cannot_connect_now` ("the database system is starting up", or
+ * "shutting down", or "not yet accepting connections"), which it answers while the port is open
+ * and recovery runs. A wrong password, a role that may not log in or an unknown database are not.
+ */
+function transientConnect(err: unknown): string | undefined {
+  const code = connectionCode(err);
+  if (code) return code;
+  if ((err as { code?: unknown } | undefined)?.code === '57P03') return 'SQLSTATE 57P03';
+  // pg's connectionTimeoutMillis destroys the socket with this error (pg/lib/client.js).
+  if (err instanceof Error && err.message === 'timeout expired') return 'connect timeout';
+  return undefined;
+}
+
 const postgresSettingsSchema = z.object({ postgres: z.string().optional() });
 /** The postgres source's settings: `--postgres`, a connection string. */
 export type PostgresSettings = z.infer<typeof postgresSettingsSchema>;
@@ -45,7 +61,8 @@ export const postgresSource: Source<PostgresSettings> = {
   flags: [{ flags: '--postgres <url>', description: 'a PostgreSQL connection string' }],
   schema: postgresSettingsSchema,
   needs: ['postgres'],
-  async collect(writer: BundleWriter, ctx: SourceContext<PostgresSettings>): Promise<SourceResult> {
+  async collect(writer: BundleWriter, sourceCtx: SourceContext<PostgresSettings>): Promise<SourceResult> {
+    const [retries, ctx] = RetryTally.of(sourceCtx);
     const url = ctx.options.postgres as string;
     let node = 'postgres';
     try {
@@ -55,17 +72,30 @@ export const postgresSource: Source<PostgresSettings> = {
       // A libpq key=value string: the node label stays generic.
     }
     const base = { source: 'postgres', component: 'postgresql', node };
-    const client = new pg.Client({
-      connectionString: url,
-      connectionTimeoutMillis: 3000,
-      statement_timeout: 5000,
-    });
-    client.on('error', () => undefined); // a dropped connection fails the next query, which is reported
+    // A client connects once (pg refuses a second connect()): each try is a new one.
+    const open = async (): Promise<pg.Client> => {
+      const c = new pg.Client({
+        connectionString: url,
+        connectionTimeoutMillis: 3000,
+        statement_timeout: 5000,
+      });
+      c.on('error', () => undefined); // a dropped connection fails the next query, which is reported
+      try {
+        await c.connect();
+        return c;
+      } catch (err) {
+        await c.end().catch(() => undefined);
+        throw err;
+      }
+    };
     const set = new SeriesSet();
+    let client: pg.Client;
     try {
-      await client.connect();
+      client = await connectWithRetries(node, open, { ...retries.options(), transient: transientConnect });
     } catch (err) {
       throw new Error(`cannot connect to PostgreSQL at ${node}: ${redactText(errorMessage(err))}`);
+    } finally {
+      retries.note(writer, 'postgres', node);
     }
     try {
       const result = await sampleOverTime(ctx, async (time) => {

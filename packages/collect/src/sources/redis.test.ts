@@ -166,9 +166,15 @@ describe('redis source against a real redis-server master and replica', () => {
       window: { from: new Date(now - 60_000), to: new Date(now + 60_000) },
       redis: [`redis://:hunter2secret@127.0.0.1:${port}`],
       sources: [redisSource],
+      // Its four tries without the waits: refused each time.
+      retry: { attempts: 4, baseMs: 5, maxDelayMs: 50, budgetMs: 2000 },
     });
     expect(r.manifest.sources[0]).toMatchObject({ name: 'redis', status: 'failed' });
-    expect(r.manifest.sources[0]?.error).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}`));
+    expect(r.manifest.sources[0]?.error).toMatch(
+      new RegExp(
+        `^no Redis node answered: 127\\.0\\.0\\.1:${port}: connect ECONNREFUSED 127\\.0\\.0\\.1:${port} \\(4 tries over \\d+\\.\\d s\\)$`,
+      ),
+    );
     expect(await validateBundle(out)).toEqual([]);
     expect(JSON.stringify(r.warnings)).not.toContain('hunter2secret');
     expect(await filesContaining(out, 'hunter2secret')).toEqual([]);

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { errorMessage, redactText, type BundleWriter } from '@hindsight/core';
 import { z } from 'zod';
 import { apiError, loadKube, type Kube } from '../kube.js';
-import { RetryTally, type RetryOptions } from '../retry.js';
+import { RetryTally, connectWithRetries, type RetryOptions } from '../retry.js';
 import { withKubeRetries } from './kubernetes-retry.js';
 import { mapLimit } from '../limit.js';
 import { sampleOverTime } from '../sampler.js';
@@ -323,7 +323,9 @@ export const redisSource: Source<RedisSettings> = {
   schema: redisSettingsSchema,
   needs: ['redis'],
   async collect(writer: BundleWriter, sourceCtx: SourceContext<RedisSettings>): Promise<SourceResult> {
-    const [retries, ctx] = RetryTally.of(sourceCtx);
+    // The pod listing's retries are noted at the API server, the nodes' connections' at the nodes.
+    const [retries, listCtx] = RetryTally.of(sourceCtx);
+    const [connects, ctx] = RetryTally.of(listCtx);
     const nodes = new Map<string, NodeRef>();
     for (const url of ctx.options.redis ?? []) {
       const n = nodeFromUrl(url);
@@ -335,6 +337,8 @@ export const redisSource: Source<RedisSettings> = {
     let listed = new Set<string>();
     const left = new Set<string>();
     const clients = new Map<string, Redis>();
+    // A failed connect() says only "Connection is closed."; the client's last error says why.
+    const lastError = new Map<string, unknown>();
     const client = (n: NodeRef): Redis => {
       const key = `${n.host}:${n.port}`;
       let c = clients.get(key);
@@ -347,7 +351,7 @@ export const redisSource: Source<RedisSettings> = {
           enableOfflineQueue: true,
           retryStrategy: () => null,
         });
-        c.on('error', () => undefined); // errors surface through the commands that failed
+        c.on('error', (err: unknown) => lastError.set(key, err)); // a failed command says why itself
         clients.set(key, c);
       }
       return c;
@@ -361,8 +365,20 @@ export const redisSource: Source<RedisSettings> = {
     const sampleNode = async (n: NodeRef): Promise<void> => {
       const key = `${n.host}:${n.port}`;
       const c = client(n);
+      const connect = async (): Promise<void> => {
+        lastError.delete(key);
+        await c.connect().catch((err: unknown) => {
+          throw lastError.get(key) ?? err;
+        });
+      };
       try {
-        if (c.status === 'wait' || c.status === 'end') await c.connect();
+        // A node's first connection is tried again while it is refused, reset or timed out (a Redis
+        // that restarts); one reached or given up on before is tried once a round (a watch's next
+        // round tries it again), so that a node that is down does not hold up every round.
+        if (c.status === 'wait' || c.status === 'end') {
+          if (reached.has(key) || failures.has(key)) await connect();
+          else await connectWithRetries(`redis://${key}`, connect, connects.options());
+        }
         const [infoText, role, latency, local] = await Promise.all([
           c.info('all') as Promise<string>,
           c.call('ROLE') as Promise<unknown[]>,
@@ -444,12 +460,13 @@ export const redisSource: Source<RedisSettings> = {
           ...(ctx.options.kubeconfig ? { where: ctx.options.kubeconfig } : {}),
         }),
       );
-      retries.note(writer, 'redis', server);
       const items = await set.writeTo(writer);
       return failures.size > 0
         ? { status: 'partial', items, detail: `unreachable: ${[...failures.keys()].join(', ')}` }
         : { status: 'ok', items };
     } finally {
+      retries.note(writer, 'redis', server);
+      connects.note(writer, 'redis');
       for (const c of clients.values()) c.disconnect();
     }
   },
