@@ -168,6 +168,27 @@ describe('the HTML report draws the slow edge', () => {
     expect(leaked).not.toContain(key);
   });
 
+  it('draws an edge the report says was tested but did not slow grey, without a label', async () => {
+    const report = await reportOf('unchanged', plain, 40);
+    const f = report.findings.find((x) => x.analyzer === 'latency' && x.component === 'catalog');
+    if (!f) throw new Error('the delayed catalog has a latency finding');
+    // An edge's series without a before and after: a call the analyzer tested that did not move.
+    f.evidence.push({
+      type: 'series',
+      name: 'time outside the server span',
+      labels: { caller: 'cart', callee: 'catalog' },
+      unit: 'ms',
+      points: [],
+    });
+    const s = graphOf(reporters.html.render(report)) as string;
+    expect(/<path class="([^"]*)"[^>]*data-caller="cart" data-callee="catalog"/.exec(s)?.[1]).toBe('edge');
+    expect(s).not.toMatch(/class="edge-label"[^>]*data-caller="cart"/);
+    expect(nodeClass(s, 'cart')).toBe('node');
+    expect(/<path class="([^"]*)"[^>]*data-caller="frontend" data-callee="catalog"/.exec(s)?.[1]).toBe(
+      'edge moved',
+    );
+  });
+
   it('has no graph when no latency finding is in the report', async () => {
     const report = await reportOf('quiet', plain, 0);
     expect(report.findings.filter((f) => f.analyzer === 'latency')).toEqual([]);
