@@ -71,6 +71,22 @@ function agree(a: Record<string, string>, b: Record<string, string>): boolean {
   return true;
 }
 
+// Redis commands that look at the server rather than use it: what redis_exporter, the redis
+// source and a client's handshake send on every scrape or connection (INFO, ROLE, CONFIG GET,
+// SLOWLOG, LATENCY, CLIENT SETNAME/INFO, HELLO, PING, SELECT, QUIT...). Their per-command series
+// move with the monitoring and with reconnections (a restarted replica's exporter), not with the
+// application: one ranked 2nd as the earliest unexplained anomaly in a lab run. The replication
+// protocol (REPLCONF, PSYNC) and every data command stay.
+const REDIS_INTROSPECTION =
+  /^(info|role|ping|echo|hello|auth|select|quit|reset|time|dbsize|lastsave|config\|get|slowlog\|.*|latency\|.*|client\|(setname|getname|info|list|id|setinfo|no-evict|no-touch)|command(\|.*)?|memory\|(stats|doctor|usage|malloc-stats)|module\|list|acl\|(whoami|list|users|cat))$/i;
+
+/** True for a Redis per-command series of a command that only looks at the server. */
+function isIntrospection(s: PreparedSeries): boolean {
+  if (!s.name.startsWith('redis_')) return false;
+  const cmd = s.labels['command'] ?? s.labels['cmd'];
+  return cmd !== undefined && REDIS_INTROSPECTION.test(cmd);
+}
+
 /** The bucket index of a time on a grid, or -1 outside it. */
 export function bucketOf(t: number, from: number, bucketMs: number, n: number): number {
   const i = Math.floor((t - from) / bucketMs);
@@ -226,7 +242,9 @@ export class BundleData {
         this.recorded?.push(q);
         out.push(this.prepare(q));
       }
-      return oneSourcePerMeasure(out).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return oneSourcePerMeasure(out.filter((s) => !isIntrospection(s))).sort((a, b) =>
+        a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+      );
     });
   }
 

@@ -139,3 +139,36 @@ describe('a Prometheus histogram', () => {
     expect(started.every((f) => !f.userFacing)).toBe(true);
   });
 });
+
+describe("Redis's per-command series", () => {
+  let tmp: string;
+  let report: Report;
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'hindsight-redis-cmd-'));
+    const w = await BundleWriter.create(path.join(tmp, 'bundle'), {
+      window: { from: new Date(from), to: new Date(to) },
+    });
+    // The 99th percentile of two commands, both 10x slower from 10:10: a data command, and the
+    // INFO that an exporter sends on every scrape.
+    for (const cmd of ['get', 'info', 'client|setname']) {
+      const points: Array<[number, number]> = [];
+      for (let t = from; t < to; t += 5000) points.push([t, t < downFrom ? 40 : 400]);
+      await w.addSeries({
+        name: 'redis_latency_percentiles_usec',
+        labels: { source: 'prometheus', component: 'redis', pod: 'shop-redis-master-0', cmd, quantile: '99' },
+        kind: 'gauge',
+        points,
+      });
+    }
+    await w.finish();
+    report = await investigate(path.join(tmp, 'bundle'), { now: new Date(0) });
+  });
+  afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+  it('are analysed for the commands that use the server, not those that only look at it', () => {
+    const cmds = report.findings
+      .filter((f) => f.signal.startsWith('redis_latency_percentiles_usec{'))
+      .map((f) => /cmd=([^,}]+)/.exec(f.signal)?.[1]);
+    expect(cmds).toEqual(['get']);
+  });
+});
