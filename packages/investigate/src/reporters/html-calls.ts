@@ -234,6 +234,71 @@ function runFor(edges: DrawnEdge[]): number {
 // Past the labels' run, the edges of a column curve over this much width into the focus.
 const BEND = 44;
 
+/** Where everything goes: the focus's box, each neighbour's, and the runs beside the columns. */
+interface Layout {
+  width: number;
+  height: number;
+  focus: Box;
+  left: Map<string, Box>;
+  right: Map<string, Box>;
+  leftRun: number;
+  rightRun: number;
+  into: DrawnEdge[];
+  out: DrawnEdge[];
+  /** The focus's second line: its own work, when it slowed. */
+  sub?: string;
+}
+
+function layoutOf(g: CallGraph): Layout {
+  const nodeW = (n: string): number => widthOf(cut(n)) + 12;
+  const colW = (names: string[]): number => names.reduce((w, n) => Math.max(w, nodeW(n)), 0);
+  const into = g.edges.filter((e) => e.callee === g.focus && g.callers.includes(e.caller));
+  const out = g.edges.filter((e) => e.caller === g.focus && g.callees.includes(e.callee));
+  const [leftRun, rightRun] = [runFor(into), runFor(out)];
+  const sub = g.self ? moveLabel(g.self) : undefined;
+  const focusW = Math.max(nodeW(g.focus), sub ? widthOf(sub) + 12 : 0);
+  const focusH = sub ? 42 : NODE_H;
+  const rows = Math.max(g.callers.length, g.callees.length, 1);
+  const height = Math.max(rows * ROW_H, focusH + 8) + 2 * PAD;
+  const focusX = PAD + (g.callers.length > 0 ? colW(g.callers) + leftRun + BEND : 0);
+  const rightX = focusX + focusW + BEND + rightRun;
+  const column = (names: string[], x: number): Map<string, Box> => {
+    const top = (height - names.length * ROW_H) / 2;
+    const w = colW(names);
+    return new Map(names.map((n, i) => [n, { x, y: top + i * ROW_H + (ROW_H - NODE_H) / 2, w, h: NODE_H }]));
+  };
+  return {
+    width: (g.callees.length > 0 ? rightX + colW(g.callees) : focusX + focusW) + PAD,
+    height,
+    focus: { x: focusX, y: (height - focusH) / 2, w: focusW, h: focusH },
+    left: column(g.callers, PAD),
+    right: column(g.callees, rightX),
+    leftRun,
+    rightRun,
+    into,
+    out,
+    ...(sub ? { sub } : {}),
+  };
+}
+
+const f1 = (n: number): string => n.toFixed(1);
+
+/** An edge's path, and its label when it moved. */
+function edgeSvg(e: DrawnEdge, d: string, label: { x: number; y: number; anchor: string }): [string, string] {
+  const cls = e.move ? 'edge moved' : e.waited ? 'edge waited' : 'edge';
+  const tip = e.waited
+    ? `${e.caller} only waited on ${e.callee} (its own work did not slow), directly or through other calls`
+    : `${e.caller} -> ${e.callee}${e.move ? `: ${moveLabel(e.move)}` : ''}`;
+  const marker = e.move ? 'hs-arrow-moved' : 'hs-arrow';
+  const ends = `data-caller="${esc(e.caller)}" data-callee="${esc(e.callee)}"`;
+  return [
+    `<path class="${cls}" d="${d}" marker-end="url(#${marker})" ${ends}><title>${esc(tip)}</title></path>`,
+    e.move
+      ? `<text class="edge-label" x="${f1(label.x)}" y="${f1(label.y - 5)}" text-anchor="${label.anchor}" ${ends}>${esc(moveLabel(e.move))}</text>`
+      : '',
+  ];
+}
+
 /**
  * The graph as an SVG whose viewBox scales it to the page: callers in a column left of the focus,
  * callees right of it. Each edge runs straight beside its neighbour (its label above that run, a
@@ -241,74 +306,40 @@ const BEND = 44;
  * focus; so no edge crosses a label and no two labels meet.
  */
 export function callGraphSvg(g: CallGraph): string {
-  const nodeW = (n: string): number => widthOf(cut(n)) + 12;
-  const colW = (names: string[]): number => names.reduce((w, n) => Math.max(w, nodeW(n)), 0);
-  const into = g.edges.filter((e) => e.callee === g.focus && g.callers.includes(e.caller));
-  const out = g.edges.filter((e) => e.caller === g.focus && g.callees.includes(e.callee));
-  const leftW = colW(g.callers);
-  const leftRun = runFor(into);
-  const rightRun = runFor(out);
-  const subText = g.self ? moveLabel(g.self) : undefined;
-  const focusW = Math.max(nodeW(g.focus), subText ? widthOf(subText) + 12 : 0);
-  const focusH = subText ? 42 : NODE_H;
-  const rows = Math.max(g.callers.length, g.callees.length, 1);
-  const height = Math.max(rows * ROW_H, focusH + 8) + 2 * PAD;
-  const focusX = PAD + (g.callers.length > 0 ? leftW + leftRun + BEND : 0);
-  const rightX = focusX + focusW + BEND + rightRun;
-  const width = (g.callees.length > 0 ? rightX + colW(g.callees) : focusX + focusW) + PAD;
-  const focusBox: Box = { x: focusX, y: (height - focusH) / 2, w: focusW, h: focusH };
-  const mid = height / 2;
-  const column = (names: string[], x: number, w: number): Map<string, Box> => {
-    const top = (height - names.length * ROW_H) / 2;
-    return new Map(names.map((n, i) => [n, { x, y: top + i * ROW_H + (ROW_H - NODE_H) / 2, w, h: NODE_H }]));
-  };
-  const leftBoxes = column(g.callers, PAD, leftW);
-  const rightBoxes = column(g.callees, rightX, colW(g.callees));
-  const parts: string[] = [];
-  const labels: string[] = [];
-  const f = (n: number): string => n.toFixed(1);
-  const edgeSvg = (e: DrawnEdge, d: string, label: { x: number; y: number; anchor: string }): void => {
-    const cls = e.move ? 'edge moved' : e.waited ? 'edge waited' : 'edge';
-    const tip = e.waited
-      ? `${e.caller} only waited on ${e.callee} (its own work did not slow), directly or through other calls`
-      : `${e.caller} -> ${e.callee}${e.move ? `: ${moveLabel(e.move)}` : ''}`;
-    const marker = e.move ? 'hs-arrow-moved' : 'hs-arrow';
-    const ends = `data-caller="${esc(e.caller)}" data-callee="${esc(e.callee)}"`;
-    parts.push(
-      `<path class="${cls}" d="${d}" marker-end="url(#${marker})" ${ends}><title>${esc(tip)}</title></path>`,
-    );
-    if (e.move)
-      labels.push(
-        `<text class="edge-label" x="${f(label.x)}" y="${f(label.y - 5)}" text-anchor="${label.anchor}" ${ends}>${esc(moveLabel(e.move))}</text>`,
-      );
-  };
-  for (const e of into) {
-    const b = leftBoxes.get(e.caller) as Box;
-    const [x1, y1, xa, x2] = [b.x + b.w, b.y + NODE_H / 2, b.x + b.w + leftRun, focusBox.x - 2];
-    const d = `M${f(x1)},${f(y1)} H${f(xa)} C${f(xa + BEND / 2)},${f(y1)} ${f(x2 - BEND / 2)},${f(mid)} ${f(x2)},${f(mid)}`;
-    edgeSvg(e, d, { x: x1 + 6, y: y1, anchor: 'start' });
+  const l = layoutOf(g);
+  const mid = l.height / 2;
+  const drawn: Array<[string, string]> = [];
+  for (const e of l.into) {
+    const b = l.left.get(e.caller) as Box;
+    const [x1, y1, xa, x2] = [b.x + b.w, b.y + NODE_H / 2, b.x + b.w + l.leftRun, l.focus.x - 2];
+    const d = `M${f1(x1)},${f1(y1)} H${f1(xa)} C${f1(xa + BEND / 2)},${f1(y1)} ${f1(x2 - BEND / 2)},${f1(mid)} ${f1(x2)},${f1(mid)}`;
+    drawn.push(edgeSvg(e, d, { x: x1 + 6, y: y1, anchor: 'start' }));
   }
-  for (const e of out) {
-    const b = rightBoxes.get(e.callee) as Box;
-    const [x1, y2, xb, x2] = [focusBox.x + focusBox.w, b.y + NODE_H / 2, b.x - rightRun, b.x - 2];
-    const d = `M${f(x1)},${f(mid)} C${f(x1 + BEND / 2)},${f(mid)} ${f(xb - BEND / 2)},${f(y2)} ${f(xb)},${f(y2)} H${f(x2)}`;
-    edgeSvg(e, d, { x: x2 - 10, y: y2, anchor: 'end' });
+  for (const e of l.out) {
+    const b = l.right.get(e.callee) as Box;
+    const [x1, y2, xb, x2] = [l.focus.x + l.focus.w, b.y + NODE_H / 2, b.x - l.rightRun, b.x - 2];
+    const d = `M${f1(x1)},${f1(mid)} C${f1(x1 + BEND / 2)},${f1(mid)} ${f1(xb - BEND / 2)},${f1(y2)} ${f1(xb)},${f1(y2)} H${f1(x2)}`;
+    drawn.push(edgeSvg(e, d, { x: x2 - 10, y: y2, anchor: 'end' }));
   }
-  const nodeKind = (n: string): string => (g.bystanders.has(n) ? 'bystander' : '');
-  const nodeTip = (n: string): string =>
-    g.bystanders.has(n) ? `${n}: only waited on ${g.focus}, its own work did not slow` : n;
-  for (const [n, b] of [...leftBoxes, ...rightBoxes]) parts.push(nodeSvg(n, b, nodeKind(n), nodeTip(n)));
-  parts.push(nodeSvg(g.focus, focusBox, 'culprit', `${g.focus}: blamed for the slow calls`, subText));
+  const nodes = [...l.left, ...l.right].map(([n, b]) =>
+    g.bystanders.has(n)
+      ? nodeSvg(n, b, 'bystander', `${n}: only waited on ${g.focus}, its own work did not slow`)
+      : nodeSvg(n, b, '', n),
+  );
+  nodes.push(nodeSvg(g.focus, l.focus, 'culprit', `${g.focus}: blamed for the slow calls`, l.sub));
   const moved = g.edges.filter((e) => e.move).length;
   const head = (id: string): string =>
     `<marker id="${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto" markerUnits="userSpaceOnUse"><path d="M0,0 L10,5 L0,10 z"/></marker>`;
-  const w = Math.ceil(width);
-  const h = Math.ceil(height);
+  const [w, h] = [Math.ceil(l.width), Math.ceil(l.height)];
   // Shrunk to fit a narrow page down to 70% (its 12-unit text at 8.4 px), then scrolled sideways.
   return `<div class="calls-scroll"><svg class="calls" viewBox="0 0 ${w} ${h}" style="width:${w}px;min-width:${Math.round(w * 0.7)}px" role="img" aria-label="${esc(`Calls around ${g.focus}: ${moved} slowed call edge(s)`)}">
 <defs>${head('hs-arrow')}${head('hs-arrow-moved')}</defs>
-${parts.join('\n')}
-${labels.join('\n')}
+${drawn.map(([p]) => p).join('\n')}
+${nodes.join('\n')}
+${drawn
+  .map(([, t]) => t)
+  .filter(Boolean)
+  .join('\n')}
 </svg></div>`;
 }
 
