@@ -196,4 +196,53 @@ describe('postgres source connecting to a server that restarts or refuses the lo
       series.find((s) => s.name === 'pg_database_xact_commit' && s.labels['db'] === 'shop'),
     ).toBeDefined();
   });
+  it('opens the connection again when PostgreSQL restarts during --watch, and samples on', async () => {
+    await holder.end().catch(() => undefined);
+    const out = `${tmp.dir}/watch-restart`;
+    const now = Date.now();
+    const controller = new AbortController();
+    let ok = 0;
+    let restarting: Promise<void> | undefined;
+    let after: { at: number; ok: number } | undefined;
+    const r = await collect({
+      output: out,
+      window: { from: new Date(now - 60_000), to: new Date(now + 120_000) },
+      postgres: `postgres://${server.user}@${server.host}:${server.port}/${server.database}`,
+      watchMs: 15_000,
+      intervalMs: 200,
+      sources: [postgresSource],
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.state !== 'progress' || !e.detail?.startsWith('sample')) return;
+        ok = e.items;
+        // Two samples, a restart, two more samples.
+        restarting ??=
+          ok >= 2
+            ? (async () => {
+                server.kill('SIGINT');
+                await server.exited();
+                await server.start();
+                after = { at: Date.now(), ok };
+              })()
+            : undefined;
+        if (after && ok >= after.ok + 2) controller.abort();
+      },
+    });
+    await restarting;
+    expect(after).toBeDefined();
+    const node = `${server.host}:${server.port}`;
+    expect(r.manifest.sources[0]).toMatchObject({
+      name: 'postgres',
+      status: 'partial',
+      // Its samples during the restart failed.
+      error: expect.stringMatching(/^\d+ samples? failed$/),
+    });
+    expect(await notesOf(out)).toContain(
+      `postgres: the connection was lost and opened again once during the watch at ${node}`,
+    );
+    const series: Series[] = [];
+    for await (const s of (await openBundle(out)).series()) series.push(s);
+    const commits = series.find((s) => s.name === 'pg_database_xact_commit' && s.labels['db'] === 'shop');
+    expect(commits?.points.filter(([t]) => t > (after?.at ?? Infinity)).length).toBeGreaterThanOrEqual(1);
+  });
 });

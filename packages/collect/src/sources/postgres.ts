@@ -32,6 +32,50 @@ GROUP BY 1, 2`;
 
 const LOCKS_SQL = `SELECT count(*) FILTER (WHERE NOT granted)::int AS waiting, count(*)::int AS held FROM pg_locks`;
 
+/** Adds one sample of pg_stat_database, pg_stat_activity and pg_locks at `time`. */
+async function sample(
+  client: pg.Client,
+  set: SeriesSet,
+  base: Record<string, string>,
+  time: number,
+): Promise<void> {
+  const db = await client.query<Record<string, string | number | null>>(
+    `SELECT datname, numbackends, ${DATABASE_COUNTERS.join(', ')} FROM pg_stat_database WHERE datname IS NOT NULL`,
+  );
+  for (const row of db.rows) {
+    const labels = { ...base, db: String(row['datname']) };
+    set.add('pg_database_numbackends', labels, 'gauge', time, Number(row['numbackends']));
+    for (const c of DATABASE_COUNTERS) set.add(`pg_database_${c}`, labels, 'counter', time, Number(row[c]));
+  }
+  const act = await client.query<{
+    datname: string;
+    state: string;
+    n: number;
+    max_age: number;
+    lock_waiting: number;
+  }>(ACTIVITY_SQL);
+  const states = ['active', 'idle', 'idle in transaction', 'idle in transaction (aborted)'];
+  let idleInTx = 0;
+  let idleInTxAge = 0;
+  let lockWaiting = 0;
+  const byState = new Map<string, number>(states.map((s) => [s, 0]));
+  for (const r of act.rows) {
+    byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
+    lockWaiting += r.lock_waiting;
+    if (r.state.startsWith('idle in transaction')) {
+      idleInTx += r.n;
+      idleInTxAge = Math.max(idleInTxAge, r.max_age);
+    }
+  }
+  for (const [state, n] of byState) set.add('pg_activity_count', { ...base, state }, 'gauge', time, n);
+  set.add('pg_idle_in_transaction_count', base, 'gauge', time, idleInTx);
+  set.add('pg_idle_in_transaction_max_age_seconds', base, 'gauge', time, idleInTxAge, 's');
+  set.add('pg_activity_waiting_on_lock', base, 'gauge', time, lockWaiting);
+  const locks = await client.query<{ waiting: number; held: number }>(LOCKS_SQL);
+  set.add('pg_locks_waiting', base, 'gauge', time, locks.rows[0]?.waiting ?? 0);
+  set.add('pg_locks_held', base, 'gauge', time, locks.rows[0]?.held ?? 0);
+}
+
 /**
  * Why a failed connection to PostgreSQL may pass: refused, reset or timed out while the server
  * restarts, or its own `57P03 cannot_connect_now` ("the database system is starting up", or
@@ -54,7 +98,9 @@ export type PostgresSettings = z.infer<typeof postgresSettingsSchema>;
 /**
  * Samples pg_stat_database, pg_stat_activity by state (with idle-in-transaction counts and the
  * oldest one's age) and waiting locks, once or every --interval during --watch. Series are named
- * `pg_*` with labels {source: postgres, component: postgresql, node: host:port}.
+ * `pg_*` with labels {source: postgres, component: postgresql, node: host:port}. The connection is
+ * tried again while it is refused, reset, timed out or told "starting up" ({@link connectWithRetries});
+ * one the server ends during --watch is opened again the next round.
  */
 export const postgresSource: Source<PostgresSettings> = {
   name: 'postgres',
@@ -97,46 +143,33 @@ export const postgresSource: Source<PostgresSettings> = {
     } finally {
       retries.note(writer, 'postgres', node);
     }
+    // Set when the server ends the connection (a restart during --watch).
+    let lost = false;
+    let reopened = 0;
+    const watch = (c: pg.Client): void => {
+      c.once('end', () => {
+        if (client === c) lost = true;
+      });
+    };
+    watch(client);
     try {
       const result = await sampleOverTime(ctx, async (time) => {
-        const db = await client.query<Record<string, string | number | null>>(
-          `SELECT datname, numbackends, ${DATABASE_COUNTERS.join(', ')} FROM pg_stat_database WHERE datname IS NOT NULL`,
-        );
-        for (const row of db.rows) {
-          const labels = { ...base, db: String(row['datname']) };
-          set.add('pg_database_numbackends', labels, 'gauge', time, Number(row['numbackends']));
-          for (const c of DATABASE_COUNTERS)
-            set.add(`pg_database_${c}`, labels, 'counter', time, Number(row[c]));
+        if (lost) {
+          // One new connection a round, not retried: the next round tries again.
+          const next = await open();
+          await client.end().catch(() => undefined);
+          client = next;
+          lost = false;
+          watch(next);
+          reopened += 1;
         }
-        const act = await client.query<{
-          datname: string;
-          state: string;
-          n: number;
-          max_age: number;
-          lock_waiting: number;
-        }>(ACTIVITY_SQL);
-        const states = ['active', 'idle', 'idle in transaction', 'idle in transaction (aborted)'];
-        let idleInTx = 0;
-        let idleInTxAge = 0;
-        let lockWaiting = 0;
-        const byState = new Map<string, number>(states.map((s) => [s, 0]));
-        for (const r of act.rows) {
-          byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
-          lockWaiting += r.lock_waiting;
-          if (r.state.startsWith('idle in transaction')) {
-            idleInTx += r.n;
-            idleInTxAge = Math.max(idleInTxAge, r.max_age);
-          }
-        }
-        for (const [state, n] of byState) set.add('pg_activity_count', { ...base, state }, 'gauge', time, n);
-        set.add('pg_idle_in_transaction_count', base, 'gauge', time, idleInTx);
-        set.add('pg_idle_in_transaction_max_age_seconds', base, 'gauge', time, idleInTxAge, 's');
-        set.add('pg_activity_waiting_on_lock', base, 'gauge', time, lockWaiting);
-        const locks = await client.query<{ waiting: number; held: number }>(LOCKS_SQL);
-        set.add('pg_locks_waiting', base, 'gauge', time, locks.rows[0]?.waiting ?? 0);
-        set.add('pg_locks_held', base, 'gauge', time, locks.rows[0]?.held ?? 0);
+        await sample(client, set, base, time);
         ctx.progress(set.size);
       });
+      if (reopened > 0)
+        writer.addNote(
+          `postgres: the connection was lost and opened again ${reopened === 1 ? 'once' : `${reopened} times`} during the watch at ${node}`,
+        );
       if (result.ok === 0)
         throw new Error(`PostgreSQL at ${node}: ${redactText(errorMessage(result.lastError))}`);
       if (result.failed > 0) {
