@@ -8,7 +8,14 @@ import {
   type LogSink,
   type Pod,
 } from '@hindsight/core';
-import type { CoreV1Event, V1ObjectMeta, V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type {
+  CoreV1Event,
+  V1Container,
+  V1ObjectMeta,
+  V1Pod,
+  V1PodTemplateSpec,
+  V1Probe,
+} from '@kubernetes/client-node';
 import { z } from 'zod';
 import { apiError, loadKube, streamPodLog, type Kube, type LogReadResult, type PodLogRef } from '../kube.js';
 import { RetryTally, type RetryOptions } from '../retry.js';
@@ -24,12 +31,52 @@ function iso(t: Date | string | undefined): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
+type PodContainer = Pod['containers'][number];
+
+/** A pod's IPs: `podIPs` lists them all (dual stack), `podIP` is the first; older servers have only it. */
+function podIps(pod: V1Pod): string[] {
+  const ips = (pod.status?.podIPs ?? []).map((p) => p.ip).filter((ip) => ip.length > 0);
+  if (ips.length === 0 && pod.status?.podIP) ips.push(pod.status.podIP);
+  return ips;
+}
+
+/** Where a container listens and the HTTP paths the kubelet probes it on (its requests are not users'). */
+function listening(c: V1Container): Pick<PodContainer, 'ports' | 'probes'> {
+  const ports = (c.ports ?? [])
+    .filter((p) => Number.isInteger(p.containerPort) && p.containerPort > 0)
+    .map((p) => ({
+      containerPort: p.containerPort,
+      ...(p.name ? { name: p.name } : {}),
+      ...(p.protocol ? { protocol: p.protocol } : {}),
+    }));
+  const byName = new Map(ports.flatMap((p) => (p.name ? [[p.name, p.containerPort] as const] : [])));
+  const probes: NonNullable<PodContainer['probes']> = [];
+  const kinds: Array<[NonNullable<PodContainer['probes']>[number]['kind'], V1Probe | undefined]> = [
+    ['liveness', c.livenessProbe],
+    ['readiness', c.readinessProbe],
+    ['startup', c.startupProbe],
+  ];
+  for (const [kind, probe] of kinds) {
+    const get = probe?.httpGet;
+    if (!get) continue;
+    // The API server defaults an empty path to "/"; a port is a number or one of the container's names.
+    const port = typeof get.port === 'number' ? get.port : (byName.get(get.port) ?? Number(get.port));
+    probes.push({
+      kind,
+      path: get.path || '/',
+      ...(Number.isInteger(port) && port > 0 ? { port } : {}),
+    });
+  }
+  return { ...(ports.length > 0 ? { ports } : {}), ...(probes.length > 0 ? { probes } : {}) };
+}
+
 function toPod(pod: V1Pod, namespace: string): Pod {
   const labels = pod.metadata?.labels ?? {};
   const statuses = new Map((pod.status?.containerStatuses ?? []).map((c) => [c.name, c]));
   const component = labels[COMPONENT_LABEL];
   const workload = podWorkload(pod.metadata);
   const startTime = iso(pod.status?.startTime);
+  const ips = podIps(pod);
   return {
     namespace: pod.metadata?.namespace ?? namespace,
     name: pod.metadata?.name ?? '',
@@ -39,6 +86,7 @@ function toPod(pod: V1Pod, namespace: string): Pod {
     ...(pod.status?.phase ? { phase: pod.status.phase } : {}),
     ...(pod.spec?.nodeName ? { node: pod.spec.nodeName } : {}),
     ...(startTime ? { startTime } : {}),
+    ...(ips.length > 0 ? { ips } : {}),
     containers: (pod.spec?.containers ?? []).map((c) => {
       const st = statuses.get(c.name);
       const term = st?.lastState?.terminated;
@@ -57,6 +105,7 @@ function toPod(pod: V1Pod, namespace: string): Pod {
               },
             }
           : {}),
+        ...listening(c),
       };
     }),
   };

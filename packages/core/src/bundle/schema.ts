@@ -91,11 +91,33 @@ export const podSchema = z.object({
   phase: z.string().optional(),
   node: z.string().optional(),
   startTime: isoTime.optional(),
+  /** The pod's IPs (`status.podIPs`, else `status.podIP`): with a container port, who an address is. */
+  ips: z.array(z.string()).optional(),
   containers: z
     .array(
       z.object({
         name: z.string(),
         image: z.string().optional(),
+        ports: z
+          .array(
+            z.object({
+              containerPort: z.number().int().positive(),
+              name: z.string().optional(),
+              protocol: z.string().optional(),
+            }),
+          )
+          .optional(),
+        /** The HTTP probes the kubelet sends (`httpGet`): their requests are not users'. */
+        probes: z
+          .array(
+            z.object({
+              kind: z.enum(['liveness', 'readiness', 'startup']),
+              path: z.string(),
+              /** The port number, a named port resolved through the container's ports. */
+              port: z.number().int().positive().optional(),
+            }),
+          )
+          .optional(),
         ready: z.boolean().optional(),
         restartCount: z.number().int().nonnegative().default(0),
         lastTermination: z
