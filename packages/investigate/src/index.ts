@@ -25,6 +25,7 @@ export type { BundleDataOptions, BundleRecords } from './data.js';
 export type { PreparedSeries } from './data.js';
 export type { LogGroup, LogModel, MinedLogs, TemplateStats, SampleLine } from './log-model.js';
 export { templateMatcher } from './mine.js';
+export { probeRoutes, isProbeRequest } from './probes.js';
 export type { Grid } from './log-model.js';
 export { writeSyntheticBundle, storyScenario, quietScenario } from './testing/synthetic-bundle.js';
 export type { SyntheticScenario, SyntheticChange } from './testing/synthetic-bundle.js';
