@@ -76,9 +76,11 @@ function agree(a: Record<string, string>, b: Record<string, string>): boolean {
 // SLOWLOG, LATENCY, CLIENT SETNAME/INFO, HELLO, PING, SELECT, QUIT...). Their per-command series
 // move with the monitoring and with reconnections (a restarted replica's exporter), not with the
 // application: one ranked 2nd as the earliest unexplained anomaly in a lab run. The replication
-// protocol (REPLCONF, PSYNC) and every data command stay.
+// protocol's own commands (REPLCONF, PSYNC, SYNC: a replica's acknowledgements every second) are
+// left out too: replication is read from INFO's fields (the redis analyzer), and REPLCONF's latency
+// was named as what users felt. Every data command stays.
 const REDIS_INTROSPECTION =
-  /^(info|role|ping|echo|hello|auth|select|quit|reset|time|dbsize|lastsave|config\|get|slowlog\|.*|latency\|.*|client\|(setname|getname|info|list|id|setinfo|no-evict|no-touch)|command(\|.*)?|memory\|(stats|doctor|usage|malloc-stats)|module\|list|acl\|(whoami|list|users|cat))$/i;
+  /^(replconf|psync|sync|info|role|ping|echo|hello|auth|select|quit|reset|time|dbsize|lastsave|config\|get|slowlog\|.*|latency\|.*|client\|(setname|getname|info|list|id|setinfo|no-evict|no-touch)|command(\|.*)?|memory\|(stats|doctor|usage|malloc-stats)|module\|list|acl\|(whoami|list|users|cat))$/i;
 
 /** True for a Redis per-command series of a command that only looks at the server. */
 function isIntrospection(s: PreparedSeries): boolean {
