@@ -13,8 +13,15 @@
 // token made only of `<*>` and punctuation read as `<*>` on both sides (the ground truth's convention
 // for `02:40:20` is the miner's `<*>:<*>:<*>`, which this check does not judge).
 //
+// With --more, each template also gets, from a generator of its own (so the traits above stay as
+// they were), one of seven more traits with a chance of 60%: free text at the end of the line, a
+// first word without a digit that varies among a few values, a word glued to numbers (`name_2_0`,
+// `v6.1.7601`, `(TID 1)`), a Windows path, values in braces and brackets, `key = value` with
+// spaces, and negative numbers or numbers with units.
+//
 // Run: npx tsc -b packages/drain && node bench/drain-stress.mjs [--options '{"similarity":0.7}'] [--seed 18]
 //      [--no-loso] [--show NAME] [--traits 0,3,5 (plant only these, for a breakdown)]
+//      [--more [--more-traits 0,2]]
 import { seededRandom } from '@hindsight/core';
 import { loadDatasets, evaluate, scoreAll, printTable, leaveOneOut } from './drain-loghub.mjs';
 
@@ -189,6 +196,76 @@ const TRAITS = [
   ],
 ];
 
+// More traits (`--more`), planted on top of the ones above with a generator of their own, so the
+// figures without the flag stay as they were: what was left after the first passes on unseen
+// systems. Each takes (r, variant, w): `w` is a constant word fixed per template.
+const MORE = [
+  // Free text at the end of the line: a group has no word after the run.
+  (r) => {
+    const n = 1 + int(r, 4);
+    return [
+      ['because', ...Array.from({ length: n }, () => word(r))],
+      ['because', V],
+    ];
+  },
+  // A name that varies as the line's first token, without a digit (a program or a component),
+  // among a few values per template.
+  (r, v, w) => [[vocab[(vocab.indexOf(w) + int(r, 4 + 4 * v)) % vocab.length]], [V]],
+  // A word and a number glued: `name_2_0`, a version, `(TID 1)`.
+  (r, v, w) =>
+    [
+      [[`${w}_${int(r, 50)}_${int(r, 8)}`], [`${w}_${V}_${V}`]],
+      [
+        ['version', `v${int(r, 10)}.${int(r, 10)}.${1000 + int(r, 9000)}`],
+        ['version', V],
+      ],
+      [
+        ['(TID', `${int(r, 100)})`],
+        ['(TID', `${V})`],
+      ],
+    ][v % 3],
+  // A Windows path.
+  (r, v, w) => [[`C:\\${w}\\${word(r)}\\${word(r)}.dll`], [V]],
+  // Values inside braces and brackets.
+  (r, v) =>
+    v % 2 === 0
+      ? [
+          [`{${hex(r, 7)}`, `token=${word(r)}}`],
+          [`{${V}`, `token=${V}}`],
+        ]
+      : [[`[${hex(r, 6)}]`], [`[${V}]`]],
+  // key = value, with spaces around `=`.
+  (r, v, w) =>
+    v % 2 === 0
+      ? [
+          [w, '=', String(int(r, 1000))],
+          [w, '=', V],
+        ]
+      : [
+          [w, '=', word(r)],
+          [w, '=', V],
+        ],
+  // A negative number, a number with a unit as its own token, a number glued to its unit.
+  (r, v) =>
+    [
+      [
+        ['offset', `-${1 + int(r, 1000)}`],
+        ['offset', V],
+      ],
+      [
+        ['size', `${int(r, 100)}.${int(r, 10)}`, 'KB'],
+        ['size', V, 'KB'],
+      ],
+      [
+        ['after', `${int(r, 900)}ms`],
+        ['after', V],
+      ],
+    ][v % 3],
+];
+// Where a trait of MORE goes: the end of the line for free text, the start for a first word.
+const MORE_WHERE = [2, 0];
+const more = args.includes('--more');
+
 /** One dataset with traits planted: bodies as lines (format `<Content>`), the truth to match. */
 function stress(d) {
   const plan = new Map();
@@ -202,13 +279,26 @@ function stress(d) {
       const picks = [];
       for (let j = 0; j < k; j++)
         picks.push({ trait: int(r, TRAITS.length), variant: int(r, 3), where: int(r, 3) });
+      if (more) {
+        const r2 = seededRandom(hash(`${seed}\nmore\n${t}`));
+        if (r2() < 0.6) {
+          const trait = int(r2, MORE.length);
+          picks.push({
+            trait,
+            more: true,
+            variant: int(r2, 3),
+            where: MORE_WHERE[trait] ?? int(r2, 3),
+            w: word(r2),
+          });
+        }
+      }
       plan.set(t, picks);
     }
     let body = d.contents[i].split(' ');
     let tpl = t.split(' ');
     const r = seededRandom(seed * 1_000_003 + i);
     for (const p of plan.get(t)) {
-      const [ins, insT] = TRAITS[p.trait](r, p.variant);
+      const [ins, insT] = p.more ? MORE[p.trait](r, p.variant, p.w) : TRAITS[p.trait](r, p.variant);
       const insLine = ins.join(' ').split(' ');
       // After the first token only where body and truth align token by token.
       const where = p.where === 1 && body.length !== tpl.length ? 2 : p.where;
@@ -237,6 +327,10 @@ const norm = (t) =>
 const only = argOf('--traits')?.split(',').map(Number);
 if (only !== undefined)
   for (let k = 0; k < TRAITS.length; k++) if (!only.includes(k)) TRAITS[k] = () => [[], []];
+// With --more, --more-traits 0,3 plants only those of MORE (numbered from 0).
+const onlyMore = argOf('--more-traits')?.split(',').map(Number);
+if (onlyMore !== undefined)
+  for (let k = 0; k < MORE.length; k++) if (!onlyMore.includes(k)) MORE[k] = () => [[], []];
 const datasets = loadDatasets().map(stress);
 if (argOf('--show') !== undefined) {
   const d = datasets.find((x) => x.name === argOf('--show'));
