@@ -16,6 +16,8 @@ export const MAX_GAP = 8;
 export const MAX_GAP_LINE = 64;
 /** Fewest tokens that must agree around a run of free text for two templates to be paired by it. */
 export const MIN_PAIR_CONTEXT = 3;
+/** The anchor of a run that ends the line (no token is empty): it has no word after it. */
+const END = '';
 
 /** A template's pattern: its tokens with each run of `<*>` written once. */
 export function runKey(tokens: readonly string[]): string {
@@ -50,7 +52,8 @@ export function runLengths(tokens: readonly string[]): number[] {
  * The anchors of a pattern: for each `<*>` between two words, the two words (`reason:` and `end`
  * for `job <*> failed reason: <*> end`). A line's gap can only give a pattern held by some
  * template when the words around the gap are an anchor of one, which is checked first: building
- * the pattern of every gap of every new line cost 5% of the miner's time on long fresh lines.
+ * the pattern of every gap of every new line cost 5% of the miner's time on long fresh lines. A
+ * pattern that ends in `<*>` after a word has the anchor (that word, END).
  */
 export function anchorsOf(key: string): Array<[string, string]> {
   const t = key.split(' ');
@@ -59,6 +62,8 @@ export function anchorsOf(key: string): Array<[string, string]> {
     if (t[k] === WILDCARD && t[k - 1] !== WILDCARD && t[k + 1] !== WILDCARD)
       out.push([t[k - 1] as string, t[k + 1] as string]);
   }
+  const n = t.length;
+  if (n >= 2 && t[n - 1] === WILDCARD && t[n - 2] !== WILDCARD) out.push([t[n - 2] as string, END]);
   return out;
 }
 
@@ -81,9 +86,10 @@ export function countAnchors(anchors: Anchors, key: string, by: number): void {
 
 /**
  * Calls `found` with the pattern of a line whose tokens `[i, j)` are taken as one variable, for
- * every such gap of 1 to {@link MAX_GAP} tokens between two words that are one of `anchors` (a
- * gap at either end of the line is not looked at: trailing free text and a trailing list look
- * alike), and the index of that variable among the pattern's runs. Stops when `found` returns true.
+ * every such gap of 1 to {@link MAX_GAP} tokens between two words that are one of `anchors`, or
+ * of 1 to {@link MAX_GAP} words (no value: a trailing list is not free text) that end the line
+ * after a word whose pattern ends in `<*>`, and the index of that variable among the pattern's
+ * runs. Stops when `found` returns true.
  */
 export function forEachGap(
   tokens: readonly string[],
@@ -98,6 +104,12 @@ export function forEachGap(
     const after = anchors.get(tokens[i - 1] as string);
     if (after === undefined) continue;
     for (let j = i + 1; j < n && j - i <= MAX_GAP; j++) if (after.has(tokens[j] as string)) gaps.push(i, j);
+    // A run of words that ends the line, where another length's template ends in `<*>`.
+    if (n - i <= MAX_GAP && after.has(END)) {
+      let words = true;
+      for (let k = i; k < n && words; k++) words = isWordToken(tokens[k] as string);
+      if (words) gaps.push(i, n);
+    }
   }
   // Built per candidate: a line has few, and the patterns of every prefix and suffix cost more.
   for (let g = 0; g < gaps.length; g += 2) {
@@ -139,12 +151,12 @@ export function freeTextRun(
   while (p < max && agree(a[p] as string, b[p] as string)) p++;
   let s = 0;
   while (s < max - p && agree(a[na - 1 - s] as string, b[nb - 1 - s] as string)) s++;
-  if (p === 0 || s === 0 || p + s < MIN_PAIR_CONTEXT) return undefined;
+  if (p === 0 || p + s < MIN_PAIR_CONTEXT) return undefined;
   const toA = na - s;
   const toB = nb - s;
   if (toA - p > MAX_GAP || toB - p > MAX_GAP) return undefined;
   // The tokens around the run are words, as the anchors of a pattern are.
-  if (!isWordToken(a[p - 1] as string) || !isWordToken(a[toA] as string)) return undefined;
+  if (!isWordToken(a[p - 1] as string) || (s > 0 && !isWordToken(a[toA] as string))) return undefined;
   for (let i = p; i < toA; i++) if (!isWordToken(a[i] as string)) return undefined;
   for (let i = p; i < toB; i++) if (!isWordToken(b[i] as string)) return undefined;
   return { from: p, toA, toB };
@@ -167,7 +179,6 @@ export function freeTextPartners(
 ): { a: Cluster; b: Cluster; from: number; after: number } | undefined {
   const n = tokens.length;
   const first = tokens[0];
-  const last = tokens[n - 1];
   // Partners by where their run starts, each with the tokens that agree after its run.
   const byContext = new Map<number, Array<{ d: Cluster; after: number }>>();
   let found: Array<{ d: Cluster; after: number }> | undefined;
@@ -185,9 +196,10 @@ export function freeTextPartners(
         set.delete(d);
         continue;
       }
-      // The first and the last tokens must agree (freeTextRun's test, at a fraction of its cost).
+      // The first tokens must agree (freeTextRun's test, at a fraction of its cost; the last may
+      // not, the run may end the line).
       const t = d.tokens;
-      if ((t[0] !== first && t[0] !== WILDCARD) || (t[m - 1] !== last && t[m - 1] !== WILDCARD)) continue;
+      if (t[0] !== first && t[0] !== WILDCARD) continue;
       const run = freeTextRun(tokens, t);
       if (run === undefined) continue;
       let partners = byContext.get(run.from);
@@ -210,19 +222,19 @@ export function freeTextPartners(
 }
 
 /**
- * Whether two templates of one pattern differ only in runs that lie between two words (a run at
- * either end, whose length differs, is not taken as the same variable).
+ * Whether two templates of one pattern differ only in runs that lie between two words or end the
+ * template (free text at the end of a line: a reason, a message); a run at the start whose length
+ * differs is not taken as the same variable.
  */
 export function enclosedRunsDiffer(a: readonly string[], b: readonly string[]): boolean {
   const ra = runLengths(a);
   const rb = runLengths(b);
   if (ra.length !== rb.length) return false;
   const startsWild = a[0] === WILDCARD;
-  const endsWild = a[a.length - 1] === WILDCARD;
   let differ = false;
   for (let r = 0; r < ra.length; r++) {
     if (ra[r] === rb[r]) continue;
-    if ((r === 0 && startsWild) || (r === ra.length - 1 && endsWild)) return false;
+    if (r === 0 && startsWild) return false;
     differ = true;
   }
   return differ;

@@ -311,4 +311,35 @@ describe('TemplateMiner', () => {
     n.add('Received disconnect from 10.0.0.8: 11: Normal Shutdown, Thank you for playing [preauth]');
     expect(n.templates()).toHaveLength(3);
   });
+  it('gives one template to free text that ends the line, at whatever lengths it comes', () => {
+    const m = new TemplateMiner();
+    const results = [
+      'job 1 stopped by the operator because disk full',
+      'job 2 stopped by the operator because timeout',
+      'job 3 stopped by the operator because quota exceeded on volume',
+      'job 4 stopped by the operator because killed',
+      'job 5 stopped by the operator because out of memory',
+      'job 6 stopped by the operator because no space left',
+      'job 7 stopped by the operator because lost',
+    ].map((l) => m.add(l));
+    expect(m.templates().map((t) => [t.template, t.count])).toEqual([
+      ['job <*> stopped by the operator because <*>', 7],
+    ]);
+    const into = new Map(results.filter((r) => r.previousId).map((r) => [r.previousId, r.id]));
+    const final = results.map((r) => {
+      let id = r.id;
+      while (into.has(id)) id = into.get(id) as string;
+      return id;
+    });
+    expect(new Set(final)).toEqual(new Set([m.templates()[0]?.id]));
+    // So is a trailing list of values, as Loghub's ground truth writes it (HDFS: `to delete <*>`).
+    const n = new TemplateMiner();
+    for (const l of [
+      'ask 10.0.0.1 to delete 1',
+      'ask 10.0.0.2 to delete 1 2',
+      'ask 10.0.0.3 to delete 3 4 5',
+    ])
+      n.add(l);
+    expect(n.templates().map((t) => [t.template, t.count])).toEqual([['ask <*> to delete <*>', 3]]);
+  });
 });
