@@ -342,4 +342,24 @@ describe('TemplateMiner', () => {
       n.add(l);
     expect(n.templates().map((t) => [t.template, t.count])).toEqual([['ask <*> to delete <*>', 3]]);
   });
+
+  it('gives one template to lines that differ only in a first word that takes three values or more', () => {
+    const m = new TemplateMiner();
+    const results = ['kalo', 'miren', 'tusa', 'vober', 'kalo', 'tusa'].map((w, i) =>
+      m.add(`${w} opened session ${i} for user root`),
+    );
+    expect(m.templates().map((t) => [t.template, t.count])).toEqual([
+      ['<*> opened session <*> for user root', 6],
+    ]);
+    const into = new Map(results.filter((r) => r.previousId).map((r) => [r.previousId, r.id]));
+    const final = results.map((r) => into.get(r.id) ?? r.id);
+    expect(new Set(final)).toEqual(new Set([m.templates()[0]?.id]));
+    // Two first words alone are two events; so are settings whose tail holds few words.
+    const n = new TemplateMiner();
+    for (const w of ['Started', 'Stopped', 'Started']) n.add(`${w} the backup job for volume home`);
+    expect(n.templates()).toHaveLength(2);
+    const k = new TemplateMiner();
+    for (const w of ['tickTime', 'maxSessionTimeout', 'minSessionTimeout']) k.add(`${w} set to 2000`);
+    expect(k.templates()).toHaveLength(3);
+  });
 });

@@ -1,6 +1,7 @@
 import { Answers, type Known, type LineEntry } from './answers.js';
 import { absorbCounts, countAt, newCluster, widen, type Cluster } from './cluster.js';
 import { Patterns, freeTextPartners, shownOf } from './group.js';
+import { Tails } from './first-word.js';
 import { WILDCARD } from './mask.js';
 import { templateId } from './hash.js';
 import { DEFAULT_OPTIONS, type MinerOptions } from './options.js';
@@ -32,6 +33,8 @@ export class TemplateMiner {
   private readonly byLength = new Map<number, Set<Cluster>>();
   // Each template's pattern (see group.ts): where a template or line finds its group.
   private readonly patterns = new Patterns();
+  // Templates by the text after their first word: templates that differ only there (see byFirstWord).
+  private readonly tails = new Tails();
   private lines = 0;
   /** The id of a cluster that a new template's group absorbed (see pairByFreeText), for the line's result. */
   private ended: string | undefined;
@@ -313,15 +316,45 @@ export class TemplateMiner {
     this.byId.set(cluster.id, cluster);
     this.all.add(cluster);
     this.lengthSet(tokens.length).add(cluster);
+    this.tails.file(cluster);
     const leader = this.patterns.refile(cluster, group);
     if (leader !== undefined) this.join(cluster, leader, -1);
     else if (group) {
       // A line whose run of words is a variable that another length's template holds as `<*>`.
       const gap = this.patterns.gapLeader(tokens);
       if (gap !== undefined) this.join(cluster, gap.leader, gap.run);
-      else if (this.options.constantAfter > 0) return this.pairByFreeText(cluster);
+      else if (this.options.constantAfter > 0) {
+        const c = this.pairByFreeText(cluster);
+        return c === cluster && c.leader === undefined && c.alive ? this.byFirstWord(c) : c;
+      }
     }
     return cluster;
+  }
+
+  /**
+   * A new template that differs from templates of its length only in its first word, when they
+   * hold at least three words there, is one group with them: the oldest takes `<*>` as its first
+   * token and leads (Brain: a position that takes many values is a variable; the tree cannot look
+   * across a first word, which routes every search). A later template with the same text after
+   * another first word joins that group.
+   */
+  private byFirstWord(c: Cluster): Cluster {
+    const p = this.tails.partners(c);
+    if (p === undefined) return c;
+    if (p.leader !== undefined) {
+      this.join(c, p.leader, -1);
+      return c;
+    }
+    const others = p.others as Cluster[];
+    const oldest = others[0] as Cluster;
+    const lead = this.generalise(oldest, [WILDCARD, ...oldest.tokens.slice(1)]);
+    if (lead.leader !== undefined || !lead.alive) return c;
+    for (const d of [...others.slice(1), c]) {
+      if (d === lead || d.leader !== undefined || d.members.length > 0 || !d.alive) continue;
+      this.join(d, lead, -1);
+      if (d !== c) this.ended = d.id;
+    }
+    return c;
   }
 
   private lengthSet(n: number): Set<Cluster> {
@@ -405,6 +438,7 @@ export class TemplateMiner {
       return into;
     }
     cluster.template = template;
+    this.tails.file(cluster);
     // A member whose text another template holds keeps routing its lines; the text stays the other's.
     if (twin === undefined) this.byText.set(template, cluster);
     if (leader !== undefined) leader.shown = shownOf(leader);
@@ -436,6 +470,7 @@ export class TemplateMiner {
       if (i >= 0) c.leaf.splice(i, 1);
       if (this.byText.get(c.template) === c) this.byText.delete(c.template);
       this.patterns.forget(c);
+      this.tails.forget(c);
     }
     if (this.byId.get(cluster.id) === cluster) this.byId.delete(cluster.id);
     this.all.delete(cluster);
