@@ -362,4 +362,11 @@ describe('TemplateMiner', () => {
     for (const w of ['tickTime', 'maxSessionTimeout', 'minSessionTimeout']) k.add(`${w} set to 2000`);
     expect(k.templates()).toHaveLength(3);
   });
+  it('does not route lines by a key=value pair whose value is a word', () => {
+    const m = new TemplateMiner();
+    for (const v of ['fast', 'slow', 'fast', 'safe']) m.add(`mode=${v} job started on worker pool main`);
+    expect(m.templates().map((t) => [t.template, t.count])).toEqual([
+      ['mode=<*> job started on worker pool main', 4],
+    ]);
+  });
 });
