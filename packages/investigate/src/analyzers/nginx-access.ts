@@ -5,6 +5,7 @@ import { bucketOf, type PreparedSeries } from '../data.js';
 import type { AccessFile } from '../log-model.js';
 import type { AccessRecord } from '../request-lines.js';
 import type { AnalyzerContext, Finding } from '../types.js';
+import { withoutProbes } from './nginx-access-probes.js';
 import { upstreamFindings } from './nginx-access-upstreams.js';
 
 // Below this many requests in a bucket a share says nothing (one 401 in two requests is not 50%).
@@ -206,7 +207,8 @@ function routesOf(lines: Array<{ route: string; n: number }>): string {
  * route's own requests as the denominator. An application may log nothing when it refuses a user
  * (a 401 is a normal answer to it); the proxy sees every refusal. `covered` says which statuses
  * of a component other series already follow (the collected per-second 5xx series), so that one
- * signal is not counted twice. Where the log names upstreams, each upstream's response time too
+ * signal is not counted twice. The kubelet's probes of the proxy's pod are left out (see
+ * withoutProbes). Where the log names upstreams, each upstream's response time too
  * (see upstreamFindings), against the bundle's `baseline` period when it has one.
  */
 export async function accessLogFindings(
@@ -214,9 +216,10 @@ export async function accessLogFindings(
   covered: (component: string, status: number) => boolean = () => false,
   baseline?: { from: number; to: number },
 ): Promise<Finding[]> {
-  await ctx.data.pods();
+  const pods = new Map((await ctx.data.pods()).map((p) => [p.name, p]));
   const byComponent = new Map<string, AccessFile[]>();
-  for (const f of (await ctx.data.requestLines()).access) {
+  for (const read of (await ctx.data.requestLines()).access) {
+    const f = withoutProbes(read, pods.get(read.pod));
     const component = ctx.data.componentOf(f.pod);
     byComponent.set(component, [...(byComponent.get(component) ?? []), f]);
   }
