@@ -47,7 +47,10 @@ export interface Move {
   moved: boolean;
   /** ... or as far below it: the work is skipped (an early return, an error answered at once). */
   fell: boolean;
-  /** The first bucket whose median crossed the threshold, else the split. */
+  /**
+   * From the bucket before the first whose median crossed the threshold, the first value that looks
+   * like the level after (else the crossing bucket's start); else the split.
+   */
   onset: number;
   /** Judged against the bundle's baseline (not the window's past). */
   baseline: boolean;
@@ -105,6 +108,22 @@ function bucketMedians(o: Observations, p: Periods): Array<[number, number]> {
     .map(([t, vs]) => [t, Math.round(median(vs) * 1e4) / 1e4] as [number, number]);
 }
 
+/** The time of the earliest value in `[from, to]` that `beyond` holds for, if any. */
+function firstBeyond(
+  o: Observations,
+  from: number,
+  to: number,
+  beyond: (v: number) => boolean,
+): number | undefined {
+  let first: number | undefined;
+  for (let i = 0; i < o.times.length; i++) {
+    const t = o.times[i] as number;
+    if (t >= from && t <= to && (first === undefined || t < first) && beyond(o.values[i] as number))
+      first = t;
+  }
+  return first;
+}
+
 /** The signal's values in the bundle's baseline period (outside the window). */
 export function baselineValues(o: Observations, p: Periods): number[] {
   const base = p.baseline;
@@ -146,6 +165,16 @@ export function compare(
   const beyond = (v: number): boolean =>
     fell ? v <= before / params.ratio : v > before + params.z * spread && v >= before * params.ratio;
   const crossed = points.find(([t, v]) => t + p.bucketMs > p.split && beyond(v));
+  // From the bucket that crossed on, the first value that looks like the level after (beyond the
+  // threshold and past the geometric middle of the two medians): a bucket's start can be seconds
+  // before anything slowed, and before the change that slowed it; a bucket whose median just
+  // crossed can hold noise before the first call that took the new time (a lab run: 106 ms among
+  // 50 ms calls at 18:33:21, the first 6,000 ms call at 18:33:43, the change at 18:33:31).
+  const middle = before > 0 && after > 0 ? Math.sqrt(before * after) : (before + after) / 2;
+  const likeAfter = (v: number): boolean => beyond(v) && (fell ? v <= middle : v >= middle);
+  // The bucket before the one that crossed is searched too: a slowdown that began in its second
+  // half does not move its median.
+  const first = crossed && firstBeyond(o, Math.max(crossed[0] - p.bucketMs, p.split), p.window.to, likeAfter);
   const at = p.incidentAt;
   const pre = at === undefined ? [] : pick(o, (t) => t >= p.split && t < at);
   const standing = (moved || fell) && pre.length >= MIN_VALUES && beyond(median(pre));
@@ -156,7 +185,7 @@ export function compare(
     ratio,
     moved,
     fell,
-    onset: crossed ? Math.max(crossed[0], p.split) : p.split,
+    onset: crossed ? Math.max(first ?? crossed[0], p.split) : p.split,
     baseline,
     standing,
     n: tested.length,

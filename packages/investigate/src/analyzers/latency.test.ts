@@ -368,3 +368,51 @@ describe('latency along the call graph', () => {
     expect(report.hypotheses[0]?.cause).toMatchObject({ component: 'catalog' });
   });
 });
+
+describe('latency: the onset is the first call that took the new time', () => {
+  it('dates a slowdown at its first slow call, not at noise earlier in the bucket, and credits the change between', async () => {
+    const dir = path.join(tmp, 'bundle');
+    const w = await BundleWriter.create(dir, { window: { from: new Date(from), to: new Date(to) } });
+    // A provider call every 2 s: 50 ms, a few 100 ms calls from 10:09:50 (a neighbour's restart),
+    // the change at 10:10:00, and from 10:10:06 every call takes 6 s.
+    const change = (rev: number, t: number, diffPath: string) =>
+      w.addChange({
+        id: `helm:shop/shop:${rev}`,
+        time: new Date(t).toISOString(),
+        kind: 'helm',
+        target: 'release/shop',
+        namespace: 'shop',
+        release: 'shop',
+        fromRevision: rev - 1,
+        toRevision: rev,
+        diff: [{ path: diffPath, from: 1, to: 2 }],
+      });
+    await change(2, incidentAt - 20_000, 'redis.logLevel');
+    await change(3, incidentAt, 'shop.payment.latencyMs');
+    let k = 0;
+    for (let t = from; t < to; t += 2000) {
+      const noisy = t >= incidentAt - 10_000 && t < incidentAt && (t / 2000) % 2 === 0;
+      const took = t >= incidentAt + 6000 ? 6000 + (k % 7) : noisy ? 100 : 50 + (k % 5);
+      await w.addSpan({
+        trace: `t${k}`,
+        span: `s${k}`,
+        component: 'shop',
+        pod: 'shop-0',
+        operation: 'payment provider',
+        start: stamp(t),
+        durationMs: took,
+        kind: 'client',
+      });
+      k++;
+    }
+    await w.finish();
+    const report = await investigate(dir, { now: new Date(0) });
+    const slow = report.findings.find(
+      (f) => f.analyzer === 'latency' && f.title.includes('payment provider'),
+    );
+    expect(slow?.time).toBe(incidentAt + 6000);
+    const top = report.hypotheses[0];
+    expect(top?.title).toContain('revision 2 -> 3');
+    expect(top?.explains).toContain(slow?.id);
+  });
+});
