@@ -3,6 +3,7 @@
 // by @kubernetes/client-node, kubectl and helm.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +16,17 @@ import { pidAlive, waitFor } from './test-support.js';
 import { decodeSecret, type ReleaseSecret } from './release-store.js';
 
 const execFileP = promisify(execFile);
+
+/** Resolves once a TCP connection to host:port opens (and closes it); rejects if it is refused. */
+function accepts(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host, port }, () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', (err) => reject(new Error(`${host}:${port}: ${err.message}`)));
+  });
+}
 
 async function connectedReplicas(status: LabStatus): Promise<number> {
   const master = status.services.find((s) => s.name === 'shop-redis-master')!;
@@ -201,6 +213,22 @@ describe('lab: up, upgrade, rollback and down with real processes', () => {
     expect(
       pods.items.every((p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True'),
     ).toBe(true);
+    // Where each pod listens, as a client reads it (hindsight naming an upstream address by its
+    // pod): the pod's IP and each container port are the local port the lab gave that pod, and its
+    // process accepts there.
+    const status = await lab.status();
+    const listed = await core.listNamespacedPod({ namespace: 'default' });
+    let addresses = 0;
+    for (const p of listed.items) {
+      const local = Object.values(status.pods.find((x) => x.name === p.metadata?.name)?.ports ?? {});
+      expect(p.status?.podIPs).toEqual([{ ip: p.status?.podIP }]);
+      for (const port of (p.spec?.containers ?? []).flatMap((c) => c.ports ?? [])) {
+        expect(local).toContain(port.containerPort);
+        await accepts(p.status?.podIP ?? '', port.containerPort);
+        addresses += 1;
+      }
+    }
+    expect(addresses).toBeGreaterThanOrEqual(listed.items.length);
     const log = await core.readNamespacedPodLog({
       name: 'shop-redis-master-0',
       namespace: 'default',
