@@ -110,7 +110,24 @@ async function writeHistogramBundle(dir: string): Promise<void> {
     });
   };
   await histogram({ pod: 'shop-a', route: '/pay' }, from, downFrom);
+  // The readiness route of a pod that starts at 10:05 and of one up all along whose probes become
+  // slow from 10:10 (both as pods.jsonl records them).
   await histogram({ pod: 'shop-b', route: '/readyz' }, Date.parse('2026-03-02T10:05:00Z'), Infinity);
+  await histogram({ pod: 'shop-c', route: '/readyz' }, from, downFrom);
+  for (const name of ['shop-b', 'shop-c'])
+    await w.addPod({
+      namespace: 'default',
+      name,
+      component: 'shop',
+      labels: {},
+      containers: [
+        {
+          name: 'shop',
+          restartCount: 0,
+          probes: [{ kind: 'readiness', path: '/readyz', port: 8080 }],
+        },
+      ],
+    });
   await w.finish();
 }
 
@@ -135,8 +152,12 @@ describe('a Prometheus histogram', () => {
 
   it('makes no finding per bucket, and its count is the load', () => {
     expect(report.findings.filter((f) => f.signal.includes('_bucket'))).toEqual([]);
-    const started = report.findings.filter((f) => f.pod === 'shop-b');
-    expect(started.every((f) => !f.userFacing)).toBe(true);
+    const counts = report.findings.filter((f) => f.signal.startsWith('http_request_duration_seconds_count{'));
+    expect(counts.every((f) => !f.userFacing)).toBe(true);
+  });
+
+  it("leaves out the kubelet's probes of a pod, by the paths pods.jsonl records", () => {
+    expect(report.findings.filter((f) => f.signal.includes('route=/readyz')).map((f) => f.title)).toEqual([]);
   });
 });
 

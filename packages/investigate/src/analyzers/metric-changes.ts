@@ -1,6 +1,8 @@
+import type { Pod } from '@hindsight/core';
 import { median, detectExcursions, detectShifts } from '../stats.js';
 import type { PreparedSeries } from '../data.js';
 import { fmt, seriesEvidence } from '../evidence.js';
+import { isProbeRequest } from '../probes.js';
 import type { Analyzer, Finding } from '../types.js';
 
 // Names of series that measure what users feel: failures, rejections and slowness.
@@ -148,6 +150,27 @@ function summaryFamilies(series: PreparedSeries[]): Set<string> {
   return out;
 }
 
+/**
+ * Whether a series counts or times the kubelet's probes (a `route`, `path` or `handler` label that is
+ * an HTTP probe's path of its pod, else of its component's pods): their rate is the kubelet's
+ * schedule and starts with every new pod, not traffic (a new pod's readiness route ranked 2nd as the
+ * earliest unexplained anomaly in a lab run).
+ */
+function probeFilter(pods: Pod[], componentOf: (pod: string) => string): (s: PreparedSeries) => boolean {
+  const byName = new Map(pods.map((p) => [p.name, p]));
+  const byComponent = new Map<string, Pod[]>();
+  for (const p of pods) {
+    const c = componentOf(p.name);
+    byComponent.set(c, [...(byComponent.get(c) ?? []), p]);
+  }
+  return (s) => {
+    const route = s.labels['route'] ?? s.labels['path'] ?? s.labels['handler'];
+    if (route === undefined) return false;
+    const scope = s.pod !== undefined ? byName.get(s.pod) : byComponent.get(s.component);
+    return isProbeRequest(scope, route);
+  };
+}
+
 /** Change points on every series (counters as rates), each with its time, size and confidence. */
 export const metricChanges: Analyzer = {
   name: 'metric-changes',
@@ -157,8 +180,10 @@ export const metricChanges: Analyzer = {
     const traffic = await ctx.data.traffic();
     const subjects = seriesSubjects(series);
     const families = summaryFamilies(series);
+    const probed = probeFilter(await ctx.data.pods(), (p) => ctx.data.componentOf(p));
     const out: Finding[] = [];
     for (const s of series) {
+      if (probed(s)) continue;
       // A histogram's or summary's sum is its quantiles' news again, weighted by the load.
       if (s.name.endsWith('_sum') && families.has(s.name.slice(0, -4))) continue;
       const what = subjects.get(s.key) ?? s.key;
