@@ -44,6 +44,11 @@ export interface Cluster {
   shown: string | undefined;
   /** For a member that joined by a gap of its line: the index of that variable among the leader's runs, else -1. */
   gapRun: number;
+  /**
+   * For a member whose id ended without a line to announce it (several joined a group at once):
+   * the next line it routes announces it as `previousId`.
+   */
+  unannounced: boolean;
 }
 
 /** A new cluster for a line's tokens, held by `leaf` (the caller adds it there). */
@@ -71,6 +76,7 @@ export function newCluster(
     members: [],
     shown: undefined,
     gapRun: -1,
+    unannounced: false,
   };
 }
 

@@ -11,6 +11,10 @@ const MIN_FIRST_WORDS = 3;
 // 3 and 4 give the same figures on every system (and on the stress check); the fold that holds
 // Zookeeper out cannot tell them apart and takes the one that merges less, every other fold 3 or 4.
 const MIN_TAIL_WORDS = 3;
+// First words after which a shorter tail (one word or more) is enough: a position that has taken
+// this many words is a variable whatever else the line holds, the tree's rule for its routing
+// positions (VARIABLE_SIBLINGS in tree.ts, not fitted; Zookeeper's five settings stay apart).
+const MANY_FIRST_WORDS = 8;
 
 /** Whether a token is a word as the tree routes by it: no digit and no `<*>`. */
 function isWord(t: string): boolean {
@@ -21,13 +25,19 @@ function isWord(t: string): boolean {
   return !t.includes(WILDCARD);
 }
 
-/** The text after a template's first token, when that token is a word or `<*>` and enough words follow. */
+/** The words (tokens without a digit or a `<*>`) after a template's first token. */
+function tailWords(tokens: readonly string[]): number {
+  let words = 0;
+  for (let i = 1; i < tokens.length; i++) if (isWord(tokens[i] as string)) words++;
+  return words;
+}
+
+/** The text after a template's first token, when that token is a word or `<*>` and a word follows it. */
 function tailOf(tokens: readonly string[]): string | undefined {
   const first = tokens[0] as string;
   if (tokens.length < 2 || (first !== WILDCARD && !isWord(first))) return undefined;
-  let words = 0;
-  for (let i = 1; i < tokens.length; i++) if (tokens[i] !== WILDCARD && isWord(tokens[i] as string)) words++;
-  if (words < MIN_TAIL_WORDS) return undefined;
+  const words = tailWords(tokens);
+  if (words < 1) return undefined;
   return tokens.slice(1).join(' ');
 }
 
@@ -67,7 +77,8 @@ export class Tails {
   /**
    * For a new template whose first token is a word: the leader of templates with the same tail
    * whose first token is `<*>` already, or the templates (oldest first) with the same tail and
-   * other first words, when with it they hold at least MIN_FIRST_WORDS words there.
+   * other first words, when with it they hold at least MIN_FIRST_WORDS words there (or
+   * MANY_FIRST_WORDS, when the tail holds fewer than MIN_TAIL_WORDS words).
    */
   partners(c: Cluster): { leader?: Cluster; others?: Cluster[] } | undefined {
     const key = this.keyOf.get(c);
@@ -83,6 +94,7 @@ export class Tails {
       words.add(d.tokens[0] as string);
       others.push(d);
     }
-    return words.size >= MIN_FIRST_WORDS ? { others } : undefined;
+    const enough = tailWords(c.tokens) >= MIN_TAIL_WORDS ? MIN_FIRST_WORDS : MANY_FIRST_WORDS;
+    return words.size >= enough ? { others } : undefined;
   }
 }

@@ -359,8 +359,15 @@ describe('TemplateMiner', () => {
     for (const w of ['Started', 'Stopped', 'Started']) n.add(`${w} the backup job for volume home`);
     expect(n.templates()).toHaveLength(2);
     const k = new TemplateMiner();
-    for (const w of ['tickTime', 'maxSessionTimeout', 'minSessionTimeout']) k.add(`${w} set to 2000`);
-    expect(k.templates()).toHaveLength(3);
+    const settings = [
+      'tickTime',
+      'maxSessionTimeout',
+      'minSessionTimeout',
+      'purgeInterval',
+      'snapRetainCount',
+    ];
+    for (const w of settings) k.add(`${w} set to 2000`);
+    expect(k.templates()).toHaveLength(5);
   });
   it('does not route lines by a key=value pair whose value is a word', () => {
     const m = new TemplateMiner();
@@ -368,5 +375,18 @@ describe('TemplateMiner', () => {
     expect(m.templates().map((t) => [t.template, t.count])).toEqual([
       ['mode=<*> job started on worker pool main', 4],
     ]);
+  });
+  it('gives one template to eight first words or more before a short rest, and announces every id that ends', () => {
+    const m = new TemplateMiner();
+    const words = ['kalo', 'miren', 'tusa', 'vober', 'dalpo', 'grifen', 'uxta', 'moni'];
+    const results = [...words, ...words].map((w, i) => m.add(`${w} computed total=${i}`));
+    expect(m.templates().map((t) => [t.template, t.count])).toEqual([['<*> computed total=<*>', 16]]);
+    const into = new Map(results.filter((r) => r.previousId).map((r) => [r.previousId, r.id]));
+    const final = results.map((r) => {
+      let id = r.id;
+      while (into.has(id)) id = into.get(id) as string;
+      return id;
+    });
+    expect(new Set(final)).toEqual(new Set([m.templates()[0]?.id]));
   });
 });

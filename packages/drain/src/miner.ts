@@ -128,12 +128,19 @@ export class TemplateMiner {
       previousId = this.ended;
       this.ended = undefined;
     } else {
+      const found = cluster;
       const before = leaderOf(cluster);
       const id = before.id;
       const template = shown(before);
       cluster = this.generalise(cluster, tokens);
       const after = leaderOf(cluster);
       if (after.id !== id) previousId = id;
+      else if (found.unannounced) {
+        // A member whose id ended with no line to say so (see byFirstWord): this line says it.
+        previousId = found.id;
+        found.unannounced = false;
+        change = 'updated';
+      }
       if (after.id !== id || shown(after) !== template) change = 'updated';
     }
     // Only a line that changed nothing may skip the search next time (a `created` that found its
@@ -333,7 +340,8 @@ export class TemplateMiner {
 
   /**
    * A new template that differs from templates of its length only in its first word, when they
-   * hold at least three words there, is one group with them: the oldest takes `<*>` as its first
+   * hold at least three words there (eight, when the rest holds fewer than three words), is one
+   * group with them: the oldest takes `<*>` as its first
    * token and leads (Brain: a position that takes many values is a variable; the tree cannot look
    * across a first word, which routes every search). A later template with the same text after
    * another first word joins that group.
@@ -352,7 +360,10 @@ export class TemplateMiner {
     for (const d of [...others.slice(1), c]) {
       if (d === lead || d.leader !== undefined || d.members.length > 0 || !d.alive) continue;
       this.join(d, lead, -1);
-      if (d !== c) this.ended = d.id;
+      if (d === c) continue;
+      // One ended id is announced with this line, the others with the next line of each.
+      if (this.ended !== undefined) d.unannounced = true;
+      else this.ended = d.id;
     }
     return c;
   }
