@@ -99,6 +99,25 @@ describe('requests retried with backoff against a real HTTP server', () => {
     expect(took).toBeLessThan(10_000);
   });
 
+  it('counts a server that takes the request and never answers as timed out, and tries again', async () => {
+    // Answers nothing to the first two requests (the sockets stay open), then answers.
+    const s = await flaky(2, () => undefined);
+    const policy: RetryPolicy = { attempts: 4, baseMs: 10, maxDelayMs: 10, budgetMs: 10_000, answerMs: 300 };
+    const res = await fetchWithRetries(`${s.url}/api/traces`, {}, { ...record, policy });
+    expect(await res.json()).toEqual({ ok: true });
+    expect(notices.map((n) => n.reason)).toEqual(['ETIMEDOUT', 'ETIMEDOUT']);
+    const never = await httpServer(() => undefined);
+    const err = await fetchWithRetries(
+      `${never.url}/api/search`,
+      {},
+      { policy: { ...policy, attempts: 1 } },
+    ).catch((e: unknown) => e);
+    await never.close();
+    expect((err as Error).message).toMatch(
+      /^no answer within 0\.3 s from http:\/\/127\.0\.0\.1:\d+\/api\/search \(1 try over 0\.\d s\)$/,
+    );
+  });
+
   it('gives up at once when Retry-After asks for longer than it waits, saying so', async () => {
     const s = await flaky(5, (res) => {
       res.writeHead(503, { 'retry-after': '120' });

@@ -12,7 +12,19 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** No retry starts later than this after the first try (ms). */
   budgetMs: number;
+  /**
+   * How long an HTTP request waits for the answer's first byte before it counts as timed out (ms;
+   * 30 s when absent, {@link QUERY_ANSWER_MS} for a query engine). The body is not limited.
+   */
+  answerMs?: number;
 }
+
+/**
+ * The wait for a Prometheus or Loki answer: their queries may run for their own query timeout
+ * before the first byte (Prometheus' `query.timeout` is 2 minutes by default, Loki's 1 minute).
+ */
+export const QUERY_ANSWER_MS = 130_000;
+const ANSWER_MS = 30_000;
 
 /**
  * Four tries, waiting up to 0.5, 1 and 2 s between them ("full jitter": a random wait below the
@@ -197,7 +209,11 @@ export async function withRetries<T>(
 export async function fetchWithRetries(
   url: string | URL,
   init: RequestInit,
-  options: RetryOptions & { transient?: (status: number, body: string) => boolean } = {},
+  options: RetryOptions & {
+    transient?: (status: number, body: string) => boolean;
+    /** The wait for the first byte of each try's answer (ms); the policy's `answerMs`, else 30 s. */
+    answerMs?: number;
+  } = {},
 ): Promise<Response> {
   const u = new URL(url);
   const endpoint = redactText(u.origin + u.pathname);
@@ -205,12 +221,28 @@ export async function fetchWithRetries(
     endpoint,
     async () => {
       let res: Response;
+      // A server that takes the connection and never answers (a hung process, a full accept queue
+      // behind a proxy) would hold the request for undici's 300 s: the answer's first byte is waited
+      // for `answerMs`, then the try counts as timed out (ETIMEDOUT) and the policy decides.
+      const answerMs = options.answerMs ?? options.policy?.answerMs ?? ANSWER_MS;
+      const timer = new AbortController();
+      const timeout = setTimeout(() => timer.abort(), answerMs);
       try {
-        res = await fetch(u, init);
+        res = await fetch(u, {
+          ...init,
+          signal: init.signal ? AbortSignal.any([init.signal, timer.signal]) : timer.signal,
+        });
       } catch (err) {
+        if (timer.signal.aborted && !init.signal?.aborted)
+          throw Object.assign(
+            new Error(`no answer within ${answerMs / 1000} s from ${endpoint}`, { cause: err }),
+            { code: 'ETIMEDOUT' },
+          );
         const code = connectionCode(err);
         if (!code) throw err;
         throw Object.assign(new Error(`${code} at ${endpoint}`, { cause: err }), { code });
+      } finally {
+        clearTimeout(timeout);
       }
       if (!transientStatus(res.status)) return res;
       const body = await res.text();

@@ -5,6 +5,7 @@ import { rangeStep } from '../http.js';
 import {
   connectionCode,
   fetchWithRetries,
+  QUERY_ANSWER_MS,
   HttpStatusError,
   RetriesExhausted,
   RetryTally,
@@ -89,7 +90,7 @@ async function getJson<T>(url: URL, base: string, retry: RetryOptions): Promise<
     res = await fetchWithRetries(
       url,
       { headers: { accept: 'application/json' }, ...(retry.signal ? { signal: retry.signal } : {}) },
-      retry,
+      { ...retry, answerMs: retry.policy?.answerMs ?? QUERY_ANSWER_MS },
     );
   } catch (err) {
     if (!(err instanceof RetriesExhausted) && !connectionCode(err)) throw err;

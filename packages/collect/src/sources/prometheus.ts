@@ -8,6 +8,7 @@ import { exporterSeries } from './prometheus-exporters.js';
 import {
   connectionCode,
   fetchWithRetries,
+  QUERY_ANSWER_MS,
   HttpStatusError,
   RetriesExhausted,
   RetryTally,
@@ -124,7 +125,11 @@ async function post<T>(
     res = await fetchWithRetries(
       `${base}${api}`,
       { method: 'POST', body: form, signal, headers: { accept: 'application/json' } },
-      { ...retry, transient: (_status, body) => !timedOut(body) },
+      {
+        ...retry,
+        transient: (_status, body) => !timedOut(body),
+        answerMs: retry.policy?.answerMs ?? QUERY_ANSWER_MS,
+      },
     );
   } catch (err) {
     const last = err instanceof RetriesExhausted ? err.cause : err;
