@@ -234,8 +234,9 @@ describe('postgres source connecting to a server that restarts or refuses the lo
     expect(r.manifest.sources[0]).toMatchObject({
       name: 'postgres',
       status: 'partial',
-      // Its samples during the restart failed.
-      error: expect.stringMatching(/^\d+ samples? failed$/),
+      // Its samples during the restart failed; on a loaded machine the restart may fall between two
+      // samples, and the watch, stopped by the test, is partial as interrupted.
+      error: expect.stringMatching(/^(\d+ samples? failed|interrupted)$/),
     });
     expect(await notesOf(out)).toContain(
       `postgres: the connection was lost and opened again once during the watch at ${node}`,

@@ -374,6 +374,51 @@ describe('redis source naming the pod of each node (recorded pod objects over HT
     }
   });
 
+  it("names a replica's pod that the API listed only for a while: after its first answer, gone by the end", async () => {
+    const items = await podsAt({
+      'shop-redis-master-0': redis.master.port,
+      'shop-redis-replica-0': replicaPort(),
+    });
+    // The replica's pod shows from 50 ms after the first listing to 3 s after it (a replica added
+    // and scaled away again), while its process answers all along.
+    let first: number | undefined;
+    const listing = await podApi(() => {
+      first ??= Date.now();
+      const age = Date.now() - first;
+      return age >= 50 && age < 3000
+        ? items
+        : items.filter((p) => p.metadata.name !== 'shop-redis-replica-0');
+    });
+    const out = `${tmp.dir}/passing-pod`;
+    const now = Date.now();
+    const controller = new AbortController();
+    try {
+      const r = await collect({
+        output: out,
+        window: { from: new Date(now - 60_000), to: new Date(now + 120_000) },
+        redis: [`redis://127.0.0.1:${redis.master.port}`],
+        kubeconfig: listing.kubeconfig,
+        watchMs: 60_000,
+        intervalMs: 200,
+        sources: [redisSource],
+        signal: controller.signal,
+        onProgress: () => {
+          if (first !== undefined && Date.now() - first > 3500) controller.abort();
+        },
+      });
+      expect(r.warnings).toEqual([]);
+      const series = await seriesOf(out);
+      expect(series.filter((s) => s.labels['pod'] === undefined).map((s) => s.name)).toEqual([]);
+      const clients = series.filter((s) => s.name === 'redis_connected_clients');
+      expect([...new Set(clients.map((s) => s.labels['pod']))].sort()).toEqual([
+        'shop-redis-master-0',
+        'shop-redis-replica-0',
+      ]);
+    } finally {
+      await listing.server.close();
+    }
+  });
+
   it('keeps host:port alone when no pod listens at a node, and warns when pods cannot be listed', async () => {
     const elsewhere = await podApi(() => [] as PodObject[]);
     const forbidden = await podApi(() => undefined);

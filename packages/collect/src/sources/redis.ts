@@ -1,4 +1,3 @@
-import type { V1Pod } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { errorMessage, redactText, type BundleWriter } from '@hindsight/core';
 import { z } from 'zod';
@@ -9,7 +8,7 @@ import { mapLimit } from '../limit.js';
 import { sampleOverTime } from '../sampler.js';
 import { SeriesSet } from '../series-set.js';
 import type { Source, SourceContext, SourceResult } from '../source.js';
-import { COMPONENT_LABEL } from '../labels.js';
+import { PodNames, type PodRef } from './redis-pods.js';
 
 /** INFO fields that only grow (counters); every other numeric field is a gauge. */
 const COUNTER_FIELDS = new Set([
@@ -116,89 +115,6 @@ interface NodeSample {
   /** host:port the node itself saw our connection arrive at (CLIENT INFO's laddr): behind a
    * Service or a proxy, the pod's own address rather than the one dialled. */
   local?: string;
-}
-
-/** The pod that runs a Redis node, as the Kubernetes API named it. */
-interface PodRef {
-  name: string;
-  component?: string;
-}
-
-/** `host:port` with an IPv6 host unbracketed, as INFO and CLIENT INFO write it (`::1:6379`). */
-function bare(address: string): string {
-  return address.replace(/^\[([^\]]*)\]/, '$1');
-}
-
-/**
- * The pod listening at each `ip:port`: the pod's IPs with each port its containers declare (a
- * hostNetwork pod has its node's IP and is told apart by port), and its node's IP with each host
- * port. A pod that has finished no longer holds its IP; one being deleted yields it to a live one.
- */
-function podsByAddress(pods: V1Pod[]): Map<string, PodRef> {
-  const out = new Map<string, PodRef>();
-  const deleting = (p: V1Pod): number => (p.metadata?.deletionTimestamp ? 1 : 0);
-  // Pods being deleted first, so that a live pod given the same address overwrites them.
-  for (const p of [...pods].sort((a, b) => deleting(b) - deleting(a))) {
-    const name = p.metadata?.name;
-    const phase = p.status?.phase;
-    if (!name || phase === 'Succeeded' || phase === 'Failed') continue;
-    const component = p.metadata?.labels?.[COMPONENT_LABEL];
-    const ref: PodRef = { name, ...(component ? { component } : {}) };
-    const ips = new Set([p.status?.podIP, ...(p.status?.podIPs ?? []).map((i) => i.ip)]);
-    for (const c of p.spec?.containers ?? []) {
-      for (const port of c.ports ?? []) {
-        for (const ip of ips) if (ip) out.set(`${ip}:${port.containerPort}`, ref);
-        const hostIP = port.hostIP ?? p.status?.hostIP;
-        if (port.hostPort && hostIP) out.set(`${hostIP}:${port.hostPort}`, ref);
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * Names the pod behind each Redis address from the pods the Kubernetes API lists. The pods are
- * listed again only when a Redis process not seen before answers (a new address, or a new run_id
- * at a known one: a rolled pod that was given a freed address), so a steady watch lists them once.
- */
-class PodNames {
-  private index = new Map<string, PodRef>();
-  private readonly seen = new Set<string>();
-
-  constructor(private readonly list: () => Promise<V1Pod[]>) {}
-
-  /** Lists the pods again when one of `runs` (`address run_id`) is new. */
-  async refresh(runs: string[]): Promise<void> {
-    if (runs.every((r) => this.seen.has(r))) return;
-    this.index = podsByAddress(await this.list());
-    for (const r of runs) this.seen.add(r);
-  }
-
-  at(address: string): PodRef | undefined {
-    return this.index.get(bare(address));
-  }
-
-  /**
-   * Names the pods of series sampled before their pod was listed (a replica whose process answered
-   * before the API showed its pod), from one more listing at the end.
-   */
-  async nameLate(set: SeriesSet): Promise<void> {
-    const late = (l: Record<string, string>) =>
-      (l['pod'] === undefined && l['node'] !== undefined) ||
-      (l['replica'] !== undefined && !l['replica_pod']);
-    if (!set.some(late)) return;
-    this.index = podsByAddress(await this.list());
-    set.relabel((l) => {
-      const pod = l['pod'] === undefined && l['node'] !== undefined ? this.at(l['node']) : undefined;
-      const replicaPod = l['replica'] && !l['replica_pod'] ? this.at(l['replica']) : undefined;
-      if (!pod && !replicaPod) return undefined;
-      return {
-        ...l,
-        ...(pod ? { pod: pod.name, component: pod.component ?? l['component'] ?? 'redis' } : {}),
-        ...(replicaPod ? { replica_pod: replicaPod.name } : {}),
-      };
-    });
-  }
 }
 
 /** The `ip:port` a connection arrived at, from CLIENT INFO (Redis 6.2+); undefined before that. */
@@ -419,7 +335,12 @@ export const redisSource: Source<RedisSettings> = {
           await mapLimit(todo, ctx.options.fetchConcurrency ?? 4, ([, n]) => sampleNode(n));
         }
         try {
-          await pods?.refresh(round.map((r) => `${r.node} ${r.info.get('server')?.get('run_id') ?? ''}`));
+          await pods?.refresh(
+            round.map((r) => ({
+              run: `${r.node} ${r.info.get('server')?.get('run_id') ?? ''}`,
+              at: r.local !== undefined ? [r.local, r.node] : [r.node],
+            })),
+          );
         } catch (err) {
           ctx.warn({
             code: 'HINDSIGHT_SOURCE_FAILED',
