@@ -51,11 +51,10 @@ function oneSourcePerMeasure<T extends { name: string; labels: Record<string, st
   const dropped = new Set<T>();
   for (const group of groups.values()) {
     const points = new Map<string, number>();
-    for (const s of group)
-      points.set(
-        s.labels['source'] as string,
-        (points.get(s.labels['source'] as string) ?? 0) + s.points.length,
-      );
+    for (const s of group) {
+      const source = s.labels['source'] as string;
+      points.set(source, (points.get(source) ?? 0) + s.points.length);
+    }
     if (points.size < 2) continue;
     const kept = [...points].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
     const keep = group.filter((s) => s.labels['source'] === kept);
@@ -83,7 +82,7 @@ const REDIS_INTROSPECTION =
   /^(replconf|psync|sync|info|role|ping|echo|hello|auth|select|quit|reset|time|dbsize|lastsave|config\|get|slowlog\|.*|latency\|.*|client\|(setname|getname|info|list|id|setinfo|no-evict|no-touch)|command(\|.*)?|memory\|(stats|doctor|usage|malloc-stats)|module\|list|acl\|(whoami|list|users|cat))$/i;
 
 /** True for a Redis per-command series of a command that only looks at the server. */
-function isIntrospection(s: PreparedSeries): boolean {
+function isIntrospection(s: Pick<Series, 'name' | 'labels'>): boolean {
   if (!s.name.startsWith('redis_')) return false;
   const cmd = s.labels['command'] ?? s.labels['cmd'];
   return cmd !== undefined && REDIS_INTROSPECTION.test(cmd);
@@ -236,6 +235,7 @@ export class BundleData {
       for await (const s of this.bundle.series()) {
         if (s.labels['component']) this.knownComponents.add(s.labels['component']);
         this.recorded?.push(s);
+        if (isIntrospection(s)) continue;
         // A histogram's buckets are read as its quantiles, below, not one by one.
         if (isHistogramBucket(s)) buckets.push(s);
         else out.push(this.prepare(s));
@@ -244,9 +244,7 @@ export class BundleData {
         this.recorded?.push(q);
         out.push(this.prepare(q));
       }
-      return oneSourcePerMeasure(out.filter((s) => !isIntrospection(s))).sort((a, b) =>
-        a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
-      );
+      return oneSourcePerMeasure(out).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     });
   }
 

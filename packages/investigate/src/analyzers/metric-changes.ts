@@ -161,7 +161,9 @@ function probeFilter(pods: Pod[], componentOf: (pod: string) => string): (s: Pre
   const byComponent = new Map<string, Pod[]>();
   for (const p of pods) {
     const c = componentOf(p.name);
-    byComponent.set(c, [...(byComponent.get(c) ?? []), p]);
+    const list = byComponent.get(c);
+    if (list) list.push(p);
+    else byComponent.set(c, [p]);
   }
   return (s) => {
     const route = s.labels['route'] ?? s.labels['path'] ?? s.labels['handler'];
